@@ -1,0 +1,78 @@
+//! The JSON API under `/api/v1`, plus the health checks. One file per resource.
+
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod input;
+pub mod missions;
+pub mod users;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use tracing_actix_web::RequestId;
+
+use crate::error::AppError;
+
+/// The largest JSON body accepted.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(JSON_LIMIT))
+        .app_data(input::query_config())
+        .app_data(input::path_config())
+        .service(resource("/healthz").route(web::get().to(health::alive)))
+        .service(resource("/readyz").route(web::get().to(health::ready)))
+        .service(
+            web::scope("/api/v1")
+                .service(resource("/auth/login").route(web::post().to(auth::login)))
+                .service(resource("/auth/logout").route(web::post().to(auth::logout)))
+                .service(resource("/me").route(web::get().to(auth::me)))
+                .service(resource("/me/password").route(web::post().to(auth::change_password)))
+                .service(
+                    resource("/users")
+                        .route(web::get().to(users::list))
+                        .route(web::post().to(users::create)),
+                )
+                .service(
+                    resource("/users/{id}")
+                        .route(web::get().to(users::get))
+                        .route(web::patch().to(users::update)),
+                )
+                .service(
+                    resource("/missions")
+                        .route(web::get().to(missions::list))
+                        .route(web::post().to(missions::create)),
+                )
+                .service(
+                    resource("/missions/{code}")
+                        .route(web::get().to(missions::get))
+                        .route(web::patch().to(missions::update)),
+                )
+                .service(resource("/audit").route(web::get().to(audit::list)))
+                .service(resource("/audit/verify").route(web::get().to(audit::verify))),
+        )
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));
+}
+
+/// A resource that answers 405 as problem+json to the methods it does not route.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::MethodNotAllowed) }))
+}
+
+/// Puts the request id that the logs carry on every response, so a user can quote it.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut response = next.call(req).await?;
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(response)
+}

@@ -1,0 +1,197 @@
+//! `/api/v1/users`: accounts, for administrators only.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::accounts::{self, AccountPatch, NewAccount};
+use crate::auth::{AuthUser, policy};
+use crate::db::DbConnection;
+use crate::domain::access::{Clearance, Role};
+use crate::error::{AppError, AppResult};
+use crate::store::users::{self, UserWithMissions};
+
+use super::input::{ApiJson, decode_cursor, encode_cursor, etag, expected_version, page_limit};
+
+#[derive(Serialize)]
+pub struct UserView {
+    id: String,
+    username: String,
+    role: String,
+    clearance: String,
+    /// Missions the user works on; empty means all.
+    missions: Vec<String>,
+    disabled: bool,
+    must_change_password: bool,
+    locked_until: Option<DateTime<Utc>>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserWithMissions> for UserView {
+    fn from(UserWithMissions { user, missions }: UserWithMissions) -> Self {
+        UserView {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            clearance: user.clearance,
+            missions,
+            disabled: user.disabled,
+            must_change_password: user.must_change_password,
+            locked_until: user.locked_until.map(|t| t.and_utc()),
+            version: user.version,
+            created_at: user.created_at.and_utc(),
+            updated_at: user.updated_at.and_utc(),
+        }
+    }
+}
+
+impl UserView {
+    pub fn load(conn: &mut DbConnection, id: &str) -> AppResult<UserView> {
+        let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+        Ok(users::with_missions(conn, user)?.into())
+    }
+}
+
+fn with_etag(status: actix_web::http::StatusCode, view: UserView) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(view.version))
+        .json(view)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct UserPage {
+    items: Vec<UserView>,
+    next_cursor: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = page_limit(query.limit)?;
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let now = state.clock.now();
+    let page = state
+        .run(move |conn| {
+            policy::require_role(conn, &user, &[Role::Admin], "users.list", now)?;
+            let rows = users::list(conn, after.as_deref(), limit + 1)?;
+            Ok(crate::store::Page::from_overfetch(rows, limit as usize))
+        })
+        .await?;
+    let next_cursor = page
+        .has_more
+        .then(|| page.items.last().map(|u| encode_cursor(&u.user.username)))
+        .flatten();
+    Ok(HttpResponse::Ok().json(UserPage {
+        items: page.items.into_iter().map(UserView::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    username: String,
+    password: String,
+    role: Role,
+    clearance: Option<Clearance>,
+    #[serde(default)]
+    missions: Vec<String>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let created = state
+        .run(move |conn| {
+            policy::require_role(conn, &user, &[Role::Admin], "users.create", now)?;
+            accounts::create_user(
+                conn,
+                &user.audit(now),
+                NewAccount {
+                    username: body.username,
+                    password: body.password,
+                    role: body.role,
+                    clearance: body.clearance.unwrap_or(Clearance::Unclassified),
+                    missions: body.missions,
+                    must_change_password: true,
+                },
+            )
+        })
+        .await?;
+    let location = format!("/api/v1/users/{}", created.user.id);
+    let view = UserView::from(created);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .insert_header(etag(view.version))
+        .json(view))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let view = state
+        .run(move |conn| {
+            policy::require_role(conn, &user, &[Role::Admin], "users.read", now)?;
+            UserView::load(conn, &id)
+        })
+        .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    role: Option<Role>,
+    clearance: Option<Clearance>,
+    missions: Option<Vec<String>>,
+    disabled: Option<bool>,
+    version: Option<i64>,
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let version = expected_version(&req, body.version);
+    let view = state
+        .run(move |conn| {
+            policy::require_role(conn, &user, &[Role::Admin], "users.update", now)?;
+            let updated = accounts::update_user(
+                conn,
+                &user.audit(now),
+                &id,
+                version?,
+                AccountPatch {
+                    role: body.role,
+                    clearance: body.clearance,
+                    missions: body.missions,
+                    disabled: body.disabled,
+                },
+            )?;
+            Ok(UserView::from(updated))
+        })
+        .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, view))
+}

@@ -1,0 +1,454 @@
+//! Account operations shared by the API and the command line: sign-in, sign-out, password
+//! changes, creating and changing users. Each change and its audit record commit together.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::access::{Clearance, Role};
+use crate::domain::session::is_locked;
+use crate::domain::validation::Violations;
+use crate::domain::{password as password_policy, user as user_rules};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditContext};
+use crate::store::sessions::{self, SessionRow};
+use crate::store::users::{self, AccountChange, UserRow, UserWithMissions};
+use crate::store::{is_unique_violation, missions};
+
+use super::{AuthUser, RequestMeta, password, token};
+
+/// The length of the first administrator's generated password.
+const FIRST_ADMIN_PASSWORD_CHARS: usize = 20;
+
+/// A new session, as handed to the user once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub expires_at: NaiveDateTime,
+    pub must_change_password: bool,
+}
+
+fn start_session(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+    settings: &Settings,
+) -> AppResult<(String, NaiveDateTime)> {
+    let (token, token_hash) = token::new_token();
+    let expires_at = now + TimeDelta::hours(settings.session_absolute_hours.into());
+    sessions::insert(
+        conn,
+        &SessionRow {
+            token_hash,
+            user_id: user_id.to_string(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at,
+            revoked_at: None,
+        },
+    )?;
+    Ok((token, expires_at))
+}
+
+/// Checks a username and password. Every failure answers the same `Unauthorized`, after the
+/// same work (a password hash is always checked), and is recorded.
+pub fn login(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    now: NaiveDateTime,
+    request: &RequestMeta,
+    username: &str,
+    password_given: &str,
+) -> AppResult<NewSession> {
+    let username = user_rules::normalize_username(username);
+    let attempt = AuditContext {
+        actor_username: Some(username.clone()),
+        ..request.audit(now)
+    };
+    let Some(user) = users::find_by_username(conn, &username)? else {
+        password::verify_against_dummy(password_given);
+        audit::append_alone(
+            conn,
+            &attempt,
+            "auth.login_failed",
+            "user",
+            None,
+            json!({ "reason": "unknown_user" }),
+        )?;
+        return Err(AppError::Unauthorized);
+    };
+    let attempt = AuditContext {
+        actor_id: Some(user.id.clone()),
+        ..attempt
+    };
+    let password_ok = password::verify(password_given, &user.password_hash);
+
+    // The inner result is the answer; the outer one commits the audit records of a refusal too.
+    write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
+        // Read again inside the transaction: another server may have locked the account meanwhile.
+        let user = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+        if is_locked(user.locked_until, now) {
+            audit::append(
+                conn,
+                &attempt,
+                "auth.login_locked",
+                "user",
+                Some(&user.id),
+                json!({ "locked_until": user.locked_until }),
+            )?;
+            return Ok(Err(AppError::Unauthorized));
+        }
+        if user.disabled {
+            audit::append(
+                conn,
+                &attempt,
+                "auth.login_failed",
+                "user",
+                Some(&user.id),
+                json!({ "reason": "disabled" }),
+            )?;
+            return Ok(Err(AppError::Unauthorized));
+        }
+        if !password_ok {
+            let failures = users::add_failed_login(conn, &user.id)?;
+            audit::append(
+                conn,
+                &attempt,
+                "auth.login_failed",
+                "user",
+                Some(&user.id),
+                json!({ "reason": "wrong_password", "consecutive_failures": failures }),
+            )?;
+            if failures >= settings.lockout_threshold as i32 {
+                let until = now + TimeDelta::minutes(settings.lockout_minutes.into());
+                users::lock_until(conn, &user.id, until)?;
+                audit::append(
+                    conn,
+                    &attempt,
+                    "auth.lockout",
+                    "user",
+                    Some(&user.id),
+                    json!({ "locked_until": until, "failures": failures }),
+                )?;
+            }
+            return Ok(Err(AppError::Unauthorized));
+        }
+        users::clear_failed_logins(conn, &user.id)?;
+        let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
+        audit::append(
+            conn,
+            &attempt,
+            "auth.login",
+            "user",
+            Some(&user.id),
+            json!({ "session_expires_at": expires_at }),
+        )?;
+        Ok(Ok(NewSession {
+            token,
+            expires_at,
+            must_change_password: user.must_change_password,
+        }))
+    })?
+}
+
+pub fn logout(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> AppResult<()> {
+    write_transaction(conn, |conn| {
+        sessions::revoke(conn, &user.token_hash, now)?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "auth.logout",
+            "user",
+            Some(&user.id),
+            json!({}),
+        )?;
+        Ok(())
+    })
+}
+
+/// Changes the user's own password. Every session of the user ends, this one too; a fresh
+/// session is returned so the user carries on.
+pub fn change_own_password(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    user: &AuthUser,
+    current: &str,
+    new: &str,
+    now: NaiveDateTime,
+) -> AppResult<NewSession> {
+    let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+    if !password::verify(current, &stored.password_hash) {
+        audit::append_alone(
+            conn,
+            &user.audit(now),
+            "user.password_change_failed",
+            "user",
+            Some(&user.id),
+            json!({ "reason": "wrong_current_password" }),
+        )?;
+        return Err(AppError::invalid("current", "is not the current password"));
+    }
+    let mut violations = Violations::new();
+    violations.check("new", password_policy::check(new, &[&user.username]));
+    if new == current {
+        violations.add("new", "must differ from the current password");
+    }
+    violations.into_result().map_err(AppError::Validation)?;
+    let new_hash = password::hash(new).map_err(AppError::internal)?;
+
+    write_transaction(conn, |conn| {
+        users::set_password(conn, &user.id, &new_hash, false, now)?;
+        let ended = sessions::revoke_all_of_user(conn, &user.id, now)?;
+        let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "user.password_change",
+            "user",
+            Some(&user.id),
+            json!({ "sessions_ended": ended }),
+        )?;
+        Ok(NewSession {
+            token,
+            expires_at,
+            must_change_password: false,
+        })
+    })
+}
+
+/// What is needed to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub clearance: Clearance,
+    pub missions: Vec<String>,
+    /// True for accounts an administrator makes: the user picks their own password first.
+    pub must_change_password: bool,
+}
+
+pub fn create_user(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    account: NewAccount,
+) -> AppResult<UserWithMissions> {
+    let username = user_rules::normalize_username(&account.username);
+    let mut violations = Violations::new();
+    violations.check("username", user_rules::check_username(&username));
+    violations.check(
+        "password",
+        password_policy::check(&account.password, &[&username]),
+    );
+    check_missions(conn, &mut violations, &account.missions)?;
+    violations.into_result().map_err(AppError::Validation)?;
+    let password_hash = password::hash(&account.password).map_err(AppError::internal)?;
+    let user = UserRow {
+        id: Uuid::now_v7().to_string(),
+        username,
+        password_hash,
+        role: account.role.code().to_string(),
+        clearance: account.clearance.code().to_string(),
+        disabled: false,
+        must_change_password: account.must_change_password,
+        failed_logins: 0,
+        locked_until: None,
+        version: 1,
+        created_at: context.now,
+        updated_at: context.now,
+    };
+    let missions = dedup(account.missions);
+    write_transaction(conn, |conn| {
+        users::insert(conn, &user, &missions).map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict(format!("The username `{}` is taken.", user.username))
+            } else {
+                e.into()
+            }
+        })?;
+        audit::append(
+            conn,
+            context,
+            "user.create",
+            "user",
+            Some(&user.id),
+            json!({
+                "username": user.username,
+                "role": user.role,
+                "clearance": user.clearance,
+                "missions": missions,
+                "must_change_password": user.must_change_password,
+            }),
+        )?;
+        Ok(UserWithMissions {
+            user: user.clone(),
+            missions: missions.clone(),
+        })
+    })
+}
+
+fn dedup(mut codes: Vec<String>) -> Vec<String> {
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+fn check_missions(
+    conn: &mut DbConnection,
+    violations: &mut Violations,
+    codes: &[String],
+) -> AppResult<()> {
+    let unknown = missions::unknown_codes(conn, codes)?;
+    for (i, code) in codes.iter().enumerate() {
+        if unknown.contains(code) {
+            violations.add(format!("missions[{i}]"), format!("`{code}` is not a mission"));
+        }
+    }
+    Ok(())
+}
+
+/// An administrator's change to an account; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub role: Option<Role>,
+    pub clearance: Option<Clearance>,
+    pub missions: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+}
+
+pub fn update_user(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    id: &str,
+    expected_version: i64,
+    patch: AccountPatch,
+) -> AppResult<UserWithMissions> {
+    let mut violations = Violations::new();
+    if let Some(codes) = &patch.missions {
+        check_missions(conn, &mut violations, codes)?;
+    }
+    let acting_on_self = context.actor_id.as_deref() == Some(id);
+    if acting_on_self && patch.disabled == Some(true) {
+        violations.add("disabled", "administrators cannot disable their own account");
+    }
+    if acting_on_self && patch.role.is_some_and(|role| role != Role::Admin) {
+        violations.add("role", "administrators cannot remove their own administrator role");
+    }
+    violations.into_result().map_err(AppError::Validation)?;
+
+    write_transaction(conn, |conn| {
+        let current = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+        let current_missions = users::missions_of(conn, id)?;
+        let role = patch.role.map_or(current.role.clone(), |r| r.code().to_string());
+        let clearance = patch
+            .clearance
+            .map_or(current.clearance.clone(), |c| c.code().to_string());
+        let disabled = patch.disabled.unwrap_or(current.disabled);
+        let missions = patch.missions.clone().map_or(current_missions.clone(), dedup);
+
+        let change = AccountChange {
+            role: &role,
+            clearance: &clearance,
+            disabled,
+        };
+        if !users::update_account(conn, id, expected_version, &change, context.now)? {
+            return Err(AppError::Conflict(format!(
+                "The user was changed since you read it (version {expected_version}; now {}). Read it again.",
+                current.version
+            )));
+        }
+        if missions != current_missions {
+            users::set_missions(conn, id, &missions)?;
+        }
+        let mut changes = serde_json::Map::new();
+        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+            if from != to {
+                changes.insert(field.to_string(), json!({ "from": from, "to": to }));
+            }
+        };
+        note("role", json!(current.role), json!(role));
+        note("clearance", json!(current.clearance), json!(clearance));
+        note("disabled", json!(current.disabled), json!(disabled));
+        note("missions", json!(current_missions), json!(missions));
+        if disabled && !current.disabled {
+            let ended = sessions::revoke_all_of_user(conn, id, context.now)?;
+            changes.insert("sessions_ended".to_string(), json!(ended));
+        }
+        audit::append(
+            conn,
+            context,
+            "user.update",
+            "user",
+            Some(id),
+            json!({ "changes": changes }),
+        )?;
+        let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+        Ok(UserWithMissions { user, missions })
+    })
+}
+
+/// Disables an account by username and ends its sessions (the command line's `user disable`).
+pub fn disable_user(conn: &mut DbConnection, context: &AuditContext, username: &str) -> AppResult<()> {
+    let username = user_rules::normalize_username(username);
+    write_transaction(conn, |conn| {
+        let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+        users::set_disabled(conn, &user.id, true, context.now)?;
+        let ended = sessions::revoke_all_of_user(conn, &user.id, context.now)?;
+        audit::append(
+            conn,
+            context,
+            "user.update",
+            "user",
+            Some(&user.id),
+            json!({ "changes": { "disabled": { "from": user.disabled, "to": true } }, "sessions_ended": ended }),
+        )?;
+        Ok(())
+    })
+}
+
+/// On the very first start, with no account at all, creates `admin` with a random password and
+/// returns it, to be shown once. The administrator must change it at first sign-in.
+pub fn create_first_admin(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Option<String>> {
+    if users::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let password = token::random_password(FIRST_ADMIN_PASSWORD_CHARS);
+    let password_hash = password::hash(&password).map_err(AppError::internal)?;
+    let user = UserRow {
+        id: Uuid::now_v7().to_string(),
+        username: "admin".to_string(),
+        password_hash,
+        role: Role::Admin.code().to_string(),
+        clearance: Clearance::StrictlyConfidential.code().to_string(),
+        disabled: false,
+        must_change_password: true,
+        failed_logins: 0,
+        locked_until: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let context = AuditContext::system(now, "first-start");
+    let created = write_transaction(conn, |conn| {
+        // Another server starting at the same moment may have been first.
+        if users::count(conn)? > 0 {
+            return Ok(false);
+        }
+        match users::insert(conn, &user, &[]) {
+            Err(e) if is_unique_violation(&e) => return Ok(false),
+            other => other?,
+        }
+        audit::append(
+            conn,
+            &context,
+            "user.create",
+            "user",
+            Some(&user.id),
+            json!({ "username": "admin", "role": "admin", "first_start": true }),
+        )?;
+        Ok::<bool, AppError>(true)
+    })?;
+    Ok(created.then_some(password))
+}

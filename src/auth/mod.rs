@@ -1,0 +1,9 @@
+//! Who is asking, and what they may do: passwords, tokens, sessions, accounts and the policy.
+
+pub mod accounts;
+pub mod password;
+pub mod policy;
+pub mod session;
+pub mod token;
+
+pub use session::{AuthUser, RequestMeta, SignedIn};

@@ -1,0 +1,158 @@
+//! The signed-in user of a request, found from `Authorization: Bearer <token>`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use chrono::{NaiveDateTime, TimeDelta};
+use tracing_actix_web::RequestId;
+
+use crate::AppState;
+use crate::db::DbConnection;
+use crate::domain::access::{Clearance, Role};
+use crate::domain::session::{SessionState, SessionTimes, needs_touch, session_state};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::AuditContext;
+use crate::store::{sessions, users};
+
+use super::token::hash_token;
+
+/// Where a request came from, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn of(req: &HttpRequest) -> Self {
+        RequestMeta {
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|id| id.to_string()),
+            client_addr: req.peer_addr().map(|addr| addr.ip().to_string()),
+        }
+    }
+
+    pub fn audit(&self, now: NaiveDateTime) -> AuditContext {
+        AuditContext {
+            request_id: self.request_id.clone(),
+            client_addr: self.client_addr.clone(),
+            now,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    pub clearance: Clearance,
+    /// Missions the user works on; empty means all (headquarters).
+    pub missions: Vec<String>,
+    pub must_change_password: bool,
+    pub token_hash: String,
+    pub request: RequestMeta,
+}
+
+impl AuthUser {
+    pub fn audit(&self, now: NaiveDateTime) -> AuditContext {
+        AuditContext {
+            actor_id: Some(self.id.clone()),
+            actor_username: Some(self.username.clone()),
+            ..self.request.audit(now)
+        }
+    }
+}
+
+/// Any signed-in user, even one who must still change their password.
+pub struct SignedIn(pub AuthUser);
+
+type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = LocalFuture<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        let request = RequestMeta::of(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token_hash = hash_token(&token.ok_or(AppError::Unauthorized)?);
+            let idle = TimeDelta::minutes(state.settings.session_idle_minutes.into());
+            let clock = state.clock.clone();
+            let user = state
+                .run(move |conn| authenticate(conn, token_hash, clock.now(), idle))
+                .await?;
+            Ok(SignedIn(AuthUser { request, ..user }))
+        })
+    }
+}
+
+/// A signed-in user who may use the registry (no pending password change).
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = LocalFuture<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        Box::pin(async move {
+            let SignedIn(user) = signed_in.await?;
+            if user.must_change_password {
+                return Err(AppError::PasswordChangeRequired);
+            }
+            Ok(user)
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+fn authenticate(
+    conn: &mut DbConnection,
+    token_hash: String,
+    now: NaiveDateTime,
+    idle: TimeDelta,
+) -> AppResult<AuthUser> {
+    let (session, user) =
+        sessions::find_with_user(conn, &token_hash)?.ok_or(AppError::Unauthorized)?;
+    let times = SessionTimes {
+        last_seen_at: session.last_seen_at,
+        expires_at: session.expires_at,
+        revoked_at: session.revoked_at,
+    };
+    if session_state(&times, now, idle) != SessionState::Active || user.disabled {
+        return Err(AppError::Unauthorized);
+    }
+    if needs_touch(session.last_seen_at, now) {
+        sessions::touch(conn, &token_hash, now)?;
+    }
+    let missions = users::missions_of(conn, &user.id)?;
+    Ok(AuthUser {
+        role: Role::from_code(&user.role)
+            .ok_or_else(|| AppError::internal(format!("unknown role {}", user.role)))?,
+        clearance: Clearance::from_code(&user.clearance)
+            .ok_or_else(|| AppError::internal(format!("unknown clearance {}", user.clearance)))?,
+        id: user.id,
+        username: user.username,
+        missions,
+        must_change_password: user.must_change_password,
+        token_hash,
+        request: RequestMeta::default(),
+    })
+}

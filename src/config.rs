@@ -1,0 +1,140 @@
+//! Typed settings, layered: built-in defaults < `config/default.toml` (when present) < the file
+//! given with `--config` < `PKR_*` environment variables (and plain `DATABASE_URL`, which
+//! `PKR_DATABASE_URL` overrides).
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `postgres://…`, `postgresql://…` or `sqlite://PATH` (relative or absolute).
+    pub database_url: String,
+    /// Address and port the HTTP server listens on.
+    pub listen: String,
+    /// Database connections per server.
+    pub pool_size: u32,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u32,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins in a row that lock an account.
+    pub lockout_threshold: u32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: u32,
+    /// How often each server links new audit records into the hash chain.
+    pub audit_seal_interval_seconds: u32,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Which logs to keep, in `tracing` filter syntax (`info`, `peacekeeper_registry=debug`).
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://data/registry.sqlite3".to_string(),
+            listen: "127.0.0.1:8080".to_string(),
+            pool_size: 8,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            audit_seal_interval_seconds: 1,
+            log_format: LogFormat::Text,
+            log_filter: "info".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(String),
+    #[error("bad configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// The names of every setting; each can be set as `PKR_<NAME>` in upper case.
+    pub fn names() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Reads the layers in order; `file` is the `--config` argument.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if Path::new(DEFAULT_CONFIG_FILE).exists() {
+            figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE));
+        }
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::MissingFile(file.display().to_string()));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let settings: Settings = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            // PKR_TEST_* belong to the test suite, not to the service.
+            .merge(Env::prefixed("PKR_").filter(|key| !key.as_str().starts_with("test_")))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |name: &str, why: String| {
+            Err(ConfigError::Invalid(format!("setting `{name}`: {why}")))
+        };
+        if crate::db::backend_of(&self.database_url).is_none() {
+            return invalid(
+                "database_url",
+                "expected postgres://, postgresql:// or sqlite://PATH".to_string(),
+            );
+        }
+        if let Err(e) = self.listen.parse::<SocketAddr>() {
+            return invalid("listen", format!("`{}` is not an address:port ({e})", self.listen));
+        }
+        let positive = [
+            ("pool_size", self.pool_size),
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_absolute_hours", self.session_absolute_hours),
+            ("lockout_threshold", self.lockout_threshold),
+            ("lockout_minutes", self.lockout_minutes),
+            ("audit_seal_interval_seconds", self.audit_seal_interval_seconds),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return invalid(name, "must be greater than 0".to_string());
+            }
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
+            return invalid("log_filter", e.to_string());
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        // validate() has checked it; the fallback only keeps this total.
+        self.listen
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+}

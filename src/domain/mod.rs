@@ -1,0 +1,10 @@
+//! The rules of the registry, pure: no HTTP, no database. Everything here is unit-tested.
+
+pub mod access;
+pub mod audit;
+pub mod country;
+pub mod mission;
+pub mod password;
+pub mod session;
+pub mod user;
+pub mod validation;

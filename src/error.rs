@@ -1,0 +1,193 @@
+//! One error type for every request: `AppError`, answered as RFC 9457 `application/problem+json`.
+//!
+//! Which variant to use:
+//! - `BadRequest`: the request cannot be read at all (malformed JSON, a bad query string);
+//! - `Unauthorized`: not signed in, or the sign-in failed (always the same words, on purpose);
+//! - `Forbidden`: signed in but not allowed; `detail` says why when that helps the user;
+//! - `NotFound`: unknown, and also what the user may not see (existence is not revealed);
+//! - `Conflict`: a stale version, a duplicate, or a move the rules forbid;
+//! - `Validation`: field values that break the rules, every field at once;
+//! - `Unavailable`: the database cannot be reached now; retrying later may work;
+//! - `Internal`: a real fault. Its message is logged with the request id, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::validation::FieldError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("password change required")]
+    PasswordChangeRequired,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (kind, detail, errors): (&str, String, &[FieldError]) = match self {
+            AppError::BadRequest { detail, errors } => ("about:blank", detail.clone(), errors),
+            AppError::Unauthorized => (
+                "about:blank",
+                "Sign in with a valid username and password, and send the token as `Authorization: Bearer …`.".into(),
+                &[],
+            ),
+            AppError::Forbidden(why) => ("about:blank", why.clone(), &[]),
+            AppError::PasswordChangeRequired => (
+                "/problems/password-change-required",
+                "This account must change its password first: POST /api/v1/me/password.".into(),
+                &[],
+            ),
+            AppError::NotFound => ("about:blank", "No such resource.".into(), &[]),
+            AppError::MethodNotAllowed => (
+                "about:blank",
+                "This method is not allowed on this resource.".into(),
+                &[],
+            ),
+            AppError::Conflict(why) => ("/problems/conflict", why.clone(), &[]),
+            AppError::PayloadTooLarge => (
+                "about:blank",
+                "The request body is larger than the limit of 1 MiB.".into(),
+                &[],
+            ),
+            AppError::UnsupportedMediaType => (
+                "about:blank",
+                "The request body must be JSON, sent with `Content-Type: application/json`.".into(),
+                &[],
+            ),
+            AppError::Validation(errors) => (
+                "/problems/validation",
+                "Some fields are invalid; see `errors`.".into(),
+                errors,
+            ),
+            AppError::Unavailable(why) => {
+                tracing::warn!(reason = %why, "database unavailable");
+                (
+                    "about:blank",
+                    "The registry cannot reach its database just now; try again shortly.".into(),
+                    &[],
+                )
+            }
+            AppError::Internal(why) => {
+                tracing::error!(error = %why, "internal error");
+                (
+                    "about:blank",
+                    "An internal error occurred; it has been logged with this request's id."
+                        .into(),
+                    &[],
+                )
+            }
+        };
+        let problem = Problem {
+            kind,
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if matches!(self, AppError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, AppError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.json(problem)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(error.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}

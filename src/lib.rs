@@ -1,0 +1,72 @@
+//! The Peacekeeper Safety Incident Registry: the library behind the `peacekeeper-registry`
+//! binary. `app` builds the HTTP application for the server and for the tests alike.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod store;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, web};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{DbConnection, DbPool};
+use crate::error::AppResult;
+
+/// What every request can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> web::Data<AppState> {
+        web::Data::new(AppState {
+            pool,
+            settings: Arc::new(settings),
+            clock,
+        })
+    }
+
+    /// Runs database work on the blocking thread pool, never on the async workers.
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// The whole HTTP application: routes, limits, error answers, request ids and logs.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .configure(api::configure)
+        .wrap(actix_web::middleware::from_fn(api::request_id_header))
+        .wrap(tracing_actix_web::TracingLogger::default())
+}

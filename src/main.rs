@@ -1,0 +1,277 @@
+//! The `peacekeeper-registry` command: parses the command line and calls the library.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+
+use peacekeeper_registry::auth::accounts::{self, NewAccount};
+use peacekeeper_registry::clock::{Clock, SystemClock};
+use peacekeeper_registry::config::{LogFormat, Settings};
+use peacekeeper_registry::db::{self, DbPool};
+use peacekeeper_registry::domain::access::{Clearance, Role, one_of};
+use peacekeeper_registry::error::AppError;
+use peacekeeper_registry::store::audit::{self, AuditContext};
+use peacekeeper_registry::{AppState, app};
+
+/// The Peacekeeper Safety Incident Registry: attacks on UN peacekeepers and every case's road
+/// to justice.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A configuration file (TOML) read over config/default.toml; PKR_* variables override both.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve HTTP (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, security_officer, legal_officer, leadership or auditor.
+        #[arg(long)]
+        role: String,
+        /// A mission the user works on; repeat for several; none means all missions.
+        #[arg(long = "mission", value_name = "CODE")]
+        missions: Vec<String>,
+        /// unclassified, confidential or strictly_confidential.
+        #[arg(long, default_value = "unclassified")]
+        clearance: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the whole hash chain: exit 0 when intact, 1 naming the first bad record.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logs(&settings);
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::User(command) => user(&settings, command),
+        Command::Audit(AuditCommand::Verify) => return verify_audit(&settings),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::new(&settings.log_filter);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+}
+
+fn open_migrated(settings: &Settings) -> Result<DbPool, String> {
+    let pool = db::connect(&settings.database_url, settings.pool_size).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let applied = db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    Ok(pool)
+}
+
+fn migrate(settings: &Settings) -> Result<(), String> {
+    open_migrated(settings)?;
+    println!("migrations are up to date");
+    Ok(())
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let pool = open_migrated(&settings)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        if let Some(password) =
+            accounts::create_first_admin(&mut conn, clock.now()).map_err(describe)?
+        {
+            // Shown once, on the terminal only: never logged.
+            println!("First start: created the administrator account `admin`.");
+            println!("  password: {password}");
+            println!("  It must be changed at first sign-in (POST /api/v1/me/password).");
+        }
+    }
+    let seal_every = Duration::from_secs(settings.audit_seal_interval_seconds.into());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = AppState::new(pool.clone(), settings.clone(), clock);
+    actix_web::rt::System::new().block_on(async move {
+        let server = HttpServer::new(move || app(state.clone()))
+            .workers(workers)
+            .bind(settings.listen_addr())
+            .map_err(|e| format!("setting `listen`: cannot listen on {}: {e}", settings.listen))?;
+        for addr in server.addrs() {
+            println!("Listening on http://{addr}");
+        }
+        actix_web::rt::spawn(seal_audit_trail(pool, seal_every));
+        server.run().await.map_err(|e| e.to_string())
+    })
+}
+
+/// Links new audit records into the hash chain, every few seconds, off the request path.
+async fn seal_audit_trail(pool: DbPool, every: Duration) {
+    let mut ticks = actix_web::rt::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let pool = pool.clone();
+        let sealed = web::block(move || -> Result<usize, String> {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            audit::seal_pending(&mut conn).map_err(|e| e.to_string())
+        })
+        .await;
+        match sealed {
+            Ok(Ok(0)) => {}
+            Ok(Ok(count)) => tracing::debug!(count, "audit records sealed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "sealing the audit trail failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "sealing the audit trail failed; will retry"),
+        }
+    }
+}
+
+fn describe(error: AppError) -> String {
+    match error {
+        AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Conflict(why) | AppError::Forbidden(why) => why,
+        AppError::NotFound => "no such account".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
+    let pool = open_migrated(settings)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    match command {
+        UserCommand::Create {
+            username,
+            role,
+            missions,
+            clearance,
+            password_stdin,
+        } => {
+            let role = Role::from_code(&role)
+                .ok_or_else(|| format!("--role {}", one_of(Role::ALL.map(Role::code))))?;
+            let clearance = Clearance::from_code(&clearance).ok_or_else(|| {
+                format!("--clearance {}", one_of(Clearance::ALL.map(Clearance::code)))
+            })?;
+            if !password_stdin {
+                return Err(
+                    "give the password on standard input with --password-stdin".to_string(),
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let created = accounts::create_user(
+                &mut conn,
+                &AuditContext::system(now, "cli"),
+                NewAccount {
+                    username,
+                    password,
+                    role,
+                    clearance,
+                    missions,
+                    must_change_password: false,
+                },
+            )
+            .map_err(describe)?;
+            println!(
+                "created user `{}` ({}) with id {}",
+                created.user.username, created.user.role, created.user.id
+            );
+        }
+        UserCommand::Disable { username } => {
+            accounts::disable_user(&mut conn, &AuditContext::system(now, "cli"), &username)
+                .map_err(describe)?;
+            println!("disabled user `{username}`; their sessions are ended");
+        }
+    }
+    Ok(())
+}
+
+fn verify_audit(settings: &Settings) -> ExitCode {
+    let report = open_migrated(settings).and_then(|pool| {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
+        audit::verify(&mut conn).map_err(|e| e.to_string())
+    });
+    match report {
+        Ok(report) => match report.first_broken {
+            None => {
+                println!(
+                    "audit trail intact: {} records checked; head hash {}",
+                    report.records_checked, report.head_hash
+                );
+                ExitCode::SUCCESS
+            }
+            Some(broken) => {
+                println!(
+                    "audit trail BROKEN at record {}: {} ({} records checked before it)",
+                    broken.sequence, broken.reason, report.records_checked
+                );
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The audit trail: append, seal into the hash chain, verify, list.
+//!
+//! Why two steps: if every writer had to read the chain head and write the next hash, all writing
+//! transactions would queue on that one row. Instead a writer inserts its record with a hash of
+//! its own content (no shared row touched) plus a marker in `audit_pending`. The sealer, one at a
+//! time (an advisory lock on PostgreSQL, the single writer on SQLite), links pending records into
+//! `audit_chain` in batches. Verification recomputes both hashes from the start.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{audit_chain, audit_log, audit_pending};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::audit::{
+    AuditContent, BrokenRecord, ChainVerifier, GENESIS_HASH, StoredLink, chain_hash, record_hash,
+};
+
+/// Any advisory-lock key will do as long as it is ours alone.
+const SEAL_LOCK_KEY: i64 = 0x706b_725f_7365_616c;
+const SEAL_BATCH: i64 = 1000;
+const VERIFY_BATCH: i64 = 5000;
+
+/// Who did something and from where; attached to every record a request writes.
+#[derive(Debug, Clone, Default)]
+pub struct AuditContext {
+    pub actor_id: Option<String>,
+    pub actor_username: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub now: NaiveDateTime,
+}
+
+impl AuditContext {
+    /// For work done from the command line on the server itself.
+    pub fn system(now: NaiveDateTime, what: &str) -> Self {
+        AuditContext {
+            actor_username: Some(format!("system:{what}")),
+            now,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_username: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub details: String,
+    pub record_hash: String,
+}
+
+impl AuditRecord {
+    fn content(&self) -> AuditContent<'_> {
+        AuditContent {
+            occurred_at: self.occurred_at,
+            actor_id: self.actor_id.as_deref(),
+            actor_username: self.actor_username.as_deref(),
+            action: &self.action,
+            entity_type: &self.entity_type,
+            entity_id: self.entity_id.as_deref(),
+            request_id: self.request_id.as_deref(),
+            client_addr: self.client_addr.as_deref(),
+            details: &self.details,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct NewRecord<'a> {
+    occurred_at: NaiveDateTime,
+    actor_id: Option<&'a str>,
+    actor_username: Option<&'a str>,
+    action: &'a str,
+    entity_type: &'a str,
+    entity_id: Option<&'a str>,
+    request_id: Option<&'a str>,
+    client_addr: Option<&'a str>,
+    details: &'a str,
+    record_hash: &'a str,
+}
+
+/// Appends one record; call it inside the transaction of the change it records.
+pub fn append(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    details: serde_json::Value,
+) -> QueryResult<i64> {
+    let details = details.to_string();
+    let content = AuditContent {
+        occurred_at: context.now,
+        actor_id: context.actor_id.as_deref(),
+        actor_username: context.actor_username.as_deref(),
+        action,
+        entity_type,
+        entity_id,
+        request_id: context.request_id.as_deref(),
+        client_addr: context.client_addr.as_deref(),
+        details: &details,
+    };
+    let hash = record_hash(&content);
+    let id: i64 = diesel::insert_into(audit_log::table)
+        .values(NewRecord {
+            occurred_at: content.occurred_at,
+            actor_id: content.actor_id,
+            actor_username: content.actor_username,
+            action,
+            entity_type,
+            entity_id,
+            request_id: content.request_id,
+            client_addr: content.client_addr,
+            details: &details,
+            record_hash: &hash,
+        })
+        .returning(audit_log::id)
+        .get_result(conn)?;
+    diesel::insert_into(audit_pending::table)
+        .values(audit_pending::audit_id.eq(id))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Appends one record in a transaction of its own (for events that change nothing else, such
+/// as a failed sign-in or a denied access).
+pub fn append_alone(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    details: serde_json::Value,
+) -> QueryResult<i64> {
+    write_transaction(conn, |conn| {
+        append(conn, context, action, entity_type, entity_id, details)
+    })
+}
+
+/// Links every pending record into the chain; returns how many were sealed.
+pub fn seal_pending(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut sealed = 0;
+    loop {
+        let batch = seal_batch(conn)?;
+        sealed += batch;
+        if batch < SEAL_BATCH as usize {
+            return Ok(sealed);
+        }
+    }
+}
+
+fn seal_batch(conn: &mut DbConnection) -> QueryResult<usize> {
+    write_transaction(conn, |conn| {
+        if let DbConnection::Postgres(_) = conn {
+            // One sealer at a time across every server; the others wait here, not the writers.
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({SEAL_LOCK_KEY})"))
+                .execute(conn)?;
+        }
+        let pending: Vec<(i64, String)> = audit_pending::table
+            .inner_join(audit_log::table.on(audit_log::id.eq(audit_pending::audit_id)))
+            .select((audit_log::id, audit_log::record_hash))
+            .order(audit_log::id.asc())
+            .limit(SEAL_BATCH)
+            .load(conn)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let head: Option<(i64, String)> = audit_chain::table
+            .select((audit_chain::seq, audit_chain::chain_hash))
+            .order(audit_chain::seq.desc())
+            .first(conn)
+            .optional()?;
+        let (mut seq, mut previous) = head.unwrap_or((0, GENESIS_HASH.to_string()));
+        // One row per statement: multi-row inserts are not available through the common connection.
+        for (audit_id, hash) in &pending {
+            seq += 1;
+            previous = chain_hash(&previous, *audit_id, hash);
+            diesel::insert_into(audit_chain::table)
+                .values((
+                    audit_chain::seq.eq(seq),
+                    audit_chain::audit_id.eq(*audit_id),
+                    audit_chain::chain_hash.eq(&previous),
+                ))
+                .execute(conn)?;
+        }
+        let ids: Vec<i64> = pending.iter().map(|(id, _)| *id).collect();
+        diesel::delete(audit_pending::table.filter(audit_pending::audit_id.eq_any(&ids)))
+            .execute(conn)?;
+        Ok(pending.len())
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub intact: bool,
+    pub records_checked: u64,
+    /// The last link's hash: noted down elsewhere, it lets a later check prove nothing was rewritten.
+    pub head_hash: String,
+    pub first_broken: Option<BrokenRecord>,
+}
+
+/// Recomputes every record hash and every link from the start of the chain.
+pub fn verify(conn: &mut DbConnection) -> QueryResult<VerifyReport> {
+    let mut verifier = ChainVerifier::default();
+    let mut after_seq = 0_i64;
+    let mut first_broken = None;
+    'batches: loop {
+        let rows: Vec<(i64, String, AuditRecord)> = audit_chain::table
+            .inner_join(audit_log::table)
+            .filter(audit_chain::seq.gt(after_seq))
+            .order(audit_chain::seq.asc())
+            .limit(VERIFY_BATCH)
+            .select((
+                audit_chain::seq,
+                audit_chain::chain_hash,
+                AuditRecord::as_select(),
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after_seq = last.0;
+        for (seq, chain, record) in &rows {
+            let link = StoredLink {
+                seq: *seq,
+                audit_id: record.id,
+                chain_hash: chain,
+                stored_record_hash: &record.record_hash,
+                content: record.content(),
+            };
+            if let Err(broken) = verifier.check(&link) {
+                first_broken = Some(broken);
+                break 'batches;
+            }
+        }
+    }
+    if first_broken.is_none() {
+        // Every record must be in the chain, or still waiting for the sealer.
+        let unchained: Option<i64> = audit_log::table
+            .left_join(audit_chain::table)
+            .filter(audit_chain::seq.is_null())
+            .filter(diesel::dsl::not(
+                audit_log::id.eq_any(audit_pending::table.select(audit_pending::audit_id)),
+            ))
+            .select(audit_log::id)
+            .order(audit_log::id.asc())
+            .first(conn)
+            .optional()?;
+        first_broken = unchained.map(|id| BrokenRecord {
+            sequence: id,
+            reason: "the record is not in the chain".to_string(),
+        });
+    }
+    Ok(VerifyReport {
+        intact: first_broken.is_none(),
+        records_checked: verifier.checked(),
+        head_hash: verifier.head_hash().to_string(),
+        first_broken,
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    /// Continue after (older than) this record.
+    pub before_id: Option<i64>,
+}
+
+/// Newest first.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &AuditFilter,
+    limit: i64,
+) -> QueryResult<Vec<AuditRecord>> {
+    let mut query = audit_log::table
+        .select(AuditRecord::as_select())
+        .into_boxed();
+    if let Some(entity_type) = &filter.entity_type {
+        query = query.filter(audit_log::entity_type.eq(entity_type.clone()));
+    }
+    if let Some(entity_id) = &filter.entity_id {
+        query = query.filter(audit_log::entity_id.eq(entity_id.clone()));
+    }
+    if let Some(actor_id) = &filter.actor_id {
+        query = query.filter(audit_log::actor_id.eq(actor_id.clone()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_log::action.eq(action.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::occurred_at.lt(to));
+    }
+    if let Some(before_id) = filter.before_id {
+        query = query.filter(audit_log::id.lt(before_id));
+    }
+    query.order(audit_log::id.desc()).limit(limit).load(conn)
+}
+
+/// Is this record in the chain yet?
+pub fn sealed_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    audit_chain::table
+        .filter(audit_chain::audit_id.eq_any(ids))
+        .select(audit_chain::audit_id)
+        .load(conn)
+}
