@@ -100,9 +100,8 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |name: &str, why: String| {
-            Err(ConfigError::Invalid(format!("setting `{name}`: {why}")))
-        };
+        let invalid =
+            |name: &str, why: String| Err(ConfigError::Invalid(format!("setting `{name}`: {why}")));
         if crate::db::backend_of(&self.database_url).is_none() {
             return invalid(
                 "database_url",
@@ -110,7 +109,10 @@ impl Settings {
             );
         }
         if let Err(e) = self.listen.parse::<SocketAddr>() {
-            return invalid("listen", format!("`{}` is not an address:port ({e})", self.listen));
+            return invalid(
+                "listen",
+                format!("`{}` is not an address:port ({e})", self.listen),
+            );
         }
         let positive = [
             ("pool_size", self.pool_size),
@@ -118,7 +120,10 @@ impl Settings {
             ("session_absolute_hours", self.session_absolute_hours),
             ("lockout_threshold", self.lockout_threshold),
             ("lockout_minutes", self.lockout_minutes),
-            ("audit_seal_interval_seconds", self.audit_seal_interval_seconds),
+            (
+                "audit_seal_interval_seconds",
+                self.audit_seal_interval_seconds,
+            ),
         ];
         for (name, value) in positive {
             if value == 0 {

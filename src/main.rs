@@ -42,6 +42,9 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Ask the running server on `listen` whether it is ready: exit 0 when /readyz answers 200
+    /// (for container health checks, where no HTTP client is installed).
+    Healthcheck,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::User(command) => user(&settings, command),
         Command::Audit(AuditCommand::Verify) => return verify_audit(&settings),
+        Command::Healthcheck => healthcheck(&settings),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,7 +117,8 @@ fn init_logs(settings: &Settings) {
 }
 
 fn open_migrated(settings: &Settings) -> Result<DbPool, String> {
-    let pool = db::connect(&settings.database_url, settings.pool_size).map_err(|e| e.to_string())?;
+    let pool =
+        db::connect(&settings.database_url, settings.pool_size).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let applied = db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
     if applied > 0 {
@@ -149,7 +154,12 @@ fn serve(settings: Settings) -> Result<(), String> {
         let server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
             .bind(settings.listen_addr())
-            .map_err(|e| format!("setting `listen`: cannot listen on {}: {e}", settings.listen))?;
+            .map_err(|e| {
+                format!(
+                    "setting `listen`: cannot listen on {}: {e}",
+                    settings.listen
+                )
+            })?;
         for addr in server.addrs() {
             println!("Listening on http://{addr}");
         }
@@ -206,12 +216,13 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
             let role = Role::from_code(&role)
                 .ok_or_else(|| format!("--role {}", one_of(Role::ALL.map(Role::code))))?;
             let clearance = Clearance::from_code(&clearance).ok_or_else(|| {
-                format!("--clearance {}", one_of(Clearance::ALL.map(Clearance::code)))
+                format!(
+                    "--clearance {}",
+                    one_of(Clearance::ALL.map(Clearance::code))
+                )
             })?;
             if !password_stdin {
-                return Err(
-                    "give the password on standard input with --password-stdin".to_string(),
-                );
+                return Err("give the password on standard input with --password-stdin".to_string());
             }
             let mut password = String::new();
             std::io::stdin()
@@ -273,5 +284,34 @@ fn verify_audit(settings: &Settings) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn healthcheck(settings: &Settings) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let mut addr = settings.listen_addr();
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| e.to_string())?;
+    let status_line = answer.lines().next().unwrap_or_default();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        Err(format!("not ready: {status_line}"))
     }
 }

@@ -124,10 +124,7 @@ pub async fn list(
 }
 
 /// Seals what is pending, then recomputes the whole chain.
-pub async fn verify(
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn verify(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let report = state
         .run(move |conn| {

@@ -48,7 +48,14 @@ pub async fn login(
     let now = state.clock.now();
     let session = state
         .run(move |conn| {
-            accounts::login(conn, &settings, now, &request, &body.username, &body.password)
+            accounts::login(
+                conn,
+                &settings,
+                now,
+                &request,
+                &body.username,
+                &body.password,
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))

@@ -30,12 +30,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             checks?;
-            let bytes = body.await.map_err(|error| {
-                match error.as_error::<PayloadError>() {
+            let bytes = body
+                .await
+                .map_err(|error| match error.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
                     _ => AppError::bad_request("The request body could not be read."),
-                }
-            })?;
+                })?;
             parse_json(&bytes).map(ApiJson)
         })
     }
@@ -94,8 +94,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
-/// Names the field a serde message is about: for unknown and missing fields serde names the
-/// field inside the message, and the path stops at the object that holds it.
+/// Names the field a serde message is about: for a missing field the path stops at the object
+/// that should hold it, and the message names the field.
 fn field_error(path: &str, message: &str) -> FieldError {
     let message = message
         .rsplit_once(" at line ")
@@ -106,8 +106,8 @@ fn field_error(path: &str, message: &str) -> FieldError {
         .and_then(|rest| rest.split('`').next());
     let field = match (path, named) {
         (".", Some(name)) => name.to_string(),
-        (_, Some(name)) => format!("{path}.{name}"),
-        (_, None) => path.to_string(),
+        (_, Some(name)) if !path.ends_with(name) => format!("{path}.{name}"),
+        _ => path.to_string(),
     };
     let message = if message.starts_with("unknown field") {
         // serde lists the accepted fields after a comma; keep it, it helps.
@@ -242,14 +242,23 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_bad_request() {
-        assert!(matches!(errors(r#"{"name":"a""#), AppError::BadRequest { .. }));
-        assert!(matches!(errors(r#"{"name":"a","items":[]} x"#), AppError::BadRequest { .. }));
+        assert!(matches!(
+            errors(r#"{"name":"a""#),
+            AppError::BadRequest { .. }
+        ));
+        assert!(matches!(
+            errors(r#"{"name":"a","items":[]} x"#),
+            AppError::BadRequest { .. }
+        ));
         assert!(matches!(errors(""), AppError::BadRequest { .. }));
     }
 
     #[test]
     fn cursors_round_trip() {
-        assert_eq!(decode_cursor(&encode_cursor("jean.dupont")).unwrap(), "jean.dupont");
+        assert_eq!(
+            decode_cursor(&encode_cursor("jean.dupont")).unwrap(),
+            "jean.dupont"
+        );
         assert!(decode_cursor("***").is_err());
     }
 }

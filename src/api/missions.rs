@@ -48,10 +48,7 @@ struct MissionList {
     items: Vec<MissionView>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    _user: AuthUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<HttpResponse, AppError> {
     let rows = state.run(|conn| Ok(missions::list(conn)?)).await?;
     Ok(HttpResponse::Ok().json(MissionList {
         items: rows.into_iter().map(MissionView::from).collect(),

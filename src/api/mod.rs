@@ -54,12 +54,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/audit").route(web::get().to(audit::list)))
                 .service(resource("/audit/verify").route(web::get().to(audit::verify))),
         )
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) }));
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(AppError::NotFound)
+        }));
 }
 
 /// A resource that answers 405 as problem+json to the methods it does not route.
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::MethodNotAllowed) }))
+    web::resource(path).default_service(web::to(|| async {
+        Err::<HttpResponse, _>(AppError::MethodNotAllowed)
+    }))
 }
 
 /// Puts the request id that the logs carry on every response, so a user can quote it.

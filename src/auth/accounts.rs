@@ -303,7 +303,10 @@ fn check_missions(
     let unknown = missions::unknown_codes(conn, codes)?;
     for (i, code) in codes.iter().enumerate() {
         if unknown.contains(code) {
-            violations.add(format!("missions[{i}]"), format!("`{code}` is not a mission"));
+            violations.add(
+                format!("missions[{i}]"),
+                format!("`{code}` is not a mission"),
+            );
         }
     }
     Ok(())
@@ -331,22 +334,33 @@ pub fn update_user(
     }
     let acting_on_self = context.actor_id.as_deref() == Some(id);
     if acting_on_self && patch.disabled == Some(true) {
-        violations.add("disabled", "administrators cannot disable their own account");
+        violations.add(
+            "disabled",
+            "administrators cannot disable their own account",
+        );
     }
     if acting_on_self && patch.role.is_some_and(|role| role != Role::Admin) {
-        violations.add("role", "administrators cannot remove their own administrator role");
+        violations.add(
+            "role",
+            "administrators cannot remove their own administrator role",
+        );
     }
     violations.into_result().map_err(AppError::Validation)?;
 
     write_transaction(conn, |conn| {
         let current = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
         let current_missions = users::missions_of(conn, id)?;
-        let role = patch.role.map_or(current.role.clone(), |r| r.code().to_string());
+        let role = patch
+            .role
+            .map_or(current.role.clone(), |r| r.code().to_string());
         let clearance = patch
             .clearance
             .map_or(current.clearance.clone(), |c| c.code().to_string());
         let disabled = patch.disabled.unwrap_or(current.disabled);
-        let missions = patch.missions.clone().map_or(current_missions.clone(), dedup);
+        let missions = patch
+            .missions
+            .clone()
+            .map_or(current_missions.clone(), dedup);
 
         let change = AccountChange {
             role: &role,
@@ -390,7 +404,11 @@ pub fn update_user(
 }
 
 /// Disables an account by username and ends its sessions (the command line's `user disable`).
-pub fn disable_user(conn: &mut DbConnection, context: &AuditContext, username: &str) -> AppResult<()> {
+pub fn disable_user(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    username: &str,
+) -> AppResult<()> {
     let username = user_rules::normalize_username(username);
     write_transaction(conn, |conn| {
         let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
@@ -410,7 +428,10 @@ pub fn disable_user(conn: &mut DbConnection, context: &AuditContext, username: &
 
 /// On the very first start, with no account at all, creates `admin` with a random password and
 /// returns it, to be shown once. The administrator must change it at first sign-in.
-pub fn create_first_admin(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Option<String>> {
+pub fn create_first_admin(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> AppResult<Option<String>> {
     if users::count(conn)? > 0 {
         return Ok(None);
     }

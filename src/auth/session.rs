@@ -28,10 +28,7 @@ pub struct RequestMeta {
 impl RequestMeta {
     pub fn of(req: &HttpRequest) -> Self {
         RequestMeta {
-            request_id: req
-                .extensions()
-                .get::<RequestId>()
-                .map(|id| id.to_string()),
+            request_id: req.extensions().get::<RequestId>().map(|id| id.to_string()),
             client_addr: req.peer_addr().map(|addr| addr.ip().to_string()),
         }
     }

@@ -139,7 +139,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
         DbConnection::Postgres(pg) => {
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
-            let applied = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+            let applied = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
             pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
             applied.map_err(failed)

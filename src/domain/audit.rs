@@ -33,7 +33,10 @@ pub fn record_hash(content: &AuditContent) -> String {
     // A JSON array in a fixed order, with the time at microsecond precision as both databases
     // store it: the same content always gives the same bytes.
     let canonical = serde_json::json!([
-        content.occurred_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        content
+            .occurred_at
+            .format("%Y-%m-%dT%H:%M:%S%.6f")
+            .to_string(),
         content.actor_id,
         content.actor_username,
         content.action,
@@ -104,7 +107,9 @@ impl ChainVerifier {
         }
         let expected_chain = chain_hash(&self.previous, link.audit_id, &recomputed);
         if expected_chain != link.chain_hash {
-            return Err(broken("the chain hash does not follow from the previous record"));
+            return Err(broken(
+                "the chain hash does not follow from the previous record",
+            ));
         }
         self.previous = expected_chain;
         self.expected_seq += 1;

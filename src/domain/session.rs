@@ -59,10 +59,22 @@ mod tests {
     #[test]
     fn states() {
         let idle = TimeDelta::minutes(30);
-        assert_eq!(session_state(&times(0, 720, None), at(29), idle), SessionState::Active);
-        assert_eq!(session_state(&times(0, 720, None), at(30), idle), SessionState::Idle);
-        assert_eq!(session_state(&times(700, 720, None), at(720), idle), SessionState::Expired);
-        assert_eq!(session_state(&times(0, 720, Some(5)), at(6), idle), SessionState::Revoked);
+        assert_eq!(
+            session_state(&times(0, 720, None), at(29), idle),
+            SessionState::Active
+        );
+        assert_eq!(
+            session_state(&times(0, 720, None), at(30), idle),
+            SessionState::Idle
+        );
+        assert_eq!(
+            session_state(&times(700, 720, None), at(720), idle),
+            SessionState::Expired
+        );
+        assert_eq!(
+            session_state(&times(0, 720, Some(5)), at(6), idle),
+            SessionState::Revoked
+        );
     }
 
     #[test]

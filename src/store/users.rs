@@ -70,7 +70,11 @@ pub fn insert(conn: &mut DbConnection, user: &UserRow, missions: &[String]) -> Q
     set_missions(conn, &user.id, missions)
 }
 
-pub fn set_missions(conn: &mut DbConnection, user_id: &str, missions: &[String]) -> QueryResult<()> {
+pub fn set_missions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    missions: &[String],
+) -> QueryResult<()> {
     diesel::delete(user_missions::table.filter(user_missions::user_id.eq(user_id)))
         .execute(conn)?;
     for code in missions {

@@ -1,0 +1,457 @@
+//! Signing in and out, sessions, lock-out and passwords.
+
+mod common;
+
+use actix_web::http::StatusCode;
+use chrono::TimeDelta;
+use serde_json::json;
+
+use common::{Backend, PASSWORD, TestApp};
+use peacekeeper_registry::auth::accounts;
+use peacekeeper_registry::domain::access::{Clearance, Role};
+
+on_both_backends!(
+    sign_in_gives_a_token_that_works,
+    wrong_password_and_unknown_user_look_the_same,
+    five_failures_lock_the_account_for_fifteen_minutes,
+    lock_out_counts_failures_on_every_server,
+    sessions_end_after_idle_time,
+    sessions_end_after_absolute_time,
+    sign_out_ends_the_session,
+    disabling_a_user_ends_their_sessions,
+    changing_the_password_ends_every_session,
+    short_or_common_passwords_are_refused,
+    accounts_made_by_an_admin_change_their_password_first,
+    first_start_creates_one_admin_who_must_change_the_password,
+);
+
+async fn sign_in_gives_a_token_that_works(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer.one",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+
+    let answer = api.login_answer("Officer.One", PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["token_type"], "Bearer");
+    assert_eq!(answer.body["must_change_password"], false);
+    let token = answer.body["token"].as_str().unwrap();
+    assert_eq!(token.len(), 43, "256 bits, base64url");
+
+    let me = api.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["username"], "officer.one");
+    assert_eq!(me.body["role"], "security_officer");
+    assert_eq!(me.body["missions"], json!(["MINUSCA"]));
+    assert!(me.body.get("password_hash").is_none());
+
+    // Only the token's hash is stored.
+    let stored = t.count(&format!("sessions WHERE token_hash = '{token}'"));
+    assert_eq!(stored, 0);
+    assert_eq!(t.count("sessions"), 1);
+    assert!(t.audit_actions().contains(&"auth.login".to_string()));
+
+    api.get("/api/v1/me", None).await.assert_problem(401);
+    api.get("/api/v1/me", Some("not-a-token"))
+        .await
+        .assert_problem(401);
+}
+
+async fn wrong_password_and_unknown_user_look_the_same(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal.one",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let api = t.api().await;
+
+    let wrong = api
+        .login_answer("legal.one", "not the right password at all")
+        .await;
+    let unknown = api
+        .login_answer("nobody.here", "not the right password at all")
+        .await;
+    wrong.assert_problem(401);
+    unknown.assert_problem(401);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(
+        wrong.header("www-authenticate"),
+        unknown.header("www-authenticate")
+    );
+
+    let actions = t.audit_actions();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "auth.login_failed").count(),
+        2
+    );
+}
+
+async fn five_failures_lock_the_account_for_fifteen_minutes(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer.two",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &[],
+    );
+    let api = t.api().await;
+
+    for _ in 0..5 {
+        api.login_answer("officer.two", "a wrong guess of a password")
+            .await
+            .assert_problem(401);
+    }
+    assert!(t.audit_actions().contains(&"auth.lockout".to_string()));
+
+    // The sixth attempt fails even with the right password, and looks like any failure.
+    let locked = api.login_answer("officer.two", PASSWORD).await;
+    locked.assert_problem(401);
+    let unknown = api.login_answer("nobody.here", PASSWORD).await;
+    assert_eq!(locked.body, unknown.body);
+    assert!(t.audit_actions().contains(&"auth.login_locked".to_string()));
+
+    t.clock.advance(TimeDelta::minutes(14));
+    api.login_answer("officer.two", PASSWORD)
+        .await
+        .assert_problem(401);
+    t.clock.advance(TimeDelta::minutes(1));
+    api.login("officer.two", PASSWORD).await;
+}
+
+async fn lock_out_counts_failures_on_every_server(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer.three",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &[],
+    );
+    let first = t.api().await;
+    let second = common::Api::over(t.another_server()).await;
+
+    for _ in 0..3 {
+        first
+            .login_answer("officer.three", "a wrong guess of a password")
+            .await
+            .assert_problem(401);
+    }
+    for _ in 0..2 {
+        second
+            .login_answer("officer.three", "a wrong guess of a password")
+            .await
+            .assert_problem(401);
+    }
+    first
+        .login_answer("officer.three", PASSWORD)
+        .await
+        .assert_problem(401);
+    second
+        .login_answer("officer.three", PASSWORD)
+        .await
+        .assert_problem(401);
+
+    // A session started on one server is good on the other, and ends on both.
+    t.clock.advance(TimeDelta::minutes(15));
+    let token = first.login("officer.three", PASSWORD).await;
+    assert_eq!(
+        second.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        second
+            .post("/api/v1/auth/logout", Some(&token), json!({}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    first
+        .get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+}
+
+async fn sessions_end_after_idle_time(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("lead.one", Role::Leadership, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let token = api.login("lead.one", PASSWORD).await;
+
+    // Activity keeps the session open...
+    for _ in 0..3 {
+        t.clock.advance(TimeDelta::minutes(20));
+        assert_eq!(
+            api.get("/api/v1/me", Some(&token)).await.status,
+            StatusCode::OK
+        );
+    }
+    // ...30 minutes of silence end it.
+    t.clock.advance(TimeDelta::minutes(30));
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+}
+
+async fn sessions_end_after_absolute_time(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("lead.two", Role::Leadership, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let token = api.login("lead.two", PASSWORD).await;
+
+    // Busy all day: a request every 25 minutes for 11 h 40 min.
+    for _ in 0..28 {
+        t.clock.advance(TimeDelta::minutes(25));
+        assert_eq!(
+            api.get("/api/v1/me", Some(&token)).await.status,
+            StatusCode::OK
+        );
+    }
+    t.clock.advance(TimeDelta::minutes(20));
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+}
+
+async fn sign_out_ends_the_session(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("auditor.one", Role::Auditor, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let token = api.login("auditor.one", PASSWORD).await;
+    let other = api.login("auditor.one", PASSWORD).await;
+
+    let answer = api
+        .post("/api/v1/auth/logout", Some(&token), json!({}))
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+    api.post("/api/v1/auth/logout", Some(&token), json!({}))
+        .await
+        .assert_problem(401);
+    // Only that session ended.
+    assert_eq!(
+        api.get("/api/v1/me", Some(&other)).await.status,
+        StatusCode::OK
+    );
+    assert!(t.audit_actions().contains(&"auth.logout".to_string()));
+}
+
+async fn disabling_a_user_ends_their_sessions(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let officer_id = t.create_user(
+        "officer.four",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &[],
+    );
+    let api = t.api().await;
+    let admin = api.login("chief", PASSWORD).await;
+    let token = api.login("officer.four", PASSWORD).await;
+
+    let answer = api
+        .patch(
+            &format!("/api/v1/users/{officer_id}"),
+            Some(&admin),
+            json!({ "disabled": true, "version": 1 }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["disabled"], true);
+
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+    api.login_answer("officer.four", PASSWORD)
+        .await
+        .assert_problem(401);
+
+    // Enabling again lets them sign in anew; the old token stays dead.
+    let answer = api
+        .patch(
+            &format!("/api/v1/users/{officer_id}"),
+            Some(&admin),
+            json!({ "disabled": false, "version": 2 }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    api.login("officer.four", PASSWORD).await;
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+}
+
+async fn changing_the_password_ends_every_session(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal.two",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let api = t.api().await;
+    let token = api.login("legal.two", PASSWORD).await;
+    let elsewhere = api.login("legal.two", PASSWORD).await;
+    let new_password = "tangerine cobalt harbour sleeps 91";
+
+    let answer = api
+        .post(
+            "/api/v1/me/password",
+            Some(&token),
+            json!({ "current": PASSWORD, "new": new_password }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let fresh = answer.body["token"].as_str().unwrap().to_string();
+
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+    api.get("/api/v1/me", Some(&elsewhere))
+        .await
+        .assert_problem(401);
+    assert_eq!(
+        api.get("/api/v1/me", Some(&fresh)).await.status,
+        StatusCode::OK
+    );
+    api.login_answer("legal.two", PASSWORD)
+        .await
+        .assert_problem(401);
+    api.login("legal.two", new_password).await;
+    assert!(
+        t.audit_actions()
+            .contains(&"user.password_change".to_string())
+    );
+}
+
+async fn short_or_common_passwords_are_refused(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let api = t.api().await;
+    let token = api.login("chief", PASSWORD).await;
+
+    for weak in [
+        "Sh0rt!pass",
+        "passwordpassword",
+        "123456789012345",
+        "chiefchiefchief1",
+    ] {
+        let answer = api
+            .post(
+                "/api/v1/me/password",
+                Some(&token),
+                json!({ "current": PASSWORD, "new": weak }),
+            )
+            .await;
+        answer.assert_problem(422);
+        assert_eq!(
+            answer.error_fields(),
+            vec!["new"],
+            "{weak}: {}",
+            answer.body
+        );
+
+        let answer = api
+            .post(
+                "/api/v1/users",
+                Some(&token),
+                json!({ "username": "new.user", "password": weak, "role": "auditor" }),
+            )
+            .await;
+        answer.assert_problem(422);
+        assert_eq!(
+            answer.error_fields(),
+            vec!["password"],
+            "{weak}: {}",
+            answer.body
+        );
+    }
+    let wrong_current = api
+        .post("/api/v1/me/password", Some(&token), json!({ "current": "not my password at all", "new": "tangerine cobalt harbour sleeps 91" }))
+        .await;
+    wrong_current.assert_problem(422);
+    assert_eq!(wrong_current.error_fields(), vec!["current"]);
+
+    // Nothing changed: the old password still works, no user was created.
+    api.login("chief", PASSWORD).await;
+    assert_eq!(t.count("users"), 1);
+}
+
+async fn accounts_made_by_an_admin_change_their_password_first(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let api = t.api().await;
+    let admin = api.login("chief", PASSWORD).await;
+    let first_password = "marble whistle canyon drift 38";
+
+    let created = api
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            json!({ "username": "officer.new", "password": first_password, "role": "security_officer", "missions": ["UNMISS"] }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["must_change_password"], true);
+
+    let answer = api.login_answer("officer.new", first_password).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["must_change_password"], true);
+    let token = answer.body["token"].as_str().unwrap().to_string();
+
+    // Until the change, only the account itself and the password change are open.
+    let blocked = api.get("/api/v1/missions", Some(&token)).await;
+    blocked.assert_problem(403);
+    assert_eq!(blocked.body["type"], "/problems/password-change-required");
+    assert_eq!(
+        api.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
+
+    let changed = api
+        .post(
+            "/api/v1/me/password",
+            Some(&token),
+            json!({ "current": first_password, "new": "tangerine cobalt harbour sleeps 91" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["must_change_password"], false);
+    let token = changed.body["token"].as_str().unwrap();
+    assert_eq!(
+        api.get("/api/v1/missions", Some(token)).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn first_start_creates_one_admin_who_must_change_the_password(backend: Backend) {
+    let t = TestApp::new(backend);
+    let password = {
+        let mut conn = t.conn();
+        let password = accounts::create_first_admin(&mut conn, t.now())
+            .unwrap()
+            .expect("created");
+        assert_eq!(
+            accounts::create_first_admin(&mut conn, t.now()).unwrap(),
+            None
+        );
+        password
+    };
+    assert_eq!(password.chars().count(), 20);
+    assert_eq!(t.count("users"), 1);
+
+    let api = t.api().await;
+    let answer = api.login_answer("admin", &password).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["must_change_password"], true);
+    let token = answer.body["token"].as_str().unwrap();
+    api.get("/api/v1/users", Some(token))
+        .await
+        .assert_problem(403);
+}
