@@ -92,9 +92,12 @@ impl Settings {
         let settings: Settings = figment
             .merge(Env::raw().only(&["DATABASE_URL"]))
             // PKR_TEST_* belong to the test suite, not to the service.
-            .merge(Env::prefixed("PKR_").filter(|key| !key.as_str().starts_with("test_")))
+            .merge(
+                Env::prefixed("PKR_")
+                    .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_")),
+            )
             .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            .map_err(describe)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -142,4 +145,27 @@ impl Settings {
             .parse()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
     }
+}
+
+/// Names each bad setting in the words of the settings themselves, and where it came from.
+fn describe(error: figment::Error) -> ConfigError {
+    let problems: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            match e.path.is_empty() {
+                true => format!("{}{source}", e.kind),
+                false => format!(
+                    "setting `{}`: {}{source}",
+                    e.path.join(".").to_lowercase(),
+                    e.kind
+                ),
+            }
+        })
+        .collect();
+    ConfigError::Invalid(problems.join("; "))
 }

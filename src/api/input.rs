@@ -71,6 +71,14 @@ fn check_json_headers(req: &HttpRequest) -> Result<(), AppError> {
 
 /// Parses a body, telling malformed JSON (400) from JSON of the wrong shape (422, by field path).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    // serde would also take an array for an object, field by position; a request is an object.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(
+        first,
+        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+    ) {
+        return Err(AppError::invalid(".", "the body must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = match parsed {

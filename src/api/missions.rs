@@ -190,7 +190,7 @@ pub async fn update(
                     Some(&code),
                     json!({ "changes": changes }),
                 )?;
-                Ok(missions::find(conn, &code)?.ok_or(AppError::NotFound)?)
+                missions::find(conn, &code)?.ok_or(AppError::NotFound)
             })
         })
         .await?;

@@ -16,7 +16,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 
 /// Any advisory-lock key will do as long as it is ours alone: it keeps two servers starting at
 /// the same moment from running the same migration twice.
-const MIGRATION_LOCK_KEY: i64 = 0x706b_725f_6d69_67;
+const MIGRATION_LOCK_KEY: i64 = 0x0070_6b72_5f6d_6967;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

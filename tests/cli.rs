@@ -1,0 +1,476 @@
+//! The `peacekeeper-registry` command, run as a user would: the real binary, real HTTP.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use common::{Backend, PASSWORD, TestApp, TestDb};
+use peacekeeper_registry::domain::access::{Clearance, Role};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_peacekeeper-registry");
+
+on_both_backends!(
+    first_start_prints_the_admin_password_once_and_serves,
+    accounts_are_made_and_disabled_from_the_command_line,
+    audit_verify_exits_by_the_state_of_the_chain,
+);
+
+/// The command with a clean configuration: no config file in its folder, only the variables given.
+fn registry(folder: &std::path::Path, database_url: &str) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(folder)
+        .env_remove("DATABASE_URL")
+        .env("PKR_DATABASE_URL", database_url)
+        .env("PKR_LOG_FILTER", "info");
+    command
+}
+
+fn run(command: &mut Command, stdin: Option<&str>) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().expect("the binary ends")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A running server, stopped when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    printed: Vec<String>,
+}
+
+impl Server {
+    fn start(folder: &std::path::Path, database_url: &str) -> Server {
+        let mut child = registry(folder, database_url)
+            .arg("serve")
+            .env("PKR_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().unwrap();
+        // From here on, dropping the server (also on a failed assertion) stops the process.
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            printed: Vec::new(),
+        };
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        loop {
+            let line = received
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server prints where it listens");
+            server.printed.push(line.clone());
+            if let Some(addr) = line.strip_prefix("Listening on http://") {
+                server.addr = addr.to_string();
+                return server;
+            }
+        }
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let body = body.unwrap_or("");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// Stops the server and returns what it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let mut logs = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut logs);
+        }
+        let _ = self.child.wait();
+        logs
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn first_start_prints_the_admin_password_once_and_serves(backend: Backend) {
+    let db = TestDb::new(backend);
+    let folder = tempfile::tempdir().unwrap();
+    let server = Server::start(folder.path(), &db.url);
+    let password = server
+        .printed
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("password: "))
+        .expect("the first start prints the admin password")
+        .to_string();
+    assert_eq!(password.len(), 20);
+    assert!(
+        server
+            .printed
+            .iter()
+            .any(|line| line.contains("must be changed"))
+    );
+
+    assert_eq!(server.request("GET", "/readyz", None).0, 200);
+    let (status, session) = server.request(
+        "POST",
+        "/api/v1/auth/login",
+        Some(&format!(
+            r#"{{"username":"admin","password":"{password}"}}"#
+        )),
+    );
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["must_change_password"], true);
+    let (status, _) = server.request("GET", "/api/v1/nothing", None);
+    assert_eq!(status, 404);
+
+    let logs = server.stop();
+    assert!(
+        logs.contains("migrations applied"),
+        "the server logs: {logs}"
+    );
+    assert!(!logs.contains(&password), "the password is never logged");
+    assert!(
+        !logs.contains(session["token"].as_str().unwrap()),
+        "tokens are never logged"
+    );
+
+    // Second start: the account exists, nothing is printed.
+    let again = Server::start(folder.path(), &db.url);
+    assert!(!again.printed.iter().any(|line| line.contains("password")));
+    assert_eq!(again.request("GET", "/healthz", None).0, 200);
+}
+
+async fn accounts_are_made_and_disabled_from_the_command_line(backend: Backend) {
+    let t = TestApp::new(backend);
+    let folder = tempfile::tempdir().unwrap();
+    let create = |username: &str, password: &str, extra: &[&str]| {
+        let mut command = registry(folder.path(), &t.db.url);
+        command
+            .args(["user", "create", "--username", username])
+            .args(extra);
+        run(&mut command, Some(&format!("{password}\n")))
+    };
+
+    let made = create(
+        "field.officer",
+        PASSWORD,
+        &[
+            "--role",
+            "security_officer",
+            "--mission",
+            "MINUSCA",
+            "--mission",
+            "MONUSCO",
+            "--clearance",
+            "confidential",
+            "--password-stdin",
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert!(text(&made.stdout).contains("created user `field.officer`"));
+
+    let api = t.api().await;
+    let answer = api.login_answer("field.officer", PASSWORD).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.body["must_change_password"], false,
+        "command-line accounts need no change"
+    );
+    let token = answer.body["token"].as_str().unwrap().to_string();
+    let me = api.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(
+        me.body["missions"],
+        serde_json::json!(["MINUSCA", "MONUSCO"])
+    );
+    assert_eq!(me.body["clearance"], "confidential");
+
+    let weak = create(
+        "weak.one",
+        "password123",
+        &["--role", "auditor", "--password-stdin"],
+    );
+    assert!(!weak.status.success());
+    assert!(
+        text(&weak.stderr).contains("password"),
+        "{}",
+        text(&weak.stderr)
+    );
+    let no_stdin = create("other.one", PASSWORD, &["--role", "auditor"]);
+    assert!(!no_stdin.status.success());
+    assert!(text(&no_stdin.stderr).contains("--password-stdin"));
+    let bad_role = create(
+        "other.one",
+        PASSWORD,
+        &["--role", "root", "--password-stdin"],
+    );
+    assert!(!bad_role.status.success());
+    assert!(text(&bad_role.stderr).contains("--role"));
+    let taken = create(
+        "field.officer",
+        PASSWORD,
+        &["--role", "auditor", "--password-stdin"],
+    );
+    assert!(!taken.status.success());
+    assert!(text(&taken.stderr).contains("taken"));
+    assert_eq!(t.count("users"), 1);
+
+    let disabled = run(
+        registry(folder.path(), &t.db.url).args(["user", "disable", "--username", "field.officer"]),
+        None,
+    );
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    api.get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+    api.login_answer("field.officer", PASSWORD)
+        .await
+        .assert_problem(401);
+    let unknown = run(
+        registry(folder.path(), &t.db.url).args(["user", "disable", "--username", "nobody"]),
+        None,
+    );
+    assert!(!unknown.status.success());
+}
+
+async fn audit_verify_exits_by_the_state_of_the_chain(backend: Backend) {
+    let t = TestApp::new(backend);
+    for name in ["one", "two", "three"] {
+        t.create_user(name, Role::Leadership, Clearance::Unclassified, &[]);
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let records = t.count("audit_log");
+
+    let intact = run(
+        registry(folder.path(), &t.db.url).args(["audit", "verify"]),
+        None,
+    );
+    assert!(intact.status.success(), "{}", text(&intact.stderr));
+    let said = text(&intact.stdout);
+    assert!(
+        said.contains(&format!("intact: {records} records checked")),
+        "{said}"
+    );
+
+    let target: i64 = {
+        let mut conn = t.conn();
+        let list =
+            peacekeeper_registry::store::audit::list(&mut conn, &Default::default(), 10).unwrap();
+        list.iter()
+            .find(|r| r.details.contains("\"two\""))
+            .unwrap()
+            .id
+    };
+    if t.execute_sql("DROP TRIGGER audit_log_no_update").is_err() {
+        t.execute_sql("DROP TRIGGER audit_log_no_update ON audit_log")
+            .unwrap();
+    }
+    t.execute_sql(&format!(
+        "UPDATE audit_log SET actor_username = 'forged' WHERE id = {target}"
+    ))
+    .unwrap();
+
+    let broken = run(
+        registry(folder.path(), &t.db.url).args(["audit", "verify"]),
+        None,
+    );
+    assert_eq!(broken.status.code(), Some(1));
+    let said = text(&broken.stdout);
+    assert!(
+        said.contains(&format!("BROKEN at record {target}")),
+        "{said}"
+    );
+}
+
+fn sqlite_url(folder: &std::path::Path) -> String {
+    format!("sqlite://{}/registry.sqlite3", folder.display())
+}
+
+#[test]
+fn bad_settings_stop_start_up_naming_the_setting() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = sqlite_url(folder.path());
+    let cases: [(&str, &str, &str); 5] = [
+        ("PKR_POOL_SIZE", "many", "pool_size"),
+        ("PKR_LISTEN", "not-an-address", "listen"),
+        (
+            "PKR_DATABASE_URL",
+            "mysql://localhost/registry",
+            "database_url",
+        ),
+        ("PKR_SESSION_IDLE_MINUTES", "0", "session_idle_minutes"),
+        ("PKR_LOG_FORMAT", "xml", "log_format"),
+    ];
+    for (variable, value, setting) in cases {
+        let output = run(
+            registry(folder.path(), &url)
+                .arg("migrate")
+                .env(variable, value),
+            None,
+        );
+        assert!(
+            !output.status.success(),
+            "{variable}={value} must stop start-up"
+        );
+        let said = text(&output.stderr);
+        assert!(said.contains(setting), "{variable}={value}: {said}");
+    }
+
+    std::fs::write(folder.path().join("extra.toml"), "colour = \"blue\"\n").unwrap();
+    let output = run(
+        registry(folder.path(), &url).args(["migrate", "--config", "extra.toml"]),
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("colour"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = run(
+        registry(folder.path(), &url).args(["migrate", "--config", "missing.toml"]),
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn settings_come_from_file_then_environment() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::create_dir(folder.path().join("config")).unwrap();
+    // config/default.toml of the working folder is read...
+    std::fs::write(
+        folder.path().join("config/default.toml"),
+        "database_url = \"sqlite://from-default/registry.sqlite3\"\n",
+    )
+    .unwrap();
+    let output = run(
+        Command::new(BINARY)
+            .current_dir(folder.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("PKR_DATABASE_URL")
+            .arg("migrate"),
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(folder.path().join("from-default/registry.sqlite3").exists());
+
+    // ...the --config file over it...
+    std::fs::write(
+        folder.path().join("site.toml"),
+        "database_url = \"sqlite://from-file/registry.sqlite3\"\n",
+    )
+    .unwrap();
+    let output = run(
+        Command::new(BINARY)
+            .current_dir(folder.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("PKR_DATABASE_URL")
+            .args(["migrate", "--config", "site.toml"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(folder.path().join("from-file/registry.sqlite3").exists());
+
+    // ...plain DATABASE_URL over the files, and PKR_DATABASE_URL over everything.
+    let output = run(
+        Command::new(BINARY)
+            .current_dir(folder.path())
+            .env("DATABASE_URL", "sqlite://from-plain/registry.sqlite3")
+            .env_remove("PKR_DATABASE_URL")
+            .args(["migrate", "--config", "site.toml"]),
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(folder.path().join("from-plain/registry.sqlite3").exists());
+    let output = run(
+        Command::new(BINARY)
+            .current_dir(folder.path())
+            .env("DATABASE_URL", "sqlite://from-plain/registry.sqlite3")
+            .env("PKR_DATABASE_URL", "sqlite://from-pkr/registry.sqlite3")
+            .arg("migrate"),
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(folder.path().join("from-pkr/registry.sqlite3").exists());
+}
+
+#[test]
+fn help_documents_every_command() {
+    let output = run(Command::new(BINARY).arg("--help"), None);
+    let said = text(&output.stdout);
+    for command in [
+        "serve",
+        "migrate",
+        "user",
+        "audit",
+        "healthcheck",
+        "--config",
+    ] {
+        assert!(said.contains(command), "--help mentions {command}");
+    }
+    let output = run(
+        Command::new(BINARY).args(["user", "create", "--help"]),
+        None,
+    );
+    let said = text(&output.stdout);
+    for option in [
+        "--username",
+        "--role",
+        "--mission",
+        "--clearance",
+        "--password-stdin",
+    ] {
+        assert!(
+            said.contains(option),
+            "user create --help mentions {option}"
+        );
+    }
+    let output = run(Command::new(BINARY).args(["audit", "--help"]), None);
+    assert!(text(&output.stdout).contains("verify"));
+}
