@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use peacekeeper_registry::auth::accounts::{self, NewAccount};
 use peacekeeper_registry::clock::{Clock, SystemClock};
 use peacekeeper_registry::config::{LogFormat, Settings};
-use peacekeeper_registry::db::{self, DbPool};
+use peacekeeper_registry::db::{self, DbConnection, DbPool};
 use peacekeeper_registry::domain::access::{Clearance, Role, one_of};
 use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::store::audit::{self, AuditContext};
@@ -116,25 +116,26 @@ fn init_logs(settings: &Settings) {
     }
 }
 
-fn open_migrated(settings: &Settings) -> Result<DbPool, String> {
-    let pool =
-        db::connect(&settings.database_url, settings.pool_size).map_err(|e| e.to_string())?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+/// One connection, with the migrations applied, for the commands that do one thing and exit.
+fn connect_migrated(settings: &Settings) -> Result<DbConnection, String> {
+    let mut conn = db::connect_one(&settings.database_url).map_err(|e| e.to_string())?;
     let applied = db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    Ok(pool)
+    Ok(conn)
 }
 
 fn migrate(settings: &Settings) -> Result<(), String> {
-    open_migrated(settings)?;
+    connect_migrated(settings)?;
     println!("migrations are up to date");
     Ok(())
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
-    let pool = open_migrated(&settings)?;
+    connect_migrated(&settings)?;
+    let pool =
+        db::connect(&settings.database_url, settings.pool_size).map_err(|e| e.to_string())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -202,8 +203,7 @@ fn describe(error: AppError) -> String {
 }
 
 fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
-    let pool = open_migrated(settings)?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let mut conn = connect_migrated(settings)?;
     let now = SystemClock.now();
     match command {
         UserCommand::Create {
@@ -258,8 +258,7 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
 }
 
 fn verify_audit(settings: &Settings) -> ExitCode {
-    let report = open_migrated(settings).and_then(|pool| {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let report = connect_migrated(settings).and_then(|mut conn| {
         audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
         audit::verify(&mut conn).map_err(|e| e.to_string())
     });

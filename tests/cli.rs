@@ -210,7 +210,12 @@ async fn accounts_are_made_and_disabled_from_the_command_line(backend: Backend) 
             "--password-stdin",
         ],
     );
-    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{:?} {}",
+        made.status,
+        text(&made.stderr)
+    );
     assert!(text(&made.stdout).contains("created user `field.officer`"));
 
     let api = t.api().await;
@@ -262,7 +267,12 @@ async fn accounts_are_made_and_disabled_from_the_command_line(backend: Backend) 
         registry(folder.path(), &t.db.url).args(["user", "disable", "--username", "field.officer"]),
         None,
     );
-    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    assert!(
+        disabled.status.success(),
+        "{:?} {}",
+        disabled.status,
+        text(&disabled.stderr)
+    );
     api.get("/api/v1/me", Some(&token))
         .await
         .assert_problem(401);
@@ -317,8 +327,13 @@ async fn audit_verify_exits_by_the_state_of_the_chain(backend: Backend) {
         registry(folder.path(), &t.db.url).args(["audit", "verify"]),
         None,
     );
-    assert_eq!(broken.status.code(), Some(1));
     let said = text(&broken.stdout);
+    assert_eq!(
+        broken.status.code(),
+        Some(1),
+        "{said} {}",
+        text(&broken.stderr)
+    );
     assert!(
         said.contains(&format!("BROKEN at record {target}")),
         "{said}"

@@ -43,6 +43,8 @@ pub enum DbSetupError {
     CreateFolder(String, std::io::Error),
     #[error("cannot connect to the database: {0}")]
     Connect(#[from] diesel::r2d2::PoolError),
+    #[error("cannot connect to the database: {0}")]
+    Establish(String),
     #[error("cannot apply the migrations: {0}")]
     Migrate(String),
 }
@@ -74,16 +76,18 @@ struct SqlitePragmas;
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(sqlite) = conn {
-            sqlite
-                .batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(diesel::r2d2::Error::QueryError)?;
-        }
-        Ok(())
+        apply_sqlite_pragmas(conn).map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+fn apply_sqlite_pragmas(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        sqlite.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
+    }
+    Ok(())
 }
 
 /// Opens a pool on the URL. For SQLite the database file's folder is created when missing.
@@ -99,6 +103,19 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, DbSetupError> {
         .connection_customizer(Box::new(SqlitePragmas))
         .build(ConnectionManager::<DbConnection>::new(url))?;
     Ok(pool)
+}
+
+/// One connection without a pool, for commands that do one thing and exit: a pool keeps
+/// threads opening connections in the background, and a process must not end under them.
+pub fn connect_one(url: &str) -> Result<DbConnection, DbSetupError> {
+    let backend = backend_of(url).ok_or_else(|| DbSetupError::UnknownScheme(redact(url)))?;
+    if backend == Backend::Sqlite {
+        create_sqlite_folder(url)?;
+    }
+    let mut conn =
+        DbConnection::establish(url).map_err(|e| DbSetupError::Establish(e.to_string()))?;
+    apply_sqlite_pragmas(&mut conn).map_err(|e| DbSetupError::Establish(e.to_string()))?;
+    Ok(conn)
 }
 
 fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
