@@ -276,6 +276,10 @@ async fn accounts_are_made_and_disabled_from_the_command_line(backend: Backend) 
     api.get("/api/v1/me", Some(&token))
         .await
         .assert_problem(401);
+    assert_eq!(
+        t.audit_actions().last().map(String::as_str),
+        Some("user.update")
+    );
     api.login_answer("field.officer", PASSWORD)
         .await
         .assert_problem(401);

@@ -211,3 +211,24 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_chooses_the_backend() {
+        assert_eq!(backend_of("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(backend_of("postgresql://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            backend_of("sqlite://data/registry.sqlite3"),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            backend_of("sqlite:///srv/registry.sqlite3"),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(backend_of("mysql://u@h/db"), None);
+        assert_eq!(backend_of("data/registry.sqlite3"), None);
+    }
+}

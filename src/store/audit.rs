@@ -2,7 +2,7 @@
 //!
 //! Why two steps: if every writer had to read the chain head and write the next hash, all writing
 //! transactions would queue on that one row. Instead a writer inserts its record with a hash of
-//! its own content (no shared row touched) plus a marker in `audit_pending`. The sealer, one at a
+//! its own content (no shared row touched); a trigger queues it in `audit_pending`. The sealer, one at a
 //! time (an advisory lock on PostgreSQL, the single writer on SQLite), links pending records into
 //! `audit_chain` in batches. Verification recomputes both hashes from the start.
 
@@ -111,6 +111,7 @@ pub fn append(
         details: &details,
     };
     let hash = record_hash(&content);
+    // A trigger queues the record in audit_pending for the sealer.
     let id: i64 = diesel::insert_into(audit_log::table)
         .values(NewRecord {
             occurred_at: content.occurred_at,
@@ -126,9 +127,6 @@ pub fn append(
         })
         .returning(audit_log::id)
         .get_result(conn)?;
-    diesel::insert_into(audit_pending::table)
-        .values(audit_pending::audit_id.eq(id))
-        .execute(conn)?;
     Ok(id)
 }
 

@@ -2,6 +2,7 @@ DROP TABLE audit_chain;
 DROP TABLE audit_pending;
 DROP TABLE audit_log;
 DROP FUNCTION refuse_audit_change();
+DROP FUNCTION queue_audit_record();
 DROP TABLE sessions;
 DROP TABLE user_missions;
 DROP TABLE users;
