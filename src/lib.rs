@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod services;
 pub mod store;
 
 use std::sync::Arc;

@@ -148,6 +148,8 @@ fn serve(settings: Settings) -> Result<(), String> {
             println!("  It must be changed at first sign-in (POST /api/v1/me/password).");
         }
     }
+    // Prepare the stand-in hash now, so the first unknown-user sign-in costs what any other does.
+    peacekeeper_registry::auth::password::verify_against_dummy("");
     let seal_every = Duration::from_secs(settings.audit_seal_interval_seconds.into());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = AppState::new(pool.clone(), settings.clone(), clock);

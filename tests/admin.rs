@@ -96,6 +96,27 @@ async fn admin_endpoints_refuse_every_other_role_and_strangers(backend: Backend)
             );
         }
     }
+    // A refused user hears 401 or 403, never what was wrong with the body.
+    let officer = api.login("officer", PASSWORD).await;
+    for (method, path, _) in admin_calls(&target)
+        .into_iter()
+        .filter(|(m, _, _)| *m != "GET")
+    {
+        for token in [None, Some(officer.as_str())] {
+            let garbage = with_token(
+                match method {
+                    "POST" => TestRequest::post(),
+                    _ => TestRequest::patch(),
+                }
+                .uri(&path),
+                token,
+            )
+            .insert_header(("Content-Type", "text/plain"))
+            .set_payload("{ not json");
+            let answer = api.send(garbage).await;
+            answer.assert_problem(if token.is_some() { 403 } else { 401 });
+        }
+    }
     // Nothing changed.
     assert_eq!(t.count("users"), users_before);
     assert_eq!(t.count("missions WHERE active = TRUE"), missions_before);

@@ -67,14 +67,17 @@ async fn an_untouched_trail_verifies(backend: Backend) {
     t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
     let api = t.api().await;
     let admin = api.login("chief", PASSWORD).await;
-    api.post(
-        "/api/v1/missions",
-        Some(&admin),
-        json!({ "code": "UNOCI", "name": "Côte d'Ivoire" }),
-    )
-    .await;
-    api.login_answer("chief", "a wrong guess of a password")
+    let created = api
+        .post(
+            "/api/v1/missions",
+            Some(&admin),
+            json!({ "code": "UNOCI", "name": "Côte d'Ivoire" }),
+        )
         .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    api.login_answer("chief", "a wrong guess of a password")
+        .await
+        .assert_problem(401);
     let token = api.login("auditor", PASSWORD).await;
 
     let answer = api.get("/api/v1/audit/verify", Some(&token)).await;
@@ -216,9 +219,11 @@ async fn concurrent_writers_and_sealers_keep_one_chain(backend: Backend) {
     let t = TestApp::new(backend);
     let writers = 6;
     let each = 25;
+    // A connection for every writer and sealer, so they really run at once.
+    let pool = peacekeeper_registry::db::connect(&t.db.url, 10).unwrap();
     std::thread::scope(|scope| {
         for writer in 0..writers {
-            let pool = t.pool.clone();
+            let pool = pool.clone();
             let now = t.now();
             scope.spawn(move || {
                 let mut conn = pool.get().unwrap();
@@ -237,7 +242,7 @@ async fn concurrent_writers_and_sealers_keep_one_chain(backend: Backend) {
         }
         // Two sealers at once, as two servers would run them, while the writers write.
         for _ in 0..2 {
-            let pool = t.pool.clone();
+            let pool = pool.clone();
             scope.spawn(move || {
                 let mut conn = pool.get().unwrap();
                 for _ in 0..20 {

@@ -23,6 +23,8 @@ on_both_backends!(
     short_or_common_passwords_are_refused,
     accounts_made_by_an_admin_change_their_password_first,
     first_start_creates_one_admin_who_must_change_the_password,
+    wrong_current_passwords_count_toward_the_lock,
+    text_with_a_nul_character_is_refused_alike_on_both_databases,
 );
 
 async fn sign_in_gives_a_token_that_works(backend: Backend) {
@@ -454,4 +456,62 @@ async fn first_start_creates_one_admin_who_must_change_the_password(backend: Bac
     api.get("/api/v1/users", Some(token))
         .await
         .assert_problem(403);
+}
+
+async fn wrong_current_passwords_count_toward_the_lock(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal.three",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let api = t.api().await;
+    let token = api.login("legal.three", PASSWORD).await;
+
+    for _ in 0..5 {
+        let answer = api
+            .post(
+                "/api/v1/me/password",
+                Some(&token),
+                json!({ "current": "a wrong guess of a password", "new": "tangerine cobalt harbour sleeps 91" }),
+            )
+            .await;
+        answer.assert_problem(422);
+    }
+    // Locked: neither sign-in nor more guessing through the token.
+    api.login_answer("legal.three", PASSWORD)
+        .await
+        .assert_problem(401);
+    let answer = api
+        .post(
+            "/api/v1/me/password",
+            Some(&token),
+            json!({ "current": PASSWORD, "new": "tangerine cobalt harbour sleeps 91" }),
+        )
+        .await;
+    answer.assert_problem(403);
+    assert!(t.audit_actions().contains(&"auth.lockout".to_string()));
+}
+
+async fn text_with_a_nul_character_is_refused_alike_on_both_databases(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let api = t.api().await;
+    let answer = api.login_answer("chief\u{0}", PASSWORD).await;
+    answer.assert_problem(422);
+    assert_eq!(answer.error_fields(), vec!["username"]);
+
+    let token = api.login("chief", PASSWORD).await;
+    let answer = api
+        .post(
+            "/api/v1/missions",
+            Some(&token),
+            json!({ "code": "UNNUL", "name": "A name with a \u{0} in it" }),
+        )
+        .await;
+    answer.assert_problem(422);
+    assert_eq!(answer.error_fields(), vec!["name"]);
+    let answer = api.get("/api/v1/users?limit=5", Some(&token)).await;
+    assert_eq!(answer.status, StatusCode::OK);
 }

@@ -352,7 +352,12 @@ fn sqlite_url(folder: &std::path::Path) -> String {
 fn bad_settings_stop_start_up_naming_the_setting() {
     let folder = tempfile::tempdir().unwrap();
     let url = sqlite_url(folder.path());
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "PKR_SESSION_ABSOLUTE_HOURS",
+            "99999999999",
+            "session_absolute_hours",
+        ),
         ("PKR_POOL_SIZE", "many", "pool_size"),
         ("PKR_LISTEN", "not-an-address", "listen"),
         (

@@ -10,7 +10,7 @@ use crate::domain::access::Role;
 use crate::error::AppError;
 use crate::store::audit::{self, AuditFilter, AuditRecord};
 
-use super::input::{decode_cursor, encode_cursor, page_limit};
+use super::input::{check_query_text, decode_cursor, encode_cursor, page_limit};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +75,10 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
+    check_query_text("entity_type", &query.entity_type)?;
+    check_query_text("entity_id", &query.entity_id)?;
+    check_query_text("actor", &query.actor)?;
+    check_query_text("action", &query.action)?;
     let before_id = match &query.cursor {
         Some(cursor) => Some(
             decode_cursor(cursor)?

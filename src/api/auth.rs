@@ -9,7 +9,7 @@ use crate::auth::accounts::{self, NewSession};
 use crate::auth::{RequestMeta, SignedIn};
 use crate::error::AppError;
 
-use super::input::ApiJson;
+use super::input::JsonBody;
 use super::users::UserView;
 
 #[derive(Deserialize)]
@@ -41,23 +41,25 @@ impl From<NewSession> for SessionView {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    ApiJson(body): ApiJson<LoginRequest>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    let body: LoginRequest = body.parse()?;
     let request = RequestMeta::of(&req);
     let settings = state.settings.clone();
     let now = state.clock.now();
-    let session = state
-        .run(move |conn| {
-            accounts::login(
-                conn,
-                &settings,
-                now,
-                &request,
-                &body.username,
-                &body.password,
-            )
-        })
-        .await?;
+    let pool = state.pool.clone();
+    // The pool, not a connection: none is held while the password hash is checked.
+    let session = web::block(move || {
+        accounts::login(
+            &pool,
+            &settings,
+            now,
+            &request,
+            &body.username,
+            &body.password,
+        )
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 
@@ -92,8 +94,9 @@ pub struct PasswordChange {
 pub async fn change_password(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
-    ApiJson(body): ApiJson<PasswordChange>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
+    let body: PasswordChange = body.parse()?;
     let settings = state.settings.clone();
     let now = state.clock.now();
     let session = state

@@ -17,31 +17,52 @@ use crate::error::AppError;
 
 use super::JSON_LIMIT;
 
-/// A JSON body: `Content-Type: application/json` (415 otherwise), at most 1 MiB (413), valid JSON
-/// (400), and of the expected shape: unknown, missing or mistyped fields get 422 naming them.
-pub struct ApiJson<T>(pub T);
+/// A JSON body, read but not yet parsed. Reading fails only for size (413: at most 1 MiB);
+/// the media type (415) and the content (400 malformed, 422 unknown, missing or mistyped fields,
+/// by path) are checked by `parse`, which handlers call after deciding the user may act at all:
+/// a refused user hears 401 or 403, never how their body was wrong.
+pub struct JsonBody {
+    bytes: web::Bytes,
+    is_json: bool,
+}
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+impl FromRequest for JsonBody {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let checks = check_json_headers(req);
+        let is_json = has_json_media_type(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok());
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            checks?;
+            if declared_length.is_some_and(|length| length > JSON_LIMIT) {
+                return Err(AppError::PayloadTooLarge);
+            }
             let bytes = body
                 .await
                 .map_err(|error| match error.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
                     _ => AppError::bad_request("The request body could not be read."),
                 })?;
-            parse_json(&bytes).map(ApiJson)
+            Ok(JsonBody { bytes, is_json })
         })
     }
 }
 
-fn check_json_headers(req: &HttpRequest) -> Result<(), AppError> {
+impl JsonBody {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        if !self.is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        parse_json(&self.bytes)
+    }
+}
+
+fn has_json_media_type(req: &HttpRequest) -> bool {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -53,61 +74,72 @@ fn check_json_headers(req: &HttpRequest) -> Result<(), AppError> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let is_json = media_type == "application/json"
-        || (media_type.starts_with("application/") && media_type.ends_with("+json"));
-    if !is_json {
-        return Err(AppError::UnsupportedMediaType);
-    }
-    let declared_length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok());
-    if declared_length.is_some_and(|length| length > JSON_LIMIT) {
-        return Err(AppError::PayloadTooLarge);
-    }
-    Ok(())
+    media_type == "application/json"
+        || (media_type.starts_with("application/") && media_type.ends_with("+json"))
 }
 
-/// Parses a body, telling malformed JSON (400) from JSON of the wrong shape (422, by field path).
+/// Parses a body: malformed JSON is a bad request (400); JSON that is not an object, or not of
+/// the expected shape, is invalid (422, naming the field by its path).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    // serde would also take an array for an object, field by position; a request is an object.
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if matches!(
-        first,
-        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
-    ) {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad_request(format!("The body is not valid JSON: {e}.")))?;
+    if !value.is_object() {
         return Err(AppError::invalid(".", "the body must be a JSON object"));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
-    let value = match parsed {
-        Ok(value) => value,
-        Err(error) => {
-            let inner = error.inner();
-            if inner.classify() != serde_json::error::Category::Data {
-                return Err(AppError::bad_request(format!(
-                    "The body is not valid JSON: {inner}."
-                )));
+    if let Some(path) = path_of_nul(&value, String::new()) {
+        // Databases cannot store it, and no registry text needs it.
+        return Err(AppError::invalid(
+            path,
+            "must not contain the NUL character",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        AppError::Validation(vec![field_error(
+            &error.path().to_string(),
+            &error.inner().to_string(),
+        )])
+    })
+}
+
+/// The path of the first text (or key) holding a NUL character.
+fn path_of_nul(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| path_of_nul(item, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(here)
+            } else {
+                path_of_nul(item, here)
             }
-            return Err(AppError::Validation(vec![field_error(
-                &error.path().to_string(),
-                &inner.to_string(),
-            )]));
-        }
-    };
-    deserializer
-        .end()
-        .map_err(|e| AppError::bad_request(format!("The body is not valid JSON: {e}.")))?;
-    Ok(value)
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a query value holding a NUL character (no stored text can match it, and
+/// PostgreSQL refuses it outright).
+pub fn check_query_text(field: &str, value: &Option<String>) -> Result<(), AppError> {
+    match value {
+        Some(text) if text.contains('\0') => Err(AppError::invalid(
+            field,
+            "must not contain the NUL character",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Names the field a serde message is about: for a missing field the path stops at the object
 /// that should hold it, and the message names the field.
 fn field_error(path: &str, message: &str) -> FieldError {
-    let message = message
-        .rsplit_once(" at line ")
-        .map_or(message, |(text, _)| text);
     let named = ["unknown field `", "missing field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
@@ -137,23 +169,29 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
 }
 
-/// The version a change is based on: `If-Match: "N"` (the ETag from a read) or a `version`
-/// field. Without one an update could silently overwrite someone else's, so it is required.
-pub fn expected_version(req: &HttpRequest, body_version: Option<i64>) -> Result<i64, AppError> {
-    let from_header = match req.headers().get(header::IF_MATCH) {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|v| v.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    AppError::bad_request("If-Match must be an ETag this API returned, like \"3\".")
-                })?,
-        ),
+/// The version named by `If-Match: "N"` (the ETag of a read), if any.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
     };
-    match (from_header, body_version) {
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::bad_request("If-Match must be an ETag this API returned, like \"3\".")
+        })
+}
+
+/// The version a change is based on: `If-Match` or a `version` field. Without one an update
+/// could silently overwrite someone else's, so it is required.
+pub fn expected_version(
+    if_match: Result<Option<i64>, AppError>,
+    body_version: Option<i64>,
+) -> Result<i64, AppError> {
+    match (if_match?, body_version) {
         (Some(a), Some(b)) if a != b => Err(AppError::invalid(
             "version",
             "differs from the If-Match header; send one or the same in both",

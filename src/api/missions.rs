@@ -4,19 +4,15 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::AppState;
 use crate::auth::{AuthUser, policy};
-use crate::db::write_transaction;
 use crate::domain::access::Role;
-use crate::domain::mission;
-use crate::domain::validation::Violations;
 use crate::error::AppError;
+use crate::services::missions::{self as services, MissionPatch, NewMission};
 use crate::store::missions::{self, MissionRow};
-use crate::store::{audit, is_unique_violation};
 
-use super::input::{ApiJson, etag, expected_version, nullable};
+use super::input::{JsonBody, etag, expected_version, if_match, nullable};
 
 #[derive(Serialize)]
 pub struct MissionView {
@@ -80,44 +76,23 @@ pub struct CreateMission {
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    ApiJson(body): ApiJson<CreateMission>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let row = state
         .run(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "missions.create", now)?;
-            let mut violations = Violations::new();
-            violations.check("code", mission::check_code(&body.code));
-            violations.check("name", mission::check_name(&body.name));
-            mission::check_host_country(&mut violations, body.host_country.as_deref());
-            violations.into_result().map_err(AppError::Validation)?;
-            let row = MissionRow {
-                code: body.code,
-                name: body.name,
-                host_country: body.host_country,
-                active: body.active.unwrap_or(true),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            write_transaction(conn, |conn| {
-                missions::insert(conn, &row).map_err(|e| {
-                    if is_unique_violation(&e) {
-                        AppError::Conflict(format!("The mission `{}` exists already.", row.code))
-                    } else {
-                        e.into()
-                    }
-                })?;
-                audit::append(
-                    conn,
-                    &user.audit(now),
-                    "mission.create",
-                    "mission",
-                    Some(&row.code),
-                    json!({ "name": row.name, "host_country": row.host_country, "active": row.active }),
-                )?;
-                Ok(row)
-            })
+            let body: CreateMission = body.parse()?;
+            services::create(
+                conn,
+                &user.audit(now),
+                NewMission {
+                    code: body.code,
+                    name: body.name,
+                    host_country: body.host_country,
+                    active: body.active.unwrap_or(true),
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -142,56 +117,26 @@ pub async fn update(
     user: AuthUser,
     req: HttpRequest,
     code: web::Path<String>,
-    ApiJson(body): ApiJson<UpdateMission>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let version = expected_version(&req, body.version);
+    let if_match = if_match(&req);
     let row = state
         .run(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "missions.update", now)?;
-            let version = version?;
-            let mut violations = Violations::new();
-            if let Some(name) = &body.name {
-                violations.check("name", mission::check_name(name));
-            }
-            if let Some(host_country) = &body.host_country {
-                mission::check_host_country(&mut violations, host_country.as_deref());
-            }
-            violations.into_result().map_err(AppError::Validation)?;
-            write_transaction(conn, |conn| {
-                let current = missions::find(conn, &code)?.ok_or(AppError::NotFound)?;
-                let name = body.name.clone().unwrap_or(current.name.clone());
-                let host_country = body.host_country.clone().unwrap_or(current.host_country.clone());
-                let active = body.active.unwrap_or(current.active);
-                if !missions::update(conn, &code, version, &name, host_country.as_deref(), active, now)? {
-                    return Err(AppError::Conflict(format!(
-                        "The mission was changed since you read it (version {version}; now {}). Read it again.",
-                        current.version
-                    )));
-                }
-                let mut changes = serde_json::Map::new();
-                if name != current.name {
-                    changes.insert("name".into(), json!({ "from": current.name, "to": name }));
-                }
-                if host_country != current.host_country {
-                    changes.insert(
-                        "host_country".into(),
-                        json!({ "from": current.host_country, "to": host_country }),
-                    );
-                }
-                if active != current.active {
-                    changes.insert("active".into(), json!({ "from": current.active, "to": active }));
-                }
-                audit::append(
-                    conn,
-                    &user.audit(now),
-                    "mission.update",
-                    "mission",
-                    Some(&code),
-                    json!({ "changes": changes }),
-                )?;
-                missions::find(conn, &code)?.ok_or(AppError::NotFound)
-            })
+            let body: UpdateMission = body.parse()?;
+            let version = expected_version(if_match, body.version)?;
+            services::update(
+                conn,
+                &user.audit(now),
+                &code,
+                version,
+                MissionPatch {
+                    name: body.name,
+                    host_country: body.host_country,
+                    active: body.active,
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Ok()

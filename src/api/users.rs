@@ -12,7 +12,9 @@ use crate::domain::access::{Clearance, Role};
 use crate::error::{AppError, AppResult};
 use crate::store::users::{self, UserWithMissions};
 
-use super::input::{ApiJson, decode_cursor, encode_cursor, etag, expected_version, page_limit};
+use super::input::{
+    JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
+};
 
 #[derive(Serialize)]
 pub struct UserView {
@@ -113,12 +115,13 @@ pub struct CreateUser {
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    ApiJson(body): ApiJson<CreateUser>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let created = state
         .run(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "users.create", now)?;
+            let body: CreateUser = body.parse()?;
             accounts::create_user(
                 conn,
                 &user.audit(now),
@@ -171,18 +174,20 @@ pub async fn update(
     user: AuthUser,
     req: HttpRequest,
     id: web::Path<String>,
-    ApiJson(body): ApiJson<UpdateUser>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let version = expected_version(&req, body.version);
+    let if_match = if_match(&req);
     let view = state
         .run(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "users.update", now)?;
+            let body: UpdateUser = body.parse()?;
+            let version = expected_version(if_match, body.version)?;
             let updated = accounts::update_user(
                 conn,
                 &user.audit(now),
                 &id,
-                version?,
+                version,
                 AccountPatch {
                     role: body.role,
                     clearance: body.clearance,

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::session::is_locked;
 use crate::domain::validation::Violations;
@@ -52,10 +52,44 @@ fn start_session(
     Ok((token, expires_at))
 }
 
-/// Checks a username and password. Every failure answers the same `Unauthorized`, after the
-/// same work (a password hash is always checked), and is recorded.
-pub fn login(
+/// Counts a wrong password against the account, in the caller's transaction, and locks the
+/// account when the failures in a row reach the threshold.
+fn count_wrong_password(
     conn: &mut DbConnection,
+    settings: &Settings,
+    attempt: &AuditContext,
+    user_id: &str,
+    action: &str,
+) -> AppResult<()> {
+    let failures = users::add_failed_login(conn, user_id)?;
+    audit::append(
+        conn,
+        attempt,
+        action,
+        "user",
+        Some(user_id),
+        json!({ "reason": "wrong_password", "consecutive_failures": failures }),
+    )?;
+    if failures >= settings.lockout_threshold as i32 {
+        let until = attempt.now + TimeDelta::minutes(settings.lockout_minutes.into());
+        users::lock_until(conn, user_id, until)?;
+        audit::append(
+            conn,
+            attempt,
+            "auth.lockout",
+            "user",
+            Some(user_id),
+            json!({ "locked_until": until, "failures": failures }),
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks a username and password. Every failure answers the same `Unauthorized`, after the
+/// same work (a password hash is always checked), and is recorded. Takes the pool rather than a
+/// connection so that none is held during the slow hash check.
+pub fn login(
+    pool: &DbPool,
     settings: &Settings,
     now: NaiveDateTime,
     request: &RequestMeta,
@@ -67,10 +101,11 @@ pub fn login(
         actor_username: Some(username.clone()),
         ..request.audit(now)
     };
-    let Some(user) = users::find_by_username(conn, &username)? else {
+    let found = users::find_by_username(&mut *pool.get()?, &username)?;
+    let Some(user) = found else {
         password::verify_against_dummy(password_given);
         audit::append_alone(
-            conn,
+            &mut *pool.get()?,
             &attempt,
             "auth.login_failed",
             "user",
@@ -86,71 +121,56 @@ pub fn login(
     let password_ok = password::verify(password_given, &user.password_hash);
 
     // The inner result is the answer; the outer one commits the audit records of a refusal too.
-    write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
-        // Read again inside the transaction: another server may have locked the account meanwhile.
-        let user = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
-        if is_locked(user.locked_until, now) {
-            audit::append(
-                conn,
-                &attempt,
-                "auth.login_locked",
-                "user",
-                Some(&user.id),
-                json!({ "locked_until": user.locked_until }),
-            )?;
-            return Ok(Err(AppError::Unauthorized));
-        }
-        if user.disabled {
-            audit::append(
-                conn,
-                &attempt,
-                "auth.login_failed",
-                "user",
-                Some(&user.id),
-                json!({ "reason": "disabled" }),
-            )?;
-            return Ok(Err(AppError::Unauthorized));
-        }
-        if !password_ok {
-            let failures = users::add_failed_login(conn, &user.id)?;
-            audit::append(
-                conn,
-                &attempt,
-                "auth.login_failed",
-                "user",
-                Some(&user.id),
-                json!({ "reason": "wrong_password", "consecutive_failures": failures }),
-            )?;
-            if failures >= settings.lockout_threshold as i32 {
-                let until = now + TimeDelta::minutes(settings.lockout_minutes.into());
-                users::lock_until(conn, &user.id, until)?;
+    write_transaction(
+        &mut *pool.get()?,
+        |conn| -> AppResult<AppResult<NewSession>> {
+            // Lock the account's row, then read it again: attempts on several servers at once are
+            // judged one after the other, so none slips past a lock another has just set.
+            users::lock_row(conn, &user.id)?;
+            let user = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+            if is_locked(user.locked_until, now) {
                 audit::append(
                     conn,
                     &attempt,
-                    "auth.lockout",
+                    "auth.login_locked",
                     "user",
                     Some(&user.id),
-                    json!({ "locked_until": until, "failures": failures }),
+                    json!({ "locked_until": user.locked_until }),
                 )?;
+                return Ok(Err(AppError::Unauthorized));
             }
-            return Ok(Err(AppError::Unauthorized));
-        }
-        users::clear_failed_logins(conn, &user.id)?;
-        let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
-        audit::append(
-            conn,
-            &attempt,
-            "auth.login",
-            "user",
-            Some(&user.id),
-            json!({ "session_expires_at": expires_at }),
-        )?;
-        Ok(Ok(NewSession {
-            token,
-            expires_at,
-            must_change_password: user.must_change_password,
-        }))
-    })?
+            if user.disabled {
+                audit::append(
+                    conn,
+                    &attempt,
+                    "auth.login_failed",
+                    "user",
+                    Some(&user.id),
+                    json!({ "reason": "disabled" }),
+                )?;
+                return Ok(Err(AppError::Unauthorized));
+            }
+            if !password_ok {
+                count_wrong_password(conn, settings, &attempt, &user.id, "auth.login_failed")?;
+                return Ok(Err(AppError::Unauthorized));
+            }
+            users::clear_failed_logins(conn, &user.id)?;
+            let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
+            audit::append(
+                conn,
+                &attempt,
+                "auth.login",
+                "user",
+                Some(&user.id),
+                json!({ "session_expires_at": expires_at }),
+            )?;
+            Ok(Ok(NewSession {
+                token,
+                expires_at,
+                must_change_password: user.must_change_password,
+            }))
+        },
+    )?
 }
 
 pub fn logout(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> AppResult<()> {
@@ -179,15 +199,24 @@ pub fn change_own_password(
     now: NaiveDateTime,
 ) -> AppResult<NewSession> {
     let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+    if is_locked(stored.locked_until, now) {
+        return Err(AppError::Forbidden(
+            "The account is locked after failed attempts; try again later.".to_string(),
+        ));
+    }
     if !password::verify(current, &stored.password_hash) {
-        audit::append_alone(
-            conn,
-            &user.audit(now),
-            "user.password_change_failed",
-            "user",
-            Some(&user.id),
-            json!({ "reason": "wrong_current_password" }),
-        )?;
+        // A wrong current password counts like a failed sign-in: a stolen token must not
+        // open unlimited guessing.
+        write_transaction(conn, |conn| {
+            users::lock_row(conn, &user.id)?;
+            count_wrong_password(
+                conn,
+                settings,
+                &user.audit(now),
+                &user.id,
+                "user.password_change_failed",
+            )
+        })?;
         return Err(AppError::invalid("current", "is not the current password"));
     }
     let mut violations = Violations::new();

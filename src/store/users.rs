@@ -183,6 +183,15 @@ pub fn set_password(
     Ok(())
 }
 
+/// Takes the row lock of a user for the rest of the transaction (on PostgreSQL; SQLite's
+/// writer lock already covers it) by an update that changes nothing.
+pub fn lock_row(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::failed_logins.eq(users::failed_logins))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Counts one more failed sign-in; returns the count after it. Atomic in the database, so
 /// attempts on several servers at once are all counted.
 pub fn add_failed_login(conn: &mut DbConnection, id: &str) -> QueryResult<i32> {

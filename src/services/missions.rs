@@ -1,0 +1,131 @@
+//! The missions reference data: adding a mission and changing one, each with its audit record.
+
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::mission;
+use crate::domain::validation::Violations;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditContext};
+use crate::store::is_unique_violation;
+use crate::store::missions::{self, MissionRow};
+
+pub struct NewMission {
+    pub code: String,
+    pub name: String,
+    pub host_country: Option<String>,
+    pub active: bool,
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    new: NewMission,
+) -> AppResult<MissionRow> {
+    let mut violations = Violations::new();
+    violations.check("code", mission::check_code(&new.code));
+    violations.check("name", mission::check_name(&new.name));
+    mission::check_host_country(&mut violations, new.host_country.as_deref());
+    violations.into_result().map_err(AppError::Validation)?;
+    let row = MissionRow {
+        code: new.code,
+        name: new.name,
+        host_country: new.host_country,
+        active: new.active,
+        version: 1,
+        created_at: context.now,
+        updated_at: context.now,
+    };
+    write_transaction(conn, |conn| {
+        missions::insert(conn, &row).map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict(format!("The mission `{}` exists already.", row.code))
+            } else {
+                e.into()
+            }
+        })?;
+        audit::append(
+            conn,
+            context,
+            "mission.create",
+            "mission",
+            Some(&row.code),
+            json!({ "name": row.name, "host_country": row.host_country, "active": row.active }),
+        )?;
+        Ok(row)
+    })
+}
+
+/// A change to a mission; absent fields stay, `host_country: Some(None)` clears it.
+pub struct MissionPatch {
+    pub name: Option<String>,
+    pub host_country: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    code: &str,
+    expected_version: i64,
+    patch: MissionPatch,
+) -> AppResult<MissionRow> {
+    let mut violations = Violations::new();
+    if let Some(name) = &patch.name {
+        violations.check("name", mission::check_name(name));
+    }
+    if let Some(host_country) = &patch.host_country {
+        mission::check_host_country(&mut violations, host_country.as_deref());
+    }
+    violations.into_result().map_err(AppError::Validation)?;
+    let now: NaiveDateTime = context.now;
+    write_transaction(conn, |conn| {
+        let current = missions::find(conn, code)?.ok_or(AppError::NotFound)?;
+        let name = patch.name.clone().unwrap_or(current.name.clone());
+        let host_country = patch
+            .host_country
+            .clone()
+            .unwrap_or(current.host_country.clone());
+        let active = patch.active.unwrap_or(current.active);
+        if !missions::update(
+            conn,
+            code,
+            expected_version,
+            &name,
+            host_country.as_deref(),
+            active,
+            now,
+        )? {
+            return Err(AppError::Conflict(format!(
+                "The mission was changed since you read it (version {expected_version}; now {}). Read it again.",
+                current.version
+            )));
+        }
+        let mut changes = serde_json::Map::new();
+        if name != current.name {
+            changes.insert("name".into(), json!({ "from": current.name, "to": name }));
+        }
+        if host_country != current.host_country {
+            changes.insert(
+                "host_country".into(),
+                json!({ "from": current.host_country, "to": host_country }),
+            );
+        }
+        if active != current.active {
+            changes.insert(
+                "active".into(),
+                json!({ "from": current.active, "to": active }),
+            );
+        }
+        audit::append(
+            conn,
+            context,
+            "mission.update",
+            "mission",
+            Some(code),
+            json!({ "changes": changes }),
+        )?;
+        missions::find(conn, code)?.ok_or(AppError::NotFound)
+    })
+}
