@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod incidents;
 pub mod input;
 pub mod missions;
 pub mod users;
@@ -50,6 +51,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/missions/{code}")
                         .route(web::get().to(missions::get))
                         .route(web::patch().to(missions::update)),
+                )
+                .service(
+                    resource("/incidents")
+                        .route(web::get().to(incidents::list))
+                        .route(web::post().to(incidents::create)),
+                )
+                .service(
+                    resource("/incidents/{id}")
+                        .route(web::get().to(incidents::get))
+                        .route(web::patch().to(incidents::update)),
+                )
+                .service(
+                    resource("/incidents/{id}/submit").route(web::post().to(incidents::submit)),
+                )
+                .service(
+                    resource("/incidents/{id}/verify").route(web::post().to(incidents::verify)),
+                )
+                .service(
+                    resource("/incidents/{id}/withdraw").route(web::post().to(incidents::withdraw)),
+                )
+                .service(
+                    resource("/incidents/{id}/history").route(web::get().to(incidents::history)),
                 )
                 .service(resource("/audit").route(web::get().to(audit::list)))
                 .service(resource("/audit/verify").route(web::get().to(audit::verify))),

@@ -22,18 +22,31 @@ pub fn require_role(
     if allowed.contains(&user.role) {
         return Ok(());
     }
-    audit::append_alone(
-        conn,
-        &user.audit(now),
-        "access.denied",
-        "endpoint",
-        None,
-        json!({ "attempted": attempted, "role": user.role.code() }),
-    )?;
+    record_denial(conn, user, attempted, "endpoint", None, now)?;
     let roles: Vec<&str> = allowed.iter().map(|role| role.code()).collect();
     Err(AppError::Forbidden(format!(
         "This needs the role {}; yours is {}.",
         roles.join(" or "),
         user.role.code()
     )))
+}
+
+/// Records a refused attempt (in a transaction of its own: the request changes nothing else).
+pub fn record_denial(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    audit::append_alone(
+        conn,
+        &user.audit(now),
+        "access.denied",
+        entity_type,
+        entity_id,
+        json!({ "attempted": attempted, "role": user.role.code() }),
+    )?;
+    Ok(())
 }

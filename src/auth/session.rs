@@ -57,6 +57,14 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    pub fn viewer(&self) -> crate::domain::access::Viewer<'_> {
+        crate::domain::access::Viewer {
+            role: self.role,
+            clearance: self.clearance,
+            missions: &self.missions,
+        }
+    }
+
     pub fn audit(&self, now: NaiveDateTime) -> AuditContext {
         AuditContext {
             actor_id: Some(self.id.clone()),

@@ -77,6 +77,111 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    incidents (id) {
+        id -> Text,
+        reference -> Nullable<Text>,
+        mission_code -> Text,
+        status -> Text,
+        classification -> Text,
+        occurred_at -> Timestamp,
+        time_precision -> Text,
+        occurred_until -> Nullable<Timestamp>,
+        reported_at -> Timestamp,
+        reported_by -> Text,
+        place_name -> Nullable<Text>,
+        admin1 -> Nullable<Text>,
+        admin2 -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        geo_precision -> Text,
+        location_type -> Text,
+        attack_type -> Text,
+        weapons -> Text,
+        summary -> Text,
+        narrative -> Text,
+        verified_by -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        withdrawn_reason -> Nullable<Text>,
+        killed -> Integer,
+        injured -> Integer,
+        abducted -> Integer,
+        missing -> Integer,
+        search_text -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incident_victims (incident_id, position) {
+        incident_id -> Text,
+        position -> Integer,
+        personnel_type -> Text,
+        nationality -> Nullable<Text>,
+        gender -> Text,
+        outcome -> Text,
+        casualty_id -> Nullable<Text>,
+        name -> Nullable<Text>,
+        unit -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    incident_perpetrators (incident_id, position) {
+        incident_id -> Text,
+        position -> Integer,
+        actor_name -> Nullable<Text>,
+        actor_type -> Text,
+        attribution -> Text,
+        claimed_responsibility -> Bool,
+    }
+}
+
+diesel::table! {
+    incident_sources (incident_id, position) {
+        incident_id -> Text,
+        position -> Integer,
+        source_type -> Text,
+        description -> Text,
+        received_at -> Nullable<Timestamp>,
+        reliability -> Text,
+        credibility -> Integer,
+    }
+}
+
+diesel::table! {
+    incident_versions (incident_id, version) {
+        incident_id -> Text,
+        version -> BigInt,
+        action -> Text,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+        reason -> Nullable<Text>,
+        changes -> Text,
+        snapshot -> Text,
+    }
+}
+
+diesel::table! {
+    incident_reference_counters (mission_code, year) {
+        mission_code -> Text,
+        year -> Integer,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        resource_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_missions -> users (user_id));
 diesel::joinable!(user_missions -> missions (mission_code));
 diesel::joinable!(sessions -> users (user_id));
@@ -90,4 +195,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_pending,
     audit_chain,
+    incidents,
+    incident_victims,
+    incident_perpetrators,
+    incident_sources,
+    incident_versions,
+    incident_reference_counters,
+    idempotency_keys,
 );

@@ -65,6 +65,51 @@ impl Clearance {
     }
 }
 
+/// Who is looking: enough of a user to decide what they may see and do.
+#[derive(Debug, Clone)]
+pub struct Viewer<'a> {
+    pub role: Role,
+    pub clearance: Clearance,
+    /// Missions the user works on; empty means all (headquarters).
+    pub missions: &'a [String],
+}
+
+impl Viewer<'_> {
+    pub fn works_on(&self, mission: &str) -> bool {
+        self.missions.is_empty() || self.missions.iter().any(|m| m == mission)
+    }
+
+    /// Administrators and auditors keep the registry running and honest; they do not read the
+    /// content of incidents.
+    pub fn reads_incidents(&self) -> bool {
+        !matches!(self.role, Role::Admin | Role::Auditor)
+    }
+
+    /// Drafts: security officers of the mission. Other records: anyone of the mission (or of all
+    /// missions) whose clearance covers the classification.
+    pub fn can_see_incident(
+        &self,
+        mission: &str,
+        is_draft: bool,
+        classification: Clearance,
+    ) -> bool {
+        self.reads_incidents()
+            && self.works_on(mission)
+            && self.clearance >= classification
+            && (!is_draft || self.role == Role::SecurityOfficer)
+    }
+
+    /// Create, edit, submit, verify and withdraw: security officers of the mission.
+    pub fn can_write_incident(&self, mission: &str) -> bool {
+        self.role == Role::SecurityOfficer && self.works_on(mission)
+    }
+
+    /// Names and units of victims: clearance `confidential` or higher, on that mission.
+    pub fn sees_personal_data(&self, mission: &str) -> bool {
+        self.clearance >= Clearance::Confidential && self.works_on(mission)
+    }
+}
+
 /// Lists the accepted codes for an error message: "one of `a`, `b`".
 pub fn one_of(codes: impl IntoIterator<Item = &'static str>) -> String {
     let listed: Vec<String> = codes.into_iter().map(|c| format!("`{c}`")).collect();
@@ -90,6 +135,41 @@ mod tests {
     fn higher_clearance_covers_lower() {
         assert!(Clearance::StrictlyConfidential > Clearance::Confidential);
         assert!(Clearance::Confidential > Clearance::Unclassified);
+    }
+
+    #[test]
+    fn who_sees_incidents() {
+        let minusca = ["MINUSCA".to_string()];
+        let officer = Viewer {
+            role: Role::SecurityOfficer,
+            clearance: Clearance::Confidential,
+            missions: &minusca,
+        };
+        let legal = Viewer {
+            role: Role::LegalOfficer,
+            clearance: Clearance::Confidential,
+            missions: &[],
+        };
+        let admin = Viewer {
+            role: Role::Admin,
+            clearance: Clearance::StrictlyConfidential,
+            missions: &[],
+        };
+        assert!(officer.can_see_incident("MINUSCA", true, Clearance::Confidential));
+        assert!(!officer.can_see_incident("MONUSCO", false, Clearance::Unclassified));
+        assert!(!officer.can_see_incident("MINUSCA", false, Clearance::StrictlyConfidential));
+        assert!(!legal.can_see_incident("MINUSCA", true, Clearance::Unclassified));
+        assert!(legal.can_see_incident("MINUSCA", false, Clearance::Confidential));
+        assert!(!admin.can_see_incident("MINUSCA", false, Clearance::Unclassified));
+        assert!(officer.can_write_incident("MINUSCA"));
+        assert!(!legal.can_write_incident("MINUSCA"));
+        assert!(legal.sees_personal_data("MONUSCO"));
+        let low = Viewer {
+            role: Role::Leadership,
+            clearance: Clearance::Unclassified,
+            missions: &[],
+        };
+        assert!(!low.sees_personal_data("MINUSCA"));
     }
 
     #[test]

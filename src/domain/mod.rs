@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod country;
+pub mod incident;
 pub mod mission;
 pub mod password;
 pub mod session;

@@ -1,6 +1,7 @@
 //! Queries, one file per aggregate. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod incidents;
 pub mod missions;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,508 @@
+//! `/api/v1/incidents`: security officers record attacks; others read what they are cleared for.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::domain::access::Clearance;
+use crate::domain::incident::{self as rules, Perpetrator, Source, Status};
+use crate::error::AppError;
+use crate::services::incidents::{self as service, CreateRequest, Incident, ListRequest};
+use crate::store::incidents::{IncidentRow, VersionRow};
+
+use super::input::{
+    JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
+};
+
+#[derive(Serialize)]
+pub struct VictimCounts {
+    killed: i32,
+    injured: i32,
+    abducted: i32,
+    missing: i32,
+}
+
+impl VictimCounts {
+    fn of(row: &IncidentRow) -> Self {
+        VictimCounts {
+            killed: row.killed,
+            injured: row.injured,
+            abducted: row.abducted,
+            missing: row.missing,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct VictimView {
+    personnel_type: String,
+    nationality: Option<String>,
+    gender: String,
+    outcome: String,
+    casualty_id: Option<String>,
+    /// Personal data: present only for users cleared `confidential` or higher on the mission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct IncidentView {
+    id: String,
+    reference: Option<String>,
+    mission: String,
+    status: String,
+    classification: String,
+    occurred_at: DateTime<Utc>,
+    time_precision: String,
+    occurred_until: Option<DateTime<Utc>>,
+    reported_at: DateTime<Utc>,
+    reported_by: String,
+    place_name: Option<String>,
+    admin1: Option<String>,
+    admin2: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    geo_precision: String,
+    location_type: String,
+    attack_type: String,
+    weapons: Vec<String>,
+    perpetrators: Vec<Perpetrator>,
+    victims: Vec<VictimView>,
+    victim_counts: VictimCounts,
+    sources: Vec<SourceView>,
+    summary: String,
+    narrative: String,
+    verified_by: Option<String>,
+    verified_at: Option<DateTime<Utc>>,
+    withdrawn_reason: Option<String>,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+pub struct SourceView {
+    source_type: String,
+    description: String,
+    received_at: Option<DateTime<Utc>>,
+    reliability: String,
+    credibility: i32,
+}
+
+impl From<&Source> for SourceView {
+    fn from(s: &Source) -> Self {
+        SourceView {
+            source_type: s.source_type.clone(),
+            description: s.description.clone(),
+            received_at: s.received_at.map(|t| t.and_utc()),
+            reliability: s.reliability.clone(),
+            credibility: s.credibility,
+        }
+    }
+}
+
+fn view(incident: Incident, user: &AuthUser) -> IncidentView {
+    let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
+    let Incident { row, data } = incident;
+    IncidentView {
+        victims: data
+            .victims
+            .iter()
+            .map(|v| VictimView {
+                personnel_type: v.personnel_type.clone(),
+                nationality: v.nationality.clone(),
+                gender: v.gender.clone(),
+                outcome: v.outcome.clone(),
+                casualty_id: v.casualty_id.clone(),
+                name: v.name.clone().filter(|_| personal),
+                unit: v.unit.clone().filter(|_| personal),
+            })
+            .collect(),
+        victim_counts: VictimCounts::of(&row),
+        sources: data.sources.iter().map(SourceView::from).collect(),
+        perpetrators: data.perpetrators,
+        weapons: data.weapons,
+        id: row.id,
+        reference: row.reference,
+        mission: row.mission_code,
+        status: row.status,
+        classification: row.classification,
+        occurred_at: row.occurred_at.and_utc(),
+        time_precision: row.time_precision,
+        occurred_until: row.occurred_until.map(|t| t.and_utc()),
+        reported_at: row.reported_at.and_utc(),
+        reported_by: row.reported_by,
+        place_name: row.place_name,
+        admin1: row.admin1,
+        admin2: row.admin2,
+        latitude: row.latitude,
+        longitude: row.longitude,
+        geo_precision: row.geo_precision,
+        location_type: row.location_type,
+        attack_type: row.attack_type,
+        summary: row.summary,
+        narrative: row.narrative,
+        verified_by: row.verified_by,
+        verified_at: row.verified_at.map(|t| t.and_utc()),
+        withdrawn_reason: row.withdrawn_reason,
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    }
+}
+
+fn respond(status: StatusCode, incident: Incident, user: &AuthUser) -> HttpResponse {
+    let view = view(incident, user);
+    HttpResponse::build(status)
+        .insert_header(etag(view.version))
+        .json(view)
+}
+
+/// `Idempotency-Key`: any visible ASCII, 1 to 200 characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(key.to_string()))
+        }
+        _ => Err(AppError::invalid(
+            "Idempotency-Key",
+            "must be 1 to 200 visible ASCII characters",
+        )),
+    }
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let key = idempotency_key(&req);
+    let answer_user = user.clone();
+    let created = state
+        .run(move |conn| {
+            service::check_may_create(conn, &user, now)?;
+            let body: Map<String, Value> = body.parse()?;
+            // serde_json keeps object keys sorted: the same request always hashes the same.
+            let hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string()));
+            let idempotency = key?.map(|key| (key, hash));
+            service::create(conn, &user, CreateRequest { body, idempotency }, now)
+        })
+        .await?;
+    let location = format!("/api/v1/incidents/{}", created.incident.row.id);
+    let mut response = respond(StatusCode::CREATED, created.incident, &answer_user);
+    if let Ok(value) = location.parse() {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LOCATION, value);
+    }
+    if created.replayed
+        && let Ok(value) = "true".parse()
+    {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
+            value,
+        );
+    }
+    Ok(response)
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let reader = user.clone();
+    let incident = state
+        .run(move |conn| service::get(conn, &reader, &id, now))
+        .await?;
+    Ok(respond(StatusCode::OK, incident, &user))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let if_match = if_match(&req);
+    let writer = user.clone();
+    let incident = state
+        .run(move |conn| {
+            // Someone who may not see the incident hears 404 before anything about the body.
+            service::get(conn, &writer, &id, now)?;
+            let mut patch: Map<String, Value> = body.parse()?;
+            let version = match patch.remove("version") {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+                Some(_) => return Err(AppError::invalid("version", "must be a whole number")),
+            };
+            let reason = match patch.remove("reason") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(text),
+                Some(_) => return Err(AppError::invalid("reason", "must be text")),
+            };
+            let version = expected_version(if_match, version)?;
+            service::update(conn, &writer, &id, patch, version, reason, now)
+        })
+        .await?;
+    Ok(respond(StatusCode::OK, incident, &user))
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let writer = user.clone();
+    let incident = state
+        .run(move |conn| service::submit(conn, &writer, &id, now))
+        .await?;
+    Ok(respond(StatusCode::OK, incident, &user))
+}
+
+pub async fn verify(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let writer = user.clone();
+    let incident = state
+        .run(move |conn| service::verify(conn, &writer, &id, now))
+        .await?;
+    Ok(respond(StatusCode::OK, incident, &user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    reason: Option<String>,
+}
+
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let writer = user.clone();
+    let incident = state
+        .run(move |conn| {
+            service::get(conn, &writer, &id, now)?;
+            let body: Withdrawal = body.parse()?;
+            service::withdraw(conn, &writer, &id, body.reason, now)
+        })
+        .await?;
+    Ok(respond(StatusCode::OK, incident, &user))
+}
+
+#[derive(Serialize)]
+pub struct VersionView {
+    version: i64,
+    action: String,
+    changed_at: DateTime<Utc>,
+    changed_by: String,
+    reason: Option<String>,
+    changes: Value,
+    incident: Value,
+}
+
+impl From<VersionRow> for VersionView {
+    fn from(row: VersionRow) -> Self {
+        VersionView {
+            version: row.version,
+            action: row.action,
+            changed_at: row.changed_at.and_utc(),
+            changed_by: row.changed_by,
+            reason: row.reason,
+            changes: serde_json::from_str(&row.changes).unwrap_or(Value::Null),
+            incident: serde_json::from_str(&row.snapshot).unwrap_or(Value::Null),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct History {
+    items: Vec<VersionView>,
+}
+
+pub async fn history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let versions = state
+        .run(move |conn| service::history(conn, &user, &id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(History {
+        items: versions.into_iter().map(VersionView::from).collect(),
+    }))
+}
+
+#[derive(Serialize)]
+pub struct IncidentSummary {
+    id: String,
+    reference: Option<String>,
+    mission: String,
+    status: String,
+    classification: String,
+    occurred_at: DateTime<Utc>,
+    time_precision: String,
+    place_name: Option<String>,
+    attack_type: String,
+    summary: String,
+    victim_counts: VictimCounts,
+    version: i64,
+}
+
+impl From<IncidentRow> for IncidentSummary {
+    fn from(row: IncidentRow) -> Self {
+        IncidentSummary {
+            victim_counts: VictimCounts::of(&row),
+            id: row.id,
+            reference: row.reference,
+            mission: row.mission_code,
+            status: row.status,
+            classification: row.classification,
+            occurred_at: row.occurred_at.and_utc(),
+            time_precision: row.time_precision,
+            place_name: row.place_name,
+            attack_type: row.attack_type,
+            summary: row.summary,
+            version: row.version,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct IncidentPage {
+    items: Vec<IncidentSummary>,
+    next_cursor: Option<String>,
+}
+
+fn one_of_codes(field: &str, value: &str, allowed: &[&str]) -> Result<String, AppError> {
+    if allowed.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("must be one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+fn parse_time(field: &str, value: &str) -> Result<chrono::NaiveDateTime, AppError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.naive_utc())
+        .map_err(|_| AppError::invalid(field, "must be an RFC 3339 date-time"))
+}
+
+/// Reads the list's query string by hand: `mission` may repeat, which the usual form decoder
+/// does not allow.
+fn list_request(query: &str) -> Result<ListRequest, AppError> {
+    let mut request = ListRequest::default();
+    let mut limit = None;
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
+    let classifications: Vec<&str> = Clearance::ALL.iter().map(|c| c.code()).collect();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.contains('\0') {
+            return Err(AppError::invalid(
+                key.as_ref(),
+                "must not contain the NUL character",
+            ));
+        }
+        match key.as_ref() {
+            "mission" => request.missions.push(value.into_owned()),
+            "status" => request.status = Some(one_of_codes("status", &value, &statuses)?),
+            "attack_type" => {
+                request.attack_type =
+                    Some(one_of_codes("attack_type", &value, rules::ATTACK_TYPES)?)
+            }
+            "classification" => {
+                request.classification =
+                    Some(one_of_codes("classification", &value, &classifications)?)
+            }
+            "from" => request.from = Some(parse_time("from", &value)?),
+            "to" => request.to = Some(parse_time("to", &value)?),
+            "fatal" => {
+                request.fatal = Some(match value.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(AppError::invalid("fatal", "must be true or false")),
+                })
+            }
+            "q" => request.q = Some(value.into_owned()),
+            "limit" => {
+                limit = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
+                )
+            }
+            "cursor" => {
+                let key = decode_cursor(&value)?;
+                let (time, id) = key.split_once('|').ok_or_else(|| {
+                    AppError::invalid("cursor", "is not a cursor this API returned")
+                })?;
+                let time = parse_time("cursor", time)?;
+                request.after = Some((time, id.to_string()));
+            }
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    if let (Some(from), Some(to)) = (request.from, request.to)
+        && from > to
+    {
+        return Err(AppError::invalid("to", "must not be before `from`"));
+    }
+    request.limit = page_limit(limit)?;
+    Ok(request)
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let request = list_request(req.query_string())?;
+    let limit = request.limit as usize;
+    let now = state.clock.now();
+    let rows = state
+        .run(move |conn| service::list(conn, &user, request, now))
+        .await?;
+    let page = crate::store::Page::from_overfetch(rows, limit);
+    let next_cursor = page
+        .has_more
+        .then(|| {
+            page.items
+                .last()
+                .map(|r| encode_cursor(&format!("{}|{}", rules::format_time(r.occurred_at), r.id)))
+        })
+        .flatten();
+    Ok(HttpResponse::Ok().json(IncidentPage {
+        items: page.items.into_iter().map(IncidentSummary::from).collect(),
+        next_cursor,
+    }))
+}

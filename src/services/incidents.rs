@@ -1,0 +1,910 @@
+//! The incident registry: create, read, change, submit, verify, withdraw, list, history.
+//!
+//! Every change runs in one transaction with its version row and its audit record. Records a
+//! user may not see answer `NotFound` (their existence is not revealed); actions refused on
+//! records the user can see answer `Forbidden`; both are recorded as denied attempts.
+
+use chrono::{Datelike, NaiveDateTime};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::auth::{AuthUser, policy};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::access::{Clearance, Role};
+use crate::domain::incident::{
+    self, IncidentData, IncidentInput, Move, Perpetrator, Source, Status, Victim,
+};
+use crate::domain::validation::{FieldError, text_length};
+use crate::error::{AppError, AppResult};
+use crate::store::incidents::{
+    self as store, Children, IncidentFilter, IncidentRow, PerpetratorRow, SourceRow, VersionRow,
+    VictimRow,
+};
+use crate::store::{audit, is_unique_violation, missions};
+
+/// An incident as stored: its row and its valid content.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    pub row: IncidentRow,
+    pub data: IncidentData,
+}
+
+impl Incident {
+    pub fn status(&self) -> Status {
+        Status::from_code(&self.row.status).unwrap_or(Status::Draft)
+    }
+}
+
+/// A creating request: the body, and the client's `Idempotency-Key` with the body's hash.
+pub struct CreateRequest {
+    pub body: Map<String, Value>,
+    pub idempotency: Option<(String, String)>,
+}
+
+/// The outcome of a create: the incident, and whether it was made by an earlier request
+/// with the same idempotency key.
+pub struct Created {
+    pub incident: Incident,
+    pub replayed: bool,
+}
+
+fn classification_of(code: &str) -> Clearance {
+    Clearance::from_code(code).unwrap_or(Clearance::StrictlyConfidential)
+}
+
+fn load(conn: &mut DbConnection, row: IncidentRow) -> AppResult<Incident> {
+    let children = store::children(conn, &row.id)?;
+    let data = IncidentData {
+        mission: row.mission_code.clone(),
+        classification: classification_of(&row.classification),
+        occurred_at: row.occurred_at,
+        time_precision: row.time_precision.clone(),
+        occurred_until: row.occurred_until,
+        place_name: row.place_name.clone(),
+        admin1: row.admin1.clone(),
+        admin2: row.admin2.clone(),
+        latitude: row.latitude,
+        longitude: row.longitude,
+        geo_precision: row.geo_precision.clone(),
+        location_type: row.location_type.clone(),
+        attack_type: row.attack_type.clone(),
+        weapons: serde_json::from_str(&row.weapons).map_err(AppError::internal)?,
+        perpetrators: children
+            .perpetrators
+            .into_iter()
+            .map(|p| Perpetrator {
+                actor_name: p.actor_name,
+                actor_type: p.actor_type,
+                attribution: p.attribution,
+                claimed_responsibility: p.claimed_responsibility,
+            })
+            .collect(),
+        victims: children
+            .victims
+            .into_iter()
+            .map(|v| Victim {
+                personnel_type: v.personnel_type,
+                nationality: v.nationality,
+                gender: v.gender,
+                outcome: v.outcome,
+                casualty_id: v.casualty_id,
+                name: v.name,
+                unit: v.unit,
+            })
+            .collect(),
+        sources: children
+            .sources
+            .into_iter()
+            .map(|s| Source {
+                source_type: s.source_type,
+                description: s.description,
+                received_at: s.received_at,
+                reliability: s.reliability,
+                credibility: s.credibility,
+            })
+            .collect(),
+        summary: row.summary.clone(),
+        narrative: row.narrative.clone(),
+    };
+    Ok(Incident { row, data })
+}
+
+fn children_of(id: &str, data: &IncidentData) -> Children {
+    Children {
+        victims: data
+            .victims
+            .iter()
+            .enumerate()
+            .map(|(i, v)| VictimRow {
+                incident_id: id.to_string(),
+                position: i as i32,
+                personnel_type: v.personnel_type.clone(),
+                nationality: v.nationality.clone(),
+                gender: v.gender.clone(),
+                outcome: v.outcome.clone(),
+                casualty_id: v.casualty_id.clone(),
+                name: v.name.clone(),
+                unit: v.unit.clone(),
+            })
+            .collect(),
+        perpetrators: data
+            .perpetrators
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PerpetratorRow {
+                incident_id: id.to_string(),
+                position: i as i32,
+                actor_name: p.actor_name.clone(),
+                actor_type: p.actor_type.clone(),
+                attribution: p.attribution.clone(),
+                claimed_responsibility: p.claimed_responsibility,
+            })
+            .collect(),
+        sources: data
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SourceRow {
+                incident_id: id.to_string(),
+                position: i as i32,
+                source_type: s.source_type.clone(),
+                description: s.description.clone(),
+                received_at: s.received_at,
+                reliability: s.reliability.clone(),
+                credibility: s.credibility,
+            })
+            .collect(),
+    }
+}
+
+/// Copies the content into the row (the row keeps its identity, status and trail fields).
+fn fill_row(row: &mut IncidentRow, data: &IncidentData) {
+    let [killed, injured, abducted, missing] = data.victim_counts();
+    row.mission_code = data.mission.clone();
+    row.classification = data.classification.code().to_string();
+    row.occurred_at = data.occurred_at;
+    row.time_precision = data.time_precision.clone();
+    row.occurred_until = data.occurred_until;
+    row.place_name = data.place_name.clone();
+    row.admin1 = data.admin1.clone();
+    row.admin2 = data.admin2.clone();
+    row.latitude = data.latitude;
+    row.longitude = data.longitude;
+    row.geo_precision = data.geo_precision.clone();
+    row.location_type = data.location_type.clone();
+    row.attack_type = data.attack_type.clone();
+    row.weapons = json!(data.weapons).to_string();
+    row.summary = data.summary.clone();
+    row.narrative = data.narrative.clone();
+    row.killed = killed;
+    row.injured = injured;
+    row.abducted = abducted;
+    row.missing = missing;
+    refresh_search_text(row);
+}
+
+fn refresh_search_text(row: &mut IncidentRow) {
+    let parts = [
+        row.reference.as_deref(),
+        Some(row.summary.as_str()),
+        Some(row.narrative.as_str()),
+        row.place_name.as_deref(),
+        row.admin1.as_deref(),
+        row.admin2.as_deref(),
+    ];
+    row.search_text = parts
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" \n ")
+        .to_lowercase();
+}
+
+/// The whole incident as a version of its history records it.
+fn snapshot(incident_row: &IncidentRow, data: &IncidentData) -> Value {
+    let mut value = serde_json::to_value(data.to_input()).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("status".into(), json!(incident_row.status));
+        map.insert("reference".into(), json!(incident_row.reference));
+    }
+    value
+}
+
+fn record_version(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    before: Option<&Value>,
+    incident: &Incident,
+    action: &str,
+    reason: Option<&str>,
+) -> AppResult<Value> {
+    let after = snapshot(&incident.row, &incident.data);
+    let changes = incident::changes(before.unwrap_or(&json!({})), &after);
+    store::insert_version(
+        conn,
+        &VersionRow {
+            incident_id: incident.row.id.clone(),
+            version: incident.row.version,
+            action: action.to_string(),
+            changed_at: incident.row.updated_at,
+            changed_by: user.id.clone(),
+            reason: reason.map(str::to_string),
+            changes: changes.to_string(),
+            snapshot: after.to_string(),
+        },
+    )?;
+    Ok(changes)
+}
+
+fn deny(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    id: Option<&str>,
+    now: NaiveDateTime,
+    why: &str,
+) -> AppError {
+    match policy::record_denial(conn, user, attempted, "incident", id, now) {
+        Ok(()) => AppError::Forbidden(why.to_string()),
+        Err(e) => e,
+    }
+}
+
+fn not_found(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppError {
+    match policy::record_denial(conn, user, attempted, "incident", Some(id), now) {
+        Ok(()) => AppError::NotFound,
+        Err(e) => e,
+    }
+}
+
+/// Administrators and auditors do not read incident content at all.
+fn require_reader(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    if user.viewer().reads_incidents() {
+        Ok(())
+    } else {
+        Err(deny(
+            conn,
+            user,
+            attempted,
+            None,
+            now,
+            "Administrators and auditors do not read incident content.",
+        ))
+    }
+}
+
+/// The incident, if this user may see it; `NotFound` (recorded) otherwise.
+fn visible(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    require_reader(conn, user, attempted, now)?;
+    let row = store::find(conn, id)?;
+    match row {
+        Some(row)
+            if user.viewer().can_see_incident(
+                &row.mission_code,
+                row.status == Status::Draft.code(),
+                classification_of(&row.classification),
+            ) =>
+        {
+            load(conn, row)
+        }
+        _ => Err(not_found(conn, user, attempted, id, now)),
+    }
+}
+
+fn parse_input(body: Map<String, Value>) -> AppResult<IncidentInput> {
+    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
+        let path = e.path().to_string();
+        AppError::invalid(
+            if path == "." {
+                "body".to_string()
+            } else {
+                path
+            },
+            e.inner().to_string(),
+        )
+    })
+}
+
+/// Checks what the rules cannot see alone: the mission exists and is active, the user may write
+/// there and read what they classify, and casualty ids are not taken by another incident.
+fn check_against_registry(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    data: &IncidentData,
+    incident_id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    match missions::find(conn, &data.mission)? {
+        None => {
+            return Err(AppError::invalid(
+                "mission",
+                format!("`{}` is not a mission", data.mission),
+            ));
+        }
+        Some(m) if !m.active => {
+            return Err(AppError::invalid(
+                "mission",
+                format!("`{}` is no longer active", data.mission),
+            ));
+        }
+        Some(_) => {}
+    }
+    if !user.viewer().can_write_incident(&data.mission) {
+        return Err(deny(
+            conn,
+            user,
+            attempted,
+            Some(incident_id),
+            now,
+            &format!(
+                "Only security officers of {} record its incidents.",
+                data.mission
+            ),
+        ));
+    }
+    let mut errors = Vec::new();
+    if data.classification > user.clearance {
+        errors.push(FieldError::new("classification", "is above your clearance"));
+    }
+    let ids: Vec<String> = data
+        .victims
+        .iter()
+        .filter_map(|v| v.casualty_id.clone())
+        .collect();
+    if !ids.is_empty() {
+        let taken = store::casualty_ids_in_use(conn, &ids, incident_id)?;
+        for (i, victim) in data.victims.iter().enumerate() {
+            if victim
+                .casualty_id
+                .as_ref()
+                .is_some_and(|id| taken.contains(id))
+            {
+                errors.push(FieldError::new(
+                    format!("victims[{i}].casualty_id"),
+                    "is already recorded for a victim of another incident",
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Only security officers record incidents (refusals are recorded).
+pub fn check_may_create(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    require_reader(conn, user, "incidents.create", now)?;
+    if user.role != Role::SecurityOfficer {
+        return Err(deny(
+            conn,
+            user,
+            "incidents.create",
+            None,
+            now,
+            "Only security officers record incidents.",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a draft (or a submitted incident when the body says `"submit": true`).
+pub fn create(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: CreateRequest,
+    now: NaiveDateTime,
+) -> AppResult<Created> {
+    check_may_create(conn, user, now)?;
+    let mut body = request.body;
+    let submit = match body.remove("submit") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(AppError::invalid("submit", "must be true or false")),
+    };
+    let input = parse_input(body)?;
+    let data = incident::validate(&input, now).map_err(AppError::Validation)?;
+    let id = Uuid::now_v7().to_string();
+    check_against_registry(conn, user, &data, &id, "incidents.create", now)?;
+
+    // Two requests with the same key at once: the second waits for the first's key row (on
+    // SQLite, for the single writer), fails on it, and is answered with the first's incident.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = write_transaction(conn, |conn| {
+            create_once(
+                conn,
+                user,
+                &id,
+                &data,
+                submit,
+                request.idempotency.as_ref(),
+                now,
+            )
+        });
+        match result {
+            Err(AppError::Internal(ref why)) if attempt == 1 && why.contains("idempotency") => {
+                continue;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn create_once(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    data: &IncidentData,
+    submit: bool,
+    idempotency: Option<&(String, String)>,
+    now: NaiveDateTime,
+) -> AppResult<Created> {
+    if let Some((key, hash)) = idempotency
+        && let Some((stored_hash, resource_id)) = store::find_idempotency_key(conn, &user.id, key)?
+    {
+        if &stored_hash != hash {
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "was used before with a different request; use a new key for a new incident",
+            ));
+        }
+        let row = store::find(conn, &resource_id)?.ok_or(AppError::NotFound)?;
+        return Ok(Created {
+            incident: load(conn, row)?,
+            replayed: true,
+        });
+    }
+
+    let mut row = IncidentRow {
+        id: id.to_string(),
+        reference: None,
+        mission_code: String::new(),
+        status: Status::Draft.code().to_string(),
+        classification: String::new(),
+        occurred_at: now,
+        time_precision: String::new(),
+        occurred_until: None,
+        reported_at: now,
+        reported_by: user.id.clone(),
+        place_name: None,
+        admin1: None,
+        admin2: None,
+        latitude: None,
+        longitude: None,
+        geo_precision: String::new(),
+        location_type: String::new(),
+        attack_type: String::new(),
+        weapons: String::new(),
+        summary: String::new(),
+        narrative: String::new(),
+        verified_by: None,
+        verified_at: None,
+        withdrawn_reason: None,
+        killed: 0,
+        injured: 0,
+        abducted: 0,
+        missing: 0,
+        search_text: String::new(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    fill_row(&mut row, data);
+    store::insert(conn, &row, &children_of(id, data)).map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict("A casualty id of this incident is already recorded.".to_string())
+        } else {
+            e.into()
+        }
+    })?;
+    let mut incident = Incident {
+        row,
+        data: data.clone(),
+    };
+    let changes = record_version(conn, user, None, &incident, "create", None)?;
+    audit::append(
+        conn,
+        &user.audit(now),
+        "incident.create",
+        "incident",
+        Some(id),
+        json!({ "mission": data.mission, "changes": redacted(changes) }),
+    )?;
+    if submit {
+        incident = submit_loaded(conn, user, incident, now)?;
+    }
+    if let Some((key, hash)) = idempotency {
+        store::insert_idempotency_key(conn, &user.id, key, hash, id, now).map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Internal("idempotency key taken meanwhile".to_string())
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    Ok(Created {
+        incident,
+        replayed: false,
+    })
+}
+
+/// The audit trail records what changed, without victims' names and units.
+fn redacted(mut changes: Value) -> Value {
+    incident::redact_personal(&mut changes);
+    changes
+}
+
+pub fn get(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    visible(conn, user, id, "incidents.read", now)
+}
+
+/// Security officers of the incident's mission may change it; others are refused (recorded).
+/// Run outside the write transaction, so the refusal's record is not rolled back with it.
+fn check_may_write(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    incident: &Incident,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    if user.viewer().can_write_incident(&incident.row.mission_code) {
+        return Ok(());
+    }
+    Err(deny(
+        conn,
+        user,
+        attempted,
+        Some(&incident.row.id),
+        now,
+        &format!(
+            "Only security officers of {} change its incidents.",
+            incident.row.mission_code
+        ),
+    ))
+}
+
+/// The status after the move, or 409 when the lifecycle does not allow it now.
+fn check_status(incident: &Incident, action: Move, has_reason: bool) -> AppResult<Status> {
+    incident::next_status(incident.status(), action, has_reason).map_err(AppError::Conflict)
+}
+
+/// The incident as stored now, inside a write transaction.
+fn reload(conn: &mut DbConnection, id: &str) -> AppResult<Incident> {
+    let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+    load(conn, row)
+}
+
+fn save(
+    conn: &mut DbConnection,
+    incident: &mut Incident,
+    expected_version: i64,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    incident.row.version = expected_version + 1;
+    incident.row.updated_at = now;
+    if !store::update(conn, &incident.row, expected_version)? {
+        return Err(AppError::Conflict(format!(
+            "The incident was changed since you read it (version {expected_version}). Read it again."
+        )));
+    }
+    Ok(())
+}
+
+/// A partial update: the fields sent replace the stored ones (lists whole); `null` clears.
+pub fn update(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    mut patch: Map<String, Value>,
+    expected_version: i64,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    let current = visible(conn, user, id, "incidents.update", now)?;
+    check_may_write(conn, user, &current, "incidents.update", now)?;
+    let reason = check_reason(reason, false)?;
+    let mut merged = match serde_json::to_value(current.data.to_input()) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            return Err(AppError::internal(
+                "incident does not serialise to an object",
+            ));
+        }
+    };
+    for (key, value) in std::mem::take(&mut patch) {
+        merged.insert(key, value);
+    }
+    let input = parse_input(merged)?;
+    let data = incident::validate(&input, now).map_err(AppError::Validation)?;
+    if data.mission != current.data.mission && current.row.reference.is_some() {
+        return Err(AppError::invalid(
+            "mission",
+            "cannot change once the incident has a reference",
+        ));
+    }
+    check_against_registry(conn, user, &data, id, "incidents.update", now)?;
+
+    write_transaction(conn, |conn| {
+        let mut incident = reload(conn, id)?;
+        // The merge above started from `current`; it still holds only if nobody changed it.
+        if incident.row.version != expected_version || current.row.version != expected_version {
+            return Err(AppError::Conflict(format!(
+                "The incident was changed since you read it (version {expected_version}; now {}). Read it again.",
+                incident.row.version
+            )));
+        }
+        check_status(&incident, Move::Edit, reason.is_some())?;
+        let before = snapshot(&incident.row, &incident.data);
+        let amendment = incident.status() == Status::Verified;
+        fill_row(&mut incident.row, &data);
+        incident.data = data;
+        save(conn, &mut incident, expected_version, now)?;
+        store::replace_children(conn, id, &children_of(id, &incident.data)).map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict(
+                    "A casualty id of this incident is already recorded.".to_string(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        let action = if amendment { "amend" } else { "update" };
+        let changes = record_version(
+            conn,
+            user,
+            Some(&before),
+            &incident,
+            action,
+            reason.as_deref(),
+        )?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            &format!("incident.{action}"),
+            "incident",
+            Some(id),
+            json!({ "version": incident.row.version, "reason": reason, "changes": redacted(changes) }),
+        )?;
+        Ok(incident)
+    })
+}
+
+fn check_reason(reason: Option<String>, required: bool) -> AppResult<Option<String>> {
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    match &reason {
+        None if required => Err(AppError::invalid("reason", "is required")),
+        Some(r) => text_length(r, 1, 2000)
+            .map(|_| reason.clone())
+            .map_err(|m| AppError::invalid("reason", m)),
+        None => Ok(None),
+    }
+}
+
+fn submit_loaded(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    mut incident: Incident,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    check_status(&incident, Move::Submit, false)?;
+    let before = snapshot(&incident.row, &incident.data);
+    let year = incident.row.occurred_at.year();
+    let number = store::next_reference_number(conn, &incident.row.mission_code, year)?;
+    incident.row.reference = Some(incident::reference(
+        &incident.row.mission_code,
+        year,
+        number,
+    ));
+    incident.row.status = Status::Submitted.code().to_string();
+    incident.row.reported_at = now;
+    refresh_search_text(&mut incident.row);
+    let expected = incident.row.version;
+    save(conn, &mut incident, expected, now)?;
+    record_version(conn, user, Some(&before), &incident, "submit", None)?;
+    audit::append(
+        conn,
+        &user.audit(now),
+        "incident.submit",
+        "incident",
+        Some(&incident.row.id),
+        json!({ "reference": incident.row.reference, "version": incident.row.version }),
+    )?;
+    Ok(incident)
+}
+
+pub fn submit(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    let current = visible(conn, user, id, "incidents.submit", now)?;
+    check_may_write(conn, user, &current, "incidents.submit", now)?;
+    write_transaction(conn, |conn| {
+        let incident = reload(conn, id)?;
+        submit_loaded(conn, user, incident, now)
+    })
+}
+
+pub fn verify(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    let current = visible(conn, user, id, "incidents.verify", now)?;
+    check_may_write(conn, user, &current, "incidents.verify", now)?;
+    if current.row.reported_by == user.id {
+        return Err(deny(
+            conn,
+            user,
+            "incidents.verify",
+            Some(id),
+            now,
+            "Two-person rule: the officer who reported an incident cannot verify it; another security officer of the mission must.",
+        ));
+    }
+    write_transaction(conn, |conn| {
+        let mut incident = reload(conn, id)?;
+        check_status(&incident, Move::Verify, false)?;
+        let before = snapshot(&incident.row, &incident.data);
+        incident.row.status = Status::Verified.code().to_string();
+        incident.row.verified_by = Some(user.id.clone());
+        incident.row.verified_at = Some(now);
+        let expected = incident.row.version;
+        save(conn, &mut incident, expected, now)?;
+        record_version(conn, user, Some(&before), &incident, "verify", None)?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "incident.verify",
+            "incident",
+            Some(id),
+            json!({ "version": incident.row.version }),
+        )?;
+        Ok(incident)
+    })
+}
+
+pub fn withdraw(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> AppResult<Incident> {
+    let current = visible(conn, user, id, "incidents.withdraw", now)?;
+    check_may_write(conn, user, &current, "incidents.withdraw", now)?;
+    let reason = check_reason(reason, true)?;
+    write_transaction(conn, |conn| {
+        let mut incident = reload(conn, id)?;
+        check_status(&incident, Move::Withdraw, true)?;
+        let before = snapshot(&incident.row, &incident.data);
+        incident.row.status = Status::Withdrawn.code().to_string();
+        incident.row.withdrawn_reason = reason.clone();
+        let expected = incident.row.version;
+        save(conn, &mut incident, expected, now)?;
+        record_version(
+            conn,
+            user,
+            Some(&before),
+            &incident,
+            "withdraw",
+            reason.as_deref(),
+        )?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "incident.withdraw",
+            "incident",
+            Some(id),
+            json!({ "reason": reason, "version": incident.row.version }),
+        )?;
+        Ok(incident)
+    })
+}
+
+/// Every version, oldest first; without victims' names and units for those who may not see them.
+pub fn history(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<Vec<VersionRow>> {
+    let incident = visible(conn, user, id, "incidents.history", now)?;
+    let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
+    let mut versions = store::versions(conn, id)?;
+    if !personal {
+        for version in &mut versions {
+            for text in [&mut version.changes, &mut version.snapshot] {
+                if let Ok(mut value) = serde_json::from_str::<Value>(text) {
+                    incident::redact_personal(&mut value);
+                    *text = value.to_string();
+                }
+            }
+        }
+    }
+    Ok(versions)
+}
+
+/// What a list asks for, as the client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub missions: Vec<String>,
+    pub status: Option<String>,
+    pub attack_type: Option<String>,
+    pub classification: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub fatal: Option<bool>,
+    pub q: Option<String>,
+    pub after: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// Incidents the user may see, newest first, one page (asks for one more to know if more follow).
+pub fn list(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: ListRequest,
+    now: NaiveDateTime,
+) -> AppResult<Vec<IncidentRow>> {
+    require_reader(conn, user, "incidents.list", now)?;
+    let viewer = user.viewer();
+    let filter = IncidentFilter {
+        missions: request.missions,
+        viewer_missions: (!user.missions.is_empty()).then(|| user.missions.clone()),
+        classifications_allowed: Clearance::ALL
+            .into_iter()
+            .filter(|c| *c <= viewer.clearance)
+            .map(|c| c.code().to_string())
+            .collect(),
+        include_drafts: viewer.role == Role::SecurityOfficer,
+        status: request.status,
+        attack_type: request.attack_type,
+        classification: request.classification,
+        from: request.from,
+        to: request.to,
+        fatal: request.fatal,
+        words: request
+            .q
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect(),
+        after: request.after,
+    };
+    Ok(store::list(conn, &filter, request.limit + 1)?)
+}

@@ -1,0 +1,375 @@
+//! Incidents, their victims, perpetrators and sources, their versions, their reference numbers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+
+use crate::db::DbConnection;
+use crate::db::schema::{
+    idempotency_keys, incident_perpetrators, incident_sources, incident_versions, incident_victims,
+    incidents,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = incidents, treat_none_as_null = true)]
+pub struct IncidentRow {
+    pub id: String,
+    pub reference: Option<String>,
+    pub mission_code: String,
+    pub status: String,
+    pub classification: String,
+    pub occurred_at: NaiveDateTime,
+    pub time_precision: String,
+    pub occurred_until: Option<NaiveDateTime>,
+    pub reported_at: NaiveDateTime,
+    pub reported_by: String,
+    pub place_name: Option<String>,
+    pub admin1: Option<String>,
+    pub admin2: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub geo_precision: String,
+    pub location_type: String,
+    pub attack_type: String,
+    pub weapons: String,
+    pub summary: String,
+    pub narrative: String,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<NaiveDateTime>,
+    pub withdrawn_reason: Option<String>,
+    pub killed: i32,
+    pub injured: i32,
+    pub abducted: i32,
+    pub missing: i32,
+    pub search_text: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = incident_victims)]
+pub struct VictimRow {
+    pub incident_id: String,
+    pub position: i32,
+    pub personnel_type: String,
+    pub nationality: Option<String>,
+    pub gender: String,
+    pub outcome: String,
+    pub casualty_id: Option<String>,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = incident_perpetrators)]
+pub struct PerpetratorRow {
+    pub incident_id: String,
+    pub position: i32,
+    pub actor_name: Option<String>,
+    pub actor_type: String,
+    pub attribution: String,
+    pub claimed_responsibility: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = incident_sources)]
+pub struct SourceRow {
+    pub incident_id: String,
+    pub position: i32,
+    pub source_type: String,
+    pub description: String,
+    pub received_at: Option<NaiveDateTime>,
+    pub reliability: String,
+    pub credibility: i32,
+}
+
+/// The lists that belong to one incident, in their order.
+#[derive(Debug, Clone, Default)]
+pub struct Children {
+    pub victims: Vec<VictimRow>,
+    pub perpetrators: Vec<PerpetratorRow>,
+    pub sources: Vec<SourceRow>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = incident_versions)]
+pub struct VersionRow {
+    pub incident_id: String,
+    pub version: i64,
+    pub action: String,
+    pub changed_at: NaiveDateTime,
+    pub changed_by: String,
+    pub reason: Option<String>,
+    pub changes: String,
+    pub snapshot: String,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &IncidentRow, children: &Children) -> QueryResult<()> {
+    diesel::insert_into(incidents::table)
+        .values(row)
+        .execute(conn)?;
+    insert_children(conn, children)
+}
+
+// One row per statement: multi-row inserts are not available through the common connection.
+fn insert_children(conn: &mut DbConnection, children: &Children) -> QueryResult<()> {
+    for victim in &children.victims {
+        diesel::insert_into(incident_victims::table)
+            .values(victim)
+            .execute(conn)?;
+    }
+    for perpetrator in &children.perpetrators {
+        diesel::insert_into(incident_perpetrators::table)
+            .values(perpetrator)
+            .execute(conn)?;
+    }
+    for source in &children.sources {
+        diesel::insert_into(incident_sources::table)
+            .values(source)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replaces the lists whole, as an update of the incident does.
+pub fn replace_children(conn: &mut DbConnection, id: &str, children: &Children) -> QueryResult<()> {
+    diesel::delete(incident_victims::table.filter(incident_victims::incident_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(incident_perpetrators::table.filter(incident_perpetrators::incident_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(incident_sources::table.filter(incident_sources::incident_id.eq(id)))
+        .execute(conn)?;
+    insert_children(conn, children)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<IncidentRow>> {
+    incidents::table
+        .find(id)
+        .select(IncidentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn children(conn: &mut DbConnection, id: &str) -> QueryResult<Children> {
+    Ok(Children {
+        victims: incident_victims::table
+            .filter(incident_victims::incident_id.eq(id))
+            .order(incident_victims::position.asc())
+            .select(VictimRow::as_select())
+            .load(conn)?,
+        perpetrators: incident_perpetrators::table
+            .filter(incident_perpetrators::incident_id.eq(id))
+            .order(incident_perpetrators::position.asc())
+            .select(PerpetratorRow::as_select())
+            .load(conn)?,
+        sources: incident_sources::table
+            .filter(incident_sources::incident_id.eq(id))
+            .order(incident_sources::position.asc())
+            .select(SourceRow::as_select())
+            .load(conn)?,
+    })
+}
+
+/// Writes the whole row when the stored version is still `expected_version`; false otherwise.
+/// The row carries its next version.
+pub fn update(
+    conn: &mut DbConnection,
+    row: &IncidentRow,
+    expected_version: i64,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        incidents::table
+            .filter(incidents::id.eq(&row.id))
+            .filter(incidents::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Casualty ids among `ids` already given to victims of other incidents.
+pub fn casualty_ids_in_use(
+    conn: &mut DbConnection,
+    ids: &[String],
+    except_incident: &str,
+) -> QueryResult<Vec<String>> {
+    incident_victims::table
+        .filter(incident_victims::casualty_id.eq_any(ids))
+        .filter(incident_victims::incident_id.ne(except_incident))
+        .select(incident_victims::casualty_id.assume_not_null())
+        .load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = Integer)]
+    last_number: i32,
+}
+
+/// The next reference number of a mission and year. Counting in a row that the submitting
+/// transaction updates keeps the numbers gap-free and unique: concurrent submitters of the same
+/// mission and year wait for each other on that row (on SQLite, on the single writer), and a
+/// rolled-back submit gives its number back.
+pub fn next_reference_number(
+    conn: &mut DbConnection,
+    mission: &str,
+    year: i32,
+) -> QueryResult<i32> {
+    const UPSERT: &str = "INSERT INTO incident_reference_counters (mission_code, year, last_number) \
+        VALUES ({m}, {y}, 1) ON CONFLICT (mission_code, year) \
+        DO UPDATE SET last_number = incident_reference_counters.last_number + 1 \
+        RETURNING last_number";
+    let number = match conn {
+        DbConnection::Postgres(pg) => {
+            diesel::sql_query(UPSERT.replace("{m}", "$1").replace("{y}", "$2"))
+                .bind::<Text, _>(mission)
+                .bind::<Integer, _>(year)
+                .get_result::<Number>(pg)?
+        }
+        DbConnection::Sqlite(sqlite) => {
+            diesel::sql_query(UPSERT.replace("{m}", "?").replace("{y}", "?"))
+                .bind::<Text, _>(mission)
+                .bind::<Integer, _>(year)
+                .get_result::<Number>(sqlite)?
+        }
+    };
+    Ok(number.last_number)
+}
+
+pub fn insert_version(conn: &mut DbConnection, version: &VersionRow) -> QueryResult<()> {
+    diesel::insert_into(incident_versions::table)
+        .values(version)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn versions(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<VersionRow>> {
+    incident_versions::table
+        .filter(incident_versions::incident_id.eq(id))
+        .order(incident_versions::version.asc())
+        .select(VersionRow::as_select())
+        .load(conn)
+}
+
+/// What a list may show and what it asks for.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Missions asked for; empty means every mission the viewer may see.
+    pub missions: Vec<String>,
+    /// Missions the viewer works on; `None` means all.
+    pub viewer_missions: Option<Vec<String>>,
+    /// Classifications the viewer's clearance covers.
+    pub classifications_allowed: Vec<String>,
+    pub include_drafts: bool,
+    pub status: Option<String>,
+    pub attack_type: Option<String>,
+    pub classification: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub fatal: Option<bool>,
+    /// Lower-case words that must all appear.
+    pub words: Vec<String>,
+    /// Continue after this (occurred_at, id), newest first.
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Newest first (by when it happened), keyset-paged on (occurred_at, id).
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &IncidentFilter,
+    limit: i64,
+) -> QueryResult<Vec<IncidentRow>> {
+    let mut query = incidents::table
+        .select(IncidentRow::as_select())
+        .into_boxed();
+    if let Some(visible) = &filter.viewer_missions {
+        query = query.filter(incidents::mission_code.eq_any(visible.clone()));
+    }
+    if !filter.missions.is_empty() {
+        query = query.filter(incidents::mission_code.eq_any(filter.missions.clone()));
+    }
+    query = query.filter(incidents::classification.eq_any(filter.classifications_allowed.clone()));
+    if !filter.include_drafts {
+        query = query.filter(incidents::status.ne("draft"));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(incidents::status.eq(status.clone()));
+    }
+    if let Some(attack_type) = &filter.attack_type {
+        query = query.filter(incidents::attack_type.eq(attack_type.clone()));
+    }
+    if let Some(classification) = &filter.classification {
+        query = query.filter(incidents::classification.eq(classification.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(incidents::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(incidents::occurred_at.lt(to));
+    }
+    match filter.fatal {
+        Some(true) => query = query.filter(incidents::killed.gt(0)),
+        Some(false) => query = query.filter(incidents::killed.eq(0)),
+        None => {}
+    }
+    for word in &filter.words {
+        query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
+    }
+    if let Some((at, id)) = &filter.after {
+        query = query.filter(
+            incidents::occurred_at.lt(*at).or(incidents::occurred_at
+                .eq(*at)
+                .and(incidents::id.lt(id.clone()))),
+        );
+    }
+    query
+        .order((incidents::occurred_at.desc(), incidents::id.desc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// The resource a creating request made under this key, with the hash of that request.
+pub fn find_idempotency_key(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+) -> QueryResult<Option<(String, String)>> {
+    idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq(user_id))
+        .filter(idempotency_keys::key.eq(key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::resource_id,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_idempotency_key(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+    request_hash: &str,
+    resource_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_hash.eq(request_hash),
+            idempotency_keys::resource_id.eq(resource_id),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
