@@ -68,6 +68,7 @@ pub fn app(
     App::new()
         .app_data(state)
         .configure(api::configure)
+        .wrap(actix_web::middleware::from_fn(api::refuse_nul_in_path))
         .wrap(actix_web::middleware::from_fn(api::request_id_header))
         .wrap(tracing_actix_web::TracingLogger::default())
 }

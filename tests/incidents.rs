@@ -175,7 +175,8 @@ async fn the_full_journey_of_an_incident(backend: Backend) {
             json!({ "version": version, "place_name": "Bambari north" }),
         )
         .await;
-    no_reason.assert_problem(409);
+    no_reason.assert_problem(422);
+    assert_eq!(no_reason.error_fields(), vec!["reason"]);
     let amended = api
         .patch(&path, Some(&b), json!({ "version": version, "place_name": "Bambari north", "reason": "Location corrected by the sector" }))
         .await;
@@ -285,7 +286,9 @@ async fn one_idempotency_key_makes_one_incident(backend: Backend) {
     team(&t);
     let api = t.api().await;
     let a = api.login("officer.a", PASSWORD).await;
-    let body = incident("Convoy hit by an IED");
+    let mut body = incident("Convoy hit by an IED");
+    // With a casualty id, a retry must not be taken for a second record of the same victim.
+    body["victims"][0]["casualty_id"] = json!("MINUSCA-2026-03-00042");
     let send = |body: Value| {
         api.send(
             with_token(TestRequest::post().uri("/api/v1/incidents"), Some(&a))
@@ -625,17 +628,33 @@ async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {
         [y.as_str()],
         "the reference is searched"
     );
+    let mut secret = incident("Strictly confidential one");
+    secret["classification"] = json!("strictly_confidential");
+    secret["occurred_at"] = json!("2026-01-07T10:00:00Z");
+    secret["submit"] = json!(true);
+    let secret = id_of(&post_incident(&api, &a, secret).await);
+    assert_eq!(
+        ids(&list("?classification=strictly_confidential").await),
+        [secret.as_str()]
+    );
     assert_eq!(
         ids(&list("?classification=confidential&status=submitted").await).len(),
         4
     );
+    assert_eq!(ids(&list("?status=submitted").await).len(), 5);
     assert!(
         ids(&list("?q=100%25").await).is_empty(),
         "% is a character, not a wildcard"
     );
     let officer_view = api.get("/api/v1/incidents?status=draft", Some(&a)).await;
     assert_eq!(ids(&officer_view), [draft.as_str()]);
-    let item = &list("?mission=MINUSCA").await.body["items"][1];
+    let minusca = list("?mission=MINUSCA").await;
+    let item = minusca.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == x.as_str())
+        .unwrap();
     assert_eq!(item["victim_counts"]["killed"], 1);
     assert_eq!(item["reference"], "MINUSCA-2026-00001");
     list("?status=lost").await.assert_problem(422);
@@ -643,22 +662,35 @@ async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {
     list("?from=yesterday").await.assert_problem(422);
     list("?colour=blue").await.assert_problem(400);
 
-    // Pages of two while new incidents arrive: every original appears once, in order.
+    // Two more on the same day and hour as `y`: the cursor's tie-break on the id is exercised.
+    for n in 0..2 {
+        make(
+            a.clone(),
+            "MINUSCA",
+            5,
+            "grenade",
+            false,
+            format!("Same time {n}"),
+        )
+        .await;
+    }
+    let originals = ids(&list("?limit=200").await);
+    // Pages of two while new incidents arrive, older and newer than the page being read: every
+    // original appears exactly once, in order, and nothing appears twice.
     let mut seen = Vec::new();
     let mut query = "?limit=2".to_string();
-    let mut added = 0;
+    let mut arrivals = [1, 25, 2, 26].into_iter();
     loop {
         let page = list(&query).await;
         seen.extend(ids(&page));
-        if added < 3 {
-            added += 1;
+        if let Some(day) = arrivals.next() {
             make(
                 a.clone(),
                 "MINUSCA",
-                added * 10,
+                day,
                 "grenade",
                 false,
-                format!("Arrived while paging {added}"),
+                format!("Arrived on day {day}"),
             )
             .await;
         }
@@ -667,13 +699,18 @@ async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {
             None => break,
         }
     }
-    let originals = [w, y, z, x];
-    for id in &originals {
-        assert_eq!(seen.iter().filter(|s| *s == id).count(), 1, "{id} once");
-    }
-    let mut deduped = seen.clone();
-    deduped.dedup();
-    assert_eq!(deduped.len(), seen.len(), "no repeats");
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no repeats: {seen:?}");
+    let originals_seen: Vec<&String> = seen.iter().filter(|id| originals.contains(id)).collect();
+    assert_eq!(
+        originals_seen,
+        originals.iter().collect::<Vec<_>>(),
+        "all originals, in order"
+    );
+    assert!(
+        seen.len() > originals.len(),
+        "older arrivals show up on later pages"
+    );
 }
 
 async fn withdrawn_incidents_stay_marked(backend: Backend) {
@@ -762,8 +799,9 @@ async fn the_common_list_query_uses_an_index_on_postgres() {
     let mut conn = t.conn();
     let plan: Vec<PlanLine> = diesel::RunQueryDsl::load(
         diesel::sql_query(
-            "EXPLAIN SELECT * FROM incidents WHERE mission_code IN ('MINUSCA') \
-             AND classification IN ('unclassified', 'confidential') AND status <> 'draft' \
+            // The shape the list query has: `= ANY` for the sets, newest first, a page and one more.
+            "EXPLAIN SELECT * FROM incidents WHERE mission_code = ANY(ARRAY['MINUSCA']) \
+             AND classification = ANY(ARRAY['unclassified', 'confidential']) AND status <> 'draft' \
              AND occurred_at >= '2020-01-01' AND occurred_at < '2020-04-01' \
              ORDER BY occurred_at DESC, id DESC LIMIT 51",
         ),
@@ -773,8 +811,198 @@ async fn the_common_list_query_uses_an_index_on_postgres() {
     let plan: Vec<String> = plan.into_iter().map(|p| p.line).collect();
     let text = plan.join("\n");
     assert!(
-        text.contains("incidents_mission_occurred"),
-        "the plan reads the index:\n{text}"
+        text.contains("Index Scan using incidents_"),
+        "the plan reads an index of incidents:\n{text}"
     );
     assert!(!text.contains("Seq Scan"), "no full scan:\n{text}");
+}
+
+on_both_backends!(
+    readers_cannot_act_and_refused_changes_leave_nothing,
+    more_validation_through_the_api,
+    a_downgraded_incident_withholds_its_older_versions,
+    incidents_of_a_closed_mission_can_still_be_corrected,
+);
+
+async fn readers_cannot_act_and_refused_changes_leave_nothing(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let id = id_of(&post_incident(&api, &a, incident("Draft to be submitted")).await);
+    let path = format!("/api/v1/incidents/{id}");
+    api.post(&format!("{path}/submit"), Some(&a), json!({}))
+        .await;
+
+    api.post(
+        &format!("{path}/withdraw"),
+        Some(&legal),
+        json!({ "reason": "no" }),
+    )
+    .await
+    .assert_problem(403);
+    // A refused user hears 403, not what was wrong with the body.
+    let garbage = with_token(TestRequest::patch().uri(&path), Some(&legal))
+        .insert_header(("Content-Type", "text/plain"))
+        .set_payload("{ nonsense");
+    api.send(garbage).await.assert_problem(403);
+
+    let versions_before = t.count("incident_versions");
+    let audit_before = t.count("audit_log WHERE action LIKE 'incident.%'");
+    let bad = api
+        .patch(
+            &path,
+            Some(&a),
+            json!({ "version": 2, "latitude": 123.0, "summary": "" }),
+        )
+        .await;
+    bad.assert_problem(422);
+    assert_eq!(bad.error_fields(), vec!["latitude", "summary"]);
+    let stale = api
+        .patch(
+            &path,
+            Some(&a),
+            json!({ "version": 1, "summary": "Late edit" }),
+        )
+        .await;
+    stale.assert_problem(409);
+    let read = api.get(&path, Some(&a)).await;
+    assert_eq!(read.body["version"], 2);
+    assert_eq!(read.body["summary"], "Draft to be submitted");
+    assert_eq!(t.count("incident_versions"), versions_before);
+    assert_eq!(
+        t.count("audit_log WHERE action LIKE 'incident.%'"),
+        audit_before
+    );
+
+    api.get("/api/v1/incidents/%00", Some(&a))
+        .await
+        .assert_problem(404);
+    api.get(&format!("/api/v1/incidents/{id}%00"), Some(&a))
+        .await
+        .assert_problem(404);
+}
+
+async fn more_validation_through_the_api(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let soon = (t.now() + chrono::TimeDelta::minutes(4))
+        .and_utc()
+        .to_rfc3339();
+    let later = (t.now() + chrono::TimeDelta::minutes(6))
+        .and_utc()
+        .to_rfc3339();
+
+    let mut body = incident("Four minutes ahead: a clock, not a prophecy");
+    body["occurred_at"] = json!(soon);
+    assert_eq!(
+        post_incident(&api, &a, body).await.status,
+        StatusCode::CREATED
+    );
+    let mut body = incident("Six minutes ahead");
+    body["occurred_at"] = json!(later);
+    assert_eq!(
+        post_incident(&api, &a, body).await.error_fields(),
+        vec!["occurred_at"]
+    );
+    let mut body = incident("Until, with a day's precision");
+    body["time_precision"] = json!("day");
+    body["occurred_until"] = json!("2026-03-14T09:00:00Z");
+    assert_eq!(
+        post_incident(&api, &a, body).await.error_fields(),
+        vec!["occurred_until"]
+    );
+    let mut body = incident("Until the future");
+    body["occurred_until"] = json!(later);
+    assert_eq!(
+        post_incident(&api, &a, body).await.error_fields(),
+        vec!["occurred_until"]
+    );
+    let mut body = incident("One casualty id, two victims");
+    body["victims"][0]["casualty_id"] = json!("MINUSCA-2026-03-00007");
+    body["victims"][1]["casualty_id"] = json!("MINUSCA-2026-03-00007");
+    assert_eq!(
+        post_incident(&api, &a, body).await.error_fields(),
+        vec!["victims[1].casualty_id"]
+    );
+    // Problems only the registry sees come in the same answer as the others.
+    let mut body = incident("");
+    body["mission"] = json!("NOWHERE");
+    assert_eq!(
+        post_incident(&api, &a, body).await.error_fields(),
+        vec!["summary", "mission"]
+    );
+    // An uncertain date is stored at the middle of its period.
+    let mut body = incident("Sometime in February");
+    body["occurred_at"] = json!("2026-02-03T00:00:00Z");
+    body["time_precision"] = json!("month");
+    let created = post_incident(&api, &a, body).await;
+    assert_eq!(created.body["occurred_at"], "2026-02-15T00:00:00Z");
+    assert_eq!(created.body["time_precision"], "month");
+    assert_eq!(t.count("incidents"), 2);
+}
+
+async fn a_downgraded_incident_withholds_its_older_versions(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let mut body = incident("First strictly confidential");
+    body["classification"] = json!("strictly_confidential");
+    body["narrative"] = json!("Source names a commander");
+    let id = id_of(&post_incident(&api, &a, body).await);
+    let path = format!("/api/v1/incidents/{id}");
+    api.post(&format!("{path}/submit"), Some(&a), json!({}))
+        .await;
+    let downgraded = api
+        .patch(&path, Some(&a), json!({ "version": 2, "classification": "confidential", "narrative": "A patrol was attacked" }))
+        .await;
+    assert_eq!(downgraded.status, StatusCode::OK, "{}", downgraded.body);
+
+    let legal = api.login("legal", PASSWORD).await;
+    let history = api.get(&format!("{path}/history"), Some(&legal)).await;
+    assert_eq!(history.status, StatusCode::OK);
+    let text = history.body.to_string();
+    assert!(
+        !text.contains("names a commander"),
+        "older, higher versions are withheld: {text}"
+    );
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        history.body["items"][2]["incident"]["narrative"],
+        "A patrol was attacked"
+    );
+    let history = api.get(&format!("{path}/history"), Some(&a)).await;
+    assert!(history.body.to_string().contains("names a commander"));
+}
+
+async fn incidents_of_a_closed_mission_can_still_be_corrected(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let id = id_of(&post_incident(&api, &a, incident("Before the mission closed")).await);
+    let chief = api.login("chief", PASSWORD).await;
+    let closed = api
+        .patch(
+            "/api/v1/missions/MINUSCA",
+            Some(&chief),
+            json!({ "active": false, "version": 1 }),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK);
+
+    let corrected = api
+        .patch(
+            &format!("/api/v1/incidents/{id}"),
+            Some(&a),
+            json!({ "version": 1, "place_name": "Bria" }),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
+    let answer = post_incident(&api, &a, incident("After the mission closed")).await;
+    assert_eq!(answer.error_fields(), vec!["mission"]);
 }

@@ -243,8 +243,8 @@ pub async fn update(
     let writer = user.clone();
     let incident = state
         .run(move |conn| {
-            // Someone who may not see the incident hears 404 before anything about the body.
-            service::get(conn, &writer, &id, now)?;
+            // Someone who may not see or change the incident hears 404 or 403 first.
+            service::check_may_change(conn, &writer, &id, "incidents.update", now)?;
             let mut patch: Map<String, Value> = body.parse()?;
             let version = match patch.remove("version") {
                 None | Some(Value::Null) => None,
@@ -305,7 +305,7 @@ pub async fn withdraw(
     let writer = user.clone();
     let incident = state
         .run(move |conn| {
-            service::get(conn, &writer, &id, now)?;
+            service::check_may_change(conn, &writer, &id, "incidents.withdraw", now)?;
             let body: Withdrawal = body.parse()?;
             service::withdraw(conn, &writer, &id, body.reason, now)
         })
@@ -459,6 +459,12 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
             }
             "cursor" => {
                 let key = decode_cursor(&value)?;
+                if key.contains('\0') {
+                    return Err(AppError::invalid(
+                        "cursor",
+                        "is not a cursor this API returned",
+                    ));
+                }
                 let (time, id) = key.split_once('|').ok_or_else(|| {
                     AppError::invalid("cursor", "is not a cursor this API returned")
                 })?;

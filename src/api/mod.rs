@@ -89,6 +89,19 @@ fn resource(path: &str) -> actix_web::Resource {
     }))
 }
 
+/// A path holding an encoded NUL names nothing that exists (and PostgreSQL would refuse to
+/// look it up): 404 before any handler runs.
+pub async fn refuse_nul_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if req.path().to_ascii_lowercase().contains("%00") {
+        let response = actix_web::ResponseError::error_response(&AppError::NotFound);
+        return Ok(req.into_response(response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// Puts the request id that the logs carry on every response, so a user can quote it.
 pub async fn request_id_header(
     req: ServiceRequest,

@@ -1,7 +1,7 @@
 //! The rules of an incident: what a valid one is, how uncertain times are stored, and which
 //! moves its lifecycle allows.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use chrono::{Datelike, DurationRound, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use super::access::Clearance;
@@ -274,9 +274,14 @@ pub fn format_time(time: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// Parses an RFC 3339 time, kept at the microsecond precision both databases store.
 fn parse_time(text: &str) -> Result<NaiveDateTime, String> {
     chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.naive_utc())
+        .map(|t| {
+            let time = t.naive_utc();
+            time.duration_trunc(TimeDelta::microseconds(1))
+                .unwrap_or(time)
+        })
         .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-03-14T06:30:00Z".to_string())
 }
 
@@ -316,17 +321,14 @@ fn optional_text(
     Some(value)
 }
 
-/// Where ACLED puts an uncertain date: the middle of the period it is known to.
-pub fn period_midpoint(time: NaiveDateTime, precision: &str) -> NaiveDateTime {
+/// The period an uncertain time is known to: its day, ISO week (Monday to Monday) or month.
+fn period(time: NaiveDateTime, precision: &str) -> (NaiveDateTime, NaiveDateTime) {
     let day = time.date();
-    let noon =
-        |date: NaiveDate| date.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default());
-    match precision {
-        "day" => noon(day),
+    let (first, next) = match precision {
+        "day" => (day, day + TimeDelta::days(1)),
         "week" => {
-            // ISO weeks run Monday to Sunday: the middle is Thursday noon.
             let monday = day - TimeDelta::days(day.weekday().num_days_from_monday().into());
-            noon(monday + TimeDelta::days(3))
+            (monday, monday + TimeDelta::days(7))
         }
         "month" => {
             let first = day.with_day(1).unwrap_or(day);
@@ -336,11 +338,20 @@ pub fn period_midpoint(time: NaiveDateTime, precision: &str) -> NaiveDateTime {
                 NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
             }
             .unwrap_or(first);
-            let half = (next - first) / 2;
-            first.and_time(NaiveTime::MIN) + half
+            (first, next)
         }
-        _ => time,
-    }
+        _ => return (time, time),
+    };
+    (
+        first.and_time(NaiveTime::MIN),
+        next.and_time(NaiveTime::MIN),
+    )
+}
+
+/// Where ACLED puts an uncertain date: the middle of the period it is known to.
+pub fn period_midpoint(time: NaiveDateTime, precision: &str) -> NaiveDateTime {
+    let (start, end) = period(time, precision);
+    start + (end - start) / 2
 }
 
 /// Checks an incident as written and gives it back ready to store, or every problem at once.
@@ -380,8 +391,13 @@ pub fn validate(
             v.add("occurred_at", "is required");
             None
         }
+        // An uncertain date may have its middle ahead of now ("this month"); its period must
+        // have begun.
         Some(text) => match parse_time(text) {
-            Ok(time) if time > now + TimeDelta::minutes(FUTURE_TOLERANCE_MINUTES) => {
+            Ok(time)
+                if period(time, &time_precision).0
+                    > now + TimeDelta::minutes(FUTURE_TOLERANCE_MINUTES) =>
+            {
                 v.add("occurred_at", "must not be in the future");
                 None
             }
@@ -522,7 +538,7 @@ pub fn validate(
             format!("must hold at most {MAX_VICTIMS} entries"),
         );
     }
-    let mut casualty_ids: Vec<&str> = Vec::new();
+    let mut casualty_ids: Vec<String> = Vec::new();
     let victims = input
         .victims
         .iter()
@@ -535,14 +551,14 @@ pub fn validate(
                 v.check(&at("nationality"), country::check_iso3(n));
             }
             let casualty_id = optional_text(&mut v, &at("casualty_id"), &victim.casualty_id, 64);
-            if let Some(id) = victim.casualty_id.as_deref() {
-                if casualty_ids.contains(&id) {
+            if let Some(id) = &casualty_id {
+                if casualty_ids.contains(id) {
                     v.add(
                         at("casualty_id"),
                         "is given to another victim of this incident",
                     );
                 }
-                casualty_ids.push(id);
+                casualty_ids.push(id.clone());
             }
             Victim {
                 personnel_type: code(
@@ -899,6 +915,41 @@ mod tests {
     }
 
     #[test]
+    fn an_uncertain_date_of_the_current_period_is_accepted_and_stable() {
+        // Now is 28 November 2026: "this month" has its middle on 16 November, "this week" on
+        // Thursday 26; both have begun, so both are accepted, and validating the stored value
+        // again gives it back unchanged.
+        for precision in ["day", "week", "month"] {
+            let mut input = minimal();
+            input.occurred_at = Some("2026-11-28T09:00:00Z".into());
+            input.time_precision = Some(precision.into());
+            let stored = validate(&input, now()).unwrap().occurred_at;
+            input.occurred_at = Some(format_time(stored));
+            assert_eq!(
+                validate(&input, now()).unwrap().occurred_at,
+                stored,
+                "{precision}"
+            );
+        }
+        let mut input = minimal();
+        input.occurred_at = Some("2026-12-01T00:00:00Z".into());
+        input.time_precision = Some("month".into());
+        assert_eq!(
+            fields(&input),
+            vec!["occurred_at"],
+            "next month has not begun"
+        );
+    }
+
+    #[test]
+    fn times_keep_microseconds() {
+        let mut input = minimal();
+        input.occurred_at = Some("2026-11-27T06:30:00.123456789Z".into());
+        let stored = validate(&input, now()).unwrap().occurred_at;
+        assert_eq!(format_time(stored), "2026-11-27T06:30:00.123456Z");
+    }
+
+    #[test]
     fn list_limits() {
         let mut input = minimal();
         input.victims = vec![
@@ -924,8 +975,14 @@ mod tests {
             casualty_id: Some("MINUSCA-2026-11-00001".into()),
             ..Default::default()
         };
-        input.victims = vec![victim.clone(), victim];
+        let mut spaced = victim.clone();
+        spaced.casualty_id = Some(" MINUSCA-2026-11-00001 ".into());
+        input.victims = vec![victim.clone(), spaced];
         assert_eq!(fields(&input), vec!["victims[1].casualty_id"]);
+        let mut blank = victim.clone();
+        blank.casualty_id = Some(String::new());
+        input.victims = vec![blank.clone(), blank];
+        assert!(validate(&input, now()).is_ok(), "blank ids are no ids");
     }
 
     #[test]

@@ -322,61 +322,71 @@ fn parse_input(body: Map<String, Value>) -> AppResult<IncidentInput> {
     })
 }
 
-/// Checks what the rules cannot see alone: the mission exists and is active, the user may write
-/// there and read what they classify, and casualty ids are not taken by another incident.
-fn check_against_registry(
+/// Turns an incident as written into one ready to store, or refuses it: 403 (recorded) when the
+/// user may not write in its mission; otherwise one 422 listing every problem at once, those of
+/// the fields and those only the registry can see (an unknown or closed mission, a
+/// classification above the author's clearance, a casualty id recorded elsewhere).
+/// `current_mission` is the stored incident's: records of a closed mission can still be corrected.
+fn prepare(
     conn: &mut DbConnection,
     user: &AuthUser,
-    data: &IncidentData,
+    input: &IncidentInput,
     incident_id: &str,
+    current_mission: Option<&str>,
     attempted: &str,
     now: NaiveDateTime,
-) -> AppResult<()> {
-    match missions::find(conn, &data.mission)? {
-        None => {
-            return Err(AppError::invalid(
+) -> AppResult<IncidentData> {
+    let validated = incident::validate(input, now);
+    let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
+
+    if let Some(code) = input.mission.as_deref().filter(|m| !m.is_empty()) {
+        match missions::find(conn, code)? {
+            None => errors.push(FieldError::new(
                 "mission",
-                format!("`{}` is not a mission", data.mission),
-            ));
+                format!("`{code}` is not a mission"),
+            )),
+            Some(mission) => {
+                if !user.viewer().can_write_incident(code) {
+                    return Err(deny(
+                        conn,
+                        user,
+                        attempted,
+                        Some(incident_id),
+                        now,
+                        &format!("Only security officers of {code} record its incidents."),
+                    ));
+                }
+                if !mission.active && current_mission != Some(code) {
+                    errors.push(FieldError::new(
+                        "mission",
+                        format!("`{code}` is no longer active"),
+                    ));
+                }
+            }
         }
-        Some(m) if !m.active => {
-            return Err(AppError::invalid(
-                "mission",
-                format!("`{}` is no longer active", data.mission),
-            ));
-        }
-        Some(_) => {}
     }
-    if !user.viewer().can_write_incident(&data.mission) {
-        return Err(deny(
-            conn,
-            user,
-            attempted,
-            Some(incident_id),
-            now,
-            &format!(
-                "Only security officers of {} record its incidents.",
-                data.mission
-            ),
-        ));
-    }
-    let mut errors = Vec::new();
-    if data.classification > user.clearance {
+    if let Some(classification) = input
+        .classification
+        .as_deref()
+        .and_then(Clearance::from_code)
+        && classification > user.clearance
+    {
         errors.push(FieldError::new("classification", "is above your clearance"));
     }
-    let ids: Vec<String> = data
+    let ids: Vec<(usize, String)> = input
         .victims
         .iter()
-        .filter_map(|v| v.casualty_id.clone())
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let id = v.casualty_id.as_deref()?.trim();
+            (!id.is_empty()).then(|| (i, id.to_string()))
+        })
         .collect();
     if !ids.is_empty() {
-        let taken = store::casualty_ids_in_use(conn, &ids, incident_id)?;
-        for (i, victim) in data.victims.iter().enumerate() {
-            if victim
-                .casualty_id
-                .as_ref()
-                .is_some_and(|id| taken.contains(id))
-            {
+        let wanted: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
+        let taken = store::casualty_ids_in_use(conn, &wanted, incident_id)?;
+        for (i, id) in &ids {
+            if taken.contains(id) {
                 errors.push(FieldError::new(
                     format!("victims[{i}].casualty_id"),
                     "is already recorded for a victim of another incident",
@@ -384,10 +394,9 @@ fn check_against_registry(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
+    match validated {
+        Ok(data) if errors.is_empty() => Ok(data),
+        _ => Err(AppError::Validation(errors)),
     }
 }
 
@@ -425,13 +434,19 @@ pub fn create(
         Some(Value::Bool(b)) => b,
         Some(_) => return Err(AppError::invalid("submit", "must be true or false")),
     };
+    // A retry is answered before anything else is checked: its first answer was a success.
+    if let Some((key, hash)) = &request.idempotency
+        && let Some(replayed) = replay(conn, user, key, hash)?
+    {
+        return Ok(replayed);
+    }
     let input = parse_input(body)?;
-    let data = incident::validate(&input, now).map_err(AppError::Validation)?;
     let id = Uuid::now_v7().to_string();
-    check_against_registry(conn, user, &data, &id, "incidents.create", now)?;
+    let data = prepare(conn, user, &input, &id, None, "incidents.create", now)?;
 
-    // Two requests with the same key at once: the second waits for the first's key row (on
-    // SQLite, for the single writer), fails on it, and is answered with the first's incident.
+    // Two requests with the same key at once: the key row is written first, so the second
+    // waits for the first's (on SQLite, for the single writer), fails on it, and is answered
+    // with the first's incident.
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -455,6 +470,29 @@ pub fn create(
     }
 }
 
+/// The incident an earlier request with this key made, or 422 when the key came with another body.
+fn replay(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    key: &str,
+    hash: &str,
+) -> AppResult<Option<Created>> {
+    let Some((stored_hash, resource_id)) = store::find_idempotency_key(conn, &user.id, key)? else {
+        return Ok(None);
+    };
+    if stored_hash != hash {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "was used before with a different request; use a new key for a new incident",
+        ));
+    }
+    let row = store::find(conn, &resource_id)?.ok_or(AppError::NotFound)?;
+    Ok(Some(Created {
+        incident: load(conn, row)?,
+        replayed: true,
+    }))
+}
+
 fn create_once(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -464,20 +502,17 @@ fn create_once(
     idempotency: Option<&(String, String)>,
     now: NaiveDateTime,
 ) -> AppResult<Created> {
-    if let Some((key, hash)) = idempotency
-        && let Some((stored_hash, resource_id)) = store::find_idempotency_key(conn, &user.id, key)?
-    {
-        if &stored_hash != hash {
-            return Err(AppError::invalid(
-                "Idempotency-Key",
-                "was used before with a different request; use a new key for a new incident",
-            ));
+    if let Some((key, hash)) = idempotency {
+        if let Some(replayed) = replay(conn, user, key, hash)? {
+            return Ok(replayed);
         }
-        let row = store::find(conn, &resource_id)?.ok_or(AppError::NotFound)?;
-        return Ok(Created {
-            incident: load(conn, row)?,
-            replayed: true,
-        });
+        store::insert_idempotency_key(conn, &user.id, key, hash, id, now).map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Internal("idempotency key taken meanwhile".to_string())
+            } else {
+                e.into()
+            }
+        })?;
     }
 
     let mut row = IncidentRow {
@@ -538,15 +573,6 @@ fn create_once(
     if submit {
         incident = submit_loaded(conn, user, incident, now)?;
     }
-    if let Some((key, hash)) = idempotency {
-        store::insert_idempotency_key(conn, &user.id, key, hash, id, now).map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::Internal("idempotency key taken meanwhile".to_string())
-            } else {
-                e.into()
-            }
-        })?;
-    }
     Ok(Created {
         incident,
         replayed: false,
@@ -593,6 +619,19 @@ fn check_may_write(
     ))
 }
 
+/// For handlers: the user may see this incident and change it (404 or 403, recorded, otherwise).
+/// Called before a body is read, so a refused user hears nothing about their body.
+pub fn check_may_change(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let incident = visible(conn, user, id, attempted, now)?;
+    check_may_write(conn, user, &incident, attempted, now)
+}
+
 /// The status after the move, or 409 when the lifecycle does not allow it now.
 fn check_status(incident: &Incident, action: Move, has_reason: bool) -> AppResult<Status> {
     incident::next_status(incident.status(), action, has_reason).map_err(AppError::Conflict)
@@ -632,7 +671,23 @@ pub fn update(
 ) -> AppResult<Incident> {
     let current = visible(conn, user, id, "incidents.update", now)?;
     check_may_write(conn, user, &current, "incidents.update", now)?;
+    let stale = || {
+        AppError::Conflict(format!(
+            "The incident was changed since you read it (version {expected_version}). Read it again."
+        ))
+    };
+    if current.row.version != expected_version {
+        return Err(stale());
+    }
+    let amendment = current.status() == Status::Verified;
     let reason = check_reason(reason, false)?;
+    if amendment && reason.is_none() {
+        return Err(AppError::invalid(
+            "reason",
+            "is required: a verified incident is changed by an amendment that says why",
+        ));
+    }
+    check_status(&current, Move::Edit, true)?;
     let mut merged = match serde_json::to_value(current.data.to_input()) {
         Ok(Value::Object(map)) => map,
         _ => {
@@ -645,27 +700,32 @@ pub fn update(
         merged.insert(key, value);
     }
     let input = parse_input(merged)?;
-    let data = incident::validate(&input, now).map_err(AppError::Validation)?;
-    if data.mission != current.data.mission && current.row.reference.is_some() {
+    if input.mission.as_deref() != Some(current.data.mission.as_str())
+        && current.row.reference.is_some()
+    {
         return Err(AppError::invalid(
             "mission",
             "cannot change once the incident has a reference",
         ));
     }
-    check_against_registry(conn, user, &data, id, "incidents.update", now)?;
+    let data = prepare(
+        conn,
+        user,
+        &input,
+        id,
+        Some(&current.data.mission),
+        "incidents.update",
+        now,
+    )?;
 
     write_transaction(conn, |conn| {
         let mut incident = reload(conn, id)?;
         // The merge above started from `current`; it still holds only if nobody changed it.
-        if incident.row.version != expected_version || current.row.version != expected_version {
-            return Err(AppError::Conflict(format!(
-                "The incident was changed since you read it (version {expected_version}; now {}). Read it again.",
-                incident.row.version
-            )));
+        if incident.row.version != expected_version {
+            return Err(stale());
         }
         check_status(&incident, Move::Edit, reason.is_some())?;
         let before = snapshot(&incident.row, &incident.data);
-        let amendment = incident.status() == Status::Verified;
         fill_row(&mut incident.row, &data);
         incident.data = data;
         save(conn, &mut incident, expected_version, now)?;
@@ -846,6 +906,31 @@ pub fn history(
     let incident = visible(conn, user, id, "incidents.history", now)?;
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
     let mut versions = store::versions(conn, id)?;
+    // A version classified higher than the reader's clearance (before a downgrade) is withheld:
+    // its number, time and author stay, its content does not; and the change that followed it
+    // shows only the new values.
+    let mut previous_hidden = false;
+    for version in &mut versions {
+        let classification = serde_json::from_str::<Value>(&version.snapshot)
+            .ok()
+            .and_then(|v| v["classification"].as_str().and_then(Clearance::from_code))
+            .unwrap_or(Clearance::StrictlyConfidential);
+        let hidden = classification > user.clearance;
+        if hidden {
+            version.snapshot = json!({ "withheld": "classified above your clearance" }).to_string();
+            version.changes = json!({}).to_string();
+        } else if previous_hidden
+            && let Ok(Value::Object(mut changes)) = serde_json::from_str::<Value>(&version.changes)
+        {
+            for change in changes.values_mut() {
+                if let Value::Object(fields) = change {
+                    fields.remove("from");
+                }
+            }
+            version.changes = Value::Object(changes).to_string();
+        }
+        previous_hidden = hidden;
+    }
     if !personal {
         for version in &mut versions {
             for text in [&mut version.changes, &mut version.snapshot] {
