@@ -219,7 +219,7 @@ fn record_version(
     reason: Option<&str>,
 ) -> AppResult<Value> {
     let after = snapshot(&incident.row, &incident.data);
-    let changes = incident::changes(before.unwrap_or(&json!({})), &after);
+    let changes = crate::domain::audit::changes(before.unwrap_or(&json!({})), &after);
     store::insert_version(
         conn,
         &VersionRow {
@@ -442,7 +442,19 @@ pub fn create(
     }
     let input = parse_input(body)?;
     let id = Uuid::now_v7().to_string();
-    let data = prepare(conn, user, &input, &id, None, "incidents.create", now)?;
+    let data = match prepare(conn, user, &input, &id, None, "incidents.create", now) {
+        Ok(data) => data,
+        Err(error) => {
+            // A request with the same key may have committed meanwhile (its casualty ids are
+            // then "in use"): answer as it did.
+            if let Some((key, hash)) = &request.idempotency
+                && let Some(replayed) = replay(conn, user, key, hash)?
+            {
+                return Ok(replayed);
+            }
+            return Err(error);
+        }
+    };
 
     // Two requests with the same key at once: the key row is written first, so the second
     // waits for the first's (on SQLite, for the single writer), fails on it, and is answered
