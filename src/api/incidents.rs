@@ -2,16 +2,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::AuthUser;
+use crate::db::DbConnection;
 use crate::domain::access::Clearance;
 use crate::domain::incident::{self as rules, Perpetrator, Source, Status};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::services::incidents::{self as service, CreateRequest, Incident, ListRequest};
 use crate::store::incidents::{IncidentRow, VersionRow};
 
@@ -218,17 +219,27 @@ pub async fn create(
     Ok(response)
 }
 
+/// The service's work on one incident, answered with the incident as the user may see it.
+type OnIncident = fn(&mut DbConnection, &AuthUser, &str, NaiveDateTime) -> AppResult<Incident>;
+
+async fn on_incident(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: String,
+    work: OnIncident,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let actor = user.clone();
+    let incident = state.run(move |conn| work(conn, &actor, &id, now)).await?;
+    Ok(respond(StatusCode::OK, incident, &user))
+}
+
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let reader = user.clone();
-    let incident = state
-        .run(move |conn| service::get(conn, &reader, &id, now))
-        .await?;
-    Ok(respond(StatusCode::OK, incident, &user))
+    on_incident(state, user, id.into_inner(), service::get).await
 }
 
 pub async fn update(
@@ -268,12 +279,7 @@ pub async fn submit(
     user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let writer = user.clone();
-    let incident = state
-        .run(move |conn| service::submit(conn, &writer, &id, now))
-        .await?;
-    Ok(respond(StatusCode::OK, incident, &user))
+    on_incident(state, user, id.into_inner(), service::submit).await
 }
 
 pub async fn verify(
@@ -281,12 +287,7 @@ pub async fn verify(
     user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let writer = user.clone();
-    let incident = state
-        .run(move |conn| service::verify(conn, &writer, &id, now))
-        .await?;
-    Ok(respond(StatusCode::OK, incident, &user))
+    on_incident(state, user, id.into_inner(), service::verify).await
 }
 
 #[derive(Deserialize)]

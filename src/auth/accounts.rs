@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::config::Settings;
 use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::domain::access::{Clearance, Role};
+use crate::domain::audit::changes as changes_between;
 use crate::domain::session::is_locked;
 use crate::domain::validation::Violations;
 use crate::domain::{password as password_policy, user as user_rules};
@@ -405,19 +406,13 @@ pub fn update_user(
         if missions != current_missions {
             users::set_missions(conn, id, &missions)?;
         }
-        let mut changes = serde_json::Map::new();
-        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
-            if from != to {
-                changes.insert(field.to_string(), json!({ "from": from, "to": to }));
-            }
-        };
-        note("role", json!(current.role), json!(role));
-        note("clearance", json!(current.clearance), json!(clearance));
-        note("disabled", json!(current.disabled), json!(disabled));
-        note("missions", json!(current_missions), json!(missions));
+        let mut changes = changes_between(
+            &json!({ "role": current.role, "clearance": current.clearance, "disabled": current.disabled, "missions": current_missions }),
+            &json!({ "role": role, "clearance": clearance, "disabled": disabled, "missions": missions }),
+        );
         if disabled && !current.disabled {
             let ended = sessions::revoke_all_of_user(conn, id, context.now)?;
-            changes.insert("sessions_ended".to_string(), json!(ended));
+            changes["sessions_ended"] = json!(ended);
         }
         audit::append(
             conn,

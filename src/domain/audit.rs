@@ -59,6 +59,21 @@ pub fn chain_hash(previous: &str, audit_id: i64, record_hash: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// What changed between two JSON objects, field by field (lists compared whole), as
+/// `{field: {from, to}}`: the `changes` of audit records and incident versions.
+pub fn changes(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let mut changed = serde_json::Map::new();
+    if let (Some(before), Some(after)) = (before.as_object(), after.as_object()) {
+        for (key, new) in after {
+            let old = before.get(key).unwrap_or(&serde_json::Value::Null);
+            if old != new {
+                changed.insert(key.clone(), serde_json::json!({ "from": old, "to": new }));
+            }
+        }
+    }
+    serde_json::Value::Object(changed)
+}
+
 /// One link of the chain as stored, with its record as stored.
 pub struct StoredLink<'a> {
     pub seq: i64,

@@ -754,20 +754,6 @@ pub fn reference(mission: &str, year: i32, number: i32) -> String {
     format!("{mission}-{year:04}-{number:05}")
 }
 
-/// What changed between two versions, field by field (lists compared whole).
-pub fn changes(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
-    let mut changed = serde_json::Map::new();
-    if let (Some(before), Some(after)) = (before.as_object(), after.as_object()) {
-        for (key, new) in after {
-            let old = before.get(key).unwrap_or(&serde_json::Value::Null);
-            if old != new {
-                changed.insert(key.clone(), serde_json::json!({ "from": old, "to": new }));
-            }
-        }
-    }
-    serde_json::Value::Object(changed)
-}
-
 /// Removes victims' names and units from a JSON form of an incident (or of changes to one).
 pub fn redact_personal(value: &mut serde_json::Value) {
     match value {
@@ -1023,7 +1009,7 @@ mod tests {
         let before = serde_json::json!({ "summary": "a", "victims": [] });
         let after = serde_json::json!({ "summary": "b", "victims": [] });
         assert_eq!(
-            changes(&before, &after),
+            crate::domain::audit::changes(&before, &after),
             serde_json::json!({ "summary": { "from": "a", "to": "b" } })
         );
         let mut value = serde_json::json!({ "victims": [{ "personnel_type": "police", "outcome": "killed", "name": "X", "unit": "Y" }] });

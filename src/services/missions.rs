@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::db::{DbConnection, write_transaction};
+use crate::domain::audit::changes as changes_between;
 use crate::domain::mission;
 use crate::domain::validation::Violations;
 use crate::error::{AppError, AppResult};
@@ -102,22 +103,10 @@ pub fn update(
                 current.version
             )));
         }
-        let mut changes = serde_json::Map::new();
-        if name != current.name {
-            changes.insert("name".into(), json!({ "from": current.name, "to": name }));
-        }
-        if host_country != current.host_country {
-            changes.insert(
-                "host_country".into(),
-                json!({ "from": current.host_country, "to": host_country }),
-            );
-        }
-        if active != current.active {
-            changes.insert(
-                "active".into(),
-                json!({ "from": current.active, "to": active }),
-            );
-        }
+        let changes = changes_between(
+            &json!({ "name": current.name, "host_country": current.host_country, "active": current.active }),
+            &json!({ "name": name, "host_country": host_country, "active": active }),
+        );
         audit::append(
             conn,
             context,
