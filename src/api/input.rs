@@ -243,6 +243,8 @@ pub fn decode_cursor(cursor: &str) -> Result<String, AppError> {
         .decode(cursor.as_bytes())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+        // A NUL can only come from a forged cursor, and PostgreSQL would refuse it.
+        .filter(|key| !key.contains('\0'))
         .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))
 }
 
@@ -306,5 +308,6 @@ mod tests {
             "jean.dupont"
         );
         assert!(decode_cursor("***").is_err());
+        assert!(decode_cursor(&encode_cursor("forged\0")).is_err());
     }
 }

@@ -292,9 +292,20 @@ fn visible(
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
+    let row = visible_row(conn, user, id, attempted, now)?;
+    load(conn, row)
+}
+
+/// The incident's row alone (no lists), if this user may see it; `NotFound` (recorded) otherwise.
+fn visible_row(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<IncidentRow> {
     require_reader(conn, user, attempted, now)?;
-    let row = store::find(conn, id)?;
-    match row {
+    match store::find(conn, id)? {
         Some(row)
             if user.viewer().can_see_incident(
                 &row.mission_code,
@@ -302,7 +313,7 @@ fn visible(
                 classification_of(&row.classification),
             ) =>
         {
-            load(conn, row)
+            Ok(row)
         }
         _ => Err(not_found(conn, user, attempted, id, now)),
     }
@@ -459,10 +470,8 @@ pub fn create(
     // Two requests with the same key at once: the key row is written first, so the second
     // waits for the first's (on SQLite, for the single writer), fails on it, and is answered
     // with the first's incident.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = write_transaction(conn, |conn| {
+    let attempt = |conn: &mut DbConnection| {
+        write_transaction(conn, |conn| {
             create_once(
                 conn,
                 user,
@@ -472,13 +481,37 @@ pub fn create(
                 request.idempotency.as_ref(),
                 now,
             )
-        });
-        match result {
-            Err(AppError::Internal(ref why)) if attempt == 1 && why.contains("idempotency") => {
-                continue;
-            }
-            other => return other,
-        }
+        })
+    };
+    match attempt(conn) {
+        Err(Attempt::KeyTakenMeanwhile) => match attempt(conn) {
+            Ok(created) => Ok(created),
+            Err(Attempt::Failed(error)) => Err(error),
+            Err(Attempt::KeyTakenMeanwhile) => Err(AppError::Conflict(
+                "Another request with this Idempotency-Key is being handled; retry it.".to_string(),
+            )),
+        },
+        Err(Attempt::Failed(error)) => Err(error),
+        Ok(created) => Ok(created),
+    }
+}
+
+/// Why one attempt at creating rolled back.
+enum Attempt {
+    /// A concurrent request with the same idempotency key committed first: the retry replays it.
+    KeyTakenMeanwhile,
+    Failed(AppError),
+}
+
+impl From<AppError> for Attempt {
+    fn from(error: AppError) -> Self {
+        Attempt::Failed(error)
+    }
+}
+
+impl From<diesel::result::Error> for Attempt {
+    fn from(error: diesel::result::Error) -> Self {
+        Attempt::Failed(error.into())
     }
 }
 
@@ -513,14 +546,14 @@ fn create_once(
     submit: bool,
     idempotency: Option<&(String, String)>,
     now: NaiveDateTime,
-) -> AppResult<Created> {
+) -> Result<Created, Attempt> {
     if let Some((key, hash)) = idempotency {
         if let Some(replayed) = replay(conn, user, key, hash)? {
             return Ok(replayed);
         }
         store::insert_idempotency_key(conn, &user.id, key, hash, id, now).map_err(|e| {
             if is_unique_violation(&e) {
-                AppError::Internal("idempotency key taken meanwhile".to_string())
+                Attempt::KeyTakenMeanwhile
             } else {
                 e.into()
             }
@@ -611,22 +644,22 @@ pub fn get(
 fn check_may_write(
     conn: &mut DbConnection,
     user: &AuthUser,
-    incident: &Incident,
+    row: &IncidentRow,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    if user.viewer().can_write_incident(&incident.row.mission_code) {
+    if user.viewer().can_write_incident(&row.mission_code) {
         return Ok(());
     }
     Err(deny(
         conn,
         user,
         attempted,
-        Some(&incident.row.id),
+        Some(&row.id),
         now,
         &format!(
             "Only security officers of {} change its incidents.",
-            incident.row.mission_code
+            row.mission_code
         ),
     ))
 }
@@ -640,8 +673,8 @@ pub fn check_may_change(
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    let incident = visible(conn, user, id, attempted, now)?;
-    check_may_write(conn, user, &incident, attempted, now)
+    let row = visible_row(conn, user, id, attempted, now)?;
+    check_may_write(conn, user, &row, attempted, now)
 }
 
 /// The status after the move, or 409 when the lifecycle does not allow it now.
@@ -682,7 +715,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
     let current = visible(conn, user, id, "incidents.update", now)?;
-    check_may_write(conn, user, &current, "incidents.update", now)?;
+    check_may_write(conn, user, &current.row, "incidents.update", now)?;
     let stale = || {
         AppError::Conflict(format!(
             "The incident was changed since you read it (version {expected_version}). Read it again."
@@ -822,7 +855,7 @@ pub fn submit(
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
-    let current = visible(conn, user, id, "incidents.submit", now)?;
+    let current = visible_row(conn, user, id, "incidents.submit", now)?;
     check_may_write(conn, user, &current, "incidents.submit", now)?;
     write_transaction(conn, |conn| {
         let incident = reload(conn, id)?;
@@ -836,9 +869,9 @@ pub fn verify(
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
-    let current = visible(conn, user, id, "incidents.verify", now)?;
+    let current = visible_row(conn, user, id, "incidents.verify", now)?;
     check_may_write(conn, user, &current, "incidents.verify", now)?;
-    if current.row.reported_by == user.id {
+    if current.reported_by == user.id {
         return Err(deny(
             conn,
             user,
@@ -877,7 +910,7 @@ pub fn withdraw(
     reason: Option<String>,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
-    let current = visible(conn, user, id, "incidents.withdraw", now)?;
+    let current = visible_row(conn, user, id, "incidents.withdraw", now)?;
     check_may_write(conn, user, &current, "incidents.withdraw", now)?;
     let reason = check_reason(reason, true)?;
     write_transaction(conn, |conn| {
