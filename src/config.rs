@@ -30,6 +30,10 @@ pub struct Settings {
     pub lockout_minutes: u32,
     /// How often each server links new audit records into the hash chain.
     pub audit_seal_interval_seconds: u32,
+    /// Where case documents are kept (one file per SHA-256), outside the database.
+    pub document_folder: String,
+    /// The largest document accepted, in MiB.
+    pub document_max_mib: u32,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Which logs to keep, in `tracing` filter syntax (`info`, `peacekeeper_registry=debug`).
@@ -54,6 +58,8 @@ impl Default for Settings {
             lockout_threshold: 5,
             lockout_minutes: 15,
             audit_seal_interval_seconds: 1,
+            document_folder: "data/documents".to_string(),
+            document_max_mib: 25,
             log_format: LogFormat::Text,
             log_filter: "info".to_string(),
         }
@@ -127,7 +133,14 @@ impl Settings {
                 "audit_seal_interval_seconds",
                 self.audit_seal_interval_seconds,
             ),
+            ("document_max_mib", self.document_max_mib),
         ];
+        if self.document_max_mib > 1024 {
+            return invalid("document_max_mib", "must be at most 1024".to_string());
+        }
+        if self.document_folder.trim().is_empty() {
+            return invalid("document_folder", "must name a folder".to_string());
+        }
         for (name, value) in positive {
             if value == 0 {
                 return invalid(name, "must be greater than 0".to_string());
@@ -137,6 +150,11 @@ impl Settings {
             return invalid("log_filter", e.to_string());
         }
         Ok(())
+    }
+
+    /// The largest document accepted, in bytes.
+    pub fn document_max_bytes(&self) -> usize {
+        self.document_max_mib as usize * 1024 * 1024
     }
 
     pub fn listen_addr(&self) -> SocketAddr {

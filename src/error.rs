@@ -5,9 +5,13 @@
 //! - `Unauthorized`: not signed in, or the sign-in failed (always the same words, on purpose);
 //! - `Forbidden`: signed in but not allowed; `detail` says why when that helps the user;
 //! - `NotFound`: unknown, and also what the user may not see (existence is not revealed);
-//! - `Conflict`: a stale version, a duplicate, or a move the rules forbid;
+//! - `Conflict`: a stale version or a duplicate;
+//! - `MoveNotAllowed`: a status change the lifecycle forbids, with the moves it allows instead;
 //! - `Validation`: field values that break the rules, every field at once;
 //! - `Unavailable`: the database cannot be reached now; retrying later may work;
+//! - `FileTooLarge`, `UnsupportedFileType`: an uploaded document over the limit or of a kind
+//!   the registry does not keep;
+//! - `IntegrityFailure`: a stored document no longer matches its hash (it is not served);
 //! - `Internal`: a real fault. Its message is logged with the request id, never sent.
 
 use actix_web::http::StatusCode;
@@ -38,8 +42,21 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("move not allowed: {detail}")]
+    MoveNotAllowed {
+        detail: String,
+        allowed: Vec<String>,
+    },
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("file larger than {limit_mib} MiB")]
+    FileTooLarge { limit_mib: u32 },
+    #[error("unsupported file type")]
+    UnsupportedFileType,
+    #[error("not a multipart upload")]
+    NotMultipart,
+    #[error("stored file failed its integrity check")]
+    IntegrityFailure,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("invalid fields")]
@@ -78,6 +95,9 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
+    /// For a refused move: the statuses that are allowed from here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<&'a [String]>,
 }
 
 impl ResponseError for AppError {
@@ -88,12 +108,16 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Conflict(_) | AppError::MoveNotAllowed { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge | AppError::FileTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            AppError::UnsupportedMediaType
+            | AppError::UnsupportedFileType
+            | AppError::NotMultipart => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(_) | AppError::IntegrityFailure => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -119,6 +143,29 @@ impl ResponseError for AppError {
                 &[],
             ),
             AppError::Conflict(why) => ("/problems/conflict", why.clone(), &[]),
+            AppError::MoveNotAllowed { detail, .. } => {
+                ("/problems/move-not-allowed", detail.clone(), &[])
+            }
+            AppError::FileTooLarge { limit_mib } => (
+                "about:blank",
+                format!("The file is larger than the limit of {limit_mib} MiB."),
+                &[],
+            ),
+            AppError::UnsupportedFileType => (
+                "about:blank",
+                "Documents must be PDF, PNG, JPEG, plain text, ODT or DOCX files (judged by their content, not their name).".into(),
+                &[],
+            ),
+            AppError::NotMultipart => (
+                "about:blank",
+                "Send the document as multipart/form-data with the parts `file`, `title`, `kind` and `date`.".into(),
+                &[],
+            ),
+            AppError::IntegrityFailure => (
+                "/problems/integrity-failure",
+                "The stored file no longer matches the SHA-256 recorded when it was uploaded, so it was not served. The failure has been recorded.".into(),
+                &[],
+            ),
             AppError::PayloadTooLarge => (
                 "about:blank",
                 "The request body is larger than the limit of 1 MiB.".into(),
@@ -158,6 +205,10 @@ impl ResponseError for AppError {
             status: status.as_u16(),
             detail,
             errors,
+            allowed: match self {
+                AppError::MoveNotAllowed { allowed, .. } => Some(allowed),
+                _ => None,
+            },
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));

@@ -15,7 +15,9 @@ use peacekeeper_registry::config::{LogFormat, Settings};
 use peacekeeper_registry::db::{self, DbConnection, DbPool};
 use peacekeeper_registry::domain::access::{Clearance, Role, one_of};
 use peacekeeper_registry::error::AppError;
+use peacekeeper_registry::services::cases;
 use peacekeeper_registry::store::audit::{self, AuditContext};
+use peacekeeper_registry::store::files::FileStore;
 use peacekeeper_registry::{AppState, app};
 
 /// The Peacekeeper Safety Incident Registry: attacks on UN peacekeepers and every case's road
@@ -260,31 +262,52 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
 }
 
 fn verify_audit(settings: &Settings) -> ExitCode {
-    let report = connect_migrated(settings).and_then(|mut conn| {
+    let files = FileStore::new(&settings.document_folder);
+    let reports = connect_migrated(settings).and_then(|mut conn| {
         audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
-        audit::verify(&mut conn).map_err(|e| e.to_string())
+        let chain = audit::verify(&mut conn).map_err(|e| e.to_string())?;
+        let documents = cases::check_documents(&mut conn, &files).map_err(|e| e.to_string())?;
+        Ok((chain, documents))
     });
-    match report {
-        Ok(report) => match report.first_broken {
-            None => {
-                println!(
-                    "audit trail intact: {} records checked; head hash {}",
-                    report.records_checked, report.head_hash
-                );
-                ExitCode::SUCCESS
-            }
-            Some(broken) => {
-                println!(
-                    "audit trail BROKEN at record {}: {} ({} records checked before it)",
-                    broken.sequence, broken.reason, report.records_checked
-                );
-                ExitCode::FAILURE
-            }
-        },
+    let (chain, documents) = match reports {
+        Ok(reports) => reports,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    match &chain.first_broken {
+        None => println!(
+            "audit trail intact: {} records checked; head hash {}",
+            chain.records_checked, chain.head_hash
+        ),
+        Some(broken) => println!(
+            "audit trail BROKEN at record {}: {} ({} records checked before it)",
+            broken.sequence, broken.reason, chain.records_checked
+        ),
+    }
+    if documents.intact {
+        println!(
+            "documents intact: {} files match their recorded SHA-256",
+            documents.checked
+        );
+    } else {
+        println!(
+            "documents FAILED: {} of {} do not match their recorded SHA-256",
+            documents.failed.len(),
+            documents.checked
+        );
+        for failed in &documents.failed {
+            println!(
+                "  document {} of case {}: {}",
+                failed.document_id, failed.case_id, failed.problem
+            );
+        }
+    }
+    if chain.first_broken.is_none() && documents.intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -8,7 +8,9 @@ use crate::AppState;
 use crate::auth::{AuthUser, policy};
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::services::cases::{DocumentCheck, check_documents};
 use crate::store::audit::{self, AuditFilter, AuditRecord};
+use crate::store::files::FileStore;
 
 use super::input::{check_query_text, decode_cursor, encode_cursor, page_limit};
 
@@ -127,15 +129,26 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
 }
 
-/// Seals what is pending, then recomputes the whole chain.
+#[derive(Serialize)]
+struct Verification {
+    #[serde(flatten)]
+    chain: audit::VerifyReport,
+    /// Every case document rehashed against the SHA-256 recorded at its upload.
+    documents: DocumentCheck,
+}
+
+/// Seals what is pending, then recomputes the whole chain and rehashes every document.
 pub async fn verify(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let report = state
+    let files = FileStore::new(&state.settings.document_folder);
+    let verification = state
         .run(move |conn| {
             policy::require_role(conn, &user, &[Role::Auditor], "audit.verify", now)?;
             audit::seal_pending(conn)?;
-            Ok(audit::verify(conn)?)
+            let chain = audit::verify(conn)?;
+            let documents = check_documents(conn, &files)?;
+            Ok(Verification { chain, documents })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(verification))
 }

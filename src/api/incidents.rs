@@ -167,7 +167,7 @@ fn respond(status: StatusCode, incident: Incident, user: &AuthUser) -> HttpRespo
 }
 
 /// `Idempotency-Key`: any visible ASCII, 1 to 200 characters.
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
@@ -399,7 +399,7 @@ struct IncidentPage {
     next_cursor: Option<String>,
 }
 
-fn one_of_codes(field: &str, value: &str, allowed: &[&str]) -> Result<String, AppError> {
+pub(super) fn one_of_codes(field: &str, value: &str, allowed: &[&str]) -> Result<String, AppError> {
     if allowed.contains(&value) {
         Ok(value.to_string())
     } else {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod health;
 pub mod incidents;
 pub mod input;
@@ -73,6 +74,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     resource("/incidents/{id}/history").route(web::get().to(incidents::history)),
+                )
+                .service(
+                    resource("/cases")
+                        .route(web::get().to(cases::list))
+                        .route(web::post().to(cases::create)),
+                )
+                .service(
+                    resource("/cases/{id}")
+                        .route(web::get().to(cases::get))
+                        .route(web::patch().to(cases::update)),
+                )
+                .service(
+                    resource("/cases/{id}/transitions").route(web::post().to(cases::transition)),
+                )
+                .service(resource("/cases/{id}/accused").route(web::post().to(cases::add_accused)))
+                .service(
+                    resource("/cases/{id}/accused/{accused_id}")
+                        .route(web::patch().to(cases::update_accused)),
+                )
+                .service(
+                    resource("/cases/{id}/documents").route(web::post().to(cases::add_document)),
+                )
+                .service(
+                    resource("/cases/{id}/documents/{document_id}")
+                        .route(web::get().to(cases::download_document)),
                 )
                 .service(resource("/audit").route(web::get().to(audit::list)))
                 .service(resource("/audit/verify").route(web::get().to(audit::verify))),

@@ -182,10 +182,99 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        reference -> Text,
+        mission_code -> Text,
+        status -> Text,
+        jurisdiction -> Text,
+        authority -> Nullable<Text>,
+        lead_officer -> Text,
+        next_action -> Nullable<Text>,
+        next_action_due -> Nullable<Date>,
+        urgency -> Date,
+        notes -> Nullable<Text>,
+        closure_reason -> Nullable<Text>,
+        opened_on -> Date,
+        last_moved_on -> Date,
+        search_text -> Text,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_incidents (case_id, incident_id) {
+        case_id -> Text,
+        incident_id -> Text,
+    }
+}
+
+diesel::table! {
+    case_transitions (case_id, position) {
+        case_id -> Text,
+        position -> Integer,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        effective_on -> Date,
+        note -> Nullable<Text>,
+        closure_reason -> Nullable<Text>,
+        entered_by -> Text,
+        entered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_accused (id) {
+        id -> Text,
+        case_id -> Text,
+        name -> Text,
+        affiliation -> Nullable<Text>,
+        status -> Text,
+        charges -> Nullable<Text>,
+        verdict -> Text,
+        sentence_type -> Nullable<Text>,
+        sentence_months -> Nullable<Integer>,
+        sentence_details -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_documents (id) {
+        id -> Text,
+        case_id -> Text,
+        title -> Text,
+        kind -> Text,
+        document_date -> Nullable<Date>,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        file_name -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_reference_counters (mission_code, year) {
+        mission_code -> Text,
+        year -> Integer,
+        last_number -> Integer,
+    }
+}
+
 diesel::joinable!(user_missions -> users (user_id));
 diesel::joinable!(user_missions -> missions (mission_code));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_chain -> audit_log (audit_id));
+diesel::joinable!(case_incidents -> cases (case_id));
+diesel::joinable!(case_incidents -> incidents (incident_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     missions,
@@ -202,4 +291,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_versions,
     incident_reference_counters,
     idempotency_keys,
+    cases,
+    case_incidents,
+    case_transitions,
+    case_accused,
+    case_documents,
+    case_reference_counters,
 );

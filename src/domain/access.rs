@@ -104,6 +104,24 @@ impl Viewer<'_> {
         self.role == Role::SecurityOfficer && self.works_on(mission)
     }
 
+    /// A case is seen by whoever may see at least one of its incidents (all of its mission).
+    pub fn can_see_case(
+        &self,
+        mission: &str,
+        incident_classifications: impl IntoIterator<Item = Clearance>,
+    ) -> bool {
+        self.reads_incidents()
+            && self.works_on(mission)
+            && incident_classifications
+                .into_iter()
+                .any(|classification| self.clearance >= classification)
+    }
+
+    /// Open, change, move cases, their accused and documents: legal officers of the mission.
+    pub fn can_write_case(&self, mission: &str) -> bool {
+        self.role == Role::LegalOfficer && self.works_on(mission)
+    }
+
     /// Names and units of victims: clearance `confidential` or higher, on that mission.
     pub fn sees_personal_data(&self, mission: &str) -> bool {
         self.clearance >= Clearance::Confidential && self.works_on(mission)
@@ -170,6 +188,13 @@ mod tests {
             missions: &[],
         };
         assert!(!low.sees_personal_data("MINUSCA"));
+        let both = [Clearance::StrictlyConfidential, Clearance::Confidential];
+        assert!(legal.can_see_case("MINUSCA", both));
+        assert!(!low.can_see_case("MINUSCA", both));
+        assert!(!officer.can_see_case("MONUSCO", [Clearance::Unclassified]));
+        assert!(!admin.can_see_case("MINUSCA", [Clearance::Unclassified]));
+        assert!(legal.can_write_case("MINUSCA"));
+        assert!(!officer.can_write_case("MINUSCA"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod case;
 pub mod country;
 pub mod incident;
 pub mod mission;

@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDateTime};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::Attempt;
 use crate::auth::{AuthUser, policy};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
@@ -20,7 +21,7 @@ use crate::store::incidents::{
     self as store, Children, IncidentFilter, IncidentRow, PerpetratorRow, SourceRow, VersionRow,
     VictimRow,
 };
-use crate::store::{audit, is_unique_violation, missions};
+use crate::store::{ReferenceCounter, audit, is_unique_violation, missions, next_reference_number};
 
 /// An incident as stored: its row and its valid content.
 #[derive(Debug, Clone)]
@@ -496,25 +497,6 @@ pub fn create(
     }
 }
 
-/// Why one attempt at creating rolled back.
-enum Attempt {
-    /// A concurrent request with the same idempotency key committed first: the retry replays it.
-    KeyTakenMeanwhile,
-    Failed(AppError),
-}
-
-impl From<AppError> for Attempt {
-    fn from(error: AppError) -> Self {
-        Attempt::Failed(error)
-    }
-}
-
-impl From<diesel::result::Error> for Attempt {
-    fn from(error: diesel::result::Error) -> Self {
-        Attempt::Failed(error.into())
-    }
-}
-
 /// The incident an earlier request with this key made, or 422 when the key came with another body.
 fn replay(
     conn: &mut DbConnection,
@@ -826,7 +808,12 @@ fn submit_loaded(
     check_status(&incident, Move::Submit, false)?;
     let before = snapshot(&incident.row, &incident.data);
     let year = incident.row.occurred_at.year();
-    let number = store::next_reference_number(conn, &incident.row.mission_code, year)?;
+    let number = next_reference_number(
+        conn,
+        ReferenceCounter::Incidents,
+        &incident.row.mission_code,
+        year,
+    )?;
     incident.row.reference = Some(incident::reference(
         &incident.row.mission_code,
         year,

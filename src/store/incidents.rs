@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
 
 use crate::db::DbConnection;
 use crate::db::schema::{
@@ -201,42 +200,6 @@ pub fn casualty_ids_in_use(
         .load(conn)
 }
 
-#[derive(QueryableByName)]
-struct Number {
-    #[diesel(sql_type = Integer)]
-    last_number: i32,
-}
-
-/// The next reference number of a mission and year. Counting in a row that the submitting
-/// transaction updates keeps the numbers gap-free and unique: concurrent submitters of the same
-/// mission and year wait for each other on that row (on SQLite, on the single writer), and a
-/// rolled-back submit gives its number back.
-pub fn next_reference_number(
-    conn: &mut DbConnection,
-    mission: &str,
-    year: i32,
-) -> QueryResult<i32> {
-    const UPSERT: &str = "INSERT INTO incident_reference_counters (mission_code, year, last_number) \
-        VALUES ({m}, {y}, 1) ON CONFLICT (mission_code, year) \
-        DO UPDATE SET last_number = incident_reference_counters.last_number + 1 \
-        RETURNING last_number";
-    let number = match conn {
-        DbConnection::Postgres(pg) => {
-            diesel::sql_query(UPSERT.replace("{m}", "$1").replace("{y}", "$2"))
-                .bind::<Text, _>(mission)
-                .bind::<Integer, _>(year)
-                .get_result::<Number>(pg)?
-        }
-        DbConnection::Sqlite(sqlite) => {
-            diesel::sql_query(UPSERT.replace("{m}", "?").replace("{y}", "?"))
-                .bind::<Text, _>(mission)
-                .bind::<Integer, _>(year)
-                .get_result::<Number>(sqlite)?
-        }
-    };
-    Ok(number.last_number)
-}
-
 pub fn insert_version(conn: &mut DbConnection, version: &VersionRow) -> QueryResult<()> {
     diesel::insert_into(incident_versions::table)
         .values(version)
@@ -274,7 +237,7 @@ pub struct IncidentFilter {
     pub after: Option<(NaiveDateTime, String)>,
 }
 
-fn like_pattern(word: &str) -> String {
+pub(crate) fn like_pattern(word: &str) -> String {
     let escaped = word
         .replace('\\', "\\\\")
         .replace('%', "\\%")

@@ -1,10 +1,17 @@
 //! Queries, one file per aggregate. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod cases;
+pub mod files;
 pub mod incidents;
 pub mod missions;
 pub mod sessions;
 pub mod users;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+
+use crate::db::DbConnection;
 
 /// Keyset pages: at most `limit` items, and the key to continue after the last one.
 #[derive(Debug, Clone)]
@@ -23,6 +30,61 @@ impl<T> Page<T> {
             has_more,
         }
     }
+}
+
+/// The numbered references: incidents (`MISSION-YYYY-NNNNN`) and cases (`CASE-MISSION-YYYY-NNNN`).
+#[derive(Debug, Clone, Copy)]
+pub enum ReferenceCounter {
+    Incidents,
+    Cases,
+}
+
+impl ReferenceCounter {
+    fn table(self) -> &'static str {
+        match self {
+            ReferenceCounter::Incidents => "incident_reference_counters",
+            ReferenceCounter::Cases => "case_reference_counters",
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = Integer)]
+    last_number: i32,
+}
+
+/// The next reference number of a mission and year. Counting in a row that the numbering
+/// transaction updates keeps the numbers gap-free and unique: concurrent writers of the same
+/// mission and year wait for each other on that row (on SQLite, on the single writer), and a
+/// rolled-back transaction gives its number back.
+pub fn next_reference_number(
+    conn: &mut DbConnection,
+    counter: ReferenceCounter,
+    mission: &str,
+    year: i32,
+) -> QueryResult<i32> {
+    let upsert = format!(
+        "INSERT INTO {table} (mission_code, year, last_number) VALUES ({{m}}, {{y}}, 1) \
+         ON CONFLICT (mission_code, year) DO UPDATE SET last_number = {table}.last_number + 1 \
+         RETURNING last_number",
+        table = counter.table()
+    );
+    let number = match conn {
+        DbConnection::Postgres(pg) => {
+            diesel::sql_query(upsert.replace("{m}", "$1").replace("{y}", "$2"))
+                .bind::<Text, _>(mission)
+                .bind::<Integer, _>(year)
+                .get_result::<Number>(pg)?
+        }
+        DbConnection::Sqlite(sqlite) => {
+            diesel::sql_query(upsert.replace("{m}", "?").replace("{y}", "?"))
+                .bind::<Text, _>(mission)
+                .bind::<Integer, _>(year)
+                .get_result::<Number>(sqlite)?
+        }
+    };
+    Ok(number.last_number)
 }
 
 /// True when a database error is a unique-key violation (a duplicate).

@@ -129,6 +129,8 @@ impl Drop for TestDb {
 /// The application over a fresh database, with a clock the test moves by hand.
 pub struct TestApp {
     pub db: TestDb,
+    /// Where this test's case documents are kept.
+    pub documents: tempfile::TempDir,
     pub pool: DbPool,
     pub clock: Arc<ManualClock>,
     pub state: web::Data<AppState>,
@@ -149,13 +151,16 @@ impl TestApp {
 
     fn over(db: TestDb, pool: DbPool) -> TestApp {
         let clock = Arc::new(ManualClock::starting_now());
+        let documents = tempfile::tempdir().expect("temporary folder");
         let settings = Settings {
             database_url: db.url.clone(),
+            document_folder: documents.path().display().to_string(),
             ..Settings::default()
         };
         let state = AppState::new(pool.clone(), settings, clock.clone());
         TestApp {
             db,
+            documents,
             pool,
             clock,
             state,

@@ -1,0 +1,331 @@
+//! Accountability cases: the case row, its linked incidents, its timeline, its accused persons,
+//! its documents' records, its reference numbers.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::{
+    case_accused, case_documents, case_incidents, case_transitions, cases, incidents, users,
+};
+use crate::store::incidents::IncidentRow;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct CaseRow {
+    pub id: String,
+    pub reference: String,
+    pub mission_code: String,
+    pub status: String,
+    pub jurisdiction: String,
+    pub authority: Option<String>,
+    pub lead_officer: String,
+    pub next_action: Option<String>,
+    pub next_action_due: Option<NaiveDate>,
+    pub urgency: NaiveDate,
+    pub notes: Option<String>,
+    pub closure_reason: Option<String>,
+    pub opened_on: NaiveDate,
+    pub last_moved_on: NaiveDate,
+    pub search_text: String,
+    pub version: i64,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_transitions)]
+pub struct TransitionRow {
+    pub case_id: String,
+    pub position: i32,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub effective_on: NaiveDate,
+    pub note: Option<String>,
+    pub closure_reason: Option<String>,
+    pub entered_by: String,
+    pub entered_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = case_accused, treat_none_as_null = true)]
+pub struct AccusedRow {
+    pub id: String,
+    pub case_id: String,
+    pub name: String,
+    pub affiliation: Option<String>,
+    pub status: String,
+    pub charges: Option<String>,
+    pub verdict: String,
+    pub sentence_type: Option<String>,
+    pub sentence_months: Option<i32>,
+    pub sentence_details: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_documents)]
+pub struct DocumentRow {
+    pub id: String,
+    pub case_id: String,
+    pub title: String,
+    pub kind: String,
+    pub document_date: Option<NaiveDate>,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub file_name: String,
+    pub uploaded_by: String,
+    pub uploaded_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &CaseRow) -> QueryResult<()> {
+    diesel::insert_into(cases::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<CaseRow>> {
+    cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes the whole row when the stored version is still `expected_version`; false otherwise.
+pub fn update(conn: &mut DbConnection, row: &CaseRow, expected_version: i64) -> QueryResult<bool> {
+    let updated = diesel::update(
+        cases::table
+            .filter(cases::id.eq(&row.id))
+            .filter(cases::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// The incidents linked to a case, earliest first.
+pub fn linked_incidents(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<IncidentRow>> {
+    case_incidents::table
+        .inner_join(incidents::table)
+        .filter(case_incidents::case_id.eq(case_id))
+        .order((incidents::occurred_at.asc(), incidents::id.asc()))
+        .select(IncidentRow::as_select())
+        .load(conn)
+}
+
+/// Replaces the links of a case with these incidents.
+pub fn set_incidents(
+    conn: &mut DbConnection,
+    case_id: &str,
+    incident_ids: &[String],
+) -> QueryResult<()> {
+    diesel::delete(case_incidents::table.filter(case_incidents::case_id.eq(case_id)))
+        .execute(conn)?;
+    for incident_id in incident_ids {
+        diesel::insert_into(case_incidents::table)
+            .values((
+                case_incidents::case_id.eq(case_id),
+                case_incidents::incident_id.eq(incident_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert_transition(conn: &mut DbConnection, row: &TransitionRow) -> QueryResult<()> {
+    diesel::insert_into(case_transitions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The timeline of a case, in the order it was entered.
+pub fn transitions(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<TransitionRow>> {
+    case_transitions::table
+        .filter(case_transitions::case_id.eq(case_id))
+        .order(case_transitions::position.asc())
+        .select(TransitionRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_accused(conn: &mut DbConnection, row: &AccusedRow) -> QueryResult<()> {
+    diesel::insert_into(case_accused::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_accused(
+    conn: &mut DbConnection,
+    case_id: &str,
+    id: &str,
+) -> QueryResult<Option<AccusedRow>> {
+    case_accused::table
+        .filter(case_accused::case_id.eq(case_id))
+        .filter(case_accused::id.eq(id))
+        .select(AccusedRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes the whole row when the stored version is still `expected_version`; false otherwise.
+pub fn update_accused(
+    conn: &mut DbConnection,
+    row: &AccusedRow,
+    expected_version: i64,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        case_accused::table
+            .filter(case_accused::id.eq(&row.id))
+            .filter(case_accused::version.eq(expected_version)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn accused(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<AccusedRow>> {
+    case_accused::table
+        .filter(case_accused::case_id.eq(case_id))
+        .order((case_accused::created_at.asc(), case_accused::id.asc()))
+        .select(AccusedRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_document(conn: &mut DbConnection, row: &DocumentRow) -> QueryResult<()> {
+    diesel::insert_into(case_documents::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_document(
+    conn: &mut DbConnection,
+    case_id: &str,
+    id: &str,
+) -> QueryResult<Option<DocumentRow>> {
+    case_documents::table
+        .filter(case_documents::case_id.eq(case_id))
+        .filter(case_documents::id.eq(id))
+        .select(DocumentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn documents(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<DocumentRow>> {
+    case_documents::table
+        .filter(case_documents::case_id.eq(case_id))
+        .order((case_documents::uploaded_at.asc(), case_documents::id.asc()))
+        .select(DocumentRow::as_select())
+        .load(conn)
+}
+
+/// Every document record after `after_id`, by id, a batch at a time (for the integrity check).
+pub fn documents_after(
+    conn: &mut DbConnection,
+    after_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<DocumentRow>> {
+    case_documents::table
+        .filter(case_documents::id.gt(after_id))
+        .order(case_documents::id.asc())
+        .limit(limit)
+        .select(DocumentRow::as_select())
+        .load(conn)
+}
+
+/// The user's name, for showing who leads a case.
+pub fn username_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<String>> {
+    users::table
+        .find(user_id)
+        .select(users::username)
+        .first(conn)
+        .optional()
+}
+
+/// What a list may show and what it asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Missions asked for; empty means every mission the viewer may see.
+    pub missions: Vec<String>,
+    /// Missions the viewer works on; `None` means all.
+    pub viewer_missions: Option<Vec<String>>,
+    /// Classifications the viewer's clearance covers; `None` means all. A case is listed only
+    /// when at least one of its incidents is of one of these.
+    pub classifications_allowed: Option<Vec<String>>,
+    pub statuses: Vec<String>,
+    pub lead_officer: Option<String>,
+    pub jurisdiction: Option<String>,
+    /// Open cases whose next action is due on or before this date.
+    pub due_by: Option<NaiveDate>,
+    /// Open cases whose timeline last moved before this date.
+    pub moved_before: Option<NaiveDate>,
+    /// Lower-case words that must all appear.
+    pub words: Vec<String>,
+    /// Continue after this (urgency, id).
+    pub after: Option<(NaiveDate, String)>,
+}
+
+const ENDED: [&str; 2] = ["final", "closed"];
+
+/// Most urgent first: by the next action's due date (cases without one, and ended cases, last),
+/// keyset-paged on (urgency, id).
+pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryResult<Vec<CaseRow>> {
+    let mut query = cases::table.select(CaseRow::as_select()).into_boxed();
+    if let Some(visible) = &filter.viewer_missions {
+        query = query.filter(cases::mission_code.eq_any(visible.clone()));
+    }
+    if !filter.missions.is_empty() {
+        query = query.filter(cases::mission_code.eq_any(filter.missions.clone()));
+    }
+    if let Some(allowed) = &filter.classifications_allowed {
+        let visible_incident = case_incidents::table
+            .inner_join(incidents::table)
+            .filter(case_incidents::case_id.eq(cases::id))
+            .filter(incidents::classification.eq_any(allowed.clone()));
+        query = query.filter(diesel::dsl::exists(visible_incident));
+    }
+    if !filter.statuses.is_empty() {
+        query = query.filter(cases::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(lead) = &filter.lead_officer {
+        query = query.filter(cases::lead_officer.eq(lead.clone()));
+    }
+    if let Some(jurisdiction) = &filter.jurisdiction {
+        query = query.filter(cases::jurisdiction.eq(jurisdiction.clone()));
+    }
+    if let Some(due_by) = filter.due_by {
+        query = query
+            .filter(cases::next_action_due.le(due_by))
+            .filter(cases::status.ne_all(ENDED));
+    }
+    if let Some(before) = filter.moved_before {
+        query = query
+            .filter(cases::last_moved_on.lt(before))
+            .filter(cases::status.ne_all(ENDED));
+    }
+    for word in &filter.words {
+        query = query.filter(
+            cases::search_text
+                .like(super::incidents::like_pattern(word))
+                .escape('\\'),
+        );
+    }
+    if let Some((urgency, id)) = &filter.after {
+        query = query.filter(
+            cases::urgency
+                .gt(*urgency)
+                .or(cases::urgency.eq(*urgency).and(cases::id.gt(id.clone()))),
+        );
+    }
+    query
+        .order((cases::urgency.asc(), cases::id.asc()))
+        .limit(limit)
+        .load(conn)
+}
