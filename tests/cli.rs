@@ -19,6 +19,7 @@ on_both_backends!(
     first_start_prints_the_admin_password_once_and_serves,
     accounts_are_made_and_disabled_from_the_command_line,
     audit_verify_exits_by_the_state_of_the_chain,
+    audit_verify_rehashes_case_documents,
 );
 
 /// The command with a clean configuration: no config file in its folder, only the variables given.
@@ -342,6 +343,98 @@ async fn audit_verify_exits_by_the_state_of_the_chain(backend: Backend) {
         said.contains(&format!("BROKEN at record {target}")),
         "{said}"
     );
+}
+
+async fn audit_verify_rehashes_case_documents(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let incident = api
+        .post(
+            "/api/v1/incidents",
+            Some(&officer),
+            serde_json::json!({
+                "mission": "MINUSCA", "occurred_at": "2026-03-14T06:30:00Z",
+                "location_type": "patrol", "attack_type": "ambush", "weapons": [],
+                "victims": [{ "personnel_type": "military", "gender": "male", "outcome": "killed" }],
+                "summary": "Patrol ambushed", "narrative": "A patrol was ambushed.",
+                "classification": "unclassified", "submit": true
+            }),
+        )
+        .await;
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            serde_json::json!({ "incident_ids": [incident.body["id"]], "jurisdiction": "CAF" }),
+        )
+        .await;
+    let boundary = "cli-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nIndictment\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nindictment\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.txt\"\r\n\r\n\
+         The prosecutor charges the accused.\n\r\n--{boundary}--\r\n"
+    );
+    let uploaded = api
+        .send(
+            common::with_token(
+                actix_web::test::TestRequest::post().uri(&format!(
+                    "/api/v1/cases/{}/documents",
+                    case.body["id"].as_str().unwrap()
+                )),
+                Some(&legal),
+            )
+            .insert_header((
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .set_payload(body),
+        )
+        .await;
+    assert_eq!(uploaded.status.as_u16(), 201, "{}", uploaded.body);
+    let folder = tempfile::tempdir().unwrap();
+    let verify = || {
+        run(
+            registry(folder.path(), &t.db.url)
+                .env("PKR_DOCUMENT_FOLDER", t.documents.path())
+                .args(["audit", "verify"]),
+            None,
+        )
+    };
+    let intact = verify();
+    assert!(intact.status.success(), "{}", text(&intact.stdout));
+    assert!(text(&intact.stdout).contains("documents intact: 1 files"));
+
+    let hash = uploaded.body["sha256"].as_str().unwrap();
+    std::fs::write(
+        t.documents.path().join(&hash[..2]).join(hash),
+        "The prosecutor drops the charges.\n",
+    )
+    .unwrap();
+    let altered = verify();
+    let said = text(&altered.stdout);
+    assert_eq!(altered.status.code(), Some(1), "{said}");
+    assert!(said.contains("documents FAILED: 1 of 1"), "{said}");
+    assert!(
+        said.contains(uploaded.body["id"].as_str().unwrap()),
+        "{said}"
+    );
+    // The chain itself is intact: only the document is reported.
+    assert!(said.contains("audit trail intact"), "{said}");
 }
 
 fn sqlite_url(folder: &std::path::Path) -> String {
