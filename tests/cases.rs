@@ -27,6 +27,7 @@ on_both_backends!(
     updates_need_the_current_version,
     one_idempotency_key_opens_one_case,
     lists_find_stalled_and_due_cases_exactly,
+    changes_keep_links_people_and_dates_sound,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -677,6 +678,32 @@ async fn documents_keep_their_bytes_and_their_integrity(backend: Backend) {
     assert_eq!(pdf_added.status, StatusCode::CREATED, "{}", pdf_added.body);
     assert_eq!(pdf_added.body["media_type"], "application/pdf");
 
+    // A binary file of exactly the limit (25 MiB) is kept and returned byte for byte.
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    png.extend((0..25 * 1024 * 1024 - 8).map(|i: usize| (i % 251) as u8));
+    let big = api
+        .send(upload(
+            &documents,
+            &legal,
+            &[
+                ("title", None, b"Scene photograph"),
+                ("kind", None, b"other"),
+                ("file", Some("scene.png"), &png),
+            ],
+        ))
+        .await;
+    assert_eq!(big.status, StatusCode::CREATED, "{}", big.body);
+    assert_eq!(big.body["media_type"], "image/png");
+    let big_download = api
+        .get(big.body["download"].as_str().unwrap(), Some(&reader))
+        .await;
+    assert_eq!(big_download.status, StatusCode::OK);
+    assert!(big_download.bytes == png, "the same bytes come back");
+    assert_eq!(
+        big_download.header("x-content-sha256"),
+        Some(hex::encode(Sha256::digest(&png)).as_str())
+    );
+
     // A renamed executable is refused, as is anything too large; neither leaves a record.
     let elf = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00";
     let renamed = api
@@ -704,7 +731,14 @@ async fn documents_keep_their_bytes_and_their_integrity(backend: Backend) {
         ))
         .await;
     too_large.assert_problem(413);
-    assert_eq!(t.count("case_documents"), 2);
+    assert_eq!(t.count("case_documents"), 3);
+    assert_eq!(
+        t.audit_actions()
+            .iter()
+            .filter(|a| *a == "case.document.add")
+            .count(),
+        3
+    );
 
     // A client's file name never becomes a path.
     let escape = api
@@ -731,7 +765,7 @@ async fn documents_keep_their_bytes_and_their_integrity(backend: Backend) {
             stored.push(file.unwrap().path());
         }
     }
-    assert_eq!(stored.len(), 3);
+    assert_eq!(stored.len(), 4);
     assert!(stored.iter().all(|p| {
         let name = p.file_name().unwrap().to_str().unwrap();
         name.len() == 64 && name.chars().all(|c| c.is_ascii_hexdigit())
@@ -768,7 +802,7 @@ async fn documents_keep_their_bytes_and_their_integrity(backend: Backend) {
         "{}",
         verified.body
     );
-    assert_eq!(verified.body["documents"]["checked"], 3);
+    assert_eq!(verified.body["documents"]["checked"], 4);
     let on_disk = folder.join(&hash[..2]).join(&hash);
     std::fs::write(&on_disk, "Note verbale, quietly rewritten.\n").unwrap();
     let refused = api.get(&download, Some(&reader)).await;
@@ -784,7 +818,11 @@ async fn documents_keep_their_bytes_and_their_integrity(backend: Backend) {
             .contains(&"case.document.integrity_failure".to_string())
     );
     let verified = api.get("/api/v1/audit/verify", Some(&auditor)).await;
-    assert_eq!(verified.body["intact"], true, "the chain itself is whole");
+    assert_eq!(verified.body["intact"], false, "{}", verified.body);
+    assert_eq!(
+        verified.body["chain_intact"], true,
+        "the chain itself is whole"
+    );
     assert_eq!(verified.body["documents"]["intact"], false);
     assert_eq!(
         verified.body["documents"]["failed"][0]["document_id"],
@@ -848,6 +886,13 @@ async fn concurrent_transitions_let_one_win(backend: Backend) {
         "{:?}",
         answers.iter().map(|a| &a.body).collect::<Vec<_>>()
     );
+    // The loser is told the case changed under it, not that its move is illegal: from
+    // `opened` both moves were allowed.
+    let loser = answers
+        .iter()
+        .find(|a| a.status == StatusCode::CONFLICT)
+        .unwrap();
+    assert_eq!(loser.body["type"], "/problems/conflict", "{}", loser.body);
     for id in [&same_target, &other_targets] {
         let case = api.get(&format!("/api/v1/cases/{id}"), Some(&legal)).await;
         assert_eq!(case.body["timeline"].as_array().unwrap().len(), 2);
@@ -1341,6 +1386,12 @@ async fn lists_find_stalled_and_due_cases_exactly(backend: Backend) {
         }
     };
     let occurred = format!("{}T08:00:00Z", day(-400));
+    let other_lead = t.create_user(
+        "legal.three",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
     let open = |opened: i64, due: Option<i64>, jurisdiction: &'static str| {
         let occurred = occurred.clone();
         let api = &api;
@@ -1371,7 +1422,16 @@ async fn lists_find_stalled_and_due_cases_exactly(backend: Backend) {
     let (b_id, b) = open(-300, Some(-3), "CAF").await;
     let (c_id, c) = open(-250, Some(-10), "ICC").await;
     let (_, d) = open(0, None, "CAF").await;
-    let (_, e) = open(-180, None, "CAF").await;
+    let (e_id, e) = open(-180, None, "CAF").await;
+    let led_by_other = api
+        .patch(
+            &format!("/api/v1/cases/{e_id}"),
+            Some(&legal),
+            json!({ "version": 1, "lead_officer": other_lead }),
+        )
+        .await;
+    assert_eq!(led_by_other.status, StatusCode::OK, "{}", led_by_other.body);
+    assert_eq!(led_by_other.body["lead_officer_username"], "legal.three");
     assert_eq!(
         move_case!(api, &legal, b_id, "referred", day(-100).to_string()).status,
         StatusCode::OK
@@ -1435,8 +1495,12 @@ async fn lists_find_stalled_and_due_cases_exactly(backend: Backend) {
         .unwrap()
         .to_string();
     assert_eq!(
-        list(format!("?lead_officer={lead}&stalled_days=180")).await,
+        list(format!("?lead_officer={lead}&stalled_days=179")).await,
         vec![a.clone()]
+    );
+    assert_eq!(
+        list(format!("?lead_officer={other_lead}")).await,
+        vec![e.clone()]
     );
     let answer = api
         .get(&format!("/api/v1/cases/{b_id}"), Some(&legal))
@@ -1479,4 +1543,188 @@ async fn lists_find_stalled_and_due_cases_exactly(backend: Backend) {
     api.get("/api/v1/cases?colour=red", Some(&legal))
         .await
         .assert_problem(400);
+}
+
+async fn changes_keep_links_people_and_dates_sound(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    t.create_user(
+        "legal.low",
+        Role::LegalOfficer,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer.a", PASSWORD).await;
+    let monusco_officer = api.login("officer.monusco", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let low = api.login("legal.low", PASSWORD).await;
+    let outsider = api.login("legal.monusco", PASSWORD).await;
+    let base = new_incident!(
+        api,
+        &officer,
+        incident("MINUSCA", "2026-01-10T08:00:00Z", "unclassified")
+    );
+    let secret = new_incident!(
+        api,
+        &officer,
+        incident("MINUSCA", "2026-01-11T08:00:00Z", "strictly_confidential")
+    );
+    let mut draft_body = incident("MINUSCA", "2026-01-12T08:00:00Z", "confidential");
+    draft_body["submit"] = json!(false);
+    let draft = new_incident!(api, &officer, draft_body);
+    let withdrawn = new_incident!(
+        api,
+        &officer,
+        incident("MINUSCA", "2026-01-13T08:00:00Z", "confidential")
+    );
+    api.post(
+        &format!("/api/v1/incidents/{withdrawn}/withdraw"),
+        Some(&officer),
+        json!({ "reason": "Entered twice" }),
+    )
+    .await;
+    let elsewhere = new_incident!(
+        api,
+        &monusco_officer,
+        incident("MONUSCO", "2026-01-14T08:00:00Z", "confidential")
+    );
+    let case_id = id_of(&open_case!(
+        api,
+        &legal,
+        json!({ "incident_ids": [base], "jurisdiction": "CAF", "opened_on": "2026-01-20" })
+    ));
+    let path = format!("/api/v1/cases/{case_id}");
+
+    // Linking afterwards follows the same rules as opening.
+    let bad_links = api
+        .patch(
+            &path,
+            Some(&legal),
+            json!({ "version": 1, "incident_ids": [base, secret, draft, withdrawn, elsewhere] }),
+        )
+        .await;
+    bad_links.assert_problem(422);
+    assert_eq!(
+        bad_links.error_fields(),
+        [
+            "incident_ids[1]",
+            "incident_ids[2]",
+            "incident_ids[3]",
+            "incident_ids[4]"
+        ]
+    );
+
+    // A legal officer of another mission cannot even find the case to change it.
+    api.patch(&path, Some(&outsider), json!({ "version": 1 }))
+        .await
+        .assert_problem(404);
+    move_case!(api, &outsider, case_id, "referred", "2026-02-01").assert_problem(404);
+    api.post(
+        &format!("{path}/accused"),
+        Some(&outsider),
+        json!({ "name": "F." }),
+    )
+    .await
+    .assert_problem(404);
+    api.send(upload(
+        &format!("{path}/documents"),
+        &outsider,
+        &[
+            ("title", None, b"T"),
+            ("kind", None, b"other"),
+            ("file", Some("a.txt"), b"text"),
+        ],
+    ))
+    .await
+    .assert_problem(404);
+
+    // A legal officer below `confidential` works on the case without seeing names.
+    let added = api
+        .post(
+            &format!("{path}/accused"),
+            Some(&low),
+            json!({ "name": "Colonel G.", "charges": "Attack on a UN base" }),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(added.body.get("name"), None);
+    assert_eq!(added.body["name_withheld"], true);
+    let accused_path = format!("{path}/accused/{}", id_of(&added));
+    let renamed = api
+        .patch(
+            &accused_path,
+            Some(&legal),
+            json!({ "version": 1, "name": "Colonel G. alias Scorpion" }),
+        )
+        .await;
+    assert_eq!(renamed.body["name"], "Colonel G. alias Scorpion");
+    // The trail says the name changed, never what it is.
+    assert_eq!(
+        t.count(
+            "audit_log WHERE action = 'case.accused.update' AND details LIKE '%personal data%'"
+        ),
+        1
+    );
+    assert_eq!(
+        t.count("audit_log WHERE details LIKE '%Scorpion%' OR details LIKE '%Colonel%'"),
+        0
+    );
+
+    // A verdict, once recorded, survives a retrial: the record can still be corrected.
+    for (to, on) in [("in_trial", "2026-03-01"), ("judgment", "2026-05-01")] {
+        assert_eq!(
+            move_case!(api, &legal, case_id, to, on).status,
+            StatusCode::OK
+        );
+    }
+    let convicted = api
+        .patch(
+            &accused_path,
+            Some(&legal),
+            json!({ "version": 2, "verdict": "convicted", "sentence": { "type": "life_imprisonment" } }),
+        )
+        .await;
+    assert_eq!(convicted.status, StatusCode::OK, "{}", convicted.body);
+    for (to, on) in [("appeal", "2026-06-01"), ("in_trial", "2026-07-01")] {
+        assert_eq!(
+            move_case!(api, &legal, case_id, to, on).status,
+            StatusCode::OK
+        );
+    }
+    let corrected = api
+        .patch(
+            &accused_path,
+            Some(&legal),
+            json!({ "version": 3, "status": "deceased" }),
+        )
+        .await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
+    assert_eq!(corrected.body["verdict"], "convicted");
+
+    // An incident cannot be moved after a step of a case on it.
+    let incident_path = format!("/api/v1/incidents/{base}");
+    let version = api.get(&incident_path, Some(&officer)).await.body["version"].clone();
+    let moved_later = api
+        .patch(
+            &incident_path,
+            Some(&officer),
+            json!({ "version": version, "occurred_at": "2026-02-15T08:00:00Z", "reason": "Date corrected" }),
+        )
+        .await;
+    moved_later.assert_problem(422);
+    assert_eq!(moved_later.error_fields(), ["occurred_at"]);
+    let moved_earlier = api
+        .patch(
+            &incident_path,
+            Some(&officer),
+            json!({ "version": version, "occurred_at": "2026-01-09T08:00:00Z", "reason": "Date corrected" }),
+        )
+        .await;
+    assert_eq!(
+        moved_earlier.status,
+        StatusCode::OK,
+        "{}",
+        moved_earlier.body
+    );
 }

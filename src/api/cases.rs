@@ -361,6 +361,8 @@ pub async fn update_accused(
 
 /// The parts of an upload form other than the file are short texts.
 const MAX_TEXT_PART: usize = 4096;
+/// The form has four parts; a few more are tolerated before the upload is refused.
+const MAX_PARTS: usize = 8;
 
 /// Reads the upload form: the `file` part up to `max_bytes` (413 beyond), and the short
 /// `title`, `kind` and `date` parts. Anything else is refused, naming the part.
@@ -372,7 +374,14 @@ async fn read_upload(
     let mut input = DocumentInput::default();
     let mut upload: Option<Upload> = None;
     let unreadable = || AppError::bad_request("The multipart body could not be read.");
+    let mut parts = 0;
     while let Some(part) = form.next().await {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(AppError::bad_request(format!(
+                "The upload form has more than {MAX_PARTS} parts."
+            )));
+        }
         let mut part = part.map_err(|_| unreadable())?;
         let name = part.name().unwrap_or("").to_string();
         let is_file = name == "file";

@@ -412,9 +412,10 @@ pub fn create(
     }
     let lead = input
         .lead_officer
-        .clone()
-        .filter(|l| !l.trim().is_empty())
-        .unwrap_or_else(|| user.id.clone());
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map_or_else(|| user.id.clone(), str::to_string);
     if let Some(mission) = &mission {
         check_lead_officer(conn, &lead, mission, &mut errors)?;
     }
@@ -679,7 +680,8 @@ pub fn update(
         .iter()
         .map(|step| step.effective_on)
         .min();
-    if let (Some(earliest), Some(first_step)) = (earliest, first_step)
+    if changes_links
+        && let (Some(earliest), Some(first_step)) = (earliest, first_step)
         && earliest > first_step
     {
         errors.push(FieldError::new(
@@ -692,6 +694,7 @@ pub fn update(
     if let Some(lead) = input
         .lead_officer
         .as_deref()
+        .map(str::trim)
         .filter(|l| *l != current.row.lead_officer)
     {
         check_lead_officer(conn, lead, &current.row.mission_code, &mut errors)?;
@@ -879,6 +882,16 @@ fn accused_changes(before: &Accused, after: &Accused) -> Value {
     changes
 }
 
+/// Whether the case's timeline ever reached a judgment.
+fn reached_judgment(conn: &mut DbConnection, case_id: &str) -> AppResult<bool> {
+    let timeline = store::transitions(conn, case_id)?;
+    Ok(rules::reached_judgment(
+        timeline
+            .iter()
+            .filter_map(|step| CaseStatus::from_code(&step.to_status)),
+    ))
+}
+
 pub fn add_accused(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -891,9 +904,10 @@ pub fn add_accused(
     let input: AccusedInput = parse(body)?;
     let id = Uuid::now_v7().to_string();
     let row = write_transaction(conn, |conn| {
-        let case = load(conn, case_id)?.ok_or(AppError::NotFound)?;
+        store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
+        let judged = reached_judgment(conn, case_id)?;
         let accused =
-            rules::validate_accused(&input, case.status()).map_err(AppError::Validation)?;
+            rules::validate_accused(&input, judged, None).map_err(AppError::Validation)?;
         let row = accused_row(&id, case_id, &accused, now);
         store::insert_accused(conn, &row)?;
         audit::append(
@@ -946,13 +960,13 @@ pub fn update_accused(
     merged.extend(patch);
     let input: AccusedInput = parse(merged)?;
     let row = write_transaction(conn, |conn| {
-        let case = load(conn, case_id)?.ok_or(AppError::NotFound)?;
         let stored = store::find_accused(conn, case_id, accused_id)?.ok_or(AppError::NotFound)?;
         if stored.version != expected_version {
             return Err(stale_accused());
         }
-        let accused =
-            rules::validate_accused(&input, case.status()).map_err(AppError::Validation)?;
+        let judged = reached_judgment(conn, case_id)?;
+        let accused = rules::validate_accused(&input, judged, Some(&stored.verdict))
+            .map_err(AppError::Validation)?;
         let mut row = accused_row(accused_id, case_id, &accused, now);
         row.version = expected_version + 1;
         row.created_at = stored.created_at;

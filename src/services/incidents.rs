@@ -744,6 +744,18 @@ pub fn update(
         "incidents.update",
         now,
     )?;
+    // A case's timeline never precedes its attacks: a correction cannot move this incident
+    // after a step already recorded in a case on it.
+    if let Some(first_step) = crate::store::cases::first_step_on_incident(conn, id)?
+        && data.occurred_at.date() > first_step
+    {
+        return Err(AppError::invalid(
+            "occurred_at",
+            format!(
+                "must not be after {first_step}: a case on this incident records a step on that day"
+            ),
+        ));
+    }
 
     write_transaction(conn, |conn| {
         let mut incident = reload(conn, id)?;

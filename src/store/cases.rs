@@ -240,6 +240,20 @@ pub fn documents_after(
         .load(conn)
 }
 
+/// The earliest step of any case's timeline that links this incident.
+pub fn first_step_on_incident(
+    conn: &mut DbConnection,
+    incident_id: &str,
+) -> QueryResult<Option<NaiveDate>> {
+    let case_ids = case_incidents::table
+        .filter(case_incidents::incident_id.eq(incident_id))
+        .select(case_incidents::case_id);
+    case_transitions::table
+        .filter(case_transitions::case_id.eq_any(case_ids))
+        .select(diesel::dsl::min(case_transitions::effective_on))
+        .first(conn)
+}
+
 /// The user's name, for showing who leads a case.
 pub fn username_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<String>> {
     users::table

@@ -253,6 +253,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body exactly as sent.
+    pub bytes: web::Bytes,
 }
 
 impl Answer {
@@ -326,6 +328,7 @@ where
             status,
             headers,
             body,
+            bytes,
         }
     }
 
