@@ -50,3 +50,57 @@ pub fn record_denial(
     )?;
     Ok(())
 }
+
+/// Records a refused attempt on a record and answers 403 with `why`.
+pub fn forbid(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    record: (&str, Option<&str>),
+    now: NaiveDateTime,
+    why: &str,
+) -> AppError {
+    let (entity_type, id) = record;
+    match record_denial(conn, user, attempted, entity_type, id, now) {
+        Ok(()) => AppError::Forbidden(why.to_string()),
+        Err(e) => e,
+    }
+}
+
+/// Records an attempt on a record the user may not see and answers 404: its existence is not
+/// revealed.
+pub fn hide(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    record: (&str, &str),
+    now: NaiveDateTime,
+) -> AppError {
+    let (entity_type, id) = record;
+    match record_denial(conn, user, attempted, entity_type, Some(id), now) {
+        Ok(()) => AppError::NotFound,
+        Err(e) => e,
+    }
+}
+
+/// Administrators and auditors keep the registry running and honest; they do not read the
+/// content of incidents and cases (refusals are recorded).
+pub fn require_content_reader(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    entity_type: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    if user.viewer().reads_incidents() {
+        return Ok(());
+    }
+    Err(forbid(
+        conn,
+        user,
+        attempted,
+        (entity_type, None),
+        now,
+        &format!("Administrators and auditors do not read {entity_type} content."),
+    ))
+}

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::Attempt;
+use super::{Attempt, parse_fields as parse};
 use crate::auth::{AuthUser, policy};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
@@ -89,10 +89,7 @@ fn deny(
     now: NaiveDateTime,
     why: &str,
 ) -> AppError {
-    match policy::record_denial(conn, user, attempted, "case", id, now) {
-        Ok(()) => AppError::Forbidden(why.to_string()),
-        Err(e) => e,
-    }
+    policy::forbid(conn, user, attempted, ("case", id), now, why)
 }
 
 fn not_found(
@@ -102,31 +99,16 @@ fn not_found(
     id: &str,
     now: NaiveDateTime,
 ) -> AppError {
-    match policy::record_denial(conn, user, attempted, "case", Some(id), now) {
-        Ok(()) => AppError::NotFound,
-        Err(e) => e,
-    }
+    policy::hide(conn, user, attempted, ("case", id), now)
 }
 
-/// Administrators and auditors do not read case content.
 fn require_reader(
     conn: &mut DbConnection,
     user: &AuthUser,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    if user.viewer().reads_incidents() {
-        Ok(())
-    } else {
-        Err(deny(
-            conn,
-            user,
-            attempted,
-            None,
-            now,
-            "Administrators and auditors do not read case content.",
-        ))
-    }
+    policy::require_content_reader(conn, user, attempted, "case", now)
 }
 
 fn load(conn: &mut DbConnection, id: &str) -> AppResult<Option<Case>> {
@@ -213,20 +195,6 @@ pub fn check_may_create(
         ));
     }
     Ok(())
-}
-
-fn parse<T: serde::de::DeserializeOwned>(body: Map<String, Value>) -> AppResult<T> {
-    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
-        let path = e.path().to_string();
-        AppError::invalid(
-            if path == "." {
-                "body".to_string()
-            } else {
-                path
-            },
-            e.inner().to_string(),
-        )
-    })
 }
 
 /// Checks incidents being linked to a case: each must exist and be visible to the user, be

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDateTime};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::Attempt;
+use super::{Attempt, parse_fields};
 use crate::auth::{AuthUser, policy};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
@@ -245,10 +245,7 @@ fn deny(
     now: NaiveDateTime,
     why: &str,
 ) -> AppError {
-    match policy::record_denial(conn, user, attempted, "incident", id, now) {
-        Ok(()) => AppError::Forbidden(why.to_string()),
-        Err(e) => e,
-    }
+    policy::forbid(conn, user, attempted, ("incident", id), now, why)
 }
 
 fn not_found(
@@ -258,31 +255,16 @@ fn not_found(
     id: &str,
     now: NaiveDateTime,
 ) -> AppError {
-    match policy::record_denial(conn, user, attempted, "incident", Some(id), now) {
-        Ok(()) => AppError::NotFound,
-        Err(e) => e,
-    }
+    policy::hide(conn, user, attempted, ("incident", id), now)
 }
 
-/// Administrators and auditors do not read incident content at all.
 fn require_reader(
     conn: &mut DbConnection,
     user: &AuthUser,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    if user.viewer().reads_incidents() {
-        Ok(())
-    } else {
-        Err(deny(
-            conn,
-            user,
-            attempted,
-            None,
-            now,
-            "Administrators and auditors do not read incident content.",
-        ))
-    }
+    policy::require_content_reader(conn, user, attempted, "incident", now)
 }
 
 /// The incident, if this user may see it; `NotFound` (recorded) otherwise.
@@ -318,20 +300,6 @@ fn visible_row(
         }
         _ => Err(not_found(conn, user, attempted, id, now)),
     }
-}
-
-fn parse_input(body: Map<String, Value>) -> AppResult<IncidentInput> {
-    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
-        let path = e.path().to_string();
-        AppError::invalid(
-            if path == "." {
-                "body".to_string()
-            } else {
-                path
-            },
-            e.inner().to_string(),
-        )
-    })
 }
 
 /// Turns an incident as written into one ready to store, or refuses it: 403 (recorded) when the
@@ -452,7 +420,7 @@ pub fn create(
     {
         return Ok(replayed);
     }
-    let input = parse_input(body)?;
+    let input = parse_fields::<IncidentInput>(body)?;
     let id = Uuid::now_v7().to_string();
     let data = match prepare(conn, user, &input, &id, None, "incidents.create", now) {
         Ok(data) => data,
@@ -726,7 +694,7 @@ pub fn update(
     for (key, value) in std::mem::take(&mut patch) {
         merged.insert(key, value);
     }
-    let input = parse_input(merged)?;
+    let input = parse_fields::<IncidentInput>(merged)?;
     if input.mission.as_deref() != Some(current.data.mission.as_str())
         && current.row.reference.is_some()
     {

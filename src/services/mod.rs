@@ -5,7 +5,25 @@ pub mod cases;
 pub mod incidents;
 pub mod missions;
 
-use crate::error::AppError;
+use serde_json::{Map, Value};
+
+use crate::error::{AppError, AppResult};
+
+/// Reads a JSON object (a body, or a stored record with a patch laid over it) as `T`; a field
+/// of the wrong shape is named by its path.
+pub(crate) fn parse_fields<T: serde::de::DeserializeOwned>(
+    body: Map<String, Value>,
+) -> AppResult<T> {
+    serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        AppError::invalid(field, e.inner().to_string())
+    })
+}
 
 /// Why one attempt at a creating transaction rolled back.
 pub(crate) enum Attempt {
