@@ -53,12 +53,11 @@ pub enum AppError {
     FileTooLarge { limit_mib: u32 },
     #[error("unsupported file type")]
     UnsupportedFileType,
-    #[error("not a multipart upload")]
-    NotMultipart,
     #[error("stored file failed its integrity check")]
     IntegrityFailure,
     #[error("unsupported media type")]
-    UnsupportedMediaType,
+    /// The body is not of the media type this endpoint reads; the text says which it is.
+    UnsupportedMediaType(&'static str),
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
     #[error("service unavailable: {0}")]
@@ -112,9 +111,9 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge | AppError::FileTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            AppError::UnsupportedMediaType
-            | AppError::UnsupportedFileType
-            | AppError::NotMultipart => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType(_) | AppError::UnsupportedFileType => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::IntegrityFailure => StatusCode::INTERNAL_SERVER_ERROR,
@@ -156,11 +155,6 @@ impl ResponseError for AppError {
                 "Documents must be PDF, PNG, JPEG, plain text, ODT or DOCX files (judged by their content, not their name).".into(),
                 &[],
             ),
-            AppError::NotMultipart => (
-                "about:blank",
-                "Send the document as multipart/form-data with the parts `file`, `title`, `kind` and `date`.".into(),
-                &[],
-            ),
             AppError::IntegrityFailure => (
                 "/problems/integrity-failure",
                 "The stored file no longer matches the SHA-256 recorded when it was uploaded, so it was not served. The failure has been recorded.".into(),
@@ -171,11 +165,7 @@ impl ResponseError for AppError {
                 "The request body is larger than the limit of 1 MiB.".into(),
                 &[],
             ),
-            AppError::UnsupportedMediaType => (
-                "about:blank",
-                "The request body must be JSON, sent with `Content-Type: application/json`.".into(),
-                &[],
-            ),
+            AppError::UnsupportedMediaType(expected) => ("about:blank", (*expected).to_string(), &[]),
             AppError::Validation(errors) => (
                 "/problems/validation",
                 "Some fields are invalid; see `errors`.".into(),

@@ -15,7 +15,8 @@ use peacekeeper_registry::config::{LogFormat, Settings};
 use peacekeeper_registry::db::{self, DbConnection, DbPool};
 use peacekeeper_registry::domain::access::{Clearance, Role, one_of};
 use peacekeeper_registry::error::AppError;
-use peacekeeper_registry::services::cases;
+use peacekeeper_registry::import::un_fatalities;
+use peacekeeper_registry::services::{cases, imports};
 use peacekeeper_registry::store::audit::{self, AuditContext};
 use peacekeeper_registry::store::files::FileStore;
 use peacekeeper_registry::{AppState, app};
@@ -44,6 +45,9 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bring in an official dataset.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Ask the running server on `listen` whether it is ready: exit 0 when /readyz answers 200
     /// (for container health checks, where no HTTP client is installed).
     Healthcheck,
@@ -76,6 +80,23 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum ImportCommand {
+    /// The UN's official list of peacekeeper fatalities (CSV): each mission's malicious acts of a
+    /// day become one verified incident, each death a victim. Says what it did with every row;
+    /// a second import of the same file creates nothing.
+    UnFatalities {
+        /// The CSV file, as published (DPPADPOSS-FATALITIES.csv).
+        file: PathBuf,
+        /// Do everything, report it, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the whole hash chain: exit 0 when intact, 1 naming the first bad record.
     Verify,
@@ -96,6 +117,11 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::User(command) => user(&settings, command),
         Command::Audit(AuditCommand::Verify) => return verify_audit(&settings),
+        Command::Import(ImportCommand::UnFatalities {
+            file,
+            dry_run,
+            json,
+        }) => import_un_fatalities(&settings, &file, dry_run, json),
         Command::Healthcheck => healthcheck(&settings),
     };
     match outcome {
@@ -309,6 +335,41 @@ fn verify_audit(settings: &Settings) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn import_un_fatalities(
+    settings: &Settings,
+    file: &std::path::Path,
+    dry_run: bool,
+    json: bool,
+) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let reader = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let plan = un_fatalities::plan(std::io::BufReader::new(reader))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut conn = connect_migrated(settings)?;
+    let now = SystemClock.now();
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let report = imports::import(
+        &mut conn,
+        &AuditContext::system(now, "import"),
+        plan,
+        &file_name,
+        dry_run,
+        now,
+    )
+    .map_err(describe)?;
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{text}");
+        return Ok(());
+    }
+    print!("{}", imports::describe(&report));
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn healthcheck(settings: &Settings) -> Result<(), String> {

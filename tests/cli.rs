@@ -20,6 +20,7 @@ on_both_backends!(
     accounts_are_made_and_disabled_from_the_command_line,
     audit_verify_exits_by_the_state_of_the_chain,
     audit_verify_rehashes_case_documents,
+    the_official_dataset_imports_from_the_command_line,
 );
 
 /// The command with a clean configuration: no config file in its folder, only the variables given.
@@ -435,6 +436,49 @@ async fn audit_verify_rehashes_case_documents(backend: Backend) {
     );
     // The chain itself is intact: only the document is reported.
     assert!(said.contains("audit trail intact"), "{said}");
+}
+
+async fn the_official_dataset_imports_from_the_command_line(backend: Backend) {
+    let t = TestApp::new(backend);
+    let folder = tempfile::tempdir().unwrap();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/DPPADPOSS-FATALITIES.csv"
+    );
+    let import = |extra: &[&str]| {
+        let output = run(
+            registry(folder.path(), &t.db.url)
+                .args(["import", "un-fatalities", file])
+                .args(extra),
+            None,
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        output
+    };
+    let dry = import(&["--dry-run"]);
+    let said = text(&dry.stdout);
+    assert!(said.contains("dry run"), "{said}");
+    assert!(said.contains("incidents created: 611"), "{said}");
+    assert!(
+        said.contains("line 1900: UNMIK-2003-05-03589 already on line 1899"),
+        "{said}"
+    );
+    assert_eq!(t.count("incidents"), 0);
+
+    let first: Value = serde_json::from_slice(&import(&["--json"]).stdout).unwrap();
+    assert_eq!(first["incidents_created"], 611);
+    assert_eq!(first["victims_created"], 1134);
+    let second: Value = serde_json::from_slice(&import(&["--json"]).stdout).unwrap();
+    assert_eq!(second["incidents_created"], 0);
+    assert_eq!(second["already_present"], 1134);
+    assert_eq!(t.count("incidents"), 611);
+
+    let missing = run(
+        registry(folder.path(), &t.db.url).args(["import", "un-fatalities", "no-such.csv"]),
+        None,
+    );
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("no-such.csv"));
 }
 
 fn sqlite_url(folder: &std::path::Path) -> String {

@@ -461,7 +461,9 @@ pub async fn add_document(
         })
         .await?;
     if !is_multipart(&req) {
-        return Err(AppError::NotMultipart);
+        return Err(AppError::UnsupportedMediaType(
+            "Send the document as multipart/form-data with the parts `file`, `title`, `kind` and `date`.",
+        ));
     }
     let declared = req
         .headers()

@@ -56,7 +56,9 @@ impl FromRequest for JsonBody {
 impl JsonBody {
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         if !self.is_json {
-            return Err(AppError::UnsupportedMediaType);
+            return Err(AppError::UnsupportedMediaType(
+                "The request body must be JSON, sent with `Content-Type: application/json`.",
+            ));
         }
         parse_json(&self.bytes)
     }

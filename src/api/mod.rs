@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod health;
+pub mod imports;
 pub mod incidents;
 pub mod input;
 pub mod missions;
@@ -99,6 +100,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/cases/{id}/documents/{document_id}")
                         .route(web::get().to(cases::download_document)),
+                )
+                .service(
+                    resource("/imports/un-fatalities")
+                        .route(web::post().to(imports::un_fatalities)),
                 )
                 .service(resource("/audit").route(web::get().to(audit::list)))
                 .service(resource("/audit/verify").route(web::get().to(audit::verify))),

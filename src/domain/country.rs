@@ -1,4 +1,5 @@
-//! ISO 3166-1 alpha-3 country codes (the officially assigned ones).
+//! ISO 3166-1 alpha-3 country codes (the officially assigned ones), and the former codes of
+//! States that no longer exist.
 
 const ISO3: &[&str] = &[
     "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA", "ATF",
@@ -23,8 +24,14 @@ const ISO3: &[&str] = &[
     "ZMB", "ZWE",
 ];
 
+/// Codes of States that no longer exist (ISO 3166-3), still needed for the history: the
+/// official fatalities dataset names peacekeepers of Yugoslavia, for one.
+const FORMER_ISO3: [&str; 9] = [
+    "ANT", "BUR", "CSK", "DDR", "SCG", "SUN", "TMP", "YUG", "ZAR",
+];
+
 pub fn is_iso3(code: &str) -> bool {
-    ISO3.binary_search(&code).is_ok()
+    ISO3.binary_search(&code).is_ok() || FORMER_ISO3.contains(&code)
 }
 
 pub fn check_iso3(code: &str) -> Result<(), String> {
@@ -54,5 +61,6 @@ mod tests {
         assert!(!is_iso3("mli"));
         assert!(!is_iso3("XXX"));
         assert!(!is_iso3("ML"));
+        assert!(is_iso3("YUG"));
     }
 }

@@ -3,16 +3,16 @@
 use super::country;
 use super::validation::{Violations, text_length};
 
-/// Mission acronyms as the UN writes them: 2 to 16 upper-case letters or digits.
+/// Mission acronyms as the UN writes them: 2 to 16 letters or digits, starting with an
+/// upper-case letter (`MINUSCA`, and in the official dataset also `UNSecretariat`).
 pub fn check_code(code: &str) -> Result<(), String> {
     let well_formed = (2..=16).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code.chars().all(|c| c.is_ascii_alphanumeric());
     if well_formed {
         Ok(())
     } else {
-        Err("must be 2 to 16 upper-case letters or digits".to_string())
+        Err("must be 2 to 16 letters or digits, starting with an upper-case letter".to_string())
     }
 }
 
@@ -36,5 +36,7 @@ mod tests {
         assert!(check_code("minusca").is_err());
         assert!(check_code("M").is_err());
         assert!(check_code("MINUS CA").is_err());
+        assert!(check_code("UNSecretariat").is_ok());
+        assert!(check_code("1UN").is_err());
     }
 }

@@ -510,40 +510,7 @@ fn create_once(
         })?;
     }
 
-    let mut row = IncidentRow {
-        id: id.to_string(),
-        reference: None,
-        mission_code: String::new(),
-        status: Status::Draft.code().to_string(),
-        classification: String::new(),
-        occurred_at: now,
-        time_precision: String::new(),
-        occurred_until: None,
-        reported_at: now,
-        reported_by: user.id.clone(),
-        place_name: None,
-        admin1: None,
-        admin2: None,
-        latitude: None,
-        longitude: None,
-        geo_precision: String::new(),
-        location_type: String::new(),
-        attack_type: String::new(),
-        weapons: String::new(),
-        summary: String::new(),
-        narrative: String::new(),
-        verified_by: None,
-        verified_at: None,
-        withdrawn_reason: None,
-        killed: 0,
-        injured: 0,
-        abducted: 0,
-        missing: 0,
-        search_text: String::new(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut row = blank_row(id, &user.id, now);
     fill_row(&mut row, data);
     store::insert(conn, &row, &children_of(id, data)).map_err(|e| {
         if is_unique_violation(&e) {
@@ -572,6 +539,90 @@ fn create_once(
         incident,
         replayed: false,
     })
+}
+
+/// A draft row with no content yet, reported now by `reporter_id`.
+fn blank_row(id: &str, reporter_id: &str, now: NaiveDateTime) -> IncidentRow {
+    IncidentRow {
+        id: id.to_string(),
+        reference: None,
+        mission_code: String::new(),
+        status: Status::Draft.code().to_string(),
+        classification: String::new(),
+        occurred_at: now,
+        time_precision: String::new(),
+        occurred_until: None,
+        reported_at: now,
+        reported_by: reporter_id.to_string(),
+        place_name: None,
+        admin1: None,
+        admin2: None,
+        latitude: None,
+        longitude: None,
+        geo_precision: String::new(),
+        location_type: String::new(),
+        attack_type: String::new(),
+        weapons: String::new(),
+        summary: String::new(),
+        narrative: String::new(),
+        verified_by: None,
+        verified_at: None,
+        withdrawn_reason: None,
+        killed: 0,
+        injured: 0,
+        abducted: 0,
+        missing: 0,
+        search_text: String::new(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Records an incident of the official fatalities dataset: verified at once, by the account
+/// that stands for the dataset, with its version and audit record, in the caller's transaction.
+pub(crate) fn record_imported(
+    conn: &mut DbConnection,
+    context: &audit::AuditContext,
+    reporter_id: &str,
+    data: &IncidentData,
+    reason: &str,
+    now: NaiveDateTime,
+) -> AppResult<IncidentRow> {
+    let id = Uuid::now_v7().to_string();
+    let mut row = blank_row(&id, reporter_id, now);
+    fill_row(&mut row, data);
+    let year = row.occurred_at.year();
+    let number = next_reference_number(conn, ReferenceCounter::Incidents, &row.mission_code, year)?;
+    row.reference = Some(incident::reference(&row.mission_code, year, number));
+    row.status = Status::Verified.code().to_string();
+    row.verified_by = Some(reporter_id.to_string());
+    row.verified_at = Some(now);
+    refresh_search_text(&mut row);
+    store::insert(conn, &row, &children_of(&id, data))?;
+    let after = snapshot(&row, data);
+    store::insert_version(
+        conn,
+        &VersionRow {
+            incident_id: id.clone(),
+            version: row.version,
+            action: "import".to_string(),
+            changed_at: now,
+            changed_by: reporter_id.to_string(),
+            reason: Some(reason.to_string()),
+            changes: crate::domain::audit::changes(&json!({}), &after).to_string(),
+            snapshot: after.to_string(),
+        },
+    )?;
+    audit::append(
+        conn,
+        context,
+        "incident.import",
+        "incident",
+        Some(&id),
+        json!({ "reference": row.reference, "mission": row.mission_code, "victims": data.victims.len() }),
+    )?;
+    Ok(row)
 }
 
 /// The audit trail records what changed, without victims' names and units.

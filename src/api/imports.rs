@@ -1,0 +1,75 @@
+//! `/api/v1/imports`: administrators bring in the official fatalities dataset without a shell.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+
+use crate::AppState;
+use crate::auth::{AuthUser, policy};
+use crate::domain::access::Role;
+use crate::error::AppError;
+use crate::import::un_fatalities;
+use crate::services::imports;
+
+/// The published file is under 1 MiB; this leaves room for decades more.
+const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
+/// `POST /api/v1/imports/un-fatalities[?dry_run=true]` with the CSV as the body
+/// (`Content-Type: text/csv`): the same report as the command line, as JSON.
+pub async fn un_fatalities(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let checker = user.clone();
+    state
+        .run(move |conn| {
+            policy::require_role(conn, &checker, &[Role::Admin], "imports.un_fatalities", now)
+        })
+        .await?;
+    let mut dry_run = false;
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        match (key.as_ref(), value.as_ref()) {
+            ("dry_run", "true") => dry_run = true,
+            ("dry_run", "false") => dry_run = false,
+            ("dry_run", _) => return Err(AppError::invalid("dry_run", "must be true or false")),
+            (other, _) => {
+                return Err(AppError::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    let is_csv = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/csv"));
+    if !is_csv {
+        return Err(AppError::UnsupportedMediaType(
+            "Send the dataset as the body, with `Content-Type: text/csv`.",
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| AppError::bad_request("The request body could not be read."))?;
+        if body.len() + chunk.len() > MAX_IMPORT_BYTES {
+            return Err(AppError::FileTooLarge {
+                limit_mib: (MAX_IMPORT_BYTES / (1024 * 1024)) as u32,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let context = user.audit(now);
+    let report = state
+        .run(move |conn| {
+            let plan = un_fatalities::plan(body.as_slice())
+                .map_err(|e| AppError::invalid("body", e.to_string()))?;
+            imports::import(conn, &context, plan, "upload", dry_run, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}

@@ -1,0 +1,3 @@
+//! Bringing official datasets into the registry: reading and checking the files.
+
+pub mod un_fatalities;
