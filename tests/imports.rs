@@ -154,6 +154,25 @@ async fn the_official_file_imports_whole_and_once(backend: Backend) {
         .sum();
     assert_eq!(killed, 172);
 
+    // The summaries say the same.
+    let summary = api.get("/api/v1/summary?group=year", Some(&leader)).await;
+    assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+    let mut summary_per_year: BTreeMap<String, u64> = BTreeMap::new();
+    for row in summary.body["rows"].as_array().unwrap() {
+        *summary_per_year
+            .entry(row["period"].as_str().unwrap().to_string())
+            .or_default() += row["killed"].as_u64().unwrap();
+    }
+    assert_eq!(summary_per_year, killed_per_year_in_file());
+    assert_eq!(summary.body["totals"]["killed"], 1134);
+    let published = api
+        .get(
+            "/api/v1/summary?mission=MINUSMA&from=2013-01-01&to=2023-02-28",
+            Some(&leader),
+        )
+        .await;
+    assert_eq!(published.body["totals"]["killed"], 172);
+
     // A second import creates nothing.
     let again = api.send(import_request(&chief, official_file(), "")).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);

@@ -8,6 +8,7 @@ pub mod imports;
 pub mod incidents;
 pub mod input;
 pub mod missions;
+pub mod summary;
 pub mod users;
 
 use actix_web::body::MessageBody;
@@ -105,6 +106,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     resource("/imports/un-fatalities")
                         .route(web::post().to(imports::un_fatalities)),
                 )
+                .service(resource("/summary").route(web::get().to(summary::summary)))
+                .service(resource("/summary/stalled").route(web::get().to(summary::stalled)))
                 .service(resource("/audit").route(web::get().to(audit::list)))
                 .service(resource("/audit/verify").route(web::get().to(audit::verify))),
         )

@@ -274,6 +274,7 @@ diesel::joinable!(user_missions -> missions (mission_code));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(audit_chain -> audit_log (audit_id));
 diesel::joinable!(case_incidents -> cases (case_id));
+diesel::joinable!(incident_victims -> incidents (incident_id));
 diesel::joinable!(case_incidents -> incidents (incident_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -8,5 +8,7 @@ pub mod incident;
 pub mod mission;
 pub mod password;
 pub mod session;
+pub mod spreadsheet;
+pub mod summary;
 pub mod user;
 pub mod validation;

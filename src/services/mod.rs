@@ -5,6 +5,7 @@ pub mod cases;
 pub mod imports;
 pub mod incidents;
 pub mod missions;
+pub mod summary;
 
 use serde_json::{Map, Value};
 

@@ -6,6 +6,7 @@ pub mod files;
 pub mod incidents;
 pub mod missions;
 pub mod sessions;
+pub mod summary;
 pub mod users;
 
 use diesel::prelude::*;

@@ -1,0 +1,342 @@
+//! `/api/v1/summary`: the figures leadership asks for, as JSON or as CSV for spreadsheets.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::domain::case::{CLOSURE_REASONS, parse_date};
+use crate::domain::incident::{ATTACK_TYPES, PERSONNEL_TYPES};
+use crate::domain::spreadsheet::safe_cell;
+use crate::domain::summary::{Figures, Grouping};
+use crate::error::AppError;
+use crate::services::summary::{self as service, StalledCase, Summary, SummaryRequest};
+
+/// At most this many values of `mission`.
+const MAX_MISSIONS: usize = 50;
+
+/// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
+fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
+    match format {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(_) => Err(AppError::invalid("format", "must be json or csv")),
+        None => Ok(req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.to_ascii_lowercase().contains("text/csv"))),
+    }
+}
+
+fn date(field: &str, value: &str) -> Result<NaiveDate, AppError> {
+    parse_date(value).map_err(|m| AppError::invalid(field, m))
+}
+
+/// The query of a summary: `from`, `to`, `mission` (repeatable), `group`, `format`.
+fn summary_request(query: &str) -> Result<(SummaryRequest, Option<String>), AppError> {
+    let mut request = SummaryRequest {
+        missions: Vec::new(),
+        from: None,
+        to: None,
+        grouping: Grouping::Year,
+    };
+    let mut format = None;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.contains('\0') {
+            return Err(AppError::invalid(
+                key.as_ref(),
+                "must not contain the NUL character",
+            ));
+        }
+        match key.as_ref() {
+            "mission" => request.missions.push(value.into_owned()),
+            "from" => request.from = Some(date("from", &value)?),
+            "to" => request.to = Some(date("to", &value)?),
+            "group" => {
+                request.grouping = Grouping::from_code(&value)
+                    .ok_or_else(|| AppError::invalid("group", "must be year, quarter or month"))?
+            }
+            "format" => format = Some(value.into_owned()),
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    if request.missions.len() > MAX_MISSIONS {
+        return Err(AppError::invalid(
+            "mission",
+            format!("may be given at most {MAX_MISSIONS} times"),
+        ));
+    }
+    if let (Some(from), Some(to)) = (request.from, request.to)
+        && from > to
+    {
+        return Err(AppError::invalid("to", "must not be before `from`"));
+    }
+    Ok((request, format))
+}
+
+pub async fn summary(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (request, format) = summary_request(req.query_string())?;
+    let csv = wants_csv(&req, format.as_deref())?;
+    let now = state.clock.now();
+    let filters = json!({
+        "from": request.from, "to": request.to, "missions": request.missions,
+        "group": request.grouping,
+    });
+    let summary = state
+        .run(move |conn| {
+            let summary = service::summary(conn, &user, request, now)?;
+            if csv {
+                service::record_download(conn, &user, "summary", filters, summary.rows.len(), now)?;
+            }
+            Ok(summary)
+        })
+        .await?;
+    if csv {
+        let body = summary_csv(&summary).map_err(AppError::internal)?;
+        return Ok(csv_response("summary.csv", body));
+    }
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+fn csv_response(file_name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(body)
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// One row per mission and period, then the totals (`all`, `all`). Maps become one column per
+/// code (`incidents_by_attack_type.ambush`), nationalities one per nationality present.
+fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
+    let nationalities: BTreeSet<&String> = summary
+        .rows
+        .iter()
+        .flat_map(|r| r.figures.killed_by_nationality.keys())
+        .collect();
+    let mut header: Vec<String> = vec!["mission".into(), "period".into(), "incidents".into()];
+    header.extend(
+        ATTACK_TYPES
+            .iter()
+            .map(|c| format!("incidents_by_attack_type.{c}")),
+    );
+    header.extend(["killed", "injured", "abducted", "missing"].map(String::from));
+    header.extend(
+        PERSONNEL_TYPES
+            .iter()
+            .map(|c| format!("killed_by_personnel_type.{c}")),
+    );
+    header.extend(
+        nationalities
+            .iter()
+            .map(|c| format!("killed_by_nationality.{c}")),
+    );
+    header.extend(
+        [
+            "incidents_with_case",
+            "cases_referred",
+            "cases_investigating",
+            "cases_suspects_identified",
+            "cases_arrests_made",
+            "cases_charged",
+            "cases_in_trial",
+            "cases_judgment",
+            "cases_final",
+            "accused_convicted",
+            "accused_acquitted",
+        ]
+        .map(String::from),
+    );
+    header.extend(
+        CLOSURE_REASONS
+            .iter()
+            .map(|c| format!("cases_closed_by_reason.{c}")),
+    );
+    header.extend(
+        [
+            "median_days_to_referral",
+            "median_days_to_first_arrest",
+            "median_days_to_charge",
+            "median_days_to_first_judgment",
+        ]
+        .map(String::from),
+    );
+
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header)?;
+    let line = |mission: &str, period: &str, f: &Figures| -> Vec<String> {
+        let count = |map: &std::collections::BTreeMap<String, u64>, key: &str| {
+            map.get(key).copied().unwrap_or(0).to_string()
+        };
+        let mut cells = vec![
+            safe_cell(mission).into_owned(),
+            safe_cell(period).into_owned(),
+            f.incidents.to_string(),
+        ];
+        cells.extend(
+            ATTACK_TYPES
+                .iter()
+                .map(|c| count(&f.incidents_by_attack_type, c)),
+        );
+        cells.extend([f.killed, f.injured, f.abducted, f.missing].map(|n| n.to_string()));
+        cells.extend(
+            PERSONNEL_TYPES
+                .iter()
+                .map(|c| count(&f.killed_by_personnel_type, c)),
+        );
+        cells.extend(
+            nationalities
+                .iter()
+                .map(|c| count(&f.killed_by_nationality, c)),
+        );
+        cells.extend(
+            [
+                f.incidents_with_case,
+                f.cases_referred,
+                f.cases_investigating,
+                f.cases_suspects_identified,
+                f.cases_arrests_made,
+                f.cases_charged,
+                f.cases_in_trial,
+                f.cases_judgment,
+                f.cases_final,
+                f.accused_convicted,
+                f.accused_acquitted,
+            ]
+            .map(|n| n.to_string()),
+        );
+        cells.extend(
+            CLOSURE_REASONS
+                .iter()
+                .map(|c| count(&f.cases_closed_by_reason, c)),
+        );
+        cells.extend(
+            [
+                f.median_days_to_referral,
+                f.median_days_to_first_arrest,
+                f.median_days_to_charge,
+                f.median_days_to_first_judgment,
+            ]
+            .map(number),
+        );
+        cells
+    };
+    for row in &summary.rows {
+        writer.write_record(line(&row.mission, &row.period, &row.figures))?;
+    }
+    writer.write_record(line("all", "all", &summary.totals))?;
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// `GET /api/v1/summary/stalled?days=180[&mission=CODE...]`.
+pub async fn stalled(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let mut days: u32 = 180;
+    let mut missions = Vec::new();
+    let mut format = None;
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        match key.as_ref() {
+            "days" => {
+                days = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| *d <= 36_500)
+                    .ok_or_else(|| {
+                        AppError::invalid("days", "must be a whole number of days, 0 to 36500")
+                    })?
+            }
+            "mission" if !value.contains('\0') => missions.push(value.into_owned()),
+            "mission" => {
+                return Err(AppError::invalid(
+                    "mission",
+                    "must not contain the NUL character",
+                ));
+            }
+            "format" => format = Some(value.into_owned()),
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    if missions.len() > MAX_MISSIONS {
+        return Err(AppError::invalid(
+            "mission",
+            format!("may be given at most {MAX_MISSIONS} times"),
+        ));
+    }
+    let csv = wants_csv(&req, format.as_deref())?;
+    let now = state.clock.now();
+    let filters = json!({ "days": days, "missions": missions });
+    let cases = state
+        .run(move |conn| {
+            let cases = service::stalled(conn, &user, &missions, days, now)?;
+            if csv {
+                service::record_download(conn, &user, "stalled", filters, cases.len(), now)?;
+            }
+            Ok(cases)
+        })
+        .await?;
+    if csv {
+        let body = stalled_csv(&cases).map_err(AppError::internal)?;
+        return Ok(csv_response("stalled.csv", body));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "days": days, "items": cases })))
+}
+
+fn stalled_csv(cases: &[StalledCase]) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "mission",
+        "reference",
+        "status",
+        "days_idle",
+        "last_moved_on",
+        "next_action",
+        "next_action_due",
+        "lead_officer",
+    ])?;
+    for case in cases {
+        writer.write_record([
+            safe_cell(&case.mission).into_owned(),
+            safe_cell(&case.reference).into_owned(),
+            case.status.clone(),
+            case.days_idle.to_string(),
+            case.last_moved_on.to_string(),
+            safe_cell(case.next_action.as_deref().unwrap_or("")).into_owned(),
+            case.next_action_due
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            safe_cell(
+                case.lead_officer_username
+                    .as_deref()
+                    .unwrap_or(&case.lead_officer),
+            )
+            .into_owned(),
+        ])?;
+    }
+    writer.into_inner().map_err(|e| e.into_error().into())
+}

@@ -1,0 +1,185 @@
+//! Summaries for leadership: what the reader may count, counted.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::auth::{AuthUser, policy};
+use crate::db::DbConnection;
+use crate::domain::access::{Clearance, Role};
+use crate::domain::summary::{self, Figures, Grouping, Row};
+use crate::error::AppResult;
+use crate::store::summary::{self as store, Scope, StalledRow};
+use crate::store::{audit, cases as case_store};
+
+/// Who reads summaries: the people of the missions, within their missions and clearance.
+const READERS: [Role; 3] = [Role::Leadership, Role::LegalOfficer, Role::SecurityOfficer];
+
+#[derive(Debug, Clone)]
+pub struct SummaryRequest {
+    pub missions: Vec<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub grouping: Grouping,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub group: Grouping,
+    /// The missions counted: those asked for, or all the reader works on (`null`: all).
+    pub missions: Option<Vec<String>>,
+    pub rows: Vec<Row>,
+    pub totals: Figures,
+}
+
+/// The missions a reader may count among those asked for; asking for another is refused.
+fn scope_of(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    asked: &[String],
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<Scope> {
+    policy::require_role(conn, user, &READERS, attempted, now)?;
+    if let Some(outside) = asked.iter().find(|m| !user.viewer().works_on(m)) {
+        return Err(policy::forbid(
+            conn,
+            user,
+            attempted,
+            ("mission", Some(outside)),
+            now,
+            &format!("You do not work on {outside}: its figures are not yours to see."),
+        ));
+    }
+    let missions = if !asked.is_empty() {
+        Some(asked.to_vec())
+    } else if !user.missions.is_empty() {
+        Some(user.missions.clone())
+    } else {
+        None
+    };
+    Ok(Scope {
+        missions,
+        classifications: Clearance::ALL
+            .into_iter()
+            .filter(|c| *c <= user.clearance)
+            .map(|c| c.code().to_string())
+            .collect(),
+        from: None,
+        until: None,
+    })
+}
+
+pub fn summary(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: SummaryRequest,
+    now: NaiveDateTime,
+) -> AppResult<Summary> {
+    let mut scope = scope_of(conn, user, &request.missions, "summary.read", now)?;
+    scope.from = request.from.map(|d| d.and_time(chrono::NaiveTime::MIN));
+    scope.until = request
+        .to
+        .and_then(|d| d.checked_add_days(Days::new(1)))
+        .map(|d| d.and_time(chrono::NaiveTime::MIN));
+    let incidents = store::incident_facts(conn, &scope)?;
+    let cases = store::case_facts(conn, &scope)?;
+    let (rows, totals) = summary::summarize(&incidents, &cases, request.grouping);
+    Ok(Summary {
+        from: request.from,
+        to: request.to,
+        group: request.grouping,
+        missions: scope.missions,
+        rows,
+        totals,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StalledCase {
+    pub id: String,
+    pub mission: String,
+    pub reference: String,
+    pub status: String,
+    pub days_idle: i64,
+    pub last_moved_on: NaiveDate,
+    pub next_action: Option<String>,
+    pub next_action_due: Option<NaiveDate>,
+    pub lead_officer: String,
+    pub lead_officer_username: Option<String>,
+}
+
+/// At most this many stalled cases in one answer; the oldest come first.
+pub const STALLED_LIMIT: i64 = 10_000;
+
+/// Open cases with no step for more than `days` days, oldest first.
+pub fn stalled(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    missions: &[String],
+    days: u32,
+    now: NaiveDateTime,
+) -> AppResult<Vec<StalledCase>> {
+    let scope = scope_of(conn, user, missions, "summary.stalled", now)?;
+    let today = now.date();
+    let moved_before = today - Days::new(days.into());
+    let rows = store::stalled(conn, &scope, moved_before, STALLED_LIMIT)?;
+    let mut usernames: HashMap<String, Option<String>> = HashMap::new();
+    let mut stalled = Vec::with_capacity(rows.len());
+    for row in rows {
+        let StalledRow {
+            id,
+            mission_code,
+            reference,
+            status,
+            last_moved_on,
+            next_action,
+            next_action_due,
+            lead_officer,
+        } = row;
+        let username = match usernames.get(&lead_officer) {
+            Some(name) => name.clone(),
+            None => {
+                let name = case_store::username_of(conn, &lead_officer)?;
+                usernames.insert(lead_officer.clone(), name.clone());
+                name
+            }
+        };
+        stalled.push(StalledCase {
+            id,
+            mission: mission_code,
+            reference,
+            status,
+            days_idle: (today - last_moved_on).num_days(),
+            last_moved_on,
+            next_action,
+            next_action_due,
+            lead_officer,
+            lead_officer_username: username,
+        });
+    }
+    Ok(stalled)
+}
+
+/// Records that a summary left the registry as a file.
+pub fn record_download(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    what: &str,
+    filters: serde_json::Value,
+    rows: usize,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    audit::append_alone(
+        conn,
+        &user.audit(now),
+        "export.csv",
+        "summary",
+        None,
+        serde_json::json!({ "what": what, "filters": filters, "rows": rows }),
+    )?;
+    Ok(())
+}
