@@ -418,7 +418,7 @@ fn parse_time(field: &str, value: &str) -> Result<chrono::NaiveDateTime, AppErro
 
 /// Reads the list's query string by hand: `mission` may repeat, which the usual form decoder
 /// does not allow.
-fn list_request(query: &str) -> Result<ListRequest, AppError> {
+pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
     let mut request = ListRequest::default();
     let mut limit = None;
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();

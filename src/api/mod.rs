@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod exports;
 pub mod health;
 pub mod imports;
 pub mod incidents;
@@ -60,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(incidents::list))
                         .route(web::post().to(incidents::create)),
                 )
+                // Before `/incidents/{id}`, which would otherwise take `export` for an id.
+                .service(resource("/incidents/export").route(web::get().to(exports::export)))
                 .service(
                     resource("/incidents/{id}")
                         .route(web::get().to(incidents::get))

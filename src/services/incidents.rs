@@ -1022,16 +1022,10 @@ pub struct ListRequest {
     pub limit: i64,
 }
 
-/// Incidents the user may see, newest first, one page (asks for one more to know if more follow).
-pub fn list(
-    conn: &mut DbConnection,
-    user: &AuthUser,
-    request: ListRequest,
-    now: NaiveDateTime,
-) -> AppResult<Vec<IncidentRow>> {
-    require_reader(conn, user, "incidents.list", now)?;
+/// What a user may see of a list request, as the store's filter.
+pub(crate) fn filter_for(user: &AuthUser, request: ListRequest) -> IncidentFilter {
     let viewer = user.viewer();
-    let filter = IncidentFilter {
+    IncidentFilter {
         missions: request.missions,
         viewer_missions: (!user.missions.is_empty()).then(|| user.missions.clone()),
         classifications_allowed: Clearance::ALL
@@ -1053,6 +1047,27 @@ pub fn list(
             .map(str::to_lowercase)
             .collect(),
         after: request.after,
-    };
-    Ok(store::list(conn, &filter, request.limit + 1)?)
+    }
+}
+
+/// Only readers of incident content may list or export them (refusals are recorded).
+pub(crate) fn check_may_read(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    require_reader(conn, user, attempted, now)
+}
+
+/// Incidents the user may see, newest first, one page (asks for one more to know if more follow).
+pub fn list(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: ListRequest,
+    now: NaiveDateTime,
+) -> AppResult<Vec<IncidentRow>> {
+    require_reader(conn, user, "incidents.list", now)?;
+    let limit = request.limit;
+    Ok(store::list(conn, &filter_for(user, request), limit + 1)?)
 }

@@ -2,6 +2,7 @@
 //! Handlers call these; these hold no HTTP.
 
 pub mod cases;
+pub mod exports;
 pub mod imports;
 pub mod incidents;
 pub mod missions;

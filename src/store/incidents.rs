@@ -300,6 +300,27 @@ pub fn list(
         .load(conn)
 }
 
+/// A victim's personal data: the incident, the name, the unit.
+pub type PersonalData = (String, Option<String>, Option<String>);
+
+/// Victims' names and units (personal data) of these incidents, in their order.
+pub fn personal_data_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PersonalData>> {
+    incident_victims::table
+        .filter(incident_victims::incident_id.eq_any(ids))
+        .filter(
+            incident_victims::name
+                .is_not_null()
+                .or(incident_victims::unit.is_not_null()),
+        )
+        .order((incident_victims::incident_id, incident_victims::position))
+        .select((
+            incident_victims::incident_id,
+            incident_victims::name,
+            incident_victims::unit,
+        ))
+        .load(conn)
+}
+
 /// The resource a creating request made under this key, with the hash of that request.
 pub fn find_idempotency_key(
     conn: &mut DbConnection,

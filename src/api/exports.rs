@@ -1,0 +1,96 @@
+//! `GET /api/v1/incidents/export`: the incidents of a list, whole, as CSV or GeoJSON, streamed.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::AppError;
+use crate::services::exports::{self, ExportRequest, Format};
+
+/// Reads `format` and `include_personal`; every other parameter is a filter of the incident
+/// list. Paging does not apply: an export has every matching incident.
+fn export_request(query: &str) -> Result<ExportRequest, AppError> {
+    let mut format = Format::Csv;
+    let mut include_personal = false;
+    let mut filters = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "format" => {
+                format = match value.as_ref() {
+                    "csv" => Format::Csv,
+                    "geojson" => Format::GeoJson,
+                    _ => return Err(AppError::invalid("format", "must be csv or geojson")),
+                }
+            }
+            "include_personal" => {
+                include_personal = match value.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "include_personal",
+                            "must be true or false",
+                        ));
+                    }
+                }
+            }
+            "limit" | "cursor" => {
+                return Err(AppError::bad_request(
+                    "An export holds every matching incident: `limit` and `cursor` do not apply.",
+                ));
+            }
+            _ => {
+                filters.append_pair(&key, &value);
+            }
+        }
+    }
+    Ok(ExportRequest {
+        filters: super::incidents::list_request(&filters.finish())?,
+        format,
+        include_personal,
+    })
+}
+
+pub async fn export(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let request = export_request(req.query_string())?;
+    let now = state.clock.now();
+    let (checker, checked) = (user.clone(), request.clone());
+    state
+        .run(move |conn| exports::check(conn, &checker, &checked, now))
+        .await?;
+
+    let (media_type, file_name) = match request.format {
+        Format::Csv => ("text/csv; charset=utf-8", "incidents.csv"),
+        Format::GeoJson => ("application/geo+json", "incidents.geojson"),
+    };
+    // A blocking task reads a batch at a time and hands each on; the channel holds a few
+    // batches, so a slow client slows the reading instead of filling memory.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let pool = state.pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let written = pool.get().map_err(AppError::from).and_then(|mut conn| {
+            exports::write(&mut conn, &user, request, now, |chunk| {
+                sender.blocking_send(Ok(web::Bytes::from(chunk))).is_ok()
+            })
+        });
+        if let Err(error) = written {
+            tracing::error!(error = %error, "export failed part-way");
+            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+        }
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, media_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .streaming(body))
+}
