@@ -161,17 +161,26 @@ async fn csv_holds_exactly_the_filtered_incidents_safely(backend: Backend) {
     let mut conn = t.conn();
     let records =
         peacekeeper_registry::store::audit::list(&mut conn, &Default::default(), 100).unwrap();
-    let exports: Vec<Value> = records
+    let details = |action: &str| -> Vec<(i64, Value)> {
+        records
+            .iter()
+            .filter(|r| r.action == action)
+            .map(|r| (r.id, serde_json::from_str(&r.details).unwrap()))
+            .collect()
+    };
+    // Each export is recorded with its filters before it starts, and with its row count at its end.
+    let started = details("export.incidents");
+    let finished = details("export.incidents.finished");
+    assert_eq!((started.len(), finished.len()), (2, 2));
+    let (_, end) = finished.iter().find(|(_, e)| e["rows"] == 2).unwrap();
+    assert_eq!(end["complete"], true);
+    let (_, first) = started
         .iter()
-        .filter(|r| r.action == "export.incidents")
-        .map(|r| serde_json::from_str(&r.details).unwrap())
-        .collect();
-    assert_eq!(exports.len(), 2);
-    let first = exports.iter().find(|e| e["rows"] == 2).unwrap();
+        .find(|(id, _)| json!(id) == end["export"])
+        .unwrap();
     assert_eq!(first["format"], "csv");
     assert_eq!(first["filters"]["missions"], json!(["MINUSCA"]));
     assert_eq!(first["include_personal"], false);
-    assert_eq!(first["complete"], true);
 
     for (query, field) in [
         ("format=xlsx", "format"),

@@ -14,6 +14,7 @@ use peacekeeper_registry::domain::access::{Clearance, Role};
 
 on_both_backends!(
     the_official_file_imports_whole_and_once,
+    a_later_edition_adds_deaths_to_their_day,
     broken_rows_are_reported_by_line,
     only_administrators_import,
 );
@@ -43,7 +44,7 @@ fn killed_per_year_in_file() -> BTreeMap<String, u64> {
     years
 }
 
-fn import_request(token: &str, csv: String, query: &str) -> TestRequest {
+fn import_request(token: &str, csv: impl Into<actix_web::web::Bytes>, query: &str) -> TestRequest {
     with_token(
         TestRequest::post().uri(&format!("/api/v1/imports/un-fatalities{query}")),
         Some(token),
@@ -207,8 +208,18 @@ async fn broken_rows_are_reported_by_line(backend: Backend) {
         // line 8: an illness, skipped; line 9: fine, another mission
         "7,2019-06-01,MINUSMA-2019-06-00007,MINUSMA,Fatality,F,Chad,Police,Illness,148.0,TCD,2025-04-04",
         "8,2019-07-01,MINUSCA-2019-07-00008,MINUSCA,Fatality,,Rwanda,Local ,Malicious Act,646.0,,2025-04-04",
+        // line 10: too few fields; line 11, of the same day, is held back with it
+        "9,2019-08-01,MINUSMA-2019-08-00009,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0",
+        "10,2019-08-01,MINUSMA-2019-08-00010,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04",
+        // line 12: a day that has not come yet
+        "11,2099-01-01,MINUSMA-2099-01-00011,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04",
     ]
     .join("\n");
+    // line 13: not UTF-8 (Côte written in Latin-1)
+    let mut file = file.into_bytes();
+    file.extend_from_slice(
+        b"\n12,2019-09-01,MINUSMA-2019-09-00012,MINUSMA,Fatality,M,C\xf4te d'Ivoire,Military,Malicious Act,384.0,CIV,2025-04-04\n",
+    );
     let report = api.send(import_request(&chief, file, "")).await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.body);
     let rejected: Vec<(i64, String)> = report.body["rejected"]
@@ -223,13 +234,17 @@ async fn broken_rows_are_reported_by_line(backend: Backend) {
         })
         .collect();
     let lines: Vec<i64> = rejected.iter().map(|(line, _)| *line).collect();
-    assert_eq!(lines, [3, 4, 5, 6, 7], "{rejected:?}");
+    assert_eq!(lines, [3, 4, 5, 6, 7, 10, 11, 12, 13], "{rejected:?}");
     assert!(rejected[0].1.contains("incident_date"));
     assert!(rejected[1].1.contains("casualty_id"));
     assert!(rejected[2].1.contains("line 4"));
     assert!(rejected[3].1.contains("Astronaut"));
     assert!(rejected[4].1.contains("fields"));
-    assert_eq!(report.body["rows_read"], 8);
+    assert!(rejected[5].1.contains("fields"));
+    assert!(rejected[6].1.contains("line 10"));
+    assert!(rejected[7].1.contains("occurred_at"), "{}", rejected[7].1);
+    assert!(rejected[8].1.contains("casualty_nationality"));
+    assert_eq!(report.body["rows_read"], 12);
     assert_eq!(report.body["incidents_created"], 2);
     assert_eq!(report.body["skipped_by_type"]["Illness"], 1);
     assert_eq!(report.body["gender_unknown"], 1);
@@ -240,6 +255,10 @@ async fn broken_rows_are_reported_by_line(backend: Backend) {
         0
     );
     assert_eq!(t.count("incident_victims"), 2);
+    assert_eq!(
+        t.count("incident_victims WHERE casualty_id = 'MINUSMA-2019-08-00010'"),
+        0
+    );
 
     // Not a dataset at all: 422, nothing written.
     let not_the_dataset = api
@@ -275,4 +294,38 @@ async fn only_administrators_import(backend: Backend) {
         .await;
     as_json.assert_problem(415);
     assert_eq!(t.count("incidents"), 0);
+}
+
+async fn a_later_edition_adds_deaths_to_their_day(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    t.create_user("leader", Role::Leadership, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let chief = api.login("chief", PASSWORD).await;
+    let leader = api.login("leader", PASSWORD).await;
+    let header = official_file().lines().next().unwrap().to_string();
+    let row = |n: u32| {
+        format!(
+            "{n},2019-01-20,MINUSMA-2019-01-0000{n},MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04"
+        )
+    };
+    let first = [header.clone(), row(1), row(2)].join("\n");
+    let report = api.send(import_request(&chief, first, "")).await;
+    assert_eq!(report.body["incidents_created"], 1);
+
+    let later = [header, row(1), row(2), row(3)].join("\n");
+    let report = api.send(import_request(&chief, later, "")).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.body["incidents_created"], 0);
+    assert_eq!(report.body["incidents_amended"], 1);
+    assert_eq!(report.body["victims_created"], 1);
+    assert_eq!(report.body["already_present"], 2);
+    assert_eq!(t.count("incidents"), 1);
+    let incidents = all_incidents!(api, &leader, "");
+    assert_eq!(incidents[0]["victim_counts"]["killed"], 3);
+    assert_eq!(
+        incidents[0]["summary"],
+        "3 peacekeepers killed in a malicious act (MINUSMA, 2019-01-20)"
+    );
+    assert_eq!(incidents[0]["version"], 2);
 }

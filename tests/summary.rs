@@ -94,17 +94,26 @@ macro_rules! case_with {
 /// - C3 on I3: referred, investigating, closed `no_suspect`, reopened
 /// - C4 on I4: opened only
 /// - C5 on I2 and I3: referred, straight to charged, in trial, judgment; one convicted
+/// - on I4 too, one case left at each remaining status (days from I4, 2025-01-15):
+///   C6 referred (30); C7 suspects_identified (referred 10); C8 warrants_issued (20, straight);
+///   C9 arrests_made (referred 5, arrests 90); C10 charged (referred 1, charged 120);
+///   C11 in_trial (180, straight); C12 appeal (referred 10, judgment 239)
 struct World {
     c1: String,
     c2: String,
     c3: String,
     c4: String,
+    c5: String,
+    c12: String,
+    /// Open, on an incident withdrawn since: not counted, but still a stalled case.
+    c13: String,
 }
 
 macro_rules! build_world {
     ($t:expr, $api:expr) => {{
         let t: &TestApp = $t;
         t.create_user("officer", Role::SecurityOfficer, Clearance::StrictlyConfidential, &[]);
+        t.create_user("officer.two", Role::SecurityOfficer, Clearance::StrictlyConfidential, &[]);
         t.create_user("legal", Role::LegalOfficer, Clearance::StrictlyConfidential, &[]);
         let officer = $api.login("officer", PASSWORD).await;
         let legal = $api.login("legal", PASSWORD).await;
@@ -114,6 +123,9 @@ macro_rules! build_world {
             victim("police", Some("SEN"), "killed"),
             victim("military", Some("RWA"), "injured"),
         ])));
+        // Verified counts like submitted.
+        let second = $api.login("officer.two", PASSWORD).await;
+        post_ok!($api, &second, format!("/api/v1/incidents/{i1}/verify"), json!({}));
         let i2 = id_of(&post_ok!($api, &officer, incidents, incident("MINUSCA", "2024-05-03", "ied", "confidential", vec![
             victim("military_observer", None, "killed"),
             victim("other", Some("FRA"), "abducted"),
@@ -160,6 +172,12 @@ macro_rules! build_world {
             ("investigating", "2025-03-01", None),
         ]);
         let c4 = case_with!($api, &legal, vec![i4.clone()], "2025-01-20", &[]);
+        // A case whose only incident was withdrawn afterwards counts nowhere, nor does the incident.
+        let i5 = id_of(&post_ok!($api, &officer, incidents, incident("MINUSCA", "2024-08-01", "ambush", "confidential", vec![
+            victim("military", Some("EGY"), "killed"),
+        ])));
+        let c13 = case_with!($api, &legal, vec![i5.clone()], "2024-08-05", &[("referred", "2024-08-10", None)]);
+        post_ok!($api, &officer, format!("/api/v1/incidents/{i5}/withdraw"), json!({ "reason": "Not an attack: an accident" }));
         let c5 = case_with!($api, &legal, vec![i3.clone(), i2.clone()], "2024-05-10", &[
             ("referred", "2024-06-02", None),
             ("charged", "2024-08-01", None),
@@ -168,8 +186,42 @@ macro_rules! build_world {
         ]);
         post_ok!($api, &legal, format!("/api/v1/cases/{c5}/accused"),
             json!({ "name": "C.", "verdict": "convicted", "sentence": { "type": "life_imprisonment" } }));
-        World { c1, c2, c3, c4 }
+        let at_each_status: [&[(&str, &str, Option<&str>)]; 7] = [
+            &[("referred", "2025-02-14", None)],
+            &[("referred", "2025-01-25", None), ("investigating", "2025-02-01", None), ("suspects_identified", "2025-03-01", None)],
+            &[("warrants_issued", "2025-02-04", None)],
+            &[("referred", "2025-01-20", None), ("arrests_made", "2025-04-15", None)],
+            &[("referred", "2025-01-16", None), ("charged", "2025-05-15", None)],
+            &[("in_trial", "2025-07-14", None)],
+            &[("referred", "2025-01-25", None), ("judgment", "2025-09-11", None), ("appeal", "2025-10-01", None)],
+        ];
+        let mut c12 = String::new();
+        for steps in at_each_status {
+            c12 = case_with!($api, &legal, vec![i4.clone()], "2025-01-16", steps);
+        }
+        World { c1, c2, c3, c4, c5, c12, c13 }
     }};
+}
+
+/// Adds two rows of figures: numbers add up, maps add up key by key, the rest is taken from `a`.
+fn sum(a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            json!(x.as_f64().unwrap() as u64 + y.as_f64().unwrap() as u64)
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let mut out = x.clone();
+            for (key, value) in y {
+                let merged = match x.get(key) {
+                    Some(existing) => sum(existing, value),
+                    None => value.clone(),
+                };
+                out.insert(key.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        _ => a.clone(),
+    }
 }
 
 fn row<'a>(summary: &'a Answer, mission: &str, period: &str) -> &'a Value {
@@ -236,24 +288,56 @@ async fn figures_match_a_hand_counted_world(backend: Backend) {
         "killed_by_personnel_type": { "national_staff": 1 },
         "killed_by_nationality": { "CAF": 1 },
         "incidents_with_case": 1,
-        "cases_referred": 0, "cases_investigating": 0, "cases_suspects_identified": 0,
-        "cases_arrests_made": 0, "cases_charged": 0, "cases_in_trial": 0, "cases_judgment": 0,
-        "cases_final": 0, "accused_convicted": 0, "accused_acquitted": 0,
+        // C6 to C12 (C4 has not moved).
+        "cases_referred": 7,
+        "cases_investigating": 6,
+        "cases_suspects_identified": 6,
+        "cases_arrests_made": 4,
+        "cases_charged": 3,
+        "cases_in_trial": 2,
+        "cases_judgment": 1,
+        "cases_final": 0,
+        "accused_convicted": 0, "accused_acquitted": 0,
         "cases_closed_by_reason": {},
-        "median_days_to_referral": null, "median_days_to_first_arrest": null,
-        "median_days_to_charge": null, "median_days_to_first_judgment": null
+        // referral 1, 5, 10, 10, 20, 30, 180; first arrest 90, 120, 180, 239; charge 120, 180,
+        // 239; first judgment 239.
+        "median_days_to_referral": 10.0,
+        "median_days_to_first_arrest": 150.0,
+        "median_days_to_charge": 180.0,
+        "median_days_to_first_judgment": 239.0
     });
     assert_eq!(y2025, &expected_2025);
 
+    // The totals: every count is the sum of the rows; the medians are taken again over all cases.
+    let mut expected_totals = sum(&expected_2024, &expected_2025);
+    for (median, value) in [
+        // referral: 1 5 10 10 10 20 20 30 30 30 180; arrest: 60 90 90 120 121 180 239;
+        // charge: 90 120 151 180 239; judgment: 152 239 295.
+        ("median_days_to_referral", 20.0),
+        ("median_days_to_first_arrest", 120.0),
+        ("median_days_to_charge", 151.0),
+        ("median_days_to_first_judgment", 239.0),
+    ] {
+        expected_totals[median] = json!(value);
+    }
+    let map = expected_totals.as_object_mut().unwrap();
+    map.remove("mission");
+    map.remove("period");
+    assert_eq!(summary.body["totals"], expected_totals);
     let totals = &summary.body["totals"];
     assert_eq!(totals["incidents"], 4);
     assert_eq!(totals["killed"], 4);
     assert_eq!(totals["incidents_with_case"], 4);
-    assert_eq!(totals["cases_referred"], 4);
+    assert_eq!(totals["cases_referred"], 11);
+    assert_eq!(totals["cases_arrests_made"], 7);
     assert_eq!(totals["cases_final"], 1);
     assert_eq!(totals["killed_by_nationality"]["CAF"], 1);
-    assert_eq!(totals["median_days_to_referral"], 25.0);
-    assert_eq!(totals["median_days_to_first_judgment"], 223.5);
+    // referral: 1 5 10 10 10 20 20 30 30 30 180; arrest: 60 90 90 120 121 180 239;
+    // charge: 90 120 151 180 239; judgment: 152 239 295.
+    assert_eq!(totals["median_days_to_referral"], 20.0);
+    assert_eq!(totals["median_days_to_first_arrest"], 120.0);
+    assert_eq!(totals["median_days_to_charge"], 151.0);
+    assert_eq!(totals["median_days_to_first_judgment"], 239.0);
 }
 
 async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
@@ -267,7 +351,14 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
         &["MONUSCO"],
     );
     let monusco_officer = api.login("officer.monusco", PASSWORD).await;
-    post_ok!(
+    t.create_user(
+        "legal.monusco",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MONUSCO"],
+    );
+    let monusco_legal = api.login("legal.monusco", PASSWORD).await;
+    let monusco_incident = post_ok!(
         api,
         &monusco_officer,
         "/api/v1/incidents",
@@ -281,6 +372,13 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
                 victim("military", Some("ZAF"), "killed"),
             ]
         )
+    );
+    case_with!(
+        api,
+        &monusco_legal,
+        vec![id_of(&monusco_incident)],
+        "2024-06-02",
+        &[("referred", "2024-06-11", None)]
     );
     t.create_user(
         "leader.minusca",
@@ -303,6 +401,11 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
 
     let everything = api.get("/api/v1/summary", Some(&hq)).await;
     assert_eq!(everything.body["totals"]["killed"], 6);
+    assert_eq!(everything.body["totals"]["cases_referred"], 12);
+    assert_eq!(
+        row(&everything, "MONUSCO", "2024")["median_days_to_referral"],
+        10.0
+    );
     assert_eq!(row(&everything, "MONUSCO", "2024")["killed"], 2);
 
     // Limited to MINUSCA: no MONUSCO row, and MONUSCO is not in the totals either.
@@ -316,6 +419,8 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
             .all(|r| r["mission"] == "MINUSCA")
     );
     assert_eq!(limited.body["totals"]["killed"], 4);
+    assert_eq!(limited.body["totals"]["cases_referred"], 11);
+    assert_eq!(limited.body["totals"]["median_days_to_referral"], 20.0);
     assert_eq!(
         limited.body["totals"]["killed_by_nationality"].get("ZAF"),
         None
@@ -337,7 +442,8 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
     assert_eq!(unclassified.body["totals"]["incidents"], 1);
     assert_eq!(unclassified.body["totals"]["killed"], 1);
     assert_eq!(unclassified.body["totals"]["incidents_with_case"], 1);
-    assert_eq!(unclassified.body["totals"]["cases_referred"], 0);
+    // C4 and C6 to C12 are on I4; seven of them were referred.
+    assert_eq!(unclassified.body["totals"]["cases_referred"], 7);
 
     // Administrators do not read summaries.
     api.get("/api/v1/summary", Some(&chief))
@@ -455,7 +561,8 @@ async fn summaries_come_as_csv_and_are_recorded(backend: Backend) {
         assert_eq!(&records[0][column("killed_by_nationality.unknown")], "1");
         assert_eq!(&records[0][column("cases_closed_by_reason.dismissed")], "1");
         assert_eq!(&records[0][column("median_days_to_charge")], "120.5");
-        assert_eq!(&records[1][column("median_days_to_charge")], "");
+        assert_eq!(&records[1][column("median_days_to_charge")], "180");
+        assert_eq!(&records[1][column("median_days_to_first_judgment")], "239");
         assert_eq!(&records[2][column("mission")], "all");
         assert_eq!(
             records[2][column("killed")].parse::<u64>().unwrap(),
@@ -483,8 +590,7 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
         (today - chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d").unwrap()).num_days()
     };
 
-    // Open cases: C3 (last step 2025-03-01), C4 (opened 2025-01-20), C5 (judgment 2024-10-02).
-    // C1 is final and C2 closed.
+    // Open: C3 to C13. Ended: C1 (final) and C2 (closed). All have been idle for over 180 days.
     let stalled = api
         .get("/api/v1/summary/stalled?days=180", Some(&leader))
         .await;
@@ -492,11 +598,16 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
     let items = stalled.body["items"].as_array().unwrap();
     let ids: Vec<&str> = items.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(!ids.contains(&world.c1.as_str()) && !ids.contains(&world.c2.as_str()));
-    assert_eq!(items.len(), 3);
-    assert_eq!(items[0]["days_idle"], idle("2024-10-02"));
-    assert_eq!(items[1]["id"], world.c4.as_str());
-    assert_eq!(items[1]["days_idle"], idle("2025-01-20"));
-    assert_eq!(items[2]["id"], world.c3.as_str());
+    assert_eq!(items.len(), 11);
+    // Oldest first: C13 (referred 2024-08-10), C5 (judgment 2024-10-02), C4 (opened
+    // 2025-01-20), ... C12 last. A case on a withdrawn incident still waits for justice.
+    assert_eq!(items[0]["id"], world.c13.as_str());
+    assert_eq!(items[0]["status"], "referred");
+    assert_eq!(items[1]["id"], world.c5.as_str());
+    assert_eq!(items[1]["days_idle"], idle("2024-10-02"));
+    assert_eq!(items[1]["status"], "judgment");
+    assert_eq!(items[2]["id"], world.c4.as_str());
+    assert_eq!(items[2]["days_idle"], idle("2025-01-20"));
     assert_eq!(items[2]["lead_officer_username"], "legal");
     assert_eq!(items[2]["mission"], "MINUSCA");
     assert!(
@@ -505,39 +616,50 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
             .unwrap()
             .starts_with("CASE-MINUSCA-")
     );
+    assert_eq!(items[10]["id"], world.c12.as_str());
+    let idle_days: Vec<i64> = items
+        .iter()
+        .map(|c| c["days_idle"].as_i64().unwrap())
+        .collect();
+    assert!(
+        idle_days.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{idle_days:?}"
+    );
+    assert!(ids.contains(&world.c3.as_str()));
 
-    // Exactly more than N days: C3 has been idle idle("2025-03-01") days.
-    let c3_idle = idle("2025-03-01");
+    // More than N days, exactly: C12 has been idle idle("2025-10-01") days.
+    let c12_idle = idle("2025-10-01");
     let just = api
         .get(
-            &format!("/api/v1/summary/stalled?days={}", c3_idle - 1),
+            &format!("/api/v1/summary/stalled?days={}", c12_idle - 1),
             Some(&leader),
         )
         .await;
-    assert_eq!(just.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(just.body["items"].as_array().unwrap().len(), 11);
     let not_quite = api
         .get(
-            &format!("/api/v1/summary/stalled?days={c3_idle}"),
+            &format!("/api/v1/summary/stalled?days={c12_idle}"),
             Some(&leader),
         )
         .await;
-    assert_eq!(not_quite.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(not_quite.body["items"].as_array().unwrap().len(), 10);
 
-    // Clearance limits it too: only C4 is on an unclassified incident.
+    // Clearance limits it too: C4 and C6 to C12 are on the unclassified incident.
     let for_low = api.get("/api/v1/summary/stalled", Some(&low)).await;
-    let low_ids: Vec<&str> = for_low.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(low_ids, [world.c4.as_str()]);
+    let low_items = for_low.body["items"].as_array().unwrap();
+    assert_eq!(low_items.len(), 8);
+    assert_eq!(low_items[0]["id"], world.c4.as_str());
+    assert!(
+        low_items
+            .iter()
+            .all(|c| c["id"] != world.c5.as_str() && c["id"] != world.c3.as_str())
+    );
 
     let csv = api
         .get("/api/v1/summary/stalled?days=180&format=csv", Some(&leader))
         .await;
     let mut reader = csv::Reader::from_reader(csv.bytes.as_ref());
-    assert_eq!(reader.records().count(), 3);
+    assert_eq!(reader.records().count(), 11);
     api.get("/api/v1/summary/stalled?days=soon", Some(&leader))
         .await
         .assert_problem(422);

@@ -1,7 +1,10 @@
 //! `GET /api/v1/incidents/export`: the incidents of a list, whole, as CSV or GeoJSON, streamed.
 
+use std::time::{Duration, Instant};
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use tokio::sync::mpsc::error::TrySendError;
 
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -52,6 +55,29 @@ fn export_request(query: &str) -> Result<ExportRequest, AppError> {
     })
 }
 
+/// How long a client may leave a batch unread before the export is abandoned.
+const STALL_LIMIT: Duration = Duration::from_secs(60);
+
+/// Hands a batch to the response; false when the client has gone or stopped reading.
+fn hand_on(
+    sender: &tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+    chunk: web::Bytes,
+) -> bool {
+    let deadline = Instant::now() + STALL_LIMIT;
+    let mut item = Ok(chunk);
+    loop {
+        match sender.try_send(item) {
+            Ok(()) => return true,
+            Err(TrySendError::Closed(_)) => return false,
+            Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                item = back;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(TrySendError::Full(_)) => return false,
+        }
+    }
+}
+
 pub async fn export(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -73,10 +99,8 @@ pub async fn export(
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
     let pool = state.pool.clone();
     actix_web::rt::task::spawn_blocking(move || {
-        let written = pool.get().map_err(AppError::from).and_then(|mut conn| {
-            exports::write(&mut conn, &user, request, now, |chunk| {
-                sender.blocking_send(Ok(web::Bytes::from(chunk))).is_ok()
-            })
+        let written = exports::write(&pool, &user, request, now, |chunk| {
+            hand_on(&sender, web::Bytes::from(chunk))
         });
         if let Err(error) = written {
             tracing::error!(error = %error, "export failed part-way");

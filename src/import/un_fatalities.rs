@@ -132,40 +132,59 @@ pub fn plan(input: impl Read) -> Result<Plan, FileError> {
     let mut groups: BTreeMap<(String, NaiveDate), Vec<DatasetVictim>> = BTreeMap::new();
     // Days held back, with the line that made them so.
     let mut held_back: BTreeMap<(String, NaiveDate), u64> = BTreeMap::new();
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     loop {
-        let line = reader.position().line() + 1;
-        match reader.read_record(&mut record) {
+        match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
                 plan.rows_read += 1;
                 plan.rejected.push(RejectedRow {
-                    line,
+                    line: e.position().map_or(0, |p| p.line()),
                     reason: format!("unreadable CSV: {e}"),
                 });
                 continue;
             }
         }
-        let line = record.position().map_or(line, |p| p.line());
+        let line = record.position().map_or(0, |p| p.line());
         plan.rows_read += 1;
-        let field = |name: &str| record.get(column[name]).unwrap_or("").trim();
-        if record.len() < headers.len() {
-            plan.rejected.push(RejectedRow {
-                line,
-                reason: format!(
+        // A field that is not UTF-8 text, or holds a NUL, cannot be read.
+        let readable = |i: usize| {
+            record
+                .get(i)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .filter(|text| !text.contains('\0'))
+        };
+        let field = |name: &str| readable(column[name]).unwrap_or("").trim();
+        let unreadable = (0..record.len()).find(|&i| readable(i).is_none());
+        if record.len() < headers.len() || unreadable.is_some() {
+            let reason = match unreadable {
+                Some(i) => format!(
+                    "field `{}` is not readable text (not UTF-8, or a NUL character)",
+                    headers.get(i).unwrap_or("?")
+                ),
+                None => format!(
                     "has {} fields where the header has {}",
                     record.len(),
                     headers.len()
                 ),
-            });
+            };
+            plan.rejected.push(RejectedRow { line, reason });
+            // What can still be read of it says which day it belongs to: that day waits whole.
+            let kind = field("type_of_incident");
+            if (kind == MALICIOUS_ACT || kind.is_empty())
+                && let Ok(date) = NaiveDate::parse_from_str(field("incident_date"), "%Y-%m-%d")
+            {
+                held_back
+                    .entry((field("mission_acronym").to_string(), date))
+                    .or_insert(line);
+            }
             continue;
         }
         if plan.last_update.is_none()
             && let Some(&i) = column.get("last_update")
         {
-            plan.last_update = record
-                .get(i)
+            plan.last_update = readable(i)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty());
         }
@@ -213,7 +232,7 @@ pub fn plan(input: impl Read) -> Result<Plan, FileError> {
         if casualty_id.is_empty() {
             problems.push("casualty_id is missing".to_string());
         }
-        let raw_personnel = record.get(column["casualty_personnel_type"]).unwrap_or("");
+        let raw_personnel = readable(column["casualty_personnel_type"]).unwrap_or("");
         let personnel = personnel_type(raw_personnel.trim());
         if personnel.is_none() {
             problems.push(format!(
@@ -312,21 +331,37 @@ mod tests {
             "1,2019-13-40,X-1,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n\
              2,2019-02-01,,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n\
              3,2019-02-01,X-3,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n\
-             4,2019-02-02,X-4,MINUSMA,Fatality,M,Chad,Military,Malicious Act\n\
+             4,2019-02-03,X-4,MINUSMA,Fatality,M,Chad,Military,Malicious Act\n\
              5,2019-02-03,X-5,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n\
-             6,2019-02-04,X-5,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n",
+             6,2019-02-04,X-5,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n\
+             7,2019-02-05,X-7,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n",
         );
         let lines: Vec<u64> = plan.rejected.iter().map(|r| r.line).collect();
-        assert_eq!(lines, [2, 3, 4, 5], "{:?}", plan.rejected);
+        assert_eq!(lines, [2, 3, 4, 5, 6], "{:?}", plan.rejected);
         assert!(plan.rejected[0].reason.contains("incident_date"));
         assert!(plan.rejected[1].reason.contains("casualty_id"));
         assert!(plan.rejected[2].reason.contains("held back with line 3"));
+        assert!(plan.rejected[3].reason.contains("fields"));
+        // The short row's day waits whole.
+        assert!(plan.rejected[4].reason.contains("held back with line 5"));
         assert_eq!(plan.duplicates.len(), 1);
         assert_eq!(plan.duplicates[0].line, 7);
         assert_eq!(plan.duplicates[0].first_line, 6);
-        // Only the day of line 6 makes an incident; the duplicate at line 7 adds no one.
+        // Only the day of line 8 makes an incident; the duplicate at line 7 adds no one.
         assert_eq!(plan.incidents.len(), 1);
-        assert_eq!(plan.incidents[0].victims.len(), 1);
+        assert_eq!(plan.incidents[0].victims[0].casualty_id, "X-7");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_rejected_by_line() {
+        let mut bytes = HEADER.as_bytes().to_vec();
+        bytes.extend_from_slice(b"1,2019-01-20,X-1,MINUSMA,Fatality,M,C\xf4te d'Ivoire,Military,Malicious Act,384.0,CIV,2025-04-04\n");
+        bytes.extend_from_slice(b"2,2019-01-20,X-2,MINUSMA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04\n");
+        let plan = plan(bytes.as_slice()).unwrap();
+        assert_eq!(plan.rejected[0].line, 2);
+        assert!(plan.rejected[0].reason.contains("casualty_nationality"));
+        assert_eq!(plan.rejected[1].line, 3);
+        assert!(plan.incidents.is_empty());
     }
 
     #[test]

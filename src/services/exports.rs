@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{AuthUser, policy};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, DbPool};
 use crate::domain::access::Clearance;
 use crate::domain::incident::format_time;
 use crate::domain::spreadsheet::safe_cell;
@@ -181,19 +181,56 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> AppResult<Vec<u8>> {
 }
 
 /// Writes the export to `send` a batch at a time (`send` answers false when the client has
-/// gone), then records it. Returns the number of incidents sent.
+/// gone or stopped reading), and records it: its filters before the first byte leaves, its row
+/// count when it ends, however it ends. A connection is taken from the pool per batch, so a
+/// slow client holds none while it reads. Returns the number of incidents sent.
 pub fn write(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     user: &AuthUser,
     request: ExportRequest,
     now: NaiveDateTime,
     mut send: impl FnMut(Vec<u8>) -> bool,
 ) -> AppResult<u64> {
+    let started = audit::append_alone(
+        &mut *pool.get()?,
+        &user.audit(now),
+        "export.incidents",
+        "incident",
+        None,
+        json!({
+            "format": request.format.code(),
+            "filters": filters_json(&request),
+            "include_personal": request.include_personal,
+        }),
+    )?;
+    let mut sent: u64 = 0;
+    let outcome = write_batches(pool, user, &request, &mut sent, &mut send);
+    audit::append_alone(
+        &mut *pool.get()?,
+        &user.audit(now),
+        "export.incidents.finished",
+        "incident",
+        None,
+        json!({
+            "export": started,
+            "rows": sent,
+            "complete": matches!(outcome, Ok(true)),
+        }),
+    )?;
+    outcome.map(|_| sent)
+}
+
+/// Sends the opening, every batch and the closing; answers whether all of it went out.
+fn write_batches(
+    pool: &DbPool,
+    user: &AuthUser,
+    request: &ExportRequest,
+    sent: &mut u64,
+    send: &mut impl FnMut(Vec<u8>) -> bool,
+) -> AppResult<bool> {
     let personal = request.include_personal;
     let mut filter = filter_for(user, request.filters.clone());
-    let mut sent: u64 = 0;
     let mut unlocated: u64 = 0;
-    let mut complete = true;
     let opening = match request.format {
         Format::Csv => {
             let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
@@ -205,18 +242,22 @@ pub fn write(
         Format::GeoJson => br#"{"type":"FeatureCollection","features":["#.to_vec(),
     };
     if !send(opening) {
-        complete = false;
+        return Ok(false);
     }
-    while complete {
-        let rows = store::list(conn, &filter, BATCH)?;
+    loop {
+        let (rows, names) = {
+            let mut conn = pool.get()?;
+            let rows = store::list(&mut conn, &filter, BATCH)?;
+            let names = if personal {
+                let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                personal_data(&mut conn, &ids)?
+            } else {
+                HashMap::new()
+            };
+            (rows, names)
+        };
         let Some(last) = rows.last() else { break };
         filter.after = Some((last.occurred_at, last.id.clone()));
-        let names = if personal {
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            personal_data(conn, &ids)?
-        } else {
-            HashMap::new()
-        };
         let mut chunk = Vec::new();
         for row in &rows {
             let mut props = properties(row);
@@ -241,7 +282,7 @@ pub fn write(
                             Value::Null
                         }
                     };
-                    if sent > 0 {
+                    if *sent > 0 {
                         chunk.push(b',');
                     }
                     let feature = json!({
@@ -250,33 +291,19 @@ pub fn write(
                     chunk.extend(feature.to_string().into_bytes());
                 }
             }
-            sent += 1;
+            *sent += 1;
         }
         if !send(chunk) {
-            complete = false;
+            return Ok(false);
         }
         if (rows.len() as i64) < BATCH {
             break;
         }
     }
-    if complete && request.format == Format::GeoJson {
+    if request.format == Format::GeoJson {
         // A foreign member (RFC 7946, 6.1): how many features have no position (`geometry` null).
         let closing = format!(r#"],"unlocated_features":{unlocated}}}"#);
-        complete = send(closing.into_bytes());
+        return Ok(send(closing.into_bytes()));
     }
-    audit::append_alone(
-        conn,
-        &user.audit(now),
-        "export.incidents",
-        "incident",
-        None,
-        json!({
-            "format": request.format.code(),
-            "filters": filters_json(&request),
-            "include_personal": personal,
-            "rows": sent,
-            "complete": complete,
-        }),
-    )?;
-    Ok(sent)
+    Ok(true)
 }

@@ -29,6 +29,8 @@ pub struct ImportReport {
     pub rows_read: u64,
     pub malicious_act_rows: u64,
     pub incidents_created: u64,
+    /// Incidents of days imported before that received deaths added to the file since.
+    pub incidents_amended: u64,
     pub victims_created: u64,
     pub skipped_by_type: BTreeMap<String, u64>,
     pub duplicates: Vec<DuplicateRow>,
@@ -122,10 +124,16 @@ fn write(
     );
 
     for planned in &plan.incidents {
-        let victims: Vec<VictimInput> = planned
+        let (present_here, new): (Vec<_>, Vec<_>) = planned
             .victims
             .iter()
-            .filter(|v| !present.contains(&v.casualty_id))
+            .partition(|v| present.contains(&v.casualty_id));
+        report.already_present += present_here.len() as u64;
+        if new.is_empty() {
+            continue;
+        }
+        let victims: Vec<VictimInput> = new
+            .iter()
             .map(|v| VictimInput {
                 personnel_type: Some(v.personnel_type.to_string()),
                 nationality: v.nationality.clone(),
@@ -136,16 +144,16 @@ fn write(
                 unit: None,
             })
             .collect();
-        report.already_present += (planned.victims.len() - victims.len()) as u64;
-        if victims.is_empty() {
-            continue;
-        }
-        if !known.contains(&planned.mission) && !report.missions_created.contains(&planned.mission)
-        {
-            create_mission(conn, context, &planned.mission, now)?;
-            report.missions_created.push(planned.mission.clone());
-        }
         let count = victims.len();
+        // A day already imported that gained deaths in a later edition of the file: its
+        // incident takes them in, so the day stays one incident.
+        let earlier = match present_here.first() {
+            Some(victim) => incident_store::incident_of_casualty(conn, &victim.casualty_id)?
+                .filter(|row| {
+                    row.mission_code == planned.mission && row.occurred_at.date() == planned.date
+                }),
+            None => None,
+        };
         let input = IncidentInput {
             mission: Some(planned.mission.clone()),
             classification: Some(Clearance::Unclassified.code().to_string()),
@@ -162,32 +170,66 @@ fn write(
                 reliability: Some("A".to_string()),
                 credibility: Some(1),
             }],
-            summary: Some(format!(
-                "{count} peacekeeper{} killed in a malicious act ({}, {})",
-                if count == 1 { "" } else { "s" },
-                planned.mission,
-                planned.date
-            )),
-            narrative: Some(format!(
-                "Recorded from the UN's official list of peacekeeper fatalities: {count} \
-                 death{} by malicious act on {} in {}. The dataset gives no place or \
-                 circumstances.",
-                if count == 1 { "" } else { "s" },
-                planned.date,
-                planned.mission
-            )),
+            summary: Some(summary_of(count, &planned.mission, planned.date)),
+            narrative: Some(narrative_of(count, &planned.mission, planned.date)),
             ..Default::default()
         };
-        let data = incident::validate(&input, now).map_err(|errors| {
-            AppError::internal(format!(
-                "dataset incident {} {} does not validate: {errors:?}",
-                planned.mission, planned.date
-            ))
-        })?;
+        // What the registry's own rules refuse (a day in the future, an overlong id) is
+        // rejected line by line, like an unreadable row; the rest goes on.
+        let data = match incident::validate(&input, now) {
+            Ok(data) => data,
+            Err(errors) => {
+                let why: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.field, e.message))
+                    .collect();
+                for victim in &new {
+                    report.rejected.push(RejectedRow {
+                        line: victim.line,
+                        reason: format!(
+                            "the incident of {} on {} is refused: {}",
+                            planned.mission,
+                            planned.date,
+                            why.join("; ")
+                        ),
+                    });
+                }
+                continue;
+            }
+        };
+        if let Some(existing) = earlier {
+            // The dataset's own incidents say how many died; others keep their words.
+            let total = existing.killed.max(0) as usize + count;
+            let texts = (existing.reported_by == reporter).then(|| {
+                (
+                    summary_of(total, &planned.mission, planned.date),
+                    narrative_of(total, &planned.mission, planned.date),
+                )
+            });
+            crate::services::incidents::add_imported_victims(
+                conn,
+                context,
+                &reporter,
+                &existing.id,
+                &data.victims,
+                texts,
+                &source,
+                now,
+            )?;
+            report.incidents_amended += 1;
+            report.victims_created += count as u64;
+            continue;
+        }
+        if !known.contains(&planned.mission) && !report.missions_created.contains(&planned.mission)
+        {
+            create_mission(conn, context, &planned.mission, now)?;
+            report.missions_created.push(planned.mission.clone());
+        }
         crate::services::incidents::record_imported(conn, context, &reporter, &data, &source, now)?;
         report.incidents_created += 1;
         report.victims_created += count as u64;
     }
+    report.rejected.sort_by_key(|r| r.line);
     audit::append(
         conn,
         context,
@@ -198,6 +240,7 @@ fn write(
             "file": file_name,
             "rows_read": report.rows_read,
             "incidents_created": report.incidents_created,
+            "incidents_amended": report.incidents_amended,
             "victims_created": report.victims_created,
             "already_present": report.already_present,
             "rejected": report.rejected.len(),
@@ -205,6 +248,19 @@ fn write(
         }),
     )?;
     Ok(report)
+}
+
+fn summary_of(count: usize, mission: &str, date: chrono::NaiveDate) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} peacekeeper{plural} killed in a malicious act ({mission}, {date})")
+}
+
+fn narrative_of(count: usize, mission: &str, date: chrono::NaiveDate) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!(
+        "Recorded from the UN's official list of peacekeeper fatalities: {count} death{plural} \
+         by malicious act on {date} in {mission}. The dataset gives no place or circumstances."
+    )
 }
 
 /// The dataset's account, made on first use: disabled, so nobody can sign in as it.
@@ -274,6 +330,10 @@ pub fn describe(report: &ImportReport) -> String {
     line(format!("rows read: {}", report.rows_read));
     line(format!("malicious-act rows: {}", report.malicious_act_rows));
     line(format!("incidents created: {}", report.incidents_created));
+    line(format!(
+        "incidents given deaths added to the file since: {}",
+        report.incidents_amended
+    ));
     line(format!("victims created: {}", report.victims_created));
     let skipped: Vec<String> = report
         .skipped_by_type

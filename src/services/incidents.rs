@@ -625,6 +625,57 @@ pub(crate) fn record_imported(
     Ok(row)
 }
 
+/// Adds deaths that a later edition of the official dataset lists to the incident of their
+/// day, as a new version (in the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn add_imported_victims(
+    conn: &mut DbConnection,
+    context: &audit::AuditContext,
+    reporter_id: &str,
+    incident_id: &str,
+    victims: &[Victim],
+    summary_and_narrative: Option<(String, String)>,
+    reason: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let mut incident = reload(conn, incident_id)?;
+    let before = snapshot(&incident.row, &incident.data);
+    incident.data.victims.extend(victims.iter().cloned());
+    if let Some((summary, narrative)) = summary_and_narrative {
+        incident.data.summary = summary;
+        incident.data.narrative = narrative;
+    }
+    let data = incident.data.clone();
+    fill_row(&mut incident.row, &data);
+    let expected = incident.row.version;
+    save(conn, &mut incident, expected, now)?;
+    store::replace_children(conn, incident_id, &children_of(incident_id, &incident.data))?;
+    let after = snapshot(&incident.row, &incident.data);
+    let changes = crate::domain::audit::changes(&before, &after);
+    store::insert_version(
+        conn,
+        &VersionRow {
+            incident_id: incident_id.to_string(),
+            version: incident.row.version,
+            action: "import".to_string(),
+            changed_at: now,
+            changed_by: reporter_id.to_string(),
+            reason: Some(reason.to_string()),
+            changes: changes.to_string(),
+            snapshot: after.to_string(),
+        },
+    )?;
+    audit::append(
+        conn,
+        context,
+        "incident.import",
+        "incident",
+        Some(incident_id),
+        json!({ "version": incident.row.version, "victims_added": victims.len() }),
+    )?;
+    Ok(())
+}
+
 /// The audit trail records what changed, without victims' names and units.
 fn redacted(mut changes: Value) -> Value {
     incident::redact_personal(&mut changes);

@@ -300,6 +300,19 @@ pub fn list(
         .load(conn)
 }
 
+/// The incident whose victim has this casualty id.
+pub fn incident_of_casualty(
+    conn: &mut DbConnection,
+    casualty_id: &str,
+) -> QueryResult<Option<IncidentRow>> {
+    incident_victims::table
+        .inner_join(incidents::table)
+        .filter(incident_victims::casualty_id.eq(casualty_id))
+        .select(IncidentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// A victim's personal data: the incident, the name, the unit.
 pub type PersonalData = (String, Option<String>, Option<String>);
 
