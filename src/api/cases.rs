@@ -22,6 +22,7 @@ use crate::store::files::FileStore;
 use super::incidents::{IncidentSummary, idempotency_key, one_of_codes};
 use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
+    query_pairs,
 };
 
 #[derive(Serialize)]
@@ -568,20 +569,14 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
     let mut request = ListRequest::default();
     let mut limit = None;
     let statuses: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.code()).collect();
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if value.contains('\0') {
-            return Err(AppError::invalid(
-                key.as_ref(),
-                "must not contain the NUL character",
-            ));
-        }
-        match key.as_ref() {
-            "mission" => request.missions.push(value.into_owned()),
+    for (key, value) in query_pairs(query)? {
+        match key.as_str() {
+            "mission" => request.missions.push(value),
             "status" => request
                 .statuses
                 .push(one_of_codes("status", &value, &statuses)?),
-            "lead_officer" => request.lead_officer = Some(value.into_owned()),
-            "jurisdiction" => request.jurisdiction = Some(value.into_owned()),
+            "lead_officer" => request.lead_officer = Some(value),
+            "jurisdiction" => request.jurisdiction = Some(value),
             "due_before" => {
                 request.due_before = Some(
                     rules::parse_date(&value).map_err(|m| AppError::invalid("due_before", m))?,
@@ -601,7 +596,7 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
                         })?,
                 )
             }
-            "q" => request.q = Some(value.into_owned()),
+            "q" => request.q = Some(value),
             "limit" => {
                 limit = Some(
                     value

@@ -17,17 +17,17 @@ fn export_request(query: &str) -> Result<ExportRequest, AppError> {
     let mut format = Format::Csv;
     let mut include_personal = false;
     let mut filters = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        match key.as_ref() {
+    for (key, value) in super::input::query_pairs(query)? {
+        match key.as_str() {
             "format" => {
-                format = match value.as_ref() {
+                format = match value.as_str() {
                     "csv" => Format::Csv,
                     "geojson" => Format::GeoJson,
                     _ => return Err(AppError::invalid("format", "must be csv or geojson")),
                 }
             }
             "include_personal" => {
-                include_personal = match value.as_ref() {
+                include_personal = match value.as_str() {
                     "true" => true,
                     "false" => false,
                     _ => {

@@ -30,8 +30,8 @@ pub async fn un_fatalities(
         })
         .await?;
     let mut dry_run = false;
-    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        match (key.as_ref(), value.as_ref()) {
+    for (key, value) in super::input::query_pairs(req.query_string())? {
+        match (key.as_str(), value.as_str()) {
             ("dry_run", "true") => dry_run = true,
             ("dry_run", "false") => dry_run = false,
             ("dry_run", _) => return Err(AppError::invalid("dry_run", "must be true or false")),

@@ -18,6 +18,7 @@ use crate::store::incidents::{IncidentRow, VersionRow};
 
 use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
+    query_pairs,
 };
 
 #[derive(Serialize)]
@@ -423,15 +424,9 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
     let mut limit = None;
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
     let classifications: Vec<&str> = Clearance::ALL.iter().map(|c| c.code()).collect();
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if value.contains('\0') {
-            return Err(AppError::invalid(
-                key.as_ref(),
-                "must not contain the NUL character",
-            ));
-        }
-        match key.as_ref() {
-            "mission" => request.missions.push(value.into_owned()),
+    for (key, value) in query_pairs(query)? {
+        match key.as_str() {
+            "mission" => request.missions.push(value),
             "status" => request.status = Some(one_of_codes("status", &value, &statuses)?),
             "attack_type" => {
                 request.attack_type =
@@ -450,7 +445,7 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
                     _ => return Err(AppError::invalid("fatal", "must be true or false")),
                 })
             }
-            "q" => request.q = Some(value.into_owned()),
+            "q" => request.q = Some(value),
             "limit" => {
                 limit = Some(
                     value

@@ -127,6 +127,23 @@ fn path_of_nul(value: &serde_json::Value, path: String) -> Option<String> {
     }
 }
 
+/// The decoded pairs of a query string, in order (keys may repeat). A value holding a NUL
+/// character is refused, naming its key: no stored text can match it, and PostgreSQL refuses it.
+pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, AppError> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| {
+            if value.contains('\0') {
+                Err(AppError::invalid(
+                    key.as_ref(),
+                    "must not contain the NUL character",
+                ))
+            } else {
+                Ok((key.into_owned(), value.into_owned()))
+            }
+        })
+        .collect()
+}
+
 /// Refuses a query value holding a NUL character (no stored text can match it, and
 /// PostgreSQL refuses it outright).
 pub fn check_query_text(field: &str, value: &Option<String>) -> Result<(), AppError> {

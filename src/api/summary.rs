@@ -16,6 +16,8 @@ use crate::domain::summary::{Figures, Grouping};
 use crate::error::AppError;
 use crate::services::summary::{self as service, StalledCase, Summary, SummaryRequest};
 
+use super::input::query_pairs;
+
 /// At most this many values of `mission`.
 const MAX_MISSIONS: usize = 50;
 
@@ -46,22 +48,16 @@ fn summary_request(query: &str) -> Result<(SummaryRequest, Option<String>), AppE
         grouping: Grouping::Year,
     };
     let mut format = None;
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if value.contains('\0') {
-            return Err(AppError::invalid(
-                key.as_ref(),
-                "must not contain the NUL character",
-            ));
-        }
-        match key.as_ref() {
-            "mission" => request.missions.push(value.into_owned()),
+    for (key, value) in query_pairs(query)? {
+        match key.as_str() {
+            "mission" => request.missions.push(value),
             "from" => request.from = Some(date("from", &value)?),
             "to" => request.to = Some(date("to", &value)?),
             "group" => {
                 request.grouping = Grouping::from_code(&value)
                     .ok_or_else(|| AppError::invalid("group", "must be year, quarter or month"))?
             }
-            "format" => format = Some(value.into_owned()),
+            "format" => format = Some(value),
             other => {
                 return Err(AppError::bad_request(format!(
                     "Unknown query parameter `{other}`."
@@ -256,8 +252,8 @@ pub async fn stalled(
     let mut days: u32 = 180;
     let mut missions = Vec::new();
     let mut format = None;
-    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
-        match key.as_ref() {
+    for (key, value) in query_pairs(req.query_string())? {
+        match key.as_str() {
             "days" => {
                 days = value
                     .parse::<u32>()
@@ -267,14 +263,8 @@ pub async fn stalled(
                         AppError::invalid("days", "must be a whole number of days, 0 to 36500")
                     })?
             }
-            "mission" if !value.contains('\0') => missions.push(value.into_owned()),
-            "mission" => {
-                return Err(AppError::invalid(
-                    "mission",
-                    "must not contain the NUL character",
-                ));
-            }
-            "format" => format = Some(value.into_owned()),
+            "mission" => missions.push(value),
+            "format" => format = Some(value),
             other => {
                 return Err(AppError::bad_request(format!(
                     "Unknown query parameter `{other}`."
