@@ -11,12 +11,14 @@ pub mod error;
 pub mod import;
 pub mod services;
 pub mod store;
+pub mod web;
 
 use std::sync::Arc;
 
+use actix_web::App;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::{App, web};
+use actix_web::web::{self as actix, Data};
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -31,8 +33,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> web::Data<AppState> {
-        web::Data::new(AppState {
+    pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
+        Data::new(AppState {
             pool,
             settings: Arc::new(settings),
             clock,
@@ -46,7 +48,7 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
+        actix::block(move || {
             let mut conn = pool.get()?;
             work(&mut conn)
         })
@@ -56,7 +58,7 @@ impl AppState {
 
 /// The whole HTTP application: routes, limits, error answers, request ids and logs.
 pub fn app(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -68,6 +70,7 @@ pub fn app(
 > {
     App::new()
         .app_data(state)
+        .configure(web::configure)
         .configure(api::configure)
         .wrap(actix_web::middleware::from_fn(api::refuse_nul_in_path))
         .wrap(actix_web::middleware::from_fn(api::request_id_header))

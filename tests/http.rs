@@ -74,7 +74,11 @@ async fn unknown_paths_and_methods_are_problems(backend: Backend) {
     api.get("/api/v1/nothing-here", None)
         .await
         .assert_problem(404);
-    api.get("/", None).await.assert_problem(404);
+    api.get("/api", None).await.assert_problem(404);
+    // Outside the API, people get pages: the home page sends a stranger to sign in.
+    let home = api.get("/", None).await;
+    assert_eq!(home.status.as_u16(), 303);
+    assert_eq!(home.header("location"), Some("/login"));
     api.send(TestRequest::delete().uri("/api/v1/users"))
         .await
         .assert_problem(405);

@@ -114,9 +114,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/audit").route(web::get().to(audit::list)))
                 .service(resource("/audit/verify").route(web::get().to(audit::verify))),
         )
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(AppError::NotFound)
-        }));
+        .default_service(web::to(not_found));
+}
+
+/// Nothing here: problem+json for the API, a page in the reader's language for the rest.
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    let path = req.path();
+    if path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/readyz" {
+        return Err(AppError::NotFound);
+    }
+    Ok(crate::web::error_page(
+        &req,
+        actix_web::http::StatusCode::NOT_FOUND,
+    ))
 }
 
 /// A resource that answers 405 as problem+json to the methods it does not route.

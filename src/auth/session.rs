@@ -89,13 +89,8 @@ impl FromRequest for SignedIn {
         let request = RequestMeta::of(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token_hash = hash_token(&token.ok_or(AppError::Unauthorized)?);
-            let idle = TimeDelta::minutes(state.settings.session_idle_minutes.into());
-            let clock = state.clock.clone();
-            let user = state
-                .run(move |conn| authenticate(conn, token_hash, clock.now(), idle))
-                .await?;
-            Ok(SignedIn(AuthUser { request, ..user }))
+            let token = token.ok_or(AppError::Unauthorized)?;
+            Ok(SignedIn(user_of_token(&state, &token, request).await?))
         })
     }
 }
@@ -115,6 +110,22 @@ impl FromRequest for AuthUser {
             Ok(user)
         })
     }
+}
+
+/// The user of a session token (from the API's bearer header or the pages' cookie), if the
+/// session is active; `Unauthorized` otherwise.
+pub async fn user_of_token(
+    state: &web::Data<AppState>,
+    token: &str,
+    request: RequestMeta,
+) -> AppResult<AuthUser> {
+    let token_hash = hash_token(token);
+    let idle = TimeDelta::minutes(state.settings.session_idle_minutes.into());
+    let clock = state.clock.clone();
+    let user = state
+        .run(move |conn| authenticate(conn, token_hash, clock.now(), idle))
+        .await?;
+    Ok(AuthUser { request, ..user })
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {

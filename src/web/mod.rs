@@ -1,0 +1,481 @@
+//! The pages people use, server-rendered from the templates in `templates/`, in English or
+//! French. They share the API's sessions: the token travels in an `HttpOnly`, `SameSite=Strict`
+//! cookie (`Secure` over TLS), and every form carries a CSRF token that must match a cookie of
+//! its own (a site elsewhere can neither read nor set it). No script, nothing from elsewhere:
+//! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
+
+pub mod i18n;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::accounts;
+use crate::auth::session::user_of_token;
+use crate::auth::{AuthUser, RequestMeta};
+use crate::error::AppError;
+use i18n::{LANG_COOKIE, Lang, Texts};
+
+const SESSION_COOKIE: &str = "pkr_session";
+const CSRF_COOKIE: &str = "pkr_csrf";
+
+/// Pages may use this server's stylesheet and forms, and nothing else.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/").route(web::get().to(home)))
+        .service(
+            web::resource("/login")
+                .route(web::get().to(login_page))
+                .route(web::post().to(login)),
+        )
+        .service(web::resource("/logout").route(web::post().to(logout)))
+        .service(
+            web::resource("/password")
+                .route(web::get().to(password_page))
+                .route(web::post().to(change_password)),
+        )
+        .service(web::resource("/language").route(web::get().to(language)))
+        .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
+}
+
+/// What every page shows around its content.
+pub struct Chrome {
+    lang: &'static str,
+    other_lang: &'static str,
+    t: &'static Texts,
+    title: String,
+    signed_in: bool,
+    username: String,
+    role: &'static str,
+    csrf: String,
+    switch_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Chrome,
+    failed: bool,
+    username: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Chrome,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    page: Chrome,
+    forced: bool,
+    done: bool,
+    current_error: String,
+    new_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    page: Chrome,
+    message: String,
+    request_id: String,
+}
+
+/// The form's CSRF token: the reader's own, or a new one (set as a cookie with the page).
+fn csrf_of(req: &HttpRequest) -> (String, bool) {
+    match req.cookie(CSRF_COOKIE) {
+        Some(cookie) if is_token(cookie.value()) => (cookie.value().to_string(), false),
+        _ => (hex::encode(rand::random::<[u8; 32]>()), true),
+    }
+}
+
+fn is_token(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A form's token matches the reader's cookie (compared without early exit).
+fn csrf_holds(req: &HttpRequest, sent: &str) -> bool {
+    let Some(cookie) = req.cookie(CSRF_COOKIE) else {
+        return false;
+    };
+    let expected = cookie.value().as_bytes();
+    is_token(cookie.value())
+        && expected.len() == sent.len()
+        && expected
+            .iter()
+            .zip(sent.as_bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+fn is_tls(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+fn cookie<'a>(req: &HttpRequest, name: &'a str, value: String) -> Cookie<'a> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(is_tls(req))
+        .finish()
+}
+
+fn percent_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn chrome(
+    req: &HttpRequest,
+    lang: Lang,
+    title: &str,
+    user: Option<&AuthUser>,
+    csrf: &str,
+) -> Chrome {
+    let t = lang.texts();
+    Chrome {
+        lang: lang.code(),
+        other_lang: lang.other().code(),
+        t,
+        title: title.to_string(),
+        signed_in: user.is_some(),
+        username: user.map(|u| u.username.clone()).unwrap_or_default(),
+        role: user.map_or("", |u| t.role(u.role.code())),
+        csrf: csrf.to_string(),
+        switch_href: format!(
+            "/language?to={}&back={}",
+            lang.other().code(),
+            percent_encode(req.path())
+        ),
+    }
+}
+
+/// The headers every page carries: the policy, no sniffing, no referrer, no caching.
+fn page_response(
+    req: &HttpRequest,
+    status: StatusCode,
+    new_csrf: Option<&str>,
+) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    if is_tls(req) {
+        builder.insert_header(("Strict-Transport-Security", "max-age=31536000"));
+    }
+    if let Some(token) = new_csrf {
+        builder.cookie(cookie(req, CSRF_COOKIE, token.to_string()));
+    }
+    builder
+}
+
+fn render(
+    req: &HttpRequest,
+    status: StatusCode,
+    template: &impl Template,
+    new_csrf: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let html = template.render().map_err(AppError::internal)?;
+    Ok(page_response(req, status, new_csrf).body(html))
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// The signed-in reader of the pages, if any (a pending password change included).
+async fn reader(req: &HttpRequest, state: &web::Data<AppState>) -> Option<AuthUser> {
+    let token = req.cookie(SESSION_COOKIE)?.value().to_string();
+    user_of_token(state, &token, RequestMeta::of(req))
+        .await
+        .ok()
+}
+
+/// A friendly page for an error, in the reader's language.
+pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
+    let lang = Lang::of(req);
+    let t = lang.texts();
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => (t.not_found_title, t.not_found),
+        StatusCode::FORBIDDEN => (t.forbidden_title, t.forbidden),
+        _ => (t.error_title, t.error),
+    };
+    let (csrf, new_csrf) = csrf_of(req);
+    let page = ErrorPage {
+        page: chrome(req, lang, title, None, &csrf),
+        message: message.to_string(),
+        request_id: RequestMeta::of(req).request_id.unwrap_or_default(),
+    };
+    match page.render() {
+        Ok(html) => page_response(req, status, new_csrf.then_some(csrf.as_str())).body(html),
+        Err(_) => HttpResponse::build(status).finish(),
+    }
+}
+
+async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Some(user) = reader(&req, &state).await else {
+        return Ok(redirect("/login"));
+    };
+    if user.must_change_password {
+        return Ok(redirect("/password"));
+    }
+    let lang = Lang::of(&req);
+    let (csrf, new_csrf) = csrf_of(&req);
+    let page = HomePage {
+        page: chrome(&req, lang, lang.texts().home, Some(&user), &csrf),
+    };
+    render(
+        &req,
+        StatusCode::OK,
+        &page,
+        new_csrf.then_some(csrf.as_str()),
+    )
+}
+
+async fn login_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if reader(&req, &state).await.is_some() {
+        return Ok(redirect("/"));
+    }
+    let lang = Lang::of(&req);
+    let (csrf, new_csrf) = csrf_of(&req);
+    let page = LoginPage {
+        page: chrome(&req, lang, lang.texts().sign_in, None, &csrf),
+        failed: false,
+        username: String::new(),
+    };
+    render(
+        &req,
+        StatusCode::OK,
+        &page,
+        new_csrf.then_some(csrf.as_str()),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if !csrf_holds(&req, &form.csrf) {
+        return Ok(error_page(&req, StatusCode::FORBIDDEN));
+    }
+    let request = RequestMeta::of(&req);
+    let (settings, now, pool) = (
+        state.settings.clone(),
+        state.clock.now(),
+        state.pool.clone(),
+    );
+    let username = form.username.clone();
+    let outcome = web::block(move || {
+        accounts::login(
+            &pool,
+            &settings,
+            now,
+            &request,
+            &form.username,
+            &form.password,
+        )
+    })
+    .await?;
+    match outcome {
+        Ok(session) => {
+            let next = if session.must_change_password {
+                "/password"
+            } else {
+                "/"
+            };
+            let mut response = redirect(next);
+            response
+                .add_cookie(&cookie(&req, SESSION_COOKIE, session.token))
+                .map_err(AppError::internal)?;
+            Ok(response)
+        }
+        Err(AppError::Unauthorized | AppError::Forbidden(_)) => {
+            let lang = Lang::of(&req);
+            let (csrf, _) = csrf_of(&req);
+            let page = LoginPage {
+                page: chrome(&req, lang, lang.texts().sign_in, None, &csrf),
+                failed: true,
+                username,
+            };
+            render(&req, StatusCode::UNAUTHORIZED, &page, None)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    if !csrf_holds(&req, &form.csrf) {
+        return Ok(error_page(&req, StatusCode::FORBIDDEN));
+    }
+    if let Some(user) = reader(&req, &state).await {
+        let now = state.clock.now();
+        state
+            .run(move |conn| accounts::logout(conn, &user, now))
+            .await?;
+    }
+    let mut response = redirect("/login");
+    let mut gone = cookie(&req, SESSION_COOKIE, String::new());
+    gone.make_removal();
+    response.add_cookie(&gone).map_err(AppError::internal)?;
+    Ok(response)
+}
+
+async fn password_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = reader(&req, &state).await else {
+        return Ok(redirect("/login"));
+    };
+    let lang = Lang::of(&req);
+    let (csrf, new_csrf) = csrf_of(&req);
+    let page = PasswordPage {
+        page: chrome(&req, lang, lang.texts().change_password, Some(&user), &csrf),
+        forced: user.must_change_password,
+        done: req.query_string() == "done",
+        current_error: String::new(),
+        new_error: String::new(),
+    };
+    render(
+        &req,
+        StatusCode::OK,
+        &page,
+        new_csrf.then_some(csrf.as_str()),
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if !csrf_holds(&req, &form.csrf) {
+        return Ok(error_page(&req, StatusCode::FORBIDDEN));
+    }
+    let Some(user) = reader(&req, &state).await else {
+        return Ok(redirect("/login"));
+    };
+    let lang = Lang::of(&req);
+    let t = lang.texts();
+    let refused = |current_error: &str, new_error: &str, user: &AuthUser| {
+        let (csrf, _) = csrf_of(&req);
+        let page = PasswordPage {
+            page: chrome(&req, lang, t.change_password, Some(user), &csrf),
+            forced: user.must_change_password,
+            done: false,
+            current_error: current_error.to_string(),
+            new_error: new_error.to_string(),
+        };
+        render(&req, StatusCode::UNPROCESSABLE_ENTITY, &page, None)
+    };
+    if form.new != form.repeat {
+        return refused("", t.passwords_differ, &user);
+    }
+    let (settings, now) = (state.settings.clone(), state.clock.now());
+    let changer = user.clone();
+    let outcome = state
+        .run(move |conn| {
+            Ok(accounts::change_own_password(
+                conn,
+                &settings,
+                &changer,
+                &form.current,
+                &form.new,
+                now,
+            ))
+        })
+        .await?;
+    match outcome {
+        Ok(session) => {
+            let mut response = redirect("/password?done");
+            response
+                .add_cookie(&cookie(&req, SESSION_COOKIE, session.token))
+                .map_err(AppError::internal)?;
+            Ok(response)
+        }
+        Err(AppError::Validation(errors)) => {
+            let on = |field: &str| errors.iter().any(|e| e.field == field);
+            refused(
+                if on("current") { t.current_wrong } else { "" },
+                if on("new") { t.new_refused } else { "" },
+                &user,
+            )
+        }
+        Err(AppError::Forbidden(_)) => refused(t.account_locked, "", &user),
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct LanguageChoice {
+    to: String,
+    back: Option<String>,
+}
+
+/// Keeps the reader's language and goes back to where they were (a path of this site only).
+async fn language(req: HttpRequest, choice: web::Query<LanguageChoice>) -> HttpResponse {
+    let Some(lang) = Lang::from_code(&choice.to) else {
+        return error_page(&req, StatusCode::NOT_FOUND);
+    };
+    let back = choice
+        .back
+        .as_deref()
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or("/");
+    let mut response = redirect(back);
+    let mut kept = cookie(&req, LANG_COOKIE, lang.code().to_string());
+    kept.set_max_age(actix_web::cookie::time::Duration::days(365));
+    let _ = response.add_cookie(&kept);
+    response
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(include_str!("static/style.css"))
+}
