@@ -14,6 +14,7 @@ on_both_backends!(
     signing_in_sets_a_strict_cookie_and_every_form_needs_its_token,
     a_forced_password_change_comes_first,
     pages_carry_strict_headers_and_stay_light,
+    incident_pages_list_filter_and_show_in_each_language,
 );
 
 /// The value of a cookie the answer sets, with the whole `Set-Cookie` line.
@@ -391,4 +392,126 @@ async fn pages_carry_strict_headers_and_stay_light(backend: Backend) {
     );
     // The API still answers problems, not pages.
     api.get("/api/v1/nothing", None).await.assert_problem(404);
+}
+
+async fn incident_pages_list_filter_and_show_in_each_language(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user("leader.low", Role::Leadership, Clearance::Unclassified, &[]);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let mut ids = Vec::new();
+    for (attack_type, day, classification) in [
+        ("ambush", "2026-03-14T06:30:00Z", "unclassified"),
+        ("ied", "2026-04-02T09:00:00Z", "confidential"),
+    ] {
+        let answer = api
+            .post(
+                "/api/v1/incidents",
+                Some(&officer),
+                serde_json::json!({
+                    "mission": "MINUSCA", "occurred_at": day, "place_name": "Bambari",
+                    "location_type": "patrol", "attack_type": attack_type, "weapons": ["small_arms"],
+                    "victims": [{ "personnel_type": "military", "nationality": "RWA", "gender": "male",
+                                  "outcome": "killed", "name": "Jean Bosco", "unit": "RWABATT-1" }],
+                    "perpetrators": [{ "actor_type": "armed_group", "attribution": "likely" }],
+                    "summary": format!("Patrol hit by {attack_type} <script>alert(1)</script>"),
+                    "narrative": "A patrol was attacked.", "classification": classification,
+                    "submit": true
+                }),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        ids.push(answer.body["id"].as_str().unwrap().to_string());
+    }
+    let legal = api.login("legal", PASSWORD).await;
+    let low = api.login("leader.low", PASSWORD).await;
+    let chief = api.login("chief", PASSWORD).await;
+
+    let list = api
+        .send(
+            get("/incidents", &[("pkr_session", &legal)]).insert_header(("Accept-Language", "fr")),
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let page = html(&list);
+    assert!(page.contains("embuscade") && page.contains("engin explosif improvisé"));
+    assert!(page.contains("14 mars 2026, 06:30 UTC"));
+    assert!(page.contains("MINUSCA-2026-00001") && page.contains("MINUSCA-2026-00002"));
+    // Text from records is escaped, never run.
+    assert!(!page.contains("<script>alert(1)</script>"));
+    assert!(page.contains("&lt;script&gt;") || page.contains("&#60;script&#62;"));
+    // No personal data in the list.
+    assert!(!page.contains("Jean Bosco"));
+
+    let filtered = api
+        .send(get(
+            "/incidents?attack_type=ied&from=2026-04-02&to=2026-04-02",
+            &[("pkr_session", &legal)],
+        ))
+        .await;
+    let page = html(&filtered);
+    assert!(page.contains("MINUSCA-2026-00002") && !page.contains("MINUSCA-2026-00001"));
+    assert!(page.contains("<option value=\"ied\" selected>"));
+    assert!(page.contains("value=\"2026-04-02\""));
+
+    // One incident: names for the cleared, withheld for the others; only what they may see.
+    let shown = api
+        .send(get(
+            &format!("/incidents/{}", ids[1]),
+            &[("pkr_session", &legal)],
+        ))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let page = html(&shown);
+    assert!(page.contains("<title>MINUSCA-2026-00002 · "));
+    assert!(page.contains("Jean Bosco, RWABATT-1"));
+    assert!(page.contains("armed group"));
+    let unclassified = api
+        .send(get(
+            &format!("/incidents/{}", ids[0]),
+            &[("pkr_session", &low)],
+        ))
+        .await;
+    assert_eq!(unclassified.status, StatusCode::OK);
+    assert!(!html(&unclassified).contains("Jean Bosco"));
+    assert!(html(&unclassified).contains("withheld"));
+    let above = api
+        .send(
+            get(&format!("/incidents/{}", ids[1]), &[("pkr_session", &low)])
+                .insert_header(("Accept-Language", "fr")),
+        )
+        .await;
+    assert_eq!(above.status, StatusCode::NOT_FOUND);
+    assert!(html(&above).contains("Page introuvable"));
+    let list_low = html(&api.send(get("/incidents", &[("pkr_session", &low)])).await);
+    assert!(list_low.contains("MINUSCA-2026-00001") && !list_low.contains("MINUSCA-2026-00002"));
+
+    // Administrators do not read incidents: a friendly 403, recorded.
+    let refused = api
+        .send(get("/incidents", &[("pkr_session", &chief)]))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(html(&refused).contains("Not allowed"));
+    assert!(
+        !html(&api.send(get("/", &[("pkr_session", &chief)])).await)
+            .contains("href=\"/incidents\"")
+    );
+    // Without a session, the pages send one to sign in.
+    assert_eq!(
+        api.send(get("/incidents", &[])).await.header("location"),
+        Some("/login")
+    );
 }

@@ -5,6 +5,8 @@
 //! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
 
 pub mod i18n;
+mod incidents;
+pub mod labels;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
@@ -39,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(password_page))
                 .route(web::post().to(change_password)),
         )
+        .service(web::resource("/incidents").route(web::get().to(incidents::list)))
+        .service(web::resource("/incidents/{id}").route(web::get().to(incidents::show)))
         .service(web::resource("/language").route(web::get().to(language)))
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
 }
@@ -68,6 +72,7 @@ struct LoginPage {
 #[template(path = "home.html")]
 struct HomePage {
     page: Chrome,
+    reads_incidents: bool,
 }
 
 #[derive(Template)]
@@ -225,6 +230,20 @@ pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     }
 }
 
+/// The page for a refusal of the service: 403 and 404 as friendly pages, the rest logged.
+fn failure_page(req: &HttpRequest, error: AppError) -> HttpResponse {
+    let status = match error {
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Unauthorized => return redirect("/login"),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    error_page(req, status)
+}
+
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Some(user) = reader(&req, &state).await else {
         return Ok(redirect("/login"));
@@ -236,6 +255,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let (csrf, new_csrf) = csrf_of(&req);
     let page = HomePage {
         page: chrome(&req, lang, lang.texts().home, Some(&user), &csrf),
+        reads_incidents: user.viewer().reads_incidents(),
     };
     render(
         &req,

@@ -1,0 +1,379 @@
+//! The incident pages: the list with the filters of the API, and one incident.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Days, NaiveDate, NaiveTime};
+
+use crate::AppState;
+use crate::api::input::{decode_cursor, encode_cursor};
+use crate::domain::incident::{ATTACK_TYPES, Status, format_time};
+use crate::error::AppError;
+use crate::services::incidents::{self as service, ListRequest};
+use crate::store::missions;
+
+use super::i18n::Lang;
+use super::labels::{date_time, label};
+use super::{Chrome, chrome, csrf_of, failure_page, reader, redirect, render};
+
+const PAGE_SIZE: i64 = 50;
+
+/// One option of a filter.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct Row {
+    id: String,
+    reference: String,
+    occurred: String,
+    mission: String,
+    attack_type: String,
+    status: String,
+    killed: i32,
+    injured: i32,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct ListPage {
+    page: Chrome,
+    missions: Vec<Choice>,
+    statuses: Vec<Choice>,
+    attack_types: Vec<Choice>,
+    from: String,
+    to: String,
+    q: String,
+    rows: Vec<Row>,
+    next_href: String,
+}
+
+/// The filters as the form sends them; a value the form cannot send is ignored.
+#[derive(Default, Clone)]
+struct Filters {
+    mission: String,
+    status: String,
+    attack_type: String,
+    from: String,
+    to: String,
+    q: String,
+    cursor: String,
+}
+
+impl Filters {
+    fn of(query: &str) -> Filters {
+        let mut filters = Filters::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = value.replace('\0', "");
+            match key.as_ref() {
+                "mission" => filters.mission = value,
+                "status" => filters.status = value,
+                "attack_type" => filters.attack_type = value,
+                "from" => filters.from = value,
+                "to" => filters.to = value,
+                "q" => filters.q = value.chars().take(200).collect(),
+                "cursor" => filters.cursor = value,
+                _ => {}
+            }
+        }
+        filters
+    }
+
+    fn date(text: &str) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    }
+
+    fn request(&self) -> ListRequest {
+        let known = |value: &str, codes: &[&str]| codes.contains(&value).then(|| value.to_string());
+        let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
+        ListRequest {
+            missions: if self.mission.is_empty() {
+                Vec::new()
+            } else {
+                vec![self.mission.clone()]
+            },
+            status: known(&self.status, &statuses),
+            attack_type: known(&self.attack_type, ATTACK_TYPES),
+            from: Filters::date(&self.from).map(|d| d.and_time(NaiveTime::MIN)),
+            // The day given is included.
+            to: Filters::date(&self.to)
+                .and_then(|d| d.checked_add_days(Days::new(1)))
+                .map(|d| d.and_time(NaiveTime::MIN)),
+            q: (!self.q.trim().is_empty()).then(|| self.q.clone()),
+            after: decode_cursor(&self.cursor).ok().and_then(|key| {
+                let (time, id) = key.split_once('|')?;
+                let time = chrono::DateTime::parse_from_rfc3339(time).ok()?.naive_utc();
+                Some((time, id.to_string()))
+            }),
+            limit: PAGE_SIZE,
+            ..Default::default()
+        }
+    }
+
+    /// The query of the next page: these filters, continued after `cursor`.
+    fn next(&self, cursor: &str) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("mission", &self.mission),
+            ("status", &self.status),
+            ("attack_type", &self.attack_type),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(key, value);
+            }
+        }
+        query.append_pair("cursor", cursor);
+        format!("/incidents?{}", query.finish())
+    }
+}
+
+fn choices(codes: &[&str], selected: &str, lang: Lang) -> Vec<Choice> {
+    codes
+        .iter()
+        .map(|code| Choice {
+            value: code.to_string(),
+            label: label(lang, code),
+            selected: *code == selected,
+        })
+        .collect()
+}
+
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Some(user) = reader(&req, &state).await else {
+        return Ok(redirect("/login"));
+    };
+    if user.must_change_password {
+        return Ok(redirect("/password"));
+    }
+    let lang = Lang::of(&req);
+    let filters = Filters::of(req.query_string());
+    let request = filters.request();
+    let now = state.clock.now();
+    let reader_user = user.clone();
+    let found = state
+        .run(move |conn| {
+            let rows = service::list(conn, &reader_user, request, now)?;
+            let missions: Vec<String> = missions::list(conn)?
+                .into_iter()
+                .map(|m| m.code)
+                .filter(|code| reader_user.viewer().works_on(code))
+                .collect();
+            Ok((rows, missions))
+        })
+        .await;
+    let (rows, mission_codes) = match found {
+        Ok(found) => found,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
+    let page_rows = crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize);
+    let next_href = match (page_rows.has_more, page_rows.items.last()) {
+        (true, Some(last)) => filters.next(&encode_cursor(&format!(
+            "{}|{}",
+            format_time(last.occurred_at),
+            last.id
+        ))),
+        _ => String::new(),
+    };
+    let t = lang.texts();
+    let (csrf, new_csrf) = csrf_of(&req);
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
+    let mission_refs: Vec<&str> = mission_codes.iter().map(String::as_str).collect();
+    let page = ListPage {
+        page: chrome(&req, lang, t.incidents, Some(&user), &csrf),
+        missions: mission_refs
+            .iter()
+            .map(|code| Choice {
+                value: code.to_string(),
+                label: code.to_string(),
+                selected: *code == filters.mission,
+            })
+            .collect(),
+        statuses: choices(&statuses, &filters.status, lang),
+        attack_types: choices(ATTACK_TYPES, &filters.attack_type, lang),
+        from: filters.from.clone(),
+        to: filters.to.clone(),
+        q: filters.q.clone(),
+        rows: page_rows
+            .items
+            .into_iter()
+            .map(|row| Row {
+                reference: row.reference.unwrap_or_else(|| t.no_reference.to_string()),
+                occurred: date_time(lang, row.occurred_at, row.time_precision == "exact"),
+                attack_type: label(lang, &row.attack_type),
+                status: label(lang, &row.status),
+                id: row.id,
+                mission: row.mission_code,
+                killed: row.killed,
+                injured: row.injured,
+                summary: row.summary,
+            })
+            .collect(),
+        next_href,
+    };
+    render(
+        &req,
+        StatusCode::OK,
+        &page,
+        new_csrf.then_some(csrf.as_str()),
+    )
+}
+
+struct VictimLine {
+    outcome: String,
+    personnel_type: String,
+    nationality: String,
+    gender: String,
+    name: String,
+}
+
+struct PerpetratorLine {
+    actor: String,
+    kind: String,
+    attribution: String,
+}
+
+struct SourceLine {
+    kind: String,
+    description: String,
+    grading: String,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+struct IncidentPage {
+    page: Chrome,
+    summary: String,
+    status: String,
+    mission: String,
+    occurred: String,
+    precision: String,
+    place: String,
+    location_type: String,
+    attack_type: String,
+    weapons: String,
+    classification: String,
+    version: i64,
+    narrative: String,
+    victims: Vec<VictimLine>,
+    perpetrators: Vec<PerpetratorLine>,
+    sources: Vec<SourceLine>,
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = reader(&req, &state).await else {
+        return Ok(redirect("/login"));
+    };
+    if user.must_change_password {
+        return Ok(redirect("/password"));
+    }
+    let now = state.clock.now();
+    let reader_user = user.clone();
+    let id = id.into_inner();
+    let incident = match state
+        .run(move |conn| service::get(conn, &reader_user, &id, now))
+        .await
+    {
+        Ok(incident) => incident,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
+    let lang = Lang::of(&req);
+    let t = lang.texts();
+    let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
+    let (row, data) = (incident.row, incident.data);
+    let place: Vec<&str> = [
+        row.place_name.as_deref(),
+        row.admin2.as_deref(),
+        row.admin1.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let title = row
+        .reference
+        .clone()
+        .unwrap_or_else(|| t.no_reference.to_string());
+    let (csrf, new_csrf) = csrf_of(&req);
+    let page = IncidentPage {
+        page: chrome(&req, lang, &title, Some(&user), &csrf),
+        summary: row.summary.clone(),
+        status: label(lang, &row.status),
+        mission: row.mission_code.clone(),
+        occurred: date_time(lang, row.occurred_at, row.time_precision == "exact"),
+        precision: label(lang, &row.time_precision),
+        place: if place.is_empty() {
+            "—".to_string()
+        } else {
+            place.join(", ")
+        },
+        location_type: label(lang, &row.location_type),
+        attack_type: label(lang, &row.attack_type),
+        weapons: data
+            .weapons
+            .iter()
+            .map(|w| label(lang, w))
+            .collect::<Vec<_>>()
+            .join(", "),
+        classification: label(lang, &row.classification),
+        version: row.version,
+        narrative: row.narrative.clone(),
+        victims: data
+            .victims
+            .iter()
+            .map(|v| VictimLine {
+                outcome: label(lang, &v.outcome),
+                personnel_type: label(lang, &v.personnel_type),
+                nationality: v
+                    .nationality
+                    .clone()
+                    .unwrap_or_else(|| label(lang, "unknown")),
+                gender: label(lang, &v.gender),
+                name: if personal {
+                    [v.name.as_deref(), v.unit.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else {
+                    t.withheld.to_string()
+                },
+            })
+            .collect(),
+        perpetrators: data
+            .perpetrators
+            .iter()
+            .map(|p| PerpetratorLine {
+                actor: p
+                    .actor_name
+                    .clone()
+                    .unwrap_or_else(|| t.unidentified.to_string()),
+                kind: label(lang, &p.actor_type),
+                attribution: label(lang, &p.attribution),
+            })
+            .collect(),
+        sources: data
+            .sources
+            .iter()
+            .map(|s| SourceLine {
+                kind: label(lang, &s.source_type),
+                description: s.description.clone(),
+                grading: format!("{}{}", s.reliability, s.credibility),
+            })
+            .collect(),
+    };
+    render(
+        &req,
+        StatusCode::OK,
+        &page,
+        new_csrf.then_some(csrf.as_str()),
+    )
+}
