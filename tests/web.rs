@@ -15,6 +15,7 @@ on_both_backends!(
     a_forced_password_change_comes_first,
     pages_carry_strict_headers_and_stay_light,
     incident_pages_list_filter_and_show_in_each_language,
+    the_case_list_marks_overdue_and_stalled_cases,
 );
 
 /// The value of a cookie the answer sets, with the whole `Set-Cookie` line.
@@ -514,4 +515,84 @@ async fn incident_pages_list_filter_and_show_in_each_language(backend: Backend) 
         api.send(get("/incidents", &[])).await.header("location"),
         Some("/login")
     );
+}
+
+async fn the_case_list_marks_overdue_and_stalled_cases(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "auditor",
+        Role::Auditor,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let auditor = api.login("auditor", PASSWORD).await;
+    let incident = api
+        .post(
+            "/api/v1/incidents",
+            Some(&officer),
+            serde_json::json!({
+                "mission": "MINUSCA", "occurred_at": "2026-01-05T06:30:00Z",
+                "location_type": "patrol", "attack_type": "ambush", "weapons": [],
+                "summary": "Patrol ambushed", "narrative": "A patrol was ambushed.",
+                "classification": "confidential", "submit": true
+            }),
+        )
+        .await;
+    let incident_id = incident.body["id"].as_str().unwrap().to_string();
+    let old = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            serde_json::json!({ "incident_ids": [incident_id], "jurisdiction": "CAF",
+                "opened_on": "2026-01-10", "next_action": "Send the note verbale",
+                "next_action_due": "2026-02-01" }),
+        )
+        .await;
+    let fresh = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            serde_json::json!({ "incident_ids": [incident_id], "jurisdiction": "CAF" }),
+        )
+        .await;
+    let (old_ref, fresh_ref) = (
+        old.body["reference"].as_str().unwrap().to_string(),
+        fresh.body["reference"].as_str().unwrap().to_string(),
+    );
+
+    let list = api
+        .send(get("/cases", &[("pkr_session", &legal)]).insert_header(("Accept-Language", "fr")))
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let page = html(&list);
+    assert!(page.contains(&old_ref) && page.contains(&fresh_ref));
+    assert!(page.contains("ouverte"));
+    assert!(page.contains("1 février 2026"));
+    assert!(page.contains("en retard") && page.contains("au point mort"));
+    // The overdue case comes first, marked in words, not by colour alone.
+    assert!(page.find(&old_ref).unwrap() < page.find(&fresh_ref).unwrap());
+    assert_eq!(page.matches("class=\"attention\"").count(), 1);
+
+    let stalled = html(
+        &api.send(get("/cases?stalled_days=180", &[("pkr_session", &legal)]))
+            .await,
+    );
+    assert!(stalled.contains(&old_ref) && !stalled.contains(&fresh_ref));
+    let refused = api.send(get("/cases", &[("pkr_session", &auditor)])).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

@@ -95,6 +95,27 @@ const LABELS: &[(&str, &str, &str)] = &[
         "official dataset",
         "données officielles",
     ),
+    // case statuses
+    ("opened", "opened", "ouverte"),
+    (
+        "referred",
+        "referred to the authorities",
+        "transmise aux autorités",
+    ),
+    ("investigating", "under investigation", "enquête en cours"),
+    (
+        "suspects_identified",
+        "suspects identified",
+        "suspects identifiés",
+    ),
+    ("warrants_issued", "warrants issued", "mandats délivrés"),
+    ("arrests_made", "arrests made", "arrestations effectuées"),
+    ("charged", "charged", "mise en accusation"),
+    ("in_trial", "in trial", "procès en cours"),
+    ("judgment", "judgment delivered", "jugement rendu"),
+    ("appeal", "on appeal", "en appel"),
+    ("final", "final judgment", "jugement définitif"),
+    ("closed", "closed", "close"),
     // time precisions
     ("exact", "exact", "exacte"),
     ("day", "to the day", "au jour près"),
@@ -181,6 +202,9 @@ mod tests {
         }
         for status in incident::Status::ALL {
             assert_ne!(label(Lang::Fr, status.code()), status.code());
+        }
+        for status in crate::domain::case::CaseStatus::ALL {
+            assert_ne!(label(Lang::Fr, status.code()), status.code(), "{status:?}");
         }
     }
 

@@ -4,6 +4,7 @@
 //! its own (a site elsewhere can neither read nor set it). No script, nothing from elsewhere:
 //! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
 
+mod cases;
 pub mod i18n;
 mod incidents;
 pub mod labels;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(change_password)),
         )
         .service(web::resource("/incidents").route(web::get().to(incidents::list)))
+        .service(web::resource("/cases").route(web::get().to(cases::list)))
         .service(web::resource("/incidents/{id}").route(web::get().to(incidents::show)))
         .service(web::resource("/language").route(web::get().to(language)))
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));

@@ -1,0 +1,163 @@
+//! The case list, most urgent first, with overdue and stalled cases marked in words (not by
+//! colour alone).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+
+use crate::AppState;
+use crate::api::input::{decode_cursor, encode_cursor};
+use crate::domain::case::CaseStatus;
+use crate::error::AppError;
+use crate::services::cases::{self as service, ListRequest};
+
+use super::i18n::Lang;
+use super::labels::{date_time, label};
+use super::{Chrome, chrome, csrf_of, failure_page, reader, redirect, render};
+
+const PAGE_SIZE: i64 = 100;
+/// A case is marked stalled after this many days without a step, as the summaries count it.
+const STALLED_AFTER_DAYS: i64 = 180;
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct Row {
+    reference: String,
+    mission: String,
+    status: String,
+    next_action: String,
+    due: String,
+    overdue: bool,
+    days_idle: String,
+    stalled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListPage {
+    page: Chrome,
+    statuses: Vec<Choice>,
+    due_before: String,
+    stalled_days: String,
+    rows: Vec<Row>,
+    next_href: String,
+}
+
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Some(user) = reader(&req, &state).await else {
+        return Ok(redirect("/login"));
+    };
+    if user.must_change_password {
+        return Ok(redirect("/password"));
+    }
+    let (mut status, mut due_before, mut stalled_days, mut cursor) =
+        (String::new(), String::new(), String::new(), String::new());
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        let value = value.replace('\0', "");
+        match key.as_ref() {
+            "status" => status = value,
+            "due_before" => due_before = value,
+            "stalled_days" => stalled_days = value,
+            "cursor" => cursor = value,
+            _ => {}
+        }
+    }
+    let request = ListRequest {
+        statuses: CaseStatus::from_code(&status)
+            .map(|s| vec![s.code().to_string()])
+            .unwrap_or_default(),
+        due_before: NaiveDate::parse_from_str(&due_before, "%Y-%m-%d").ok(),
+        stalled_days: stalled_days.parse::<u32>().ok().filter(|d| *d <= 36_500),
+        after: decode_cursor(&cursor).ok().and_then(|key| {
+            let (urgency, id) = key.split_once('|')?;
+            let urgency = NaiveDate::parse_from_str(urgency, "%Y-%m-%d").ok()?;
+            Some((urgency, id.to_string()))
+        }),
+        limit: PAGE_SIZE,
+        ..Default::default()
+    };
+    let now = state.clock.now();
+    let lister = user.clone();
+    let rows = match state
+        .run(move |conn| service::list(conn, &lister, request, now))
+        .await
+    {
+        Ok(rows) => rows,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
+    let page_rows = crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize);
+    let next_href = match (page_rows.has_more, page_rows.items.last()) {
+        (true, Some(last)) => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in [
+                ("status", &status),
+                ("due_before", &due_before),
+                ("stalled_days", &stalled_days),
+            ] {
+                if !value.is_empty() {
+                    query.append_pair(key, value);
+                }
+            }
+            query.append_pair(
+                "cursor",
+                &encode_cursor(&format!("{}|{}", last.urgency, last.id)),
+            );
+            format!("/cases?{}", query.finish())
+        }
+        _ => String::new(),
+    };
+    let lang = Lang::of(&req);
+    let t = lang.texts();
+    let today = now.date();
+    let (csrf, new_csrf) = csrf_of(&req);
+    let page = ListPage {
+        page: chrome(&req, lang, t.cases, Some(&user), &csrf),
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| Choice {
+                value: s.code().to_string(),
+                label: label(lang, s.code()),
+                selected: s.code() == status,
+            })
+            .collect(),
+        due_before: due_before.clone(),
+        stalled_days: stalled_days.clone(),
+        rows: page_rows
+            .items
+            .into_iter()
+            .map(|row| {
+                let open = CaseStatus::from_code(&row.status).is_some_and(CaseStatus::is_open);
+                let idle = (today - row.last_moved_on).num_days();
+                Row {
+                    overdue: open && row.next_action_due.is_some_and(|due| due < today),
+                    due: row
+                        .next_action_due
+                        .map(|d| date_time(lang, d.and_time(chrono::NaiveTime::MIN), false))
+                        .unwrap_or_default(),
+                    stalled: open && idle > STALLED_AFTER_DAYS,
+                    days_idle: if open {
+                        idle.to_string()
+                    } else {
+                        String::new()
+                    },
+                    status: label(lang, &row.status),
+                    next_action: row.next_action.unwrap_or_default(),
+                    reference: row.reference,
+                    mission: row.mission_code,
+                }
+            })
+            .collect(),
+        next_href,
+    };
+    render(
+        &req,
+        StatusCode::OK,
+        &page,
+        new_csrf.then_some(csrf.as_str()),
+    )
+}
