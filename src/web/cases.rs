@@ -14,17 +14,11 @@ use crate::services::cases::{self as service, ListRequest};
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use super::{Chrome, chrome, csrf_of, failure_page, reader, redirect, render};
+use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, reader, redirect, render};
 
 const PAGE_SIZE: i64 = 100;
 /// A case is marked stalled after this many days without a step, as the summaries count it.
 const STALLED_AFTER_DAYS: i64 = 180;
-
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
 
 struct Row {
     reference: String,
@@ -117,14 +111,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let (csrf, new_csrf) = csrf_of(&req);
     let page = ListPage {
         page: chrome(&req, lang, t.cases, Some(&user), &csrf),
-        statuses: CaseStatus::ALL
-            .iter()
-            .map(|s| Choice {
-                value: s.code().to_string(),
-                label: label(lang, s.code()),
-                selected: s.code() == status,
-            })
-            .collect(),
+        statuses: choices(CaseStatus::ALL.map(CaseStatus::code), &status, lang),
         due_before: due_before.clone(),
         stalled_days: stalled_days.clone(),
         rows: page_rows

@@ -14,16 +14,9 @@ use crate::store::missions;
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use super::{Chrome, chrome, csrf_of, failure_page, reader, redirect, render};
+use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, reader, redirect, render};
 
 const PAGE_SIZE: i64 = 50;
-
-/// One option of a filter.
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
 
 struct Row {
     id: String,
@@ -133,17 +126,6 @@ impl Filters {
     }
 }
 
-fn choices(codes: &[&str], selected: &str, lang: Lang) -> Vec<Choice> {
-    codes
-        .iter()
-        .map(|code| Choice {
-            value: code.to_string(),
-            label: label(lang, code),
-            selected: *code == selected,
-        })
-        .collect()
-}
-
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Some(user) = reader(&req, &state).await else {
         return Ok(redirect("/login"));
@@ -194,8 +176,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                 selected: *code == filters.mission,
             })
             .collect(),
-        statuses: choices(&statuses, &filters.status, lang),
-        attack_types: choices(ATTACK_TYPES, &filters.attack_type, lang),
+        statuses: choices(statuses.iter().copied(), &filters.status, lang),
+        attack_types: choices(ATTACK_TYPES.iter().copied(), &filters.attack_type, lang),
         from: filters.from.clone(),
         to: filters.to.clone(),
         q: filters.q.clone(),

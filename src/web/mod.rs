@@ -49,6 +49,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
 }
 
+/// One option of a filter's list.
+pub struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The options for these codes, labelled in the reader's language.
+fn choices<'a>(
+    codes: impl IntoIterator<Item = &'a str>,
+    selected: &str,
+    lang: Lang,
+) -> Vec<Choice> {
+    codes
+        .into_iter()
+        .map(|code| Choice {
+            value: code.to_string(),
+            label: labels::label(lang, code),
+            selected: code == selected,
+        })
+        .collect()
+}
+
 /// What every page shows around its content.
 pub struct Chrome {
     lang: &'static str,
