@@ -367,11 +367,13 @@ const MAX_PARTS: usize = 8;
 
 /// Reads the upload form: the `file` part up to `max_bytes` (413 beyond), and the short
 /// `title`, `kind` and `date` parts. Anything else is refused, naming the part.
-async fn read_upload(
+pub async fn read_upload(
     mut form: Multipart,
     max_bytes: usize,
     limit_mib: u32,
+    csrf: Option<&mut String>,
 ) -> Result<(DocumentInput, Upload), AppError> {
+    let mut csrf = csrf;
     let mut input = DocumentInput::default();
     let mut upload: Option<Upload> = None;
     let unreadable = || AppError::bad_request("The multipart body could not be read.");
@@ -417,6 +419,12 @@ async fn read_upload(
             "title" => input.title = Some(text()?),
             "kind" => input.kind = Some(text()?),
             "date" => input.date = Some(text()?),
+            // The pages' form carries its CSRF token as a part of its own.
+            "csrf" if csrf.is_some() => {
+                if let Some(token) = csrf.as_deref_mut() {
+                    *token = text()?;
+                }
+            }
             _ => {
                 return Err(AppError::invalid(
                     name.as_str(),
@@ -432,7 +440,7 @@ async fn read_upload(
     }
 }
 
-fn is_multipart(req: &HttpRequest) -> bool {
+pub fn is_multipart(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -476,7 +484,7 @@ pub async fn add_document(
         return Err(AppError::FileTooLarge { limit_mib });
     }
     let form = Multipart::new(req.headers(), payload);
-    let (input, upload) = read_upload(form, max_bytes, limit_mib).await?;
+    let (input, upload) = read_upload(form, max_bytes, limit_mib, None).await?;
     let files = FileStore::new(&state.settings.document_folder);
     let row = state
         .run(move |conn| {
@@ -506,7 +514,12 @@ pub async fn download_document(
             service::download_document(conn, &user, &case_id, &document_id, &files, now)
         })
         .await?;
-    Ok(HttpResponse::Ok()
+    Ok(document_response(row, bytes))
+}
+
+/// A stored document as a download, never shown in place.
+pub fn document_response(row: DocumentRow, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, row.media_type.as_str()))
         .insert_header((
             header::CONTENT_DISPOSITION,
@@ -514,7 +527,7 @@ pub async fn download_document(
         ))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("X-Content-SHA256", row.sha256.as_str()))
-        .body(bytes))
+        .body(bytes)
 }
 
 #[derive(Serialize)]

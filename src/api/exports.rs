@@ -84,6 +84,15 @@ pub async fn export(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let request = export_request(req.query_string())?;
+    stream(&state, user, request).await
+}
+
+/// Checks the export is allowed, then streams it (the API's and the pages' downloads).
+pub async fn stream(
+    state: &web::Data<AppState>,
+    user: AuthUser,
+    request: ExportRequest,
+) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let (checker, checked) = (user.clone(), request.clone());
     state

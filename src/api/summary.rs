@@ -107,7 +107,7 @@ pub async fn summary(
     Ok(HttpResponse::Ok().json(summary))
 }
 
-fn csv_response(file_name: &str, body: Vec<u8>) -> HttpResponse {
+pub fn csv_response(file_name: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
@@ -123,7 +123,7 @@ fn number(value: Option<f64>) -> String {
 
 /// One row per mission and period, then the totals (`all`, `all`). Maps become one column per
 /// code (`incidents_by_attack_type.ambush`), nationalities one per nationality present.
-fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
+pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
     let nationalities: BTreeSet<&String> = summary
         .rows
         .iter()

@@ -21,6 +21,7 @@ const PAGE_SIZE: i64 = 100;
 const STALLED_AFTER_DAYS: i64 = 180;
 
 struct Row {
+    id: String,
     reference: String,
     mission: String,
     status: String,
@@ -136,6 +137,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                     next_action: row.next_action.unwrap_or_default(),
                     reference: row.reference,
                     mission: row.mission_code,
+                    id: row.id,
                 }
             })
             .collect(),

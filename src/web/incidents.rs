@@ -14,7 +14,16 @@ use crate::store::missions;
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, reader, redirect, render};
+use crate::auth::AuthUser;
+use crate::domain::validation::FieldError;
+use crate::store::cases as case_store;
+use crate::store::incidents::IncidentRow;
+
+use super::form::{self, Problem};
+use super::{
+    Choice, Chrome, choices, chrome, csrf_holds, csrf_of, error_page, failure_page, page_user,
+    redirect, render,
+};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -127,12 +136,10 @@ impl Filters {
 }
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let Some(user) = reader(&req, &state).await else {
-        return Ok(redirect("/login"));
+    let user = match page_user(&req, &state).await {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if user.must_change_password {
-        return Ok(redirect("/password"));
-    }
     let lang = Lang::of(&req);
     let filters = Filters::of(req.query_string());
     let request = filters.request();
@@ -245,6 +252,49 @@ struct IncidentPage {
     victims: Vec<VictimLine>,
     perpetrators: Vec<PerpetratorLine>,
     sources: Vec<SourceLine>,
+    history: Vec<HistoryLine>,
+    actions: Actions,
+    problems: Vec<Problem>,
+}
+
+/// A version of the incident, as its history lists it.
+struct HistoryLine {
+    version: i64,
+    action: String,
+    when: String,
+    who: String,
+    reason: String,
+}
+
+/// What this reader may do with the incident from its page.
+#[derive(Default)]
+struct Actions {
+    id: String,
+    edit: bool,
+    amend: bool,
+    submit: bool,
+    verify: bool,
+    withdraw: bool,
+    open_case: bool,
+}
+
+impl Actions {
+    fn of(user: &AuthUser, row: &IncidentRow) -> Actions {
+        let writes = user.viewer().can_write_incident(&row.mission_code);
+        let status = Status::from_code(&row.status);
+        Actions {
+            id: row.id.clone(),
+            edit: writes && matches!(status, Some(Status::Draft | Status::Submitted)),
+            amend: writes && status == Some(Status::Verified),
+            submit: writes && status == Some(Status::Draft),
+            // The second pair of eyes: whoever reported it does not verify it.
+            verify: writes && status == Some(Status::Submitted) && row.reported_by != user.id,
+            withdraw: writes && status != Some(Status::Withdrawn),
+            open_case: user.viewer().can_write_case(&row.mission_code)
+                && user.role == crate::domain::access::Role::LegalOfficer
+                && matches!(status, Some(Status::Submitted | Status::Verified)),
+        }
+    }
 }
 
 pub async fn show(
@@ -252,25 +302,46 @@ pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(user) = reader(&req, &state).await else {
-        return Ok(redirect("/login"));
+    let user = match page_user(&req, &state).await {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if user.must_change_password {
-        return Ok(redirect("/password"));
-    }
+    incident_page(&req, &state, user, id.into_inner(), &[], StatusCode::OK).await
+}
+
+/// The incident with its history and what the reader may do; `errors` are a refused move's.
+async fn incident_page(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    user: AuthUser,
+    id: String,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let req = req.clone();
     let now = state.clock.now();
     let reader_user = user.clone();
-    let id = id.into_inner();
-    let incident = match state
-        .run(move |conn| service::get(conn, &reader_user, &id, now))
-        .await
-    {
-        Ok(incident) => incident,
+    let found = state
+        .run(move |conn| {
+            let incident = service::get(conn, &reader_user, &id, now)?;
+            let versions = service::history(conn, &reader_user, &id, now)?;
+            let mut history = Vec::with_capacity(versions.len());
+            for version in versions {
+                let who = case_store::username_of(conn, &version.changed_by)?
+                    .unwrap_or_else(|| version.changed_by.clone());
+                history.push((version, who));
+            }
+            Ok((incident, history))
+        })
+        .await;
+    let (incident, versions) = match found {
+        Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };
     let lang = Lang::of(&req);
     let t = lang.texts();
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
+    let actions = Actions::of(&user, &incident.row);
     let (row, data) = (incident.row, incident.data);
     let place: Vec<&str> = [
         row.place_name.as_deref(),
@@ -351,11 +422,65 @@ pub async fn show(
                 grading: format!("{}{}", s.reliability, s.credibility),
             })
             .collect(),
+        history: versions
+            .into_iter()
+            .map(|(v, who)| HistoryLine {
+                version: v.version,
+                action: label(lang, &v.action),
+                when: date_time(lang, v.changed_at, true),
+                who,
+                reason: v.reason.unwrap_or_default(),
+            })
+            .collect(),
+        actions,
+        problems: form::leftovers(lang, form::messages(lang, errors)),
     };
-    render(
-        &req,
-        StatusCode::OK,
-        &page,
-        new_csrf.then_some(csrf.as_str()),
-    )
+    render(&req, status, &page, new_csrf.then_some(csrf.as_str()))
+}
+
+/// Submit, verify or withdraw, from the buttons of the incident page.
+pub async fn change_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let pairs = form::pairs(&body);
+    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
+        return Ok(error_page(&req, StatusCode::FORBIDDEN));
+    }
+    let user = match page_user(&req, &state).await {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let (id, to) = path.into_inner();
+    let reason = Some(form::value(&pairs, "reason").to_string());
+    let (mover, moved_id, now) = (user.clone(), id.clone(), state.clock.now());
+    let moved = state
+        .run(move |conn| match to.as_str() {
+            "submit" => service::submit(conn, &mover, &moved_id, now),
+            "verify" => service::verify(conn, &mover, &moved_id, now),
+            "withdraw" => service::withdraw(conn, &mover, &moved_id, reason, now),
+            _ => Err(AppError::NotFound),
+        })
+        .await;
+    match moved {
+        Ok(_) => Ok(redirect(&format!("/incidents/{id}"))),
+        Err(AppError::Validation(errors)) => {
+            incident_page(
+                &req,
+                &state,
+                user,
+                id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict(why)) => {
+            let errors = [FieldError::new("status", why)];
+            incident_page(&req, &state, user, id, &errors, StatusCode::CONFLICT).await
+        }
+        Err(error) => Ok(failure_page(&req, error)),
+    }
 }

@@ -4,10 +4,15 @@
 //! its own (a site elsewhere can neither read nor set it). No script, nothing from elsewhere:
 //! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
 
+mod case_page;
 mod cases;
+mod charts;
+mod form;
 pub mod i18n;
+mod incident_form;
 mod incidents;
 pub mod labels;
+mod summary;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
@@ -19,6 +24,7 @@ use crate::AppState;
 use crate::auth::accounts;
 use crate::auth::session::user_of_token;
 use crate::auth::{AuthUser, RequestMeta};
+use crate::domain::access::Role;
 use crate::error::AppError;
 use i18n::{LANG_COOKIE, Lang, Texts};
 
@@ -44,7 +50,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/incidents").route(web::get().to(incidents::list)))
         .service(web::resource("/cases").route(web::get().to(cases::list)))
+        .service(
+            web::resource("/cases/new")
+                .route(web::get().to(case_page::new_form))
+                .route(web::post().to(case_page::create)),
+        )
+        .service(web::resource("/cases/{id}").route(web::get().to(case_page::show)))
+        .service(web::resource("/cases/{id}/move").route(web::post().to(case_page::move_case)))
+        .service(web::resource("/cases/{id}/accused").route(web::post().to(case_page::add_accused)))
+        .service(
+            web::resource("/cases/{id}/documents").route(web::post().to(case_page::add_document)),
+        )
+        .service(
+            web::resource("/cases/{id}/documents/{document_id}")
+                .route(web::get().to(case_page::download)),
+        )
+        .service(
+            web::resource("/incidents/new")
+                .route(web::get().to(incident_form::new_form))
+                .route(web::post().to(incident_form::create)),
+        )
         .service(web::resource("/incidents/{id}").route(web::get().to(incidents::show)))
+        .service(
+            web::resource("/incidents/{id}/edit")
+                .route(web::get().to(incident_form::edit_form))
+                .route(web::post().to(incident_form::update)),
+        )
+        .service(
+            web::resource("/incidents/{id}/{to}").route(web::post().to(incidents::change_status)),
+        )
+        .service(web::resource("/summary").route(web::get().to(summary::page)))
+        .service(web::resource("/summary/download").route(web::get().to(summary::download)))
         .service(web::resource("/language").route(web::get().to(language)))
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
 }
@@ -98,6 +134,10 @@ struct LoginPage {
 struct HomePage {
     page: Chrome,
     reads_incidents: bool,
+    records_incidents: bool,
+    reads_summary: bool,
+    audits: bool,
+    administers: bool,
 }
 
 #[derive(Template)]
@@ -234,6 +274,19 @@ async fn reader(req: &HttpRequest, state: &web::Data<AppState>) -> Option<AuthUs
         .ok()
 }
 
+/// The signed-in reader of a page; otherwise where they must go first (sign-in, or the
+/// password change an administrator asked for).
+async fn page_user(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<AuthUser, HttpResponse> {
+    match reader(req, state).await {
+        None => Err(redirect("/login")),
+        Some(user) if user.must_change_password => Err(redirect("/password")),
+        Some(user) => Ok(user),
+    }
+}
+
 /// A friendly page for an error, in the reader's language.
 pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     let lang = Lang::of(req);
@@ -281,6 +334,13 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let page = HomePage {
         page: chrome(&req, lang, lang.texts().home, Some(&user), &csrf),
         reads_incidents: user.viewer().reads_incidents(),
+        records_incidents: user.role == Role::SecurityOfficer,
+        reads_summary: matches!(
+            user.role,
+            Role::Leadership | Role::LegalOfficer | Role::SecurityOfficer
+        ),
+        audits: matches!(user.role, Role::Auditor | Role::Admin),
+        administers: user.role == Role::Admin,
     };
     render(
         &req,

@@ -1,0 +1,182 @@
+//! What every form of the pages shares: reading a posted form, one labelled field with its
+//! message beside it, and the service's field messages in the reader's language.
+
+use std::collections::BTreeMap;
+
+use crate::domain::validation::FieldError;
+
+use super::Choice;
+use super::i18n::Lang;
+use super::labels::field_label;
+
+/// How a field is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    LongText,
+    DateTime,
+    Date,
+    Number,
+    Select,
+    Checkbox,
+}
+
+/// One labelled field, its value and the message about it, if any.
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    pub kind: Kind,
+    pub value: String,
+    pub choices: Vec<Choice>,
+    pub error: String,
+    pub required: bool,
+}
+
+impl Field {
+    pub fn new(lang: Lang, name: &str, kind: Kind, value: &str) -> Field {
+        let last = name.rsplit('.').next().unwrap_or(name);
+        Field {
+            name: name.to_string(),
+            label: field_label(lang, last),
+            kind,
+            value: value.to_string(),
+            choices: Vec::new(),
+            error: String::new(),
+            required: false,
+        }
+    }
+
+    pub fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
+
+    /// A list of choices, labelled in the reader's language.
+    pub fn codes<'a>(mut self, lang: Lang, codes: impl IntoIterator<Item = &'a str>) -> Field {
+        self.choices = super::choices(codes, &self.value, lang);
+        self
+    }
+
+    /// Takes this field's message out of `errors`.
+    pub fn with_error(mut self, errors: &mut BTreeMap<String, String>) -> Field {
+        if let Some(message) = errors.remove(&self.name) {
+            self.error = message;
+        }
+        self
+    }
+}
+
+/// A message about a field that has no place of its own on the form, linked to nothing.
+pub struct Problem {
+    pub label: String,
+    pub message: String,
+}
+
+/// The pairs of a posted form, in order, with NUL taken out (no column stores it).
+pub fn pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.replace('\0', ""), v.replace('\0', "")))
+        .collect()
+}
+
+/// The first value of `name`, or "".
+pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The service's messages by field, in the reader's language.
+pub fn messages(lang: Lang, errors: &[FieldError]) -> BTreeMap<String, String> {
+    let mut by_field = BTreeMap::new();
+    for error in errors {
+        by_field
+            .entry(error.field.clone())
+            .or_insert_with(|| message(lang, &error.message));
+    }
+    by_field
+}
+
+/// What is left after the fields took theirs: shown above the form.
+pub fn leftovers(lang: Lang, errors: BTreeMap<String, String>) -> Vec<Problem> {
+    errors
+        .into_iter()
+        .map(|(field, message)| Problem {
+            label: field_label(lang, field.rsplit('.').next().unwrap_or(&field)),
+            message,
+        })
+        .collect()
+}
+
+/// The service writes its messages in English for API clients; the pages translate the ones
+/// a person meets, and name the field for the rest.
+const MESSAGES_FR: &[(&str, &str)] = &[
+    ("is required", "est obligatoire"),
+    (
+        "must not be in the future",
+        "ne doit pas être dans le futur",
+    ),
+    ("must be one of", "doit être l’une des valeurs proposées"),
+    ("must be an RFC 3339", "doit être une date et une heure"),
+    ("must be a date", "doit être une date"),
+    ("must be a number", "doit être un nombre"),
+    (
+        "must not be before",
+        "ne doit pas précéder la date indiquée",
+    ),
+    ("must be at most", "est trop long"),
+    ("must be at least", "est trop court"),
+    (
+        "is required with",
+        "va avec l’autre coordonnée : donnez les deux ou aucune",
+    ),
+    (
+        "is not an incident you can see",
+        "n’est pas un incident que vous pouvez voir",
+    ),
+    (
+        "must be a submitted or verified incident",
+        "doit être un incident soumis ou vérifié",
+    ),
+    ("was used before", "ce formulaire a déjà été enregistré"),
+    ("is only for", "ne s’applique qu’à une heure exacte"),
+];
+
+const MESSAGES_EN: &[(&str, &str)] = &[(
+    "was used before",
+    "this form was saved already; the incident is in the list",
+)];
+
+pub fn message(lang: Lang, english: &str) -> String {
+    let table = match lang {
+        Lang::En => MESSAGES_EN,
+        Lang::Fr => MESSAGES_FR,
+    };
+    match table.iter().find(|(start, _)| english.starts_with(start)) {
+        Some((_, said)) => said.to_string(),
+        None if lang == Lang::Fr => "valeur refusée".to_string(),
+        None => english.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_stay_in_order_and_nul_is_dropped() {
+        let read = pairs(b"weapons=rifle&weapons=rpg&summary=a%00b");
+        assert_eq!(read.len(), 3);
+        assert_eq!(value(&read, "weapons"), "rifle");
+        assert_eq!(value(&read, "summary"), "ab");
+        assert_eq!(value(&read, "absent"), "");
+    }
+
+    #[test]
+    fn messages_are_translated_for_french_readers() {
+        assert_eq!(message(Lang::Fr, "is required"), "est obligatoire");
+        assert_eq!(message(Lang::En, "is required"), "is required");
+        assert_eq!(message(Lang::Fr, "something new"), "valeur refusée");
+    }
+}
