@@ -16,6 +16,12 @@ on_both_backends!(
     pages_carry_strict_headers_and_stay_light,
     incident_pages_list_filter_and_show_in_each_language,
     the_case_list_marks_overdue_and_stalled_cases,
+    the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits,
+    pages_never_show_another_missions_data,
+    case_pages_move_record_the_accused_and_keep_documents,
+    auditors_see_the_trail_and_its_verification,
+    administrators_manage_accounts_and_missions,
+    the_language_choice_follows_the_account,
 );
 
 /// The value of a cookie the answer sets, with the whole `Set-Cookie` line.
@@ -595,4 +601,653 @@ async fn the_case_list_marks_overdue_and_stalled_cases(backend: Backend) {
     assert!(stalled.contains(&old_ref) && !stalled.contains(&fresh_ref));
     let refused = api.send(get("/cases", &[("pkr_session", &auditor)])).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// A CSRF token the tests send as cookie and as field alike.
+const CSRF: &str = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+
+/// The value of a hidden field of the page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("a field {name}"))
+        + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+fn location(answer: &Answer) -> String {
+    answer.header("location").expect("a redirect").to_string()
+}
+
+async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(backend: Backend) {
+    let t = TestApp::new(backend);
+    for name in ["officer.a", "officer.b"] {
+        t.create_user(
+            name,
+            Role::SecurityOfficer,
+            Clearance::Confidential,
+            &["MINUSCA"],
+        );
+    }
+    let api = t.api().await;
+    let (a, b) = (
+        api.login("officer.a", PASSWORD).await,
+        api.login("officer.b", PASSWORD).await,
+    );
+    let as_a = [("pkr_session", a.as_str()), ("pkr_csrf", CSRF)];
+    let as_b = [("pkr_session", b.as_str()), ("pkr_csrf", CSRF)];
+    let occurred = (t.now() - chrono::TimeDelta::days(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let draft = |csrf: &'static str, summary: &'static str| {
+        vec![
+            ("csrf", csrf),
+            ("form_key", "k1"),
+            ("action", "save"),
+            ("mission", "MINUSCA"),
+            ("attack_type", "ambush"),
+            ("location_type", "patrol"),
+            ("summary", summary),
+            ("victims[0].outcome", "killed"),
+            ("victims[0].personnel_type", "military"),
+            ("victims[0].gender", "male"),
+        ]
+    };
+
+    let page = html(&api.send(get("/incidents/new", &as_a)).await);
+    assert!(page.contains("name=\"victims[0].outcome\"") && page.contains("value=\"add:victims\""));
+
+    // Without the token: refused, nothing saved.
+    let mut forged = draft("", "Forged");
+    forged.push(("occurred_at", &occurred));
+    let refused = api.send(post("/incidents/new", &as_a, &forged)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.count("incidents"), 0);
+
+    // Bad fields are named beside themselves, and nothing is saved.
+    let mut bad = draft(CSRF, "");
+    bad.push(("latitude", "north"));
+    let answer = api.send(post("/incidents/new", &as_a, &bad)).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = html(&answer);
+    for field in ["summary", "occurred_at", "latitude"] {
+        assert!(page.contains(&format!("id=\"{field}-error\"")), "{field}");
+    }
+    assert_eq!(t.count("incidents"), 0);
+
+    // A draft is saved once, however often the form is sent.
+    let mut good = draft(CSRF, "Patrol ambushed");
+    good.push(("occurred_at", &occurred));
+    let first = api.send(post("/incidents/new", &as_a, &good)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let again = api.send(post("/incidents/new", &as_a, &good)).await;
+    assert_eq!(location(&again), location(&first));
+    assert_eq!(t.count("incidents"), 1);
+    let incident = location(&first);
+    assert!(html(&api.send(get(&incident, &as_a)).await).contains("Patrol ambushed"));
+
+    // Two officers edit the same version: the second sees what changed and keeps their values.
+    let edit = html(&api.send(get(&format!("{incident}/edit"), &as_a)).await);
+    let version = hidden(&edit, "version");
+    let mut mine = draft(CSRF, "Summary by A");
+    mine.extend([
+        ("occurred_at", occurred.as_str()),
+        ("version", version.as_str()),
+    ]);
+    let saved = api
+        .send(post(&format!("{incident}/edit"), &as_a, &mine))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let mut theirs = draft(CSRF, "Summary by B");
+    theirs.extend([
+        ("occurred_at", occurred.as_str()),
+        ("version", version.as_str()),
+    ]);
+    let stale = api
+        .send(post(&format!("{incident}/edit"), &as_b, &theirs))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let page = html(&stale);
+    assert!(page.contains("Someone changed this incident"));
+    assert!(
+        page.contains("<td>Summary by A</td><td>Summary by B</td>"),
+        "{page}"
+    );
+    let newer = hidden(&page, "version");
+    assert_ne!(newer, version);
+    assert!(page.contains("value=\"Summary by B\""));
+    // Saving again re-applies B's change over A's version.
+    let mut reapplied = draft(CSRF, "Summary by B");
+    reapplied.extend([
+        ("occurred_at", occurred.as_str()),
+        ("version", newer.as_str()),
+    ]);
+    let saved = api
+        .send(post(&format!("{incident}/edit"), &as_b, &reapplied))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert!(html(&api.send(get(&incident, &as_a)).await).contains("Summary by B"));
+
+    // Submit, then withdraw: the reason is required.
+    let submitted = api
+        .send(post(
+            &format!("{incident}/submit"),
+            &as_a,
+            &[("csrf", CSRF)],
+        ))
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    let no_reason = api
+        .send(post(
+            &format!("{incident}/withdraw"),
+            &as_a,
+            &[("csrf", CSRF)],
+        ))
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&no_reason).contains("Reason: is required"));
+    let withdrawn = api
+        .send(post(
+            &format!("{incident}/withdraw"),
+            &as_a,
+            &[("csrf", CSRF), ("reason", "Duplicate report")],
+        ))
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+    let page = html(&api.send(get(&incident, &as_a)).await);
+    assert!(page.contains("withdrawn") && page.contains("Duplicate report"));
+}
+
+/// An incident of MINUSCA, submitted through the API; its id.
+async fn submitted_incident<S, B>(
+    api: &common::Api<S>,
+    token: &str,
+    now: chrono::NaiveDateTime,
+) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let day = (now - chrono::TimeDelta::days(3))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let answer = api
+        .post(
+            "/api/v1/incidents",
+            Some(token),
+            serde_json::json!({
+                "mission": "MINUSCA", "occurred_at": day, "location_type": "base",
+                "attack_type": "indirect_fire", "summary": "Camp shelled at night",
+                "victims": [{ "personnel_type": "military", "gender": "female", "outcome": "injured",
+                              "name": "Awa Traoré" }],
+                "submit": true
+            }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    answer.body["id"].as_str().unwrap().to_string()
+}
+
+async fn pages_never_show_another_missions_data(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "other.officer",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &["MONUSCO"],
+    );
+    t.create_user(
+        "other.legal",
+        Role::LegalOfficer,
+        Clearance::StrictlyConfidential,
+        &["MONUSCO"],
+    );
+    t.create_user(
+        "other.leader",
+        Role::Leadership,
+        Clearance::StrictlyConfidential,
+        &["MONUSCO"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let id = submitted_incident(&api, &officer, t.now()).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            serde_json::json!({ "incident_ids": [id], "jurisdiction": "CAF" }),
+        )
+        .await;
+    assert_eq!(case.status, StatusCode::CREATED, "{}", case.body);
+    let case_id = case.body["id"].as_str().unwrap().to_string();
+
+    let other_officer = api.login("other.officer", PASSWORD).await;
+    let other_legal = api.login("other.legal", PASSWORD).await;
+    let other_leader = api.login("other.leader", PASSWORD).await;
+    let as_officer = [("pkr_session", other_officer.as_str()), ("pkr_csrf", CSRF)];
+    let as_legal = [("pkr_session", other_legal.as_str()), ("pkr_csrf", CSRF)];
+    for path in [format!("/incidents/{id}"), format!("/incidents/{id}/edit")] {
+        let answer = api.send(get(&path, &as_officer)).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!html(&answer).contains("Camp shelled"));
+    }
+    let list = html(&api.send(get("/incidents", &as_officer)).await);
+    assert!(!list.contains("Camp shelled") && !list.contains("MINUSCA-"));
+    let verify = api
+        .send(post(
+            &format!("/incidents/{id}/verify"),
+            &as_officer,
+            &[("csrf", CSRF)],
+        ))
+        .await;
+    assert_eq!(verify.status, StatusCode::NOT_FOUND);
+    for path in [
+        format!("/cases/{case_id}"),
+        format!("/cases/new?incident={id}"),
+    ] {
+        let answer = api.send(get(&path, &as_legal)).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!html(&answer).contains("CASE-MINUSCA"));
+    }
+    let cases = html(&api.send(get("/cases", &as_legal)).await);
+    assert!(!cases.contains("CASE-MINUSCA"));
+    let summary = html(
+        &api.send(get("/summary", &[("pkr_session", other_leader.as_str())]))
+            .await,
+    );
+    assert!(
+        summary.contains("<dt>Attacks recorded</dt><dd>0</dd>"),
+        "{summary}"
+    );
+    let asked = api
+        .send(get(
+            "/summary?mission=MINUSCA",
+            &[("pkr_session", other_leader.as_str())],
+        ))
+        .await;
+    assert_eq!(asked.status, StatusCode::FORBIDDEN);
+    // The refusal is on record.
+    assert!(t.audit_actions().iter().any(|a| a == "access.denied"));
+}
+
+/// A multipart form as a browser sends it; `file` is (name, bytes).
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----pkrBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn case_pages_move_record_the_accused_and_keep_documents(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let id = submitted_incident(&api, &officer, t.now()).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let as_legal = [("pkr_session", legal.as_str()), ("pkr_csrf", CSRF)];
+
+    let form = api
+        .send(get(&format!("/cases/new?incident={id}"), &as_legal))
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    let bad = api
+        .send(post(
+            "/cases/new",
+            &as_legal,
+            &[("csrf", CSRF), ("incident", &id), ("jurisdiction", "xx")],
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad).contains("id=\"jurisdiction-error\""));
+    let opened = api
+        .send(post(
+            "/cases/new",
+            &as_legal,
+            &[("csrf", CSRF), ("incident", &id), ("jurisdiction", "CAF")],
+        ))
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    let case = location(&opened);
+
+    // Only the allowed statuses are offered; a move the lifecycle refuses is explained.
+    let page = html(&api.send(get(&case, &as_legal)).await);
+    let select = &page[page.find("name=\"to\"").unwrap()..];
+    let select = &select[..select.find("</select>").unwrap()];
+    let offered: Vec<&str> = select
+        .split("<option value=\"")
+        .skip(2)
+        .map(|o| &o[..o.find('"').unwrap()])
+        .collect();
+    let allowed: Vec<&str> = peacekeeper_registry::domain::case::allowed_moves(
+        peacekeeper_registry::domain::case::CaseStatus::Opened,
+    )
+    .into_iter()
+    .map(|s| s.code())
+    .collect();
+    assert_eq!(offered, allowed);
+    let version = hidden(&page, "version");
+    let today = t.now().format("%Y-%m-%d").to_string();
+    let refused = api
+        .send(post(
+            &format!("{case}/move"),
+            &as_legal,
+            &[
+                ("csrf", CSRF),
+                ("to", "final"),
+                ("effective_on", &today),
+                ("version", &version),
+            ],
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let moved = api
+        .send(post(
+            &format!("{case}/move"),
+            &as_legal,
+            &[
+                ("csrf", CSRF),
+                ("to", "referred"),
+                ("effective_on", &today),
+                ("version", &version),
+            ],
+        ))
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", html(&moved));
+    // The version read before that move is now stale: a second move on it is refused.
+    let stale = api
+        .send(post(
+            &format!("{case}/move"),
+            &as_legal,
+            &[
+                ("csrf", CSRF),
+                ("to", "investigating"),
+                ("effective_on", &today),
+                ("version", &version),
+            ],
+        ))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+
+    let accused = api
+        .send(post(
+            &format!("{case}/accused"),
+            &as_legal,
+            &[
+                ("csrf", CSRF),
+                ("name", "Jean-Pierre M."),
+                ("status", "wanted"),
+            ],
+        ))
+        .await;
+    assert_eq!(accused.status, StatusCode::SEE_OTHER);
+
+    // A document: the form carries its token as a part; without it, nothing is kept.
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let (content_type, body) = multipart(
+        &[("title", "Arrest warrant"), ("kind", "warrant")],
+        Some(("warrant.pdf", pdf)),
+    );
+    let forged = api
+        .send(
+            TestRequest::post()
+                .uri(&format!("{case}/documents"))
+                .cookie(actix_web::cookie::Cookie::new("pkr_session", legal.clone()))
+                .cookie(actix_web::cookie::Cookie::new("pkr_csrf", CSRF))
+                .insert_header(("Content-Type", content_type.clone()))
+                .set_payload(body),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.count("case_documents"), 0);
+    let (content_type, body) = multipart(
+        &[
+            ("csrf", CSRF),
+            ("title", "Arrest warrant"),
+            ("kind", "warrant"),
+        ],
+        Some(("warrant.pdf", pdf)),
+    );
+    let uploaded = api
+        .send(
+            TestRequest::post()
+                .uri(&format!("{case}/documents"))
+                .cookie(actix_web::cookie::Cookie::new("pkr_session", legal.clone()))
+                .cookie(actix_web::cookie::Cookie::new("pkr_csrf", CSRF))
+                .insert_header(("Content-Type", content_type))
+                .set_payload(body),
+        )
+        .await;
+    assert_eq!(
+        uploaded.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        html(&uploaded)
+    );
+    let page = html(&api.send(get(&case, &as_legal)).await);
+    assert!(
+        page.contains("Jean-Pierre M.")
+            && page.contains("wanted")
+            && page.contains("referred to the authorities")
+    );
+    let link_start = page
+        .find(&format!("{case}/documents/"))
+        .expect("a download link");
+    let link = &page[link_start..link_start + page[link_start..].find('"').unwrap()];
+    let download = api.send(get(link, &as_legal)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.bytes.as_ref(), pdf.as_slice());
+    assert!(
+        download
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+}
+
+async fn auditors_see_the_trail_and_its_verification(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "auditor",
+        Role::Auditor,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let auditor = api.login("auditor", PASSWORD).await;
+    let officer = api.login("officer", PASSWORD).await;
+    let as_auditor = [("pkr_session", auditor.as_str())];
+    let trail = api.send(get("/audit", &as_auditor)).await;
+    assert_eq!(trail.status, StatusCode::OK);
+    let page = html(&trail);
+    assert!(
+        page.contains("user.create") && page.contains("auth.login"),
+        "{page}"
+    );
+    let filtered = html(&api.send(get("/audit?actor=officer", &as_auditor)).await);
+    assert!(filtered.contains("auth.login") && !filtered.contains("user.create"));
+    let verified = html(&api.send(get("/audit/verify", &as_auditor)).await);
+    assert!(verified.contains("Intact"), "{verified}");
+    let refused = api
+        .send(get("/audit", &[("pkr_session", officer.as_str())]))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn administrators_manage_accounts_and_missions(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let chief = api.login("chief", PASSWORD).await;
+    let as_chief = [("pkr_session", chief.as_str()), ("pkr_csrf", CSRF)];
+    let weak = api
+        .send(post(
+            "/admin/users",
+            &as_chief,
+            &[
+                ("csrf", CSRF),
+                ("username", "new.officer"),
+                ("password", "short"),
+                ("role", "security_officer"),
+            ],
+        ))
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&weak).contains("id=\"password-error\""));
+    let first = "a first passphrase nobody guesses";
+    let created = api
+        .send(post(
+            "/admin/users",
+            &as_chief,
+            &[
+                ("csrf", CSRF),
+                ("username", "new.officer"),
+                ("password", first),
+                ("role", "security_officer"),
+                ("clearance", "confidential"),
+                ("missions", "MINUSCA"),
+            ],
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", html(&created));
+    let account = location(&created);
+    let login = api.login_answer("new.officer", first).await;
+    assert_eq!(login.body["must_change_password"], true, "{}", login.body);
+    let form = html(&api.send(get(&account, &as_chief)).await);
+    let version = hidden(&form, "version");
+    let changed = api
+        .send(post(
+            &account,
+            &as_chief,
+            &[
+                ("csrf", CSRF),
+                ("role", "legal_officer"),
+                ("clearance", "confidential"),
+                ("missions", "MINUSCA"),
+                ("version", &version),
+            ],
+        ))
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    let list = html(&api.send(get("/admin/users", &as_chief)).await);
+    assert!(
+        list.contains("new.officer</a></td><td>legal officer"),
+        "{list}"
+    );
+
+    let mission = api
+        .send(post(
+            "/admin/missions",
+            &as_chief,
+            &[
+                ("csrf", CSRF),
+                ("code", "UNTEST"),
+                ("name", "Test mission"),
+                ("host_country", "CAF"),
+            ],
+        ))
+        .await;
+    assert_eq!(mission.status, StatusCode::SEE_OTHER);
+    let missions = html(&api.send(get("/admin/missions", &as_chief)).await);
+    assert!(missions.contains("<td>UNTEST</td><td>Test mission</td>"));
+    let refused = api
+        .send(get(
+            "/admin/users",
+            &[("pkr_session", api.login("officer", PASSWORD).await.as_str())],
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn the_language_choice_follows_the_account(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let token = api.login("legal", PASSWORD).await;
+    let switched = api
+        .send(get("/language?to=fr&back=%2F", &[("pkr_session", &token)]))
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    // On another device, with an English browser and no language cookie, signing in brings
+    // back the choice.
+    let login = api
+        .send(
+            post(
+                "/login",
+                &[("pkr_csrf", CSRF)],
+                &[
+                    ("csrf", CSRF),
+                    ("username", "legal"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .insert_header(("Accept-Language", "en")),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        set_cookie(&login, "pkr_lang").map(|(v, _)| v).as_deref(),
+        Some("fr")
+    );
 }

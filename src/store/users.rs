@@ -30,6 +30,24 @@ pub struct UserWithMissions {
     pub missions: Vec<String>,
 }
 
+/// The language the user chose for the pages, if they did.
+pub fn language_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    users::table
+        .find(id)
+        .select(users::language)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
+/// A preference, not an account change: neither audited nor versioned.
+pub fn set_language(conn: &mut DbConnection, id: &str, code: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::language.eq(code))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }

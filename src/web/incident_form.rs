@@ -19,7 +19,7 @@ use crate::domain::access::Clearance;
 use crate::domain::incident::{
     ACTOR_TYPES, ATTACK_TYPES, ATTRIBUTIONS, GENDERS, GEO_PRECISIONS, IncidentInput,
     LOCATION_TYPES, OUTCOMES, PERSONNEL_TYPES, RELIABILITIES, SOURCE_TYPES, Status,
-    TIME_PRECISIONS, WEAPONS,
+    TIME_PRECISIONS, WEAPONS, validate,
 };
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
@@ -213,7 +213,7 @@ impl IncidentForm {
     /// The body the service takes. With `whole`, an empty field is sent as `null` (a change
     /// replaces every field); otherwise it is left out. Text that cannot be a number or a
     /// time is refused here, by field.
-    fn body(&self, whole: bool) -> Result<Map<String, Value>, Vec<FieldError>> {
+    fn body(&self, whole: bool) -> (Map<String, Value>, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut body = Map::new();
         for (name, kind, _) in TOP {
@@ -263,12 +263,27 @@ impl IncidentForm {
             }
             body.insert(key.to_string(), Value::Array(rows));
         }
-        if errors.is_empty() {
-            Ok(body)
-        } else {
-            Err(errors)
+        (body, errors)
+    }
+}
+
+/// Text the form could not read is named, and so is everything else wrong with the rest:
+/// the officer corrects all at once.
+fn with_rule_errors(
+    body: &Map<String, Value>,
+    mut unreadable: Vec<FieldError>,
+    now: NaiveDateTime,
+) -> Vec<FieldError> {
+    if let Ok(input) = serde_json::from_value::<IncidentInput>(Value::Object(body.clone()))
+        && let Err(found) = validate(&input, now)
+    {
+        for error in found {
+            if !unreadable.iter().any(|e| e.field == error.field) {
+                unreadable.push(error);
+            }
         }
     }
+    unreadable
 }
 
 /// `victims[2].outcome` → (0, 2, "outcome").
@@ -599,10 +614,11 @@ pub async fn create(
     if form_key.is_empty() || form_key.len() > 64 {
         form_key = new_form_key();
     }
-    let errors = match (&intent, form.body(false)) {
-        (Intent::AddRow(_), _) => Vec::new(),
-        (_, Err(errors)) => errors,
-        (_, Ok(mut body)) => {
+    let (mut body, unreadable) = form.body(false);
+    let errors = match &intent {
+        Intent::AddRow(_) => Vec::new(),
+        _ if !unreadable.is_empty() => with_rule_errors(&body, unreadable, state.clock.now()),
+        _ => {
             if matches!(intent, Intent::Submit) {
                 body.insert("submit".to_string(), Value::Bool(true));
             }
@@ -731,8 +747,10 @@ pub async fn update(
     let mut stale = false;
     if !matches!(intent, Intent::AddRow(_)) {
         match form.body(true) {
-            Err(found) => errors = found,
-            Ok(body) => {
+            (body, unreadable) if !unreadable.is_empty() => {
+                errors = with_rule_errors(&body, unreadable, now);
+            }
+            (body, _) => {
                 let (writer, written_id) = (user.clone(), id.clone());
                 let submit = matches!(intent, Intent::Submit);
                 let reason = (!reason.is_empty()).then(|| reason.clone());
@@ -870,11 +888,12 @@ mod tests {
         assert_eq!(form.groups[0].len(), 2);
         assert_eq!(form.groups[0][0]["outcome"], "killed");
         assert_eq!(form.groups[0][1]["outcome"], "injured");
-        let body = form.body(false).unwrap();
+        let (body, unreadable) = form.body(false);
+        assert!(unreadable.is_empty());
         assert_eq!(body["victims"][1]["outcome"], "injured");
         assert_eq!(body["summary"], "Ambush");
         assert!(!body.contains_key("narrative"));
-        assert_eq!(form.body(true).unwrap()["narrative"], Value::Null);
+        assert_eq!(form.body(true).0["narrative"], Value::Null);
     }
 
     #[test]
@@ -883,13 +902,13 @@ mod tests {
             "occurred_at=2026-03-14T06%3A30&latitude=12%2C5&perpetrators%5B0%5D.actor_type=militia\
              &sources%5B0%5D.credibility=2",
         );
-        let body = form.body(false).unwrap();
+        let body = form.body(false).0;
         assert_eq!(body["occurred_at"], "2026-03-14T06:30:00Z");
         assert_eq!(body["latitude"], 12.5);
         assert_eq!(body["perpetrators"][0]["claimed_responsibility"], false);
         assert_eq!(body["sources"][0]["credibility"], 2);
-        let refused = posted("occurred_at=yesterday&longitude=east").body(false);
-        let fields: Vec<String> = refused.unwrap_err().into_iter().map(|e| e.field).collect();
+        let (_, unreadable) = posted("occurred_at=yesterday&longitude=east").body(false);
+        let fields: Vec<String> = unreadable.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["occurred_at", "longitude"]);
     }
 
@@ -900,7 +919,7 @@ mod tests {
              &victims%5B0%5D.outcome=killed&victims%5B0%5D.gender=male",
         );
         let input: IncidentInput =
-            serde_json::from_value(Value::Object(form.body(false).unwrap())).unwrap();
+            serde_json::from_value(Value::Object(form.body(false).0)).unwrap();
         let again = IncidentForm::stored(&input);
         assert_eq!(again.top["occurred_at"], "2026-03-14T06:30");
         assert_eq!(again.weapons, vec!["rpg"]);

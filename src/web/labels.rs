@@ -165,6 +165,16 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("police_report", "police report", "rapport de police"),
     ("warrant", "warrant", "mandat"),
     ("indictment", "indictment", "acte d’accusation"),
+    // roles
+    ("admin", "administrator", "administrateur"),
+    (
+        "security_officer",
+        "security officer",
+        "officier de sécurité",
+    ),
+    ("legal_officer", "legal officer", "juriste"),
+    ("leadership", "leadership", "direction"),
+    ("auditor", "auditor", "auditeur"),
     // time precisions
     ("exact", "exact", "exacte"),
     ("day", "to the day", "au jour près"),
@@ -260,6 +270,11 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("disabled", "Disabled", "Désactivé"),
     ("password", "Password", "Mot de passe"),
     ("code", "Code", "Code"),
+    (
+        "host_country",
+        "Host country (ISO code)",
+        "Pays hôte (code ISO)",
+    ),
     ("country", "Country", "Pays"),
     ("start_date", "Start date", "Date de début"),
     ("end_date", "End date", "Date de fin"),

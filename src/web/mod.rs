@@ -4,6 +4,8 @@
 //! its own (a site elsewhere can neither read nor set it). No script, nothing from elsewhere:
 //! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
 
+mod admin;
+mod audit;
 mod case_page;
 mod cases;
 mod charts;
@@ -26,6 +28,7 @@ use crate::auth::session::user_of_token;
 use crate::auth::{AuthUser, RequestMeta};
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::store::users;
 use i18n::{LANG_COOKIE, Lang, Texts};
 
 const SESSION_COOKIE: &str = "pkr_session";
@@ -81,6 +84,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/summary").route(web::get().to(summary::page)))
         .service(web::resource("/summary/download").route(web::get().to(summary::download)))
+        .service(web::resource("/audit").route(web::get().to(audit::list)))
+        .service(web::resource("/audit/verify").route(web::get().to(audit::verify)))
+        .service(
+            web::resource("/admin/users")
+                .route(web::get().to(admin::users_list))
+                .route(web::post().to(admin::create_user)),
+        )
+        .service(
+            web::resource("/admin/users/{id}")
+                .route(web::get().to(admin::user_form))
+                .route(web::post().to(admin::update_user)),
+        )
+        .service(
+            web::resource("/admin/missions")
+                .route(web::get().to(admin::missions_list))
+                .route(web::post().to(admin::create_mission)),
+        )
+        .service(
+            web::resource("/admin/missions/{code}")
+                .route(web::post().to(admin::set_mission_active)),
+        )
         .service(web::resource("/language").route(web::get().to(language)))
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
 }
@@ -413,10 +437,25 @@ async fn login(
             } else {
                 "/"
             };
+            // The language the user chose on another device follows them here.
+            let chosen = match user_of_token(&state, &session.token, RequestMeta::of(&req)).await {
+                Ok(user) => state
+                    .run(move |conn| Ok(users::language_of(conn, &user.id)?))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|code| Lang::from_code(&code)),
+                Err(_) => None,
+            };
             let mut response = redirect(next);
             response
                 .add_cookie(&cookie(&req, SESSION_COOKIE, session.token))
                 .map_err(AppError::internal)?;
+            if let Some(lang) = chosen {
+                response
+                    .add_cookie(&language_cookie(&req, lang))
+                    .map_err(AppError::internal)?;
+            }
             Ok(response)
         }
         Err(AppError::Unauthorized | AppError::Forbidden(_)) => {
@@ -560,20 +599,37 @@ struct LanguageChoice {
     back: Option<String>,
 }
 
-/// Keeps the reader's language and goes back to where they were (a path of this site only).
-async fn language(req: HttpRequest, choice: web::Query<LanguageChoice>) -> HttpResponse {
+fn language_cookie(req: &HttpRequest, lang: Lang) -> Cookie<'static> {
+    let mut kept = cookie(req, LANG_COOKIE, lang.code().to_string());
+    kept.set_max_age(actix_web::cookie::time::Duration::days(365));
+    kept
+}
+
+/// Keeps the reader's language (on their account too, when signed in) and goes back to where
+/// they were (a path of this site only).
+async fn language(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    choice: web::Query<LanguageChoice>,
+) -> HttpResponse {
     let Some(lang) = Lang::from_code(&choice.to) else {
         return error_page(&req, StatusCode::NOT_FOUND);
     };
+    if let Some(user) = reader(&req, &state).await {
+        let stored = state
+            .run(move |conn| Ok(users::set_language(conn, &user.id, lang.code())?))
+            .await;
+        if let Err(error) = stored {
+            tracing::warn!(error = %error, "the language choice was not stored");
+        }
+    }
     let back = choice
         .back
         .as_deref()
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
         .unwrap_or("/");
     let mut response = redirect(back);
-    let mut kept = cookie(&req, LANG_COOKIE, lang.code().to_string());
-    kept.set_max_age(actix_web::cookie::time::Duration::days(365));
-    let _ = response.add_cookie(&kept);
+    let _ = response.add_cookie(&language_cookie(&req, lang));
     response
 }
 
