@@ -182,7 +182,13 @@ impl Browser {
             .unwrap_or_else(|_| panic!("{value} in {name}"));
     }
 
+    /// Clicks what leads to another page, and waits until that page has replaced this one.
     async fn click(&self, css: &str) {
+        let this_page = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a page");
         self.client
             .find(Locator::Css(css))
             .await
@@ -190,6 +196,14 @@ impl Browser {
             .click()
             .await
             .expect("clicked");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while this_page.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "no new page after clicking {css}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
         self.client
             .wait()
             .at_most(Duration::from_secs(20))
@@ -221,6 +235,48 @@ impl Browser {
         let png = self.client.screenshot().await.expect("a screenshot");
         let file = screenshot_folder().join(format!("{}-{}-{name}.png", self.label, self.lang));
         std::fs::write(file, png).expect("screenshot written");
+    }
+
+    /// The page and its assets weigh under 100 KB, and it fits a phone's width (390 CSS
+    /// pixels) without scrolling sideways.
+    async fn assert_light_and_fits_a_phone(&self) {
+        let weight = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('navigation')[0].encodedBodySize \
+                 + performance.getEntriesByType('resource').reduce((sum, e) => sum + e.encodedBodySize, 0);",
+                vec![],
+            )
+            .await
+            .expect("the page's weight");
+        let bytes = weight.as_f64().expect("a number of bytes");
+        assert!(
+            bytes > 0.0 && bytes < 100.0 * 1024.0,
+            "{} weighs {bytes} bytes",
+            self.path().await
+        );
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("phone-sized");
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .expect("the widths");
+        let (content, window) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+        assert!(
+            content <= window,
+            "{} is {content} wide on a {window} screen",
+            self.path().await
+        );
+        self.client
+            .set_window_size(1200, 1800)
+            .await
+            .expect("back to a desk");
     }
 
     async fn sign_in(&self, username: &str) {
@@ -388,6 +444,7 @@ async fn journey(backend: Backend, lang: &'static str) {
         .choose("perpetrators[0].attribution", "likely")
         .await;
     browser.assert_no_english(&english).await;
+    browser.assert_light_and_fits_a_phone().await;
     browser.screenshot("incident-form").await;
     browser.click("button[value=\"submit\"]").await;
     let incident_path = browser.path().await;
@@ -404,6 +461,7 @@ async fn journey(backend: Backend, lang: &'static str) {
     let title = browser.client.title().await.expect("a title");
     assert_ne!(title, "run");
     browser.assert_no_english(&english).await;
+    browser.assert_light_and_fits_a_phone().await;
     browser.sign_out().await;
 
     // A second officer verifies it; whoever reported it could not.
@@ -465,6 +523,7 @@ async fn journey(backend: Backend, lang: &'static str) {
     let page = browser.text().await;
     assert!(page.contains(charged) && page.contains(note), "{page}");
     browser.assert_no_english(&english).await;
+    browser.assert_light_and_fits_a_phone().await;
     browser.screenshot("case-page").await;
     browser.sign_out().await;
 
@@ -501,6 +560,7 @@ async fn journey(backend: Backend, lang: &'static str) {
         .expect("the funnel's text");
     assert!(funnel.contains('1'), "{funnel}");
     browser.assert_no_english(&english).await;
+    browser.assert_light_and_fits_a_phone().await;
     browser.screenshot("summary").await;
     browser
         .client

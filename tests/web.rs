@@ -112,6 +112,8 @@ async fn pages_speak_english_or_french(backend: Backend) {
         "%2F%2Fevil.example%2F",
         "https%3A%2F%2Fevil.example%2F",
         "%2F%5Cevil.example",
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
     ] {
         let away = api
             .send(get(&format!("/language?to=en&back={back}"), &[]))
@@ -630,6 +632,13 @@ async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(bac
             &["MINUSCA"],
         );
     }
+    // Not cleared for victims' names.
+    t.create_user(
+        "officer.c",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
     let api = t.api().await;
     let (a, b) = (
         api.login("officer.a", PASSWORD).await,
@@ -652,6 +661,7 @@ async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(bac
             ("victims[0].outcome", "killed"),
             ("victims[0].personnel_type", "military"),
             ("victims[0].gender", "male"),
+            ("victims[0].name", "Moussa K."),
         ]
     };
 
@@ -738,6 +748,51 @@ async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(bac
         ))
         .await;
     assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+
+    // Verified by a second officer, then amended by one not cleared for victims' names: the
+    // form does not show them, the amendment needs a reason, and the names survive it.
+    let verified = api
+        .send(post(
+            &format!("{incident}/verify"),
+            &as_b,
+            &[("csrf", CSRF)],
+        ))
+        .await;
+    assert_eq!(verified.status, StatusCode::SEE_OTHER);
+    let c = api.login("officer.c", PASSWORD).await;
+    let as_c = [("pkr_session", c.as_str()), ("pkr_csrf", CSRF)];
+    let edit = html(&api.send(get(&format!("{incident}/edit"), &as_c)).await);
+    assert!(!edit.contains("Moussa") && !edit.contains("name=\"victims[0].name\""));
+    assert!(edit.contains("name=\"reason\""));
+    let version = hidden(&edit, "version");
+    let origin = hidden(&edit, "victims[0].origin");
+    let mut amended: Vec<(&str, &str)> = draft(CSRF, "Summary by B")
+        .into_iter()
+        .filter(|(name, _)| *name != "victims[0].name")
+        .collect();
+    amended.extend([
+        ("occurred_at", occurred.as_str()),
+        ("version", version.as_str()),
+        ("victims[0].origin", origin.as_str()),
+        ("place_name", "Bambari"),
+    ]);
+    let no_reason = api
+        .send(post(&format!("{incident}/edit"), &as_c, &amended))
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&no_reason).contains("id=\"reason-error\""));
+    amended.push(("reason", "The place was missing"));
+    let saved = api
+        .send(post(&format!("{incident}/edit"), &as_c, &amended))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", html(&saved));
+    let page = html(&api.send(get(&incident, &as_a)).await);
+    assert!(
+        page.contains("Moussa K.") && page.contains("Bambari"),
+        "{page}"
+    );
+    assert!(page.contains("amended") && page.contains("The place was missing"));
+
     let no_reason = api
         .send(post(
             &format!("{incident}/withdraw"),
@@ -1074,6 +1129,26 @@ async fn case_pages_move_record_the_accused_and_keep_documents(backend: Backend)
             && page.contains("wanted")
             && page.contains("referred to the authorities")
     );
+    // The accused person's status changes from the same page.
+    let action_start = page
+        .find(&format!("{case}/accused/"))
+        .expect("the accused's form");
+    let action = &page[action_start..action_start + page[action_start..].find('"').unwrap()];
+    let changed = api
+        .send(post(
+            action,
+            &as_legal,
+            &[
+                ("csrf", CSRF),
+                ("status", "in_custody"),
+                ("verdict", "pending"),
+                ("version", "1"),
+            ],
+        ))
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", html(&changed));
+    let page = html(&api.send(get(&case, &as_legal)).await);
+    assert!(page.contains("<td>in custody</td>"));
     let link_start = page
         .find(&format!("{case}/documents/"))
         .expect("a download link");

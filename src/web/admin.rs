@@ -147,7 +147,7 @@ async fn users_page(
         Field::new(lang, "username", Kind::Text, value("username"))
             .required()
             .with_error(&mut messages),
-        Field::new(lang, "password", Kind::Text, "")
+        Field::new(lang, "password", Kind::Password, "")
             .required()
             .with_error(&mut messages),
         Field::new(lang, "role", Kind::Select, value("role"))

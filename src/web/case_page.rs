@@ -14,7 +14,7 @@ use crate::api::cases::{document_response, is_multipart, read_upload};
 use crate::auth::AuthUser;
 use crate::domain::case::{
     self as rules, ACCUSED_STATUSES, CLOSURE_REASONS, CaseStatus, DOCUMENT_KINDS, TransitionInput,
-    allowed_moves,
+    VERDICTS, allowed_moves,
 };
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
@@ -24,7 +24,9 @@ use crate::store::files::FileStore;
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use super::{Chrome, chrome, csrf_holds, csrf_of, error_page, failure_page, page_user, redirect};
+use super::{
+    Choice, Chrome, chrome, csrf_holds, csrf_of, error_page, failure_page, page_user, redirect,
+};
 
 fn day(lang: Lang, date: chrono::NaiveDate) -> String {
     date_time(lang, date.and_time(NaiveTime::MIN), false)
@@ -183,6 +185,10 @@ struct Step {
 }
 
 struct AccusedLine {
+    id: String,
+    version: i64,
+    status_choices: Vec<Choice>,
+    verdict_choices: Vec<Choice>,
     name: String,
     affiliation: String,
     status: String,
@@ -228,6 +234,9 @@ struct CasePage {
     accused_fields: Vec<Field>,
     document_fields: Vec<Field>,
     document_limit_mib: u32,
+    file_error: String,
+    /// The forms of a refused request are shown open, with their messages.
+    forms_open: bool,
     problems: Vec<Problem>,
 }
 
@@ -356,6 +365,10 @@ async fn case_page(
             .accused
             .iter()
             .map(|a| AccusedLine {
+                id: a.id.clone(),
+                version: a.version,
+                status_choices: super::choices(ACCUSED_STATUSES.iter().copied(), &a.status, lang),
+                verdict_choices: super::choices(VERDICTS.iter().copied(), &a.verdict, lang),
                 name: if case.personal {
                     a.name.clone()
                 } else {
@@ -387,6 +400,8 @@ async fn case_page(
         accused_fields,
         document_fields,
         document_limit_mib: state.settings.document_max_mib,
+        file_error: messages.remove("file").unwrap_or_default(),
+        forms_open: !errors.is_empty(),
         problems: form::leftovers(lang, messages),
     };
     super::render(req, status, &page, new_csrf.then_some(csrf.as_str()))
@@ -414,6 +429,7 @@ pub async fn show(
 }
 
 /// What a refused form on the case page turns into: the page again, with the messages.
+/// A conflict is reported on `conflict_field`: the form the officer just sent.
 async fn refused(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -421,17 +437,25 @@ async fn refused(
     id: String,
     posted: &[(String, String)],
     error: AppError,
+    conflict_field: &str,
 ) -> Result<HttpResponse, AppError> {
     let (errors, status) = match error {
         AppError::Validation(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
         AppError::MoveNotAllowed { detail, .. } => {
             (vec![FieldError::new("to", detail)], StatusCode::CONFLICT)
         }
-        AppError::Conflict(why) => (vec![FieldError::new("status", why)], StatusCode::CONFLICT),
+        // Someone else moved or changed the case since this page was read.
+        AppError::Conflict(_) => (
+            vec![FieldError::new(
+                conflict_field,
+                super::i18n::EN.changed_meanwhile,
+            )],
+            StatusCode::CONFLICT,
+        ),
         AppError::FileTooLarge { limit_mib } => (
             vec![FieldError::new(
                 "file",
-                format!("must be at most {limit_mib} MiB"),
+                format!("is too large: at most {limit_mib} MiB"),
             )],
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
@@ -475,7 +499,7 @@ pub async fn move_case(
         .await
     {
         Ok(_) => Ok(redirect(&format!("/cases/{id}"))),
-        Err(error) => refused(&req, &state, &user, id, &pairs, error).await,
+        Err(error) => refused(&req, &state, &user, id, &pairs, error, "to").await,
     }
 }
 
@@ -501,7 +525,46 @@ pub async fn add_accused(
         .await
     {
         Ok(_) => Ok(redirect(&format!("/cases/{id}#accused"))),
-        Err(error) => refused(&req, &state, &user, id, &pairs, error).await,
+        Err(error) => refused(&req, &state, &user, id, &pairs, error, "name").await,
+    }
+}
+
+/// A new status or verdict for an accused person (a verdict once the case reached judgment).
+pub async fn update_accused(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let pairs = form::pairs(&body);
+    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
+        return Ok(error_page(&req, StatusCode::FORBIDDEN));
+    }
+    let user = match page_user(&req, &state).await {
+        Ok(user) => user,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let (id, accused_id) = path.into_inner();
+    let patch = body_of(&pairs, &["status", "verdict"]);
+    let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);
+    let (writer, case_id, now) = (user.clone(), id.clone(), state.clock.now());
+    match state
+        .run(move |conn| {
+            service::update_accused(conn, &writer, &case_id, &accused_id, patch, version, now)
+        })
+        .await
+    {
+        Ok(_) => Ok(redirect(&format!("/cases/{id}#accused"))),
+        // Its messages go above the page, not to the form for a new accused person.
+        Err(AppError::Validation(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| FieldError::new(format!("accused.{}", e.field), e.message))
+                .collect();
+            let error = AppError::Validation(errors);
+            refused(&req, &state, &user, id, &[], error, "accused").await
+        }
+        Err(error) => refused(&req, &state, &user, id, &[], error, "accused").await,
     }
 }
 
@@ -540,7 +603,7 @@ pub async fn add_document(
     }
     let (input, upload) = match read {
         Ok(read) => read,
-        Err(error) => return refused(&req, &state, &user, id, &[], error).await,
+        Err(error) => return refused(&req, &state, &user, id, &[], error, "title").await,
     };
     let posted = [
         ("title".to_string(), input.title.clone().unwrap_or_default()),
@@ -558,7 +621,7 @@ pub async fn add_document(
         .await
     {
         Ok(_) => Ok(redirect(&format!("/cases/{id}#documents"))),
-        Err(error) => refused(&req, &state, &user, id, &posted, error).await,
+        Err(error) => refused(&req, &state, &user, id, &posted, error, "title").await,
     }
 }
 

@@ -92,10 +92,14 @@ impl Stacked<'_> {
             for (colour, value) in segments.into_iter().filter(|(_, v)| *v > 0) {
                 let h = value as f64 / peak as f64 * bar_area_height;
                 y -= h;
+                // Each part names its series and figure, for a pointer or a screen reader.
+                let name = named.get(colour).copied().unwrap_or(self.others);
                 let _ = write!(
                     svg,
-                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bar_width}" height="{h:.1}" fill="{}"/>"#,
-                    PALETTE[colour]
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bar_width}" height="{h:.1}" fill="{}"><title>{}, {}: {value}</title></rect>"#,
+                    PALETTE[colour],
+                    escape(name),
+                    escape(period),
                 );
             }
             let _ = write!(

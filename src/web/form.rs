@@ -19,6 +19,7 @@ pub enum Kind {
     Number,
     Select,
     Checkbox,
+    Password,
 }
 
 /// One labelled field, its value and the message about it, if any.
@@ -141,6 +142,9 @@ const MESSAGES_FR: &[(&str, &str)] = &[
     ),
     ("was used before", "ce formulaire a déjà été enregistré"),
     ("is only for", "ne s’applique qu’à une heure exacte"),
+    ("is too large", "est trop volumineux"),
+    ("The username", "ce nom d’utilisateur est déjà pris"),
+    ("The mission", "cette mission existe déjà"),
 ];
 
 const MESSAGES_EN: &[(&str, &str)] = &[(
@@ -149,6 +153,10 @@ const MESSAGES_EN: &[(&str, &str)] = &[(
 )];
 
 pub fn message(lang: Lang, english: &str) -> String {
+    // The pages' own messages are written in English first, like the service's.
+    if english == super::i18n::EN.changed_meanwhile {
+        return lang.texts().changed_meanwhile.to_string();
+    }
     let table = match lang {
         Lang::En => MESSAGES_EN,
         Lang::Fr => MESSAGES_FR,

@@ -277,6 +277,16 @@ pub struct Texts {
     pub closed_mission: &'static str,
     pub reopen_mission: &'static str,
     pub new_mission: &'static str,
+    pub changed_meanwhile: &'static str,
+    pub change: &'static str,
+    pub kib: &'static str,
+    pub mib: &'static str,
+    pub figures_by_mission: &'static str,
+    pub and_more: &'static str,
+    pub deaths: &'static str,
+    pub with_deaths: &'static str,
+    pub without_deaths: &'static str,
+    pub missions_choice_hint: &'static str,
 }
 
 impl Texts {
@@ -491,6 +501,16 @@ pub static EN: Texts = Texts {
     closed_mission: "closed",
     reopen_mission: "Reopen",
     new_mission: "New mission",
+    changed_meanwhile: "was changed by someone else since you opened this page; look at it again before you go on",
+    change: "Change",
+    kib: "KiB",
+    mib: "MiB",
+    figures_by_mission: "The figures by mission",
+    and_more: "Further stalled cases",
+    deaths: "Deaths",
+    with_deaths: "with deaths",
+    without_deaths: "without deaths",
+    missions_choice_hint: "None chosen: all your missions.",
 };
 
 pub static FR: Texts = Texts {
@@ -693,6 +713,16 @@ pub static FR: Texts = Texts {
     closed_mission: "close",
     reopen_mission: "Rouvrir",
     new_mission: "Nouvelle mission",
+    changed_meanwhile: "a été modifié par quelqu’un d’autre depuis l’ouverture de cette page ; relisez-le avant de continuer",
+    change: "Modifier",
+    kib: "Kio",
+    mib: "Mio",
+    figures_by_mission: "Les chiffres par mission",
+    and_more: "Autres affaires au point mort",
+    deaths: "Décès",
+    with_deaths: "avec des morts",
+    without_deaths: "sans mort",
+    missions_choice_hint: "Aucune choisie : toutes vos missions.",
 };
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use crate::store::missions;
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
+use super::labels::label;
 use super::{Choice, Chrome, chrome, csrf_holds, csrf_of, error_page, failure_page, redirect};
 
 /// A field of the form and how it is drawn; codes for the lists.
@@ -51,6 +52,9 @@ const TOP: &[Spec] = &[
     ("summary", Kind::Text, NO_CODES),
     ("narrative", Kind::LongText, NO_CODES),
 ];
+
+/// Victims' fields shown only to readers cleared for personal data.
+const PERSONAL: &[&str] = &["name", "unit"];
 
 const REQUIRED: &[&str] = &[
     "mission",
@@ -98,6 +102,11 @@ const GROUPS: [(&str, &[Spec]); 3] = [
     ),
 ];
 
+/// Each stored row carries its place in the stored list (`origin`), so what the form does
+/// not show (casualty ids, receipt times, and names for readers not cleared to see them) is
+/// carried over to the same victim or source when the officer saves.
+const ORIGIN: &str = "origin";
+
 /// The form's values as text, as the officer typed them.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct IncidentForm {
@@ -127,13 +136,14 @@ impl IncidentForm {
         for (group, found) in rows.into_iter().enumerate() {
             form.groups[group] = found
                 .into_values()
-                .filter(|row| row.values().any(|v| !v.is_empty()))
+                .filter(|row| row.iter().any(|(k, v)| k != ORIGIN && !v.is_empty()))
                 .collect();
         }
         form
     }
 
-    fn stored(input: &IncidentInput) -> IncidentForm {
+    /// The form of a stored incident; names and units only for a reader who may see them.
+    fn stored(input: &IncidentInput, personal: bool) -> IncidentForm {
         let mut form = IncidentForm::default();
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let number = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
@@ -170,7 +180,6 @@ impl IncidentForm {
                     ("gender", text(&v.gender)),
                     ("name", text(&v.name)),
                     ("unit", text(&v.unit)),
-                    ("casualty_id", text(&v.casualty_id)),
                 ])
             })
             .collect();
@@ -203,11 +212,57 @@ impl IncidentForm {
                         "credibility",
                         s.credibility.map(|c| c.to_string()).unwrap_or_default(),
                     ),
-                    ("received_at", text(&s.received_at)),
                 ])
             })
             .collect();
+        for group in &mut form.groups {
+            for (origin, row) in group.iter_mut().enumerate() {
+                row.insert(ORIGIN.to_string(), origin.to_string());
+                if !personal {
+                    row.remove("name");
+                    row.remove("unit");
+                }
+            }
+        }
         form
+    }
+
+    /// What the form does not show goes back into the body, row by row, from the stored
+    /// incident: casualty ids and receipt times always, names and units when the reader may
+    /// not see them.
+    fn carry_over(&self, body: &mut Map<String, Value>, stored: &IncidentInput, personal: bool) {
+        let origin = |row: &BTreeMap<String, String>| row.get(ORIGIN)?.parse::<usize>().ok();
+        if let Some(Value::Array(victims)) = body.get_mut("victims") {
+            for (row, object) in self.groups[0].iter().zip(victims.iter_mut()) {
+                let (Some(was), Value::Object(object)) =
+                    (origin(row).and_then(|i| stored.victims.get(i)), object)
+                else {
+                    continue;
+                };
+                let mut keep = vec![("casualty_id", &was.casualty_id)];
+                if !personal {
+                    keep.extend([("name", &was.name), ("unit", &was.unit)]);
+                }
+                for (name, value) in keep {
+                    if let Some(value) = value {
+                        object.insert(name.to_string(), Value::String(value.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(Value::Array(sources)) = body.get_mut("sources") {
+            for (row, object) in self.groups[2].iter().zip(sources.iter_mut()) {
+                if let (Some(was), Value::Object(object)) =
+                    (origin(row).and_then(|i| stored.sources.get(i)), object)
+                    && let Some(received_at) = &was.received_at
+                {
+                    object.insert(
+                        "received_at".to_string(),
+                        Value::String(received_at.clone()),
+                    );
+                }
+            }
+        }
     }
 
     /// The body the service takes. With `whole`, an empty field is sent as `null` (a change
@@ -242,7 +297,7 @@ impl IncidentForm {
             let mut rows = Vec::new();
             for (index, row) in self.groups[group].iter().enumerate() {
                 let mut object = Map::new();
-                for (name, value) in row {
+                for (name, value) in row.iter().filter(|(name, _)| *name != ORIGIN) {
                     let kind = specs
                         .iter()
                         .find(|(field, _, _)| field == name)
@@ -354,6 +409,9 @@ pub struct GroupView {
 
 pub struct RowView {
     legend: String,
+    /// The row's place in the stored list; empty for a new row.
+    origin: String,
+    origin_name: String,
     fields: Vec<Field>,
 }
 
@@ -385,6 +443,8 @@ struct FormPage {
 /// What the page needs besides the values.
 struct Setting {
     title: String,
+    /// Whether the reader may see victims' names and units.
+    personal: bool,
     action: String,
     form_key: String,
     version: i64,
@@ -404,6 +464,7 @@ fn draw(
     setting: Setting,
     errors: &[FieldError],
 ) -> FormPage {
+    let personal = setting.personal;
     let t = lang.texts();
     let mut messages = form::messages(lang, errors);
     let value = |name: &str| form.top.get(name).cloned().unwrap_or_default();
@@ -452,6 +513,7 @@ fn draw(
                     let row = filled.get(index);
                     let fields = specs
                         .iter()
+                        .filter(|(name, _, _)| personal || !PERSONAL.contains(name))
                         .map(|(name, kind, codes)| {
                             let value = row.and_then(|r| r.get(*name)).cloned().unwrap_or_default();
                             let path = format!("{key}[{index}].{name}");
@@ -467,6 +529,8 @@ fn draw(
                         .collect();
                     RowView {
                         legend: format!("{} {}", legends[group], index + 1),
+                        origin: row.and_then(|r| r.get(ORIGIN)).cloned().unwrap_or_default(),
+                        origin_name: format!("{key}[{index}].{ORIGIN}"),
                         fields,
                     }
                 })
@@ -554,6 +618,7 @@ pub async fn new_form(
     }
     let setting = Setting {
         title: lang.texts().new_incident.to_string(),
+        personal: true,
         action: "/incidents/new".to_string(),
         form_key: new_form_key(),
         version: 0,
@@ -647,6 +712,7 @@ pub async fn create(
     let missions = missions_of(&state, &user).await?;
     let setting = Setting {
         title: lang.texts().new_incident.to_string(),
+        personal: true,
         action: "/incidents/new".to_string(),
         form_key,
         version: 0,
@@ -686,8 +752,10 @@ pub async fn edit_form(
     };
     let lang = Lang::of(&req);
     let missions = missions_of(&state, &user).await?;
-    let form = IncidentForm::stored(&incident.data.to_input());
-    let setting = edit_setting(lang, &incident.row, Vec::new(), String::new(), [1, 1, 1]);
+    let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
+    let form = IncidentForm::stored(&incident.data.to_input(), personal);
+    let mut setting = edit_setting(lang, &incident.row, Vec::new(), String::new(), [1, 1, 1]);
+    setting.personal = personal;
     let page = draw(&req, lang, &user, &missions, &form, setting, &[]);
     respond(&req, StatusCode::OK, &page)
 }
@@ -707,6 +775,7 @@ fn edit_setting(
         t.edit
     };
     Setting {
+        personal: false,
         title: format!(
             "{verb}: {}",
             row.reference.as_deref().unwrap_or(t.no_reference)
@@ -743,36 +812,39 @@ pub async fn update(
     let reason = form::value(&pairs, "reason").trim().to_string();
     let now = state.clock.now();
 
+    let load = |state: &web::Data<AppState>| {
+        let (reader, read_id) = (user.clone(), id.clone());
+        let state = state.clone();
+        async move {
+            state
+                .run(move |conn| service::get(conn, &reader, &read_id, now))
+                .await
+        }
+    };
+    let mut current = match load(&state).await {
+        Ok(current) => current,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
+    let personal = user.viewer().sees_personal_data(&current.row.mission_code);
+
     let mut errors = Vec::new();
-    let mut stale = false;
+    let (mut stale, mut saved) = (false, false);
     if !matches!(intent, Intent::AddRow(_)) {
         match form.body(true) {
             (body, unreadable) if !unreadable.is_empty() => {
                 errors = with_rule_errors(&body, unreadable, now);
             }
-            (body, _) => {
+            (mut body, _) => {
+                form.carry_over(&mut body, &current.data.to_input(), personal);
                 let (writer, written_id) = (user.clone(), id.clone());
-                let submit = matches!(intent, Intent::Submit);
                 let reason = (!reason.is_empty()).then(|| reason.clone());
-                let saved = state
+                let updated = state
                     .run(move |conn| {
-                        let incident = service::update(
-                            conn,
-                            &writer,
-                            &written_id,
-                            body,
-                            version,
-                            reason,
-                            now,
-                        )?;
-                        if submit {
-                            service::submit(conn, &writer, &written_id, now)?;
-                        }
-                        Ok(incident)
+                        service::update(conn, &writer, &written_id, body, version, reason, now)
                     })
                     .await;
-                match saved {
-                    Ok(_) => return Ok(redirect(&format!("/incidents/{id}"))),
+                match updated {
+                    Ok(_) => saved = true,
                     Err(AppError::Validation(found)) => errors = found,
                     Err(AppError::Conflict(_)) => stale = true,
                     Err(error) => return Ok(failure_page(&req, error)),
@@ -780,24 +852,39 @@ pub async fn update(
             }
         }
     }
-    let (reader, read_id) = (user.clone(), id.clone());
-    let current = match state
-        .run(move |conn| service::get(conn, &reader, &read_id, now))
-        .await
-    {
-        Ok(current) => current,
-        Err(error) => return Ok(failure_page(&req, error)),
-    };
+    if saved && matches!(intent, Intent::Submit) {
+        let (writer, written_id) = (user.clone(), id.clone());
+        let submitted = state
+            .run(move |conn| service::submit(conn, &writer, &written_id, now))
+            .await;
+        match submitted {
+            Ok(_) => {}
+            // Saved, but not complete enough to submit: the form comes back with the reasons.
+            Err(AppError::Validation(found)) => errors = found,
+            Err(error) => return Ok(failure_page(&req, error)),
+        }
+    }
+    if saved && errors.is_empty() {
+        return Ok(redirect(&format!("/incidents/{id}")));
+    }
+    if stale || saved {
+        current = match load(&state).await {
+            Ok(current) => current,
+            Err(error) => return Ok(failure_page(&req, error)),
+        };
+    }
     // Someone saved meanwhile: show what they changed; the officer's values stay in the form
     // over the new version, so saving again re-applies them.
     let differences = if stale {
-        differences(lang, &IncidentForm::stored(&current.data.to_input()), &form)
+        let stored = IncidentForm::stored(&current.data.to_input(), personal);
+        differences(lang, &stored, &form)
     } else {
         Vec::new()
     };
     let missions = missions_of(&state, &user).await?;
     let mut setting = edit_setting(lang, &current.row, differences, reason, blank_rows(&intent));
-    if !stale {
+    setting.personal = personal;
+    if !stale && !saved {
         setting.version = version;
     }
     let status = if stale {
@@ -811,6 +898,14 @@ pub async fn update(
     respond(&req, status, &page)
 }
 
+fn labels_of(lang: Lang, codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|code| label(lang, code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The fields where the stored incident and the officer's form differ.
 fn differences(lang: Lang, stored: &IncidentForm, yours: &IncidentForm) -> Vec<Difference> {
     let mut found = Vec::new();
@@ -822,16 +917,16 @@ fn differences(lang: Lang, stored: &IncidentForm, yours: &IncidentForm) -> Vec<D
         if now != mine {
             found.push(Difference {
                 field: super::labels::field_label(lang, name),
-                now,
-                yours: mine,
+                now: label(lang, &now),
+                yours: label(lang, &mine),
             });
         }
     }
     if stored.weapons != yours.weapons {
         found.push(Difference {
             field: super::labels::field_label(lang, "weapons"),
-            now: stored.weapons.join(", "),
-            yours: yours.weapons.join(", "),
+            now: labels_of(lang, &stored.weapons),
+            yours: labels_of(lang, &yours.weapons),
         });
     }
     for (group, (key, _)) in GROUPS.iter().enumerate() {
@@ -840,7 +935,7 @@ fn differences(lang: Lang, stored: &IncidentForm, yours: &IncidentForm) -> Vec<D
                 .map(|row| {
                     row.values()
                         .filter(|v| !v.is_empty())
-                        .cloned()
+                        .map(|v| label(lang, v))
                         .collect::<Vec<_>>()
                         .join(" ")
                 })
@@ -853,7 +948,9 @@ fn differences(lang: Lang, stored: &IncidentForm, yours: &IncidentForm) -> Vec<D
             rows.iter()
                 .map(|row| {
                     row.iter()
-                        .filter(|(k, _)| specs.iter().any(|(name, _, _)| name == k))
+                        .filter(|(k, v)| {
+                            !v.is_empty() && specs.iter().any(|(name, _, _)| name == k)
+                        })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect::<BTreeMap<_, _>>()
                 })
@@ -920,7 +1017,7 @@ mod tests {
         );
         let input: IncidentInput =
             serde_json::from_value(Value::Object(form.body(false).0)).unwrap();
-        let again = IncidentForm::stored(&input);
+        let again = IncidentForm::stored(&input, true);
         assert_eq!(again.top["occurred_at"], "2026-03-14T06:30");
         assert_eq!(again.weapons, vec!["rpg"]);
         assert_eq!(again.groups[0][0]["outcome"], "killed");

@@ -15,6 +15,7 @@ use crate::store::missions;
 use super::i18n::Lang;
 use super::labels::{date_time, label};
 use crate::auth::AuthUser;
+use crate::domain::access::Clearance;
 use crate::domain::validation::FieldError;
 use crate::store::cases as case_store;
 use crate::store::incidents::IncidentRow;
@@ -46,6 +47,8 @@ struct ListPage {
     missions: Vec<Choice>,
     statuses: Vec<Choice>,
     attack_types: Vec<Choice>,
+    classifications: Vec<Choice>,
+    fatal: Vec<Choice>,
     from: String,
     to: String,
     q: String,
@@ -59,6 +62,8 @@ struct Filters {
     mission: String,
     status: String,
     attack_type: String,
+    classification: String,
+    fatal: String,
     from: String,
     to: String,
     q: String,
@@ -74,6 +79,8 @@ impl Filters {
                 "mission" => filters.mission = value,
                 "status" => filters.status = value,
                 "attack_type" => filters.attack_type = value,
+                "classification" => filters.classification = value,
+                "fatal" => filters.fatal = value,
                 "from" => filters.from = value,
                 "to" => filters.to = value,
                 "q" => filters.q = value.chars().take(200).collect(),
@@ -99,6 +106,12 @@ impl Filters {
             },
             status: known(&self.status, &statuses),
             attack_type: known(&self.attack_type, ATTACK_TYPES),
+            classification: known(&self.classification, &Clearance::ALL.map(Clearance::code)),
+            fatal: match self.fatal.as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
             from: Filters::date(&self.from).map(|d| d.and_time(NaiveTime::MIN)),
             // The day given is included.
             to: Filters::date(&self.to)
@@ -122,6 +135,8 @@ impl Filters {
             ("mission", &self.mission),
             ("status", &self.status),
             ("attack_type", &self.attack_type),
+            ("classification", &self.classification),
+            ("fatal", &self.fatal),
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
@@ -185,6 +200,22 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .collect(),
         statuses: choices(statuses.iter().copied(), &filters.status, lang),
         attack_types: choices(ATTACK_TYPES.iter().copied(), &filters.attack_type, lang),
+        classifications: choices(
+            Clearance::ALL
+                .into_iter()
+                .filter(|c| *c <= user.clearance)
+                .map(Clearance::code),
+            &filters.classification,
+            lang,
+        ),
+        fatal: [("true", t.with_deaths), ("false", t.without_deaths)]
+            .into_iter()
+            .map(|(value, label)| Choice {
+                value: value.to_string(),
+                label: label.to_string(),
+                selected: filters.fatal == value,
+            })
+            .collect(),
         from: filters.from.clone(),
         to: filters.to.clone(),
         q: filters.q.clone(),
@@ -477,8 +508,8 @@ pub async fn change_status(
             )
             .await
         }
-        Err(AppError::Conflict(why)) => {
-            let errors = [FieldError::new("status", why)];
+        Err(AppError::Conflict(_)) => {
+            let errors = [FieldError::new("status", super::i18n::EN.changed_meanwhile)];
             incident_page(&req, &state, user, id, &errors, StatusCode::CONFLICT).await
         }
         Err(error) => Ok(failure_page(&req, error)),

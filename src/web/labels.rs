@@ -270,6 +270,8 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("disabled", "Disabled", "Désactivé"),
     ("password", "Password", "Mot de passe"),
     ("code", "Code", "Code"),
+    ("version", "Version", "Version"),
+    ("accused", "Accused person", "Personne mise en cause"),
     (
         "host_country",
         "Host country (ISO code)",
@@ -351,6 +353,13 @@ mod tests {
             incident::ACTOR_TYPES,
             incident::ATTRIBUTIONS,
             incident::GENDERS,
+            incident::WEAPONS,
+            incident::GEO_PRECISIONS,
+            incident::TIME_PRECISIONS,
+            crate::domain::case::CLOSURE_REASONS,
+            crate::domain::case::ACCUSED_STATUSES,
+            crate::domain::case::VERDICTS,
+            crate::domain::case::DOCUMENT_KINDS,
         ];
         for code in lists.iter().flat_map(|list| list.iter()) {
             assert!(
@@ -360,6 +369,9 @@ mod tests {
         }
         for status in incident::Status::ALL {
             assert_ne!(label(Lang::Fr, status.code()), status.code());
+        }
+        for role in crate::domain::access::Role::ALL {
+            assert_ne!(label(Lang::Fr, role.code()), role.code(), "{role:?}");
         }
         for status in crate::domain::case::CaseStatus::ALL {
             assert_ne!(label(Lang::Fr, status.code()), status.code(), "{status:?}");

@@ -62,6 +62,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/cases/{id}/move").route(web::post().to(case_page::move_case)))
         .service(web::resource("/cases/{id}/accused").route(web::post().to(case_page::add_accused)))
         .service(
+            web::resource("/cases/{id}/accused/{accused_id}")
+                .route(web::post().to(case_page::update_accused)),
+        )
+        .service(
             web::resource("/cases/{id}/documents").route(web::post().to(case_page::add_document)),
         )
         .service(
@@ -363,7 +367,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
             user.role,
             Role::Leadership | Role::LegalOfficer | Role::SecurityOfficer
         ),
-        audits: matches!(user.role, Role::Auditor | Role::Admin),
+        audits: user.role == Role::Auditor,
         administers: user.role == Role::Admin,
     };
     render(
@@ -626,7 +630,15 @@ async fn language(
     let back = choice
         .back
         .as_deref()
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        // A path of this site: no `//` (another host), no backslash or control character that
+        // a browser would drop or turn into one.
+        .filter(|b| {
+            b.starts_with('/')
+                && !b.starts_with("//")
+                && !b
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        })
         .unwrap_or("/");
     let mut response = redirect(back);
     let _ = response.add_cookie(&language_cookie(&req, lang));

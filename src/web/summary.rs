@@ -32,7 +32,7 @@ const STALLED_AFTER_DAYS: u32 = 180;
 struct Asked {
     from: String,
     to: String,
-    mission: String,
+    missions: Vec<String>,
 }
 
 impl Asked {
@@ -43,7 +43,9 @@ impl Asked {
             match key.as_ref() {
                 "from" => asked.from = value,
                 "to" => asked.to = value,
-                "mission" => asked.mission = value,
+                "mission" if !value.is_empty() && asked.missions.len() < 100 => {
+                    asked.missions.push(value)
+                }
                 _ => {}
             }
         }
@@ -55,11 +57,7 @@ impl Asked {
     }
 
     fn missions(&self) -> Vec<String> {
-        if self.mission.is_empty() {
-            Vec::new()
-        } else {
-            vec![self.mission.clone()]
-        }
+        self.missions.clone()
     }
 
     fn request(&self) -> SummaryRequest {
@@ -73,14 +71,13 @@ impl Asked {
 
     fn query(&self) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        for (key, value) in [
-            ("from", &self.from),
-            ("to", &self.to),
-            ("mission", &self.mission),
-        ] {
+        for (key, value) in [("from", &self.from), ("to", &self.to)] {
             if !value.is_empty() {
                 query.append_pair(key, value);
             }
+        }
+        for mission in &self.missions {
+            query.append_pair("mission", mission);
         }
         query.finish()
     }
@@ -90,6 +87,31 @@ struct Figure {
     label: &'static str,
     value: String,
 }
+
+/// A period's figure for each mission, in words, beside the chart that draws them.
+struct Breakdown {
+    period: String,
+    missions: String,
+}
+
+fn breakdown(values: &BTreeMap<String, BTreeMap<String, u64>>) -> Vec<Breakdown> {
+    values
+        .iter()
+        .map(|(period, series)| Breakdown {
+            period: period.clone(),
+            missions: series
+                .iter()
+                .filter(|(_, v)| **v > 0)
+                .map(|(mission, v)| format!("{mission} {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .filter(|b| !b.missions.is_empty())
+        .collect()
+}
+
+/// The stalled cases the page lists; the case list has them all.
+const STALLED_SHOWN: usize = 100;
 
 struct StalledLine {
     href: String,
@@ -109,10 +131,13 @@ struct SummaryPage {
     missions: Vec<Choice>,
     figures: Vec<Figure>,
     attacks_chart: String,
+    attacks_by_mission: Vec<Breakdown>,
     killed_chart: String,
+    killed_by_mission: Vec<Breakdown>,
     funnel_chart: String,
     time_chart: String,
     stalled: Vec<StalledLine>,
+    stalled_more: usize,
     download_query: String,
 }
 
@@ -194,7 +219,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .map(|code| Choice {
                 value: code.clone(),
                 label: code.clone(),
-                selected: *code == asked.mission,
+                selected: asked.missions.contains(code),
             })
             .collect(),
         figures: vec![
@@ -230,6 +255,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             values: &attacks,
         }
         .svg(),
+        attacks_by_mission: breakdown(&attacks),
+        killed_by_mission: breakdown(&killed),
         killed_chart: Stacked {
             title: t.chart_killed,
             description: t.chart_per_year_per_mission,
@@ -253,8 +280,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             missing: t.not_yet,
         }
         .svg(),
+        stalled_more: stalled.len().saturating_sub(STALLED_SHOWN),
         stalled: stalled
             .into_iter()
+            .take(STALLED_SHOWN)
             .map(|case| StalledLine {
                 href: format!("/cases/{}", case.id),
                 reference: case.reference,
