@@ -124,7 +124,6 @@ impl Filters {
                 Some((time, id.to_string()))
             }),
             limit: PAGE_SIZE,
-            ..Default::default()
         }
     }
 
