@@ -51,9 +51,13 @@ impl Stacked<'_> {
             .max()
             .unwrap_or(0)
             .max(1);
-        let (left, top, bar_area_height, bar_width, gap) = (40.0, 10.0, 160.0, 22.0, 8.0);
+        // Decades of years fit one screen: the bars narrow, and only some periods are named.
+        let (left, top, bar_area_height) = (40.0, 10.0, 160.0);
+        let step = (560.0 / periods.len().max(1) as f64).min(30.0);
+        let (bar_width, gap) = (step * 0.75, step * 0.25);
+        let name_every = (14.0 / step).ceil().max(1.0) as usize;
         // Room for the legend even when there are few bars.
-        let width = (left + periods.len().max(1) as f64 * (bar_width + gap) + 10.0).max(320.0);
+        let width = (left + periods.len().max(1) as f64 * step + 10.0).max(320.0);
         let legend_top = top + bar_area_height + 40.0;
         let legend_rows = named.len() + usize::from(has_others);
         let height = legend_top + legend_rows as f64 * 18.0 + 10.0;
@@ -74,7 +78,7 @@ impl Stacked<'_> {
             ty = top + 8.0,
         );
         for (i, period) in periods.iter().enumerate() {
-            let x = left + gap / 2.0 + i as f64 * (bar_width + gap);
+            let x = left + gap / 2.0 + i as f64 * step;
             let mut y = top + bar_area_height;
             let series = &self.values[*period];
             let mut segments: Vec<(usize, u64)> = named
@@ -96,11 +100,14 @@ impl Stacked<'_> {
                 let name = named.get(colour).copied().unwrap_or(self.others);
                 let _ = write!(
                     svg,
-                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bar_width}" height="{h:.1}" fill="{}"><title>{}, {}: {value}</title></rect>"#,
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bar_width:.1}" height="{h:.1}" fill="{}"><title>{}, {}: {value}</title></rect>"#,
                     PALETTE[colour],
                     escape(name),
                     escape(period),
                 );
+            }
+            if i % name_every != 0 {
+                continue;
             }
             let _ = write!(
                 svg,
