@@ -18,10 +18,7 @@ use crate::store::{missions, users};
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
-use super::{
-    Choice, Chrome, chrome, csrf_holds, csrf_of, error_page, failure_page, page_user, redirect,
-    render,
-};
+use super::{Choice, Chrome, chrome, csrf_of, failure_page, page_user, redirect, render};
 
 const PAGE_SIZE: i64 = 200;
 
@@ -92,14 +89,34 @@ async fn admin(
     attempted: &'static str,
 ) -> Result<AuthUser, HttpResponse> {
     let user = page_user(req, state).await?;
+    require_admin(req, state, &user, attempted).await?;
+    Ok(user)
+}
+
+/// An administrator's posted form, its CSRF token checked.
+async fn admin_form(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    body: &[u8],
+    attempted: &'static str,
+) -> Result<(Vec<(String, String)>, AuthUser), HttpResponse> {
+    let (pairs, user) = super::posted_form(req, state, body).await?;
+    require_admin(req, state, &user, attempted).await?;
+    Ok((pairs, user))
+}
+
+/// Refusals are recorded, as the API records them.
+async fn require_admin(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    user: &AuthUser,
+    attempted: &'static str,
+) -> Result<(), HttpResponse> {
     let (checker, now) = (user.clone(), state.clock.now());
-    match state
+    state
         .run(move |conn| policy::require_role(conn, &checker, &[Role::Admin], attempted, now))
         .await
-    {
-        Ok(()) => Ok(user),
-        Err(error) => Err(failure_page(req, error)),
-    }
+        .map_err(|error| failure_page(req, error))
 }
 
 fn status_of(errors: &[FieldError]) -> StatusCode {
@@ -206,12 +223,8 @@ pub async fn create_user(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match admin(&req, &state, "users.create").await {
-        Ok(user) => user,
+    let (pairs, user) = match admin_form(&req, &state, &body, "users.create").await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let Some(role) = Role::from_code(form::value(&pairs, "role")) else {
@@ -331,12 +344,8 @@ pub async fn update_user(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match admin(&req, &state, "users.update").await {
-        Ok(user) => user,
+    let (pairs, user) = match admin_form(&req, &state, &body, "users.update").await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let id = id.into_inner();
@@ -471,12 +480,8 @@ pub async fn create_mission(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match admin(&req, &state, "missions.create").await {
-        Ok(user) => user,
+    let (pairs, user) = match admin_form(&req, &state, &body, "missions.create").await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let host_country = form::value(&pairs, "host_country").trim().to_string();
@@ -510,12 +515,8 @@ pub async fn set_mission_active(
     code: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match admin(&req, &state, "missions.update").await {
-        Ok(user) => user,
+    let (pairs, user) = match admin_form(&req, &state, &body, "missions.update").await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let patch = MissionPatch {

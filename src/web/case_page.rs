@@ -142,12 +142,8 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let names: Vec<&str> = NEW_CASE_FIELDS.iter().map(|(name, _)| *name).collect();
@@ -474,12 +470,8 @@ pub async fn move_case(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let id = id.into_inner();
@@ -509,12 +501,8 @@ pub async fn add_accused(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let id = id.into_inner();
@@ -536,12 +524,8 @@ pub async fn update_accused(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let (id, accused_id) = path.into_inner();

@@ -29,7 +29,7 @@ use crate::store::missions;
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
 use super::labels::label;
-use super::{Choice, Chrome, chrome, csrf_holds, csrf_of, error_page, failure_page, redirect};
+use super::{Choice, Chrome, chrome, csrf_of, failure_page, redirect};
 
 /// A field of the form and how it is drawn; codes for the lists.
 type Spec = (&'static str, Kind, &'static [&'static str]);
@@ -664,12 +664,8 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match super::page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let lang = Lang::of(&req);
@@ -796,12 +792,8 @@ pub async fn update(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match super::page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let lang = Lang::of(&req);

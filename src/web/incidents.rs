@@ -21,10 +21,7 @@ use crate::store::cases as case_store;
 use crate::store::incidents::IncidentRow;
 
 use super::form::{self, Problem};
-use super::{
-    Choice, Chrome, choices, chrome, csrf_holds, csrf_of, error_page, failure_page, page_user,
-    redirect, render,
-};
+use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, page_user, redirect, render};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -475,12 +472,8 @@ pub async fn change_status(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form::pairs(&body);
-    if !csrf_holds(&req, form::value(&pairs, "csrf")) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let user = match page_user(&req, &state).await {
-        Ok(user) => user,
+    let (pairs, user) = match super::posted_form(&req, &state, &body).await {
+        Ok(posted) => posted,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let (id, to) = path.into_inner();

@@ -315,6 +315,21 @@ async fn page_user(
     }
 }
 
+/// A posted form: its fields when its CSRF token holds, and the signed-in sender; otherwise
+/// the answer to give (a 403 page, or the way to the sign-in or to the password change).
+async fn posted_form(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    body: &[u8],
+) -> Result<(Vec<(String, String)>, AuthUser), HttpResponse> {
+    let pairs = form::pairs(body);
+    if !csrf_holds(req, form::value(&pairs, "csrf")) {
+        return Err(error_page(req, StatusCode::FORBIDDEN));
+    }
+    let user = page_user(req, state).await?;
+    Ok((pairs, user))
+}
+
 /// A friendly page for an error, in the reader's language.
 pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     let lang = Lang::of(req);
