@@ -34,6 +34,14 @@ pub struct Settings {
     pub document_folder: String,
     /// The largest document accepted, in MiB.
     pub document_max_mib: u32,
+    /// Sign-in attempts a minute from one client address, and for one account (0: no limit).
+    pub sign_in_per_minute_per_address: u32,
+    pub sign_in_per_minute_per_account: u32,
+    /// Writes (POST, PATCH, PUT, DELETE) a minute with one session (0: no limit).
+    pub writes_per_minute_per_token: u32,
+    /// The header a trusted reverse proxy puts the client's address in (`X-Forwarded-For`);
+    /// empty: the address is the connection's, and no header is believed.
+    pub trusted_proxy_header: String,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Which logs to keep, in `tracing` filter syntax (`info`, `peacekeeper_registry=debug`).
@@ -60,6 +68,10 @@ impl Default for Settings {
             audit_seal_interval_seconds: 1,
             document_folder: "data/documents".to_string(),
             document_max_mib: 25,
+            sign_in_per_minute_per_address: 30,
+            sign_in_per_minute_per_account: 10,
+            writes_per_minute_per_token: 300,
+            trusted_proxy_header: String::new(),
             log_format: LogFormat::Text,
             log_filter: "info".to_string(),
         }

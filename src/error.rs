@@ -60,6 +60,10 @@ pub enum AppError {
     UnsupportedMediaType(&'static str),
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
+    #[error("query string too long")]
+    QueryTooLong,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -115,6 +119,8 @@ impl ResponseError for AppError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::QueryTooLong => StatusCode::URI_TOO_LONG,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::IntegrityFailure => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -171,6 +177,19 @@ impl ResponseError for AppError {
                 "Some fields are invalid; see `errors`.".into(),
                 errors,
             ),
+            AppError::QueryTooLong => (
+                "about:blank",
+                format!(
+                    "The query string is longer than {} bytes.",
+                    crate::api::input::MAX_QUERY_BYTES
+                ),
+                &[],
+            ),
+            AppError::TooManyRequests { retry_after_secs } => (
+                "/problems/too-many-requests",
+                format!("Too many requests; try again in {retry_after_secs} s."),
+                &[],
+            ),
             AppError::Unavailable(why) => {
                 tracing::warn!(reason = %why, "database unavailable");
                 (
@@ -207,6 +226,9 @@ impl ResponseError for AppError {
         }
         if matches!(self, AppError::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.json(problem)
     }

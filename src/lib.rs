@@ -11,6 +11,7 @@ pub mod error;
 pub mod import;
 pub mod services;
 pub mod store;
+pub mod throttle;
 pub mod web;
 
 use std::sync::Arc;
@@ -30,12 +31,14 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    pub throttles: Arc<throttle::Throttles>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
         Data::new(AppState {
             pool,
+            throttles: Arc::new(throttle::Throttles::new(&settings)),
             settings: Arc::new(settings),
             clock,
         })
@@ -72,7 +75,9 @@ pub fn app(
         .app_data(state)
         .configure(web::configure)
         .configure(api::configure)
+        .wrap(actix_web::middleware::from_fn(api::throttle_writes))
         .wrap(actix_web::middleware::from_fn(api::refuse_nul_in_path))
         .wrap(actix_web::middleware::from_fn(api::request_id_header))
+        .wrap(actix_web::middleware::from_fn(api::security_headers))
         .wrap(tracing_actix_web::TracingLogger::default())
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
 use chrono::TimeDelta;
 use serde_json::json;
 
@@ -25,6 +26,10 @@ on_both_backends!(
     first_start_creates_one_admin_who_must_change_the_password,
     wrong_current_passwords_count_toward_the_lock,
     text_with_a_nul_character_is_refused_alike_on_both_databases,
+    every_sign_in_is_a_new_session_listed_and_ended_everywhere_at_once,
+    sign_ins_are_throttled_per_account_and_per_address,
+    a_proxy_header_is_believed_only_when_configured,
+    writes_are_throttled_per_session,
 );
 
 async fn sign_in_gives_a_token_that_works(backend: Backend) {
@@ -514,4 +519,208 @@ async fn text_with_a_nul_character_is_refused_alike_on_both_databases(backend: B
     assert_eq!(answer.error_fields(), vec!["name"]);
     let answer = api.get("/api/v1/users?limit=5", Some(&token)).await;
     assert_eq!(answer.status, StatusCode::OK);
+}
+
+async fn every_sign_in_is_a_new_session_listed_and_ended_everywhere_at_once(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("legal.x", Role::LegalOfficer, Clearance::Confidential, &[]);
+    t.create_user("legal.y", Role::LegalOfficer, Clearance::Confidential, &[]);
+    let api = t.api().await;
+    let laptop = api.login("legal.x", PASSWORD).await;
+    t.clock.advance(TimeDelta::minutes(1));
+    let phone = api.login("legal.x", PASSWORD).await;
+    assert_ne!(laptop, phone, "a new token at every sign-in");
+
+    // Both sessions are listed, newest first, the asking one marked; no token is shown.
+    let listed = api.get("/api/v1/me/sessions", Some(&phone)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", listed.body);
+    assert_eq!(items[0]["current"], true);
+    assert_eq!(items[1]["current"], false);
+    let text = listed.body.to_string();
+    assert!(!text.contains(&laptop) && !text.contains(&phone));
+    // An idle session is not active any more.
+    t.clock.advance(TimeDelta::minutes(20));
+    api.get("/api/v1/me", Some(&phone)).await;
+    t.clock.advance(TimeDelta::minutes(15));
+    let listed = api.get("/api/v1/me/sessions", Some(&phone)).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+
+    // Signing out everywhere ends every session of that user, and only theirs.
+    let laptop_again = api.login("legal.x", PASSWORD).await;
+    let someone_else = api.login("legal.y", PASSWORD).await;
+    let ended = api
+        .post("/api/v1/auth/logout-all", Some(&phone), json!({}))
+        .await;
+    assert_eq!(ended.status, StatusCode::OK);
+    // Every session not yet ended is revoked, the idle laptop's included.
+    assert_eq!(ended.body["sessions_ended"], 3);
+    for token in [&phone, &laptop_again] {
+        api.get("/api/v1/me", Some(token)).await.assert_problem(401);
+    }
+    assert_eq!(
+        api.get("/api/v1/me", Some(&someone_else)).await.status,
+        StatusCode::OK
+    );
+    assert!(t.audit_actions().contains(&"auth.logout_all".to_string()));
+}
+
+/// A sign-in from `address` (as the connection's peer), with extra headers.
+fn sign_in_from(address: &str, username: &str, headers: &[(&str, &str)]) -> TestRequest {
+    headers.iter().fold(
+        TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr(format!("{address}:40000").parse().unwrap())
+            .set_json(json!({ "username": username, "password": "not the password at all" })),
+        |request, header| request.insert_header(*header),
+    )
+}
+
+async fn sign_ins_are_throttled_per_account_and_per_address(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("target", Role::Admin, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let per_account = t.settings().sign_in_per_minute_per_account;
+    let per_address = t.settings().sign_in_per_minute_per_address;
+    assert!(per_account > 0 && per_address > per_account);
+
+    // One account, guessed at from ever new addresses: the account's limit holds.
+    for n in 0..per_account {
+        let answer = api
+            .send(sign_in_from(&format!("10.1.0.{n}"), "target", &[]))
+            .await;
+        assert_ne!(answer.status, StatusCode::TOO_MANY_REQUESTS, "attempt {n}");
+    }
+    let refused = api.send(sign_in_from("10.1.1.1", "target", &[])).await;
+    refused.assert_problem(429);
+    let wait: u64 = refused
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(refused.body["type"], "/problems/too-many-requests");
+
+    // One address trying ever new accounts: the address's limit holds, others are served.
+    for n in 0..per_address {
+        let answer = api
+            .send(sign_in_from("10.2.0.1", &format!("user{n}"), &[]))
+            .await;
+        assert_ne!(answer.status, StatusCode::TOO_MANY_REQUESTS, "attempt {n}");
+    }
+    api.send(sign_in_from("10.2.0.1", "someone.else", &[]))
+        .await
+        .assert_problem(429);
+    api.send(sign_in_from("10.2.0.2", "someone.else", &[]))
+        .await
+        .assert_problem(401);
+}
+
+async fn a_proxy_header_is_believed_only_when_configured(backend: Backend) {
+    let t = TestApp::new(backend);
+    let per_address = t.settings().sign_in_per_minute_per_address;
+    // Not configured: a client writing the header itself changes nothing.
+    let api = t.api().await;
+    for n in 0..per_address {
+        let spoofed = format!("192.0.2.{n}");
+        api.send(sign_in_from(
+            "10.3.0.1",
+            &format!("u{n}"),
+            &[("X-Forwarded-For", &spoofed)],
+        ))
+        .await
+        .assert_problem(401);
+    }
+    api.send(sign_in_from(
+        "10.3.0.1",
+        "u-last",
+        &[("X-Forwarded-For", "192.0.2.200")],
+    ))
+    .await
+    .assert_problem(429);
+
+    // Behind a configured proxy (one connection address for everyone), the header tells
+    // clients apart, and the audit trail records the client's address.
+    let settings = peacekeeper_registry::config::Settings {
+        trusted_proxy_header: "X-Forwarded-For".to_string(),
+        ..t.settings()
+    };
+    let behind_proxy =
+        peacekeeper_registry::AppState::new(t.pool.clone(), settings, t.clock.clone());
+    let proxied = common::Api::over(behind_proxy).await;
+    for n in 0..per_address + 5 {
+        let client = format!("spoofed-first, 198.51.100.{n}");
+        proxied
+            .send(sign_in_from(
+                "10.9.9.9",
+                &format!("p{n}"),
+                &[("X-Forwarded-For", &client)],
+            ))
+            .await
+            .assert_problem(401);
+    }
+    let mut conn = t.conn();
+    let recorded: Vec<Option<String>> = {
+        use diesel::prelude::*;
+        use peacekeeper_registry::db::schema::audit_log;
+        audit_log::table
+            .filter(audit_log::action.eq("auth.login_failed"))
+            .select(audit_log::client_addr)
+            .load(&mut conn)
+            .unwrap()
+    };
+    assert!(
+        recorded.contains(&Some("198.51.100.3".to_string())),
+        "{recorded:?}"
+    );
+}
+
+async fn writes_are_throttled_per_session(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
+    let settings = peacekeeper_registry::config::Settings {
+        writes_per_minute_per_token: 3,
+        ..t.settings()
+    };
+    let state = peacekeeper_registry::AppState::new(t.pool.clone(), settings, t.clock.clone());
+    let api = common::Api::over(state).await;
+    let token = api.login("officer", PASSWORD).await;
+    let other = api.login("officer", PASSWORD).await;
+    for _ in 0..3 {
+        api.post(
+            "/api/v1/incidents",
+            Some(&token),
+            json!({ "summary": "incomplete" }),
+        )
+        .await
+        .assert_problem(422);
+    }
+    let refused = api
+        .post(
+            "/api/v1/incidents",
+            Some(&token),
+            json!({ "summary": "incomplete" }),
+        )
+        .await;
+    refused.assert_problem(429);
+    assert!(refused.header("retry-after").is_some());
+    // Reads go on; another session has its own count.
+    assert_eq!(
+        api.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    api.post(
+        "/api/v1/incidents",
+        Some(&other),
+        json!({ "summary": "incomplete" }),
+    )
+    .await
+    .assert_problem(422);
+    assert_eq!(t.count("incidents"), 0);
 }

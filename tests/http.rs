@@ -20,6 +20,8 @@ on_both_backends!(
     unknown_paths_and_methods_are_problems,
     unreadable_bodies_get_the_right_problem_and_change_nothing,
     mistyped_and_unknown_fields_are_named,
+    every_answer_carries_the_protective_headers,
+    every_limit_a_client_controls_has_its_answer,
 );
 
 async fn health_and_readiness(backend: Backend) {
@@ -193,4 +195,160 @@ async fn mistyped_and_unknown_fields_are_named(backend: Backend) {
         .await;
     login.assert_problem(422);
     assert_eq!(t.count("users"), users);
+}
+
+async fn every_answer_carries_the_protective_headers(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("auditor", Role::Auditor, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let token = api.login("auditor", PASSWORD).await;
+    let signed_in = |request: TestRequest| with_token(request, Some(&token));
+    let answers = [
+        ("healthz", api.get("/healthz", None).await, false),
+        ("a problem", api.get("/api/v1/me", None).await, false),
+        (
+            "an unknown path",
+            api.get("/api/v1/nothing", None).await,
+            false,
+        ),
+        (
+            "a page",
+            api.send(TestRequest::get().uri("/login")).await,
+            false,
+        ),
+        (
+            "a signed-in read",
+            api.send(signed_in(TestRequest::get().uri("/api/v1/me")))
+                .await,
+            true,
+        ),
+        (
+            "a signed-in problem",
+            api.send(signed_in(TestRequest::get().uri("/api/v1/users")))
+                .await,
+            true,
+        ),
+        (
+            "a signed-in list",
+            api.send(signed_in(TestRequest::get().uri("/api/v1/audit")))
+                .await,
+            true,
+        ),
+    ];
+    for (what, answer, authenticated) in &answers {
+        assert_eq!(
+            answer.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert!(answer.header("referrer-policy").is_some(), "{what}");
+        let policy = answer.header("content-security-policy").unwrap_or_default();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{what}: {policy}"
+        );
+        assert!(
+            answer.header("strict-transport-security").is_none(),
+            "{what}: not over HTTP"
+        );
+        if *authenticated {
+            assert_eq!(answer.header("cache-control"), Some("no-store"), "{what}");
+        }
+    }
+    // Over TLS (as a proxy in front says), HSTS too.
+    let over_tls = api
+        .send(
+            TestRequest::get()
+                .uri("/healthz")
+                .insert_header(("Forwarded", "proto=https")),
+        )
+        .await;
+    assert_eq!(
+        over_tls.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+}
+
+async fn every_limit_a_client_controls_has_its_answer(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let named = |answer: &common::Answer, status: u16, field: &str| {
+        answer.assert_problem(status);
+        assert!(
+            answer.error_fields().contains(&field.to_string()),
+            "{}",
+            answer.body
+        );
+    };
+
+    // The query string: 4 KiB at most, then 414 before anything is read.
+    let long = format!("/api/v1/incidents?q={}", "a".repeat(5000));
+    api.get(&long, Some(&officer)).await.assert_problem(414);
+    // A page of results: 1 to 200.
+    for limit in ["0", "201", "-1"] {
+        let answer = api
+            .get(&format!("/api/v1/incidents?limit={limit}"), Some(&officer))
+            .await;
+        named(&answer, 422, "limit");
+    }
+    // Repeated filter values: 50 at most, on every list.
+    let missions = "mission=MINUSCA&".repeat(51);
+    for list in ["/api/v1/incidents", "/api/v1/cases", "/api/v1/summary"] {
+        let token = if list.ends_with("cases") {
+            &legal
+        } else {
+            &officer
+        };
+        let answer = api.get(&format!("{list}?{missions}"), Some(token)).await;
+        named(&answer, 422, "mission");
+    }
+    // Search text: 200 characters at most.
+    let q = "%C3%A9".repeat(201);
+    for list in ["/api/v1/incidents", "/api/v1/cases"] {
+        let token = if list.ends_with("cases") {
+            &legal
+        } else {
+            &officer
+        };
+        let answer = api.get(&format!("{list}?q={q}"), Some(token)).await;
+        named(&answer, 422, "q");
+    }
+    // A JSON body: 1 MiB at most.
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let answer = api
+        .send(with_token(
+            TestRequest::post()
+                .uri("/api/v1/incidents")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(format!("{{\"summary\": \"{huge}\"}}")),
+            Some(&officer),
+        ))
+        .await;
+    answer.assert_problem(413);
+    // A text field: its own length, named.
+    let answer = api
+        .post(
+            "/api/v1/incidents",
+            Some(&officer),
+            json!({ "mission": "MINUSCA", "occurred_at": "2026-01-05T10:00:00Z",
+                    "location_type": "base", "attack_type": "ambush",
+                    "summary": "s".repeat(5000) }),
+        )
+        .await;
+    named(&answer, 422, "summary");
+    assert_eq!(t.count("incidents"), 0);
 }

@@ -45,6 +45,9 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let body: LoginRequest = body.parse()?;
     let request = RequestMeta::of(&req);
+    state
+        .throttles
+        .sign_in(request.client_addr.as_deref(), &body.username)?;
     let settings = state.settings.clone();
     let now = state.clock.now();
     let pool = state.pool.clone();
@@ -72,6 +75,30 @@ pub async fn logout(
         .run(move |conn| accounts::logout(conn, &user, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/auth/logout-all`: ends every session of the user, this one included.
+pub async fn logout_all(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let ended = state
+        .run(move |conn| accounts::logout_everywhere(conn, &user, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions_ended": ended })))
+}
+
+/// `GET /api/v1/me/sessions`: the user's active sessions, newest first.
+pub async fn sessions(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let (settings, now) = (state.settings.clone(), state.clock.now());
+    let items = state
+        .run(move |conn| accounts::active_sessions(conn, &settings, &user, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
 pub async fn me(

@@ -22,7 +22,7 @@ use crate::store::files::FileStore;
 use super::incidents::{IncidentSummary, idempotency_key, one_of_codes};
 use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-    query_pairs,
+    push_filter_value, query_pairs, search_text,
 };
 
 #[derive(Serialize)]
@@ -584,7 +584,7 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
     let statuses: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.code()).collect();
     for (key, value) in query_pairs(query)? {
         match key.as_str() {
-            "mission" => request.missions.push(value),
+            "mission" => push_filter_value("mission", &mut request.missions, value)?,
             "status" => request
                 .statuses
                 .push(one_of_codes("status", &value, &statuses)?),
@@ -609,7 +609,7 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
                         })?,
                 )
             }
-            "q" => request.q = Some(value),
+            "q" => request.q = Some(search_text(value)?),
             "limit" => {
                 limit = Some(
                     value

@@ -18,7 +18,7 @@ use crate::store::incidents::{IncidentRow, VersionRow};
 
 use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-    query_pairs,
+    push_filter_value, query_pairs, search_text,
 };
 
 #[derive(Serialize)]
@@ -426,7 +426,7 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
     let classifications: Vec<&str> = Clearance::ALL.iter().map(|c| c.code()).collect();
     for (key, value) in query_pairs(query)? {
         match key.as_str() {
-            "mission" => request.missions.push(value),
+            "mission" => push_filter_value("mission", &mut request.missions, value)?,
             "status" => request.status = Some(one_of_codes("status", &value, &statuses)?),
             "attack_type" => {
                 request.attack_type =
@@ -445,7 +445,7 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
                     _ => return Err(AppError::invalid("fatal", "must be true or false")),
                 })
             }
-            "q" => request.q = Some(value),
+            "q" => request.q = Some(search_text(value)?),
             "limit" => {
                 limit = Some(
                     value

@@ -146,6 +146,40 @@ pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, AppError> {
 
 /// Refuses a query value holding a NUL character (no stored text can match it, and
 /// PostgreSQL refuses it outright).
+/// The longest query string read: beyond it, 414 before anything else.
+pub const MAX_QUERY_BYTES: usize = 4096;
+/// How many values a repeatable filter (`mission`) may have.
+pub const MAX_FILTER_VALUES: usize = 50;
+/// The longest search text (`q`).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// One more value of a repeatable filter, refused past `MAX_FILTER_VALUES`.
+pub fn push_filter_value(
+    field: &str,
+    values: &mut Vec<String>,
+    value: String,
+) -> Result<(), AppError> {
+    if values.len() >= MAX_FILTER_VALUES {
+        return Err(AppError::invalid(
+            field,
+            format!("may be given at most {MAX_FILTER_VALUES} times"),
+        ));
+    }
+    values.push(value);
+    Ok(())
+}
+
+/// A search text, refused past `MAX_SEARCH_CHARS`.
+pub fn search_text(value: String) -> Result<String, AppError> {
+    if value.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::invalid(
+            "q",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    Ok(value)
+}
+
 pub fn check_query_text(field: &str, value: &Option<String>) -> Result<(), AppError> {
     match value {
         Some(text) if text.contains('\0') => Err(AppError::invalid(

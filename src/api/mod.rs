@@ -14,7 +14,7 @@ pub mod users;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use tracing_actix_web::RequestId;
@@ -34,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .service(resource("/auth/login").route(web::post().to(auth::login)))
                 .service(resource("/auth/logout").route(web::post().to(auth::logout)))
+                .service(resource("/auth/logout-all").route(web::post().to(auth::logout_all)))
+                .service(resource("/me/sessions").route(web::get().to(auth::sessions)))
                 .service(resource("/me").route(web::get().to(auth::me)))
                 .service(resource("/me/password").route(web::post().to(auth::change_password)))
                 .service(
@@ -137,13 +139,18 @@ fn resource(path: &str) -> actix_web::Resource {
 }
 
 /// A path holding an encoded NUL names nothing that exists (and PostgreSQL would refuse to
-/// look it up): 404 before any handler runs.
+/// look it up): 404 before any handler runs. A query string past its limit: 414.
 pub async fn refuse_nul_in_path(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     if req.path().to_ascii_lowercase().contains("%00") {
         let response = actix_web::ResponseError::error_response(&AppError::NotFound);
+        return Ok(req.into_response(response));
+    }
+    // No filter needs more: a longer query is refused before it is read.
+    if req.query_string().len() > input::MAX_QUERY_BYTES {
+        let response = actix_web::ResponseError::error_response(&AppError::QueryTooLong);
         return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
@@ -162,4 +169,70 @@ pub async fn request_id_header(
             .insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(response)
+}
+
+/// Headers every answer carries, whatever produced it: no sniffing, no referrer, never in a
+/// frame, nothing cached of an answer to a signed-in request, and HSTS over TLS. The pages set
+/// a stricter `Content-Security-Policy` of their own, which is kept.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let over_tls = req.connection_info().scheme() == "https";
+    let signed_in = req.headers().contains_key(header::AUTHORIZATION)
+        || req.cookie(crate::web::SESSION_COOKIE).is_some();
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    let mut set_default = |name: HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set_default(header::REFERRER_POLICY, "no-referrer");
+    set_default(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    );
+    set_default(header::X_FRAME_OPTIONS, "DENY");
+    if signed_in {
+        set_default(header::CACHE_CONTROL, "no-store");
+    }
+    if over_tls {
+        set_default(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    Ok(response)
+}
+
+/// Writes (anything but GET, HEAD and OPTIONS) with a session, counted per session token:
+/// past the limit, 429 with `Retry-After` before any handler runs.
+pub async fn throttle_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::Method;
+    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
+    if !reads.contains(req.method()) {
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_string())
+            .or_else(|| {
+                req.cookie(crate::web::SESSION_COOKIE)
+                    .map(|c| c.value().to_string())
+            });
+        let state = req.app_data::<web::Data<crate::AppState>>().cloned();
+        if let (Some(token), Some(state)) = (token, state)
+            && let Err(refused) = state
+                .throttles
+                .write(&crate::auth::token::hash_token(&token))
+        {
+            let response = actix_web::ResponseError::error_response(&refused);
+            return Ok(req.into_response(response));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }

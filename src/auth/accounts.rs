@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::db::{DbConnection, DbPool, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::audit::changes as changes_between;
-use crate::domain::session::is_locked;
+use crate::domain::session::{SessionState, SessionTimes, is_locked, session_state};
 use crate::domain::validation::Violations;
 use crate::domain::{password as password_policy, user as user_rules};
 use crate::error::{AppError, AppResult};
@@ -187,6 +187,64 @@ pub fn logout(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> A
         )?;
         Ok(())
     })
+}
+
+/// Ends every session of the user, this one too (a lost device, a shared computer).
+pub fn logout_everywhere(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    write_transaction(conn, |conn| {
+        let ended = sessions::revoke_all_of_user(conn, &user.id, now)?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "auth.logout_all",
+            "user",
+            Some(&user.id),
+            json!({ "sessions_ended": ended }),
+        )?;
+        Ok(ended)
+    })
+}
+
+/// One of the user's active sessions, named by the start of its token's hash (never the
+/// token, which only its holder has).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ActiveSession {
+    pub id: String,
+    pub started_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub current: bool,
+}
+
+pub fn active_sessions(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    user: &AuthUser,
+    now: NaiveDateTime,
+) -> AppResult<Vec<ActiveSession>> {
+    let idle = TimeDelta::minutes(settings.session_idle_minutes.into());
+    Ok(sessions::open_of_user(conn, &user.id, now)?
+        .into_iter()
+        .filter(|s| {
+            let times = SessionTimes {
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                revoked_at: s.revoked_at,
+            };
+            session_state(&times, now, idle) == SessionState::Active
+        })
+        .map(|s| ActiveSession {
+            id: s.token_hash.chars().take(12).collect(),
+            current: s.token_hash == user.token_hash,
+            started_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+        })
+        .collect())
 }
 
 /// Changes the user's own password. Every session of the user ends, this one too; a fresh

@@ -18,6 +18,30 @@ use crate::store::{sessions, users};
 
 use super::token::hash_token;
 
+/// The client's address: the connection's, unless a trusted proxy header is configured, in
+/// which case the last address that proxy wrote there (the one it saw connect). A header is
+/// never believed when no proxy is configured: anyone could write it.
+pub fn client_address(req: &HttpRequest) -> Option<String> {
+    let configured = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.settings.trusted_proxy_header.trim())
+        .filter(|name| !name.is_empty());
+    if let Some(name) = configured {
+        let forwarded = req
+            .headers()
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+            .last();
+        if let Some(address) = forwarded {
+            return Some(address.to_string());
+        }
+    }
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
 /// Where a request came from, for the audit trail.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
@@ -29,7 +53,7 @@ impl RequestMeta {
     pub fn of(req: &HttpRequest) -> Self {
         RequestMeta {
             request_id: req.extensions().get::<RequestId>().map(|id| id.to_string()),
-            client_addr: req.peer_addr().map(|addr| addr.ip().to_string()),
+            client_addr: client_address(req),
         }
     }
 

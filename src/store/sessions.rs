@@ -56,6 +56,22 @@ pub fn revoke(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> 
     Ok(())
 }
 
+/// The user's sessions not revoked and not past their absolute end, newest first; the
+/// caller applies the idle limit.
+pub fn open_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
 /// Ends every open session of a user; returns how many were open.
 pub fn revoke_all_of_user(
     conn: &mut DbConnection,

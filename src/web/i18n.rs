@@ -287,6 +287,8 @@ pub struct Texts {
     pub with_deaths: &'static str,
     pub without_deaths: &'static str,
     pub missions_choice_hint: &'static str,
+    pub too_many_title: &'static str,
+    pub too_many: &'static str,
 }
 
 impl Texts {
@@ -511,6 +513,8 @@ pub static EN: Texts = Texts {
     with_deaths: "with deaths",
     without_deaths: "without deaths",
     missions_choice_hint: "None chosen: all your missions.",
+    too_many_title: "Too many attempts",
+    too_many: "Too many attempts in a short time. Wait a minute, then try again.",
 };
 
 pub static FR: Texts = Texts {
@@ -723,6 +727,8 @@ pub static FR: Texts = Texts {
     with_deaths: "avec des morts",
     without_deaths: "sans mort",
     missions_choice_hint: "Aucune choisie : toutes vos missions.",
+    too_many_title: "Trop de tentatives",
+    too_many: "Trop de tentatives en peu de temps. Attendez une minute, puis réessayez.",
 };
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use crate::error::AppError;
 use crate::store::users;
 use i18n::{LANG_COOKIE, Lang, Texts};
 
-const SESSION_COOKIE: &str = "pkr_session";
+pub const SESSION_COOKIE: &str = "pkr_session";
 const CSRF_COOKIE: &str = "pkr_csrf";
 
 /// Pages may use this server's stylesheet and forms, and nothing else.
@@ -337,6 +337,7 @@ pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     let (title, message) = match status {
         StatusCode::NOT_FOUND => (t.not_found_title, t.not_found),
         StatusCode::FORBIDDEN => (t.forbidden_title, t.forbidden),
+        StatusCode::TOO_MANY_REQUESTS => (t.too_many_title, t.too_many),
         _ => (t.error_title, t.error),
     };
     let (csrf, new_csrf) = csrf_of(req);
@@ -432,6 +433,16 @@ async fn login(
         return Ok(error_page(&req, StatusCode::FORBIDDEN));
     }
     let request = RequestMeta::of(&req);
+    if let Err(AppError::TooManyRequests { retry_after_secs }) = state
+        .throttles
+        .sign_in(request.client_addr.as_deref(), &form.username)
+    {
+        let mut page = error_page(&req, StatusCode::TOO_MANY_REQUESTS);
+        if let Ok(value) = retry_after_secs.to_string().parse() {
+            page.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(page);
+    }
     let (settings, now, pool) = (
         state.settings.clone(),
         state.clock.now(),

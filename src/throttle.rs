@@ -1,0 +1,66 @@
+//! Throttling: sign-in attempts per client address and per account, and writes per session
+//! token, each a number per minute (a burst of that many, then one every 60/n seconds). Past
+//! the limit a request gets 429 with `Retry-After`. Counts are kept per server, in memory:
+//! with several servers behind a balancer each allows its share, and the account lock-out
+//! (counted in the database) still bounds password guessing across all of them.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::Settings;
+use crate::error::AppError;
+
+/// Keys kept before the forgotten ones are dropped (a flood of new addresses stays bounded).
+const MAX_KEYS: usize = 100_000;
+
+pub struct Throttles {
+    sign_in_by_address: Option<DefaultKeyedRateLimiter<String>>,
+    sign_in_by_account: Option<DefaultKeyedRateLimiter<String>>,
+    writes_by_token: Option<DefaultKeyedRateLimiter<String>>,
+}
+
+/// A limiter allowing `per_minute` a minute per key; none when set to 0 (no limit).
+fn limiter(per_minute: u32) -> Option<DefaultKeyedRateLimiter<String>> {
+    NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+fn check(limiter: &Option<DefaultKeyedRateLimiter<String>>, key: String) -> Result<(), AppError> {
+    let Some(limiter) = limiter else {
+        return Ok(());
+    };
+    if limiter.len() > MAX_KEYS {
+        limiter.retain_recent();
+    }
+    limiter.check_key(&key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        AppError::TooManyRequests {
+            retry_after_secs: wait.max(Duration::from_secs(1)).as_secs_f64().ceil() as u64,
+        }
+    })
+}
+
+impl Throttles {
+    pub fn new(settings: &Settings) -> Throttles {
+        Throttles {
+            sign_in_by_address: limiter(settings.sign_in_per_minute_per_address),
+            sign_in_by_account: limiter(settings.sign_in_per_minute_per_account),
+            writes_by_token: limiter(settings.writes_per_minute_per_token),
+        }
+    }
+
+    /// One sign-in attempt from `address` (when known) for `username`.
+    pub fn sign_in(&self, address: Option<&str>, username: &str) -> Result<(), AppError> {
+        if let Some(address) = address {
+            check(&self.sign_in_by_address, address.to_string())?;
+        }
+        check(&self.sign_in_by_account, username.trim().to_lowercase())
+    }
+
+    /// One write with the session whose token hashes to `token_hash`.
+    pub fn write(&self, token_hash: &str) -> Result<(), AppError> {
+        check(&self.writes_by_token, token_hash.to_string())
+    }
+}
