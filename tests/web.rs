@@ -22,6 +22,7 @@ on_both_backends!(
     auditors_see_the_trail_and_its_verification,
     administrators_manage_accounts_and_missions,
     the_language_choice_follows_the_account,
+    the_sign_in_page_is_throttled_too,
 );
 
 /// The value of a cookie the answer sets, with the whole `Set-Cookie` line.
@@ -1325,4 +1326,36 @@ async fn the_language_choice_follows_the_account(backend: Backend) {
         set_cookie(&login, "pkr_lang").map(|(v, _)| v).as_deref(),
         Some("fr")
     );
+}
+
+async fn the_sign_in_page_is_throttled_too(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let attempt = || {
+        post(
+            "/login",
+            &[("pkr_csrf", CSRF)],
+            &[
+                ("csrf", CSRF),
+                ("username", "legal"),
+                ("password", "a wrong guess"),
+            ],
+        )
+        .insert_header(("Accept-Language", "fr"))
+    };
+    for _ in 0..t.settings().sign_in_per_minute_per_account {
+        let answer = api.send(attempt()).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let refused = api.send(attempt()).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.header("retry-after").is_some());
+    assert!(html(&refused).contains("Trop de tentatives"));
+    assert!(set_cookie(&refused, "pkr_session").is_none());
 }

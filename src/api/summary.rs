@@ -16,10 +16,9 @@ use crate::domain::summary::{Figures, Grouping};
 use crate::error::AppError;
 use crate::services::summary::{self as service, StalledCase, Summary, SummaryRequest};
 
-use super::input::query_pairs;
+use super::input::{MAX_FILTER_VALUES, query_pairs};
 
 /// At most this many values of `mission`.
-const MAX_MISSIONS: usize = 50;
 
 /// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
@@ -65,10 +64,10 @@ fn summary_request(query: &str) -> Result<(SummaryRequest, Option<String>), AppE
             }
         }
     }
-    if request.missions.len() > MAX_MISSIONS {
+    if request.missions.len() > MAX_FILTER_VALUES {
         return Err(AppError::invalid(
             "mission",
-            format!("may be given at most {MAX_MISSIONS} times"),
+            format!("may be given at most {MAX_FILTER_VALUES} times"),
         ));
     }
     if let (Some(from), Some(to)) = (request.from, request.to)
@@ -272,10 +271,10 @@ pub async fn stalled(
             }
         }
     }
-    if missions.len() > MAX_MISSIONS {
+    if missions.len() > MAX_FILTER_VALUES {
         return Err(AppError::invalid(
             "mission",
-            format!("may be given at most {MAX_MISSIONS} times"),
+            format!("may be given at most {MAX_FILTER_VALUES} times"),
         ));
     }
     let csv = wants_csv(&req, format.as_deref())?;

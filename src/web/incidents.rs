@@ -56,7 +56,7 @@ struct ListPage {
 /// The filters as the form sends them; a value the form cannot send is ignored.
 #[derive(Default, Clone)]
 struct Filters {
-    mission: String,
+    missions: Vec<String>,
     status: String,
     attack_type: String,
     classification: String,
@@ -73,7 +73,9 @@ impl Filters {
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             let value = value.replace('\0', "");
             match key.as_ref() {
-                "mission" => filters.mission = value,
+                "mission" if !value.is_empty() && filters.missions.len() < 50 => {
+                    filters.missions.push(value)
+                }
                 "status" => filters.status = value,
                 "attack_type" => filters.attack_type = value,
                 "classification" => filters.classification = value,
@@ -96,11 +98,7 @@ impl Filters {
         let known = |value: &str, codes: &[&str]| codes.contains(&value).then(|| value.to_string());
         let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
         ListRequest {
-            missions: if self.mission.is_empty() {
-                Vec::new()
-            } else {
-                vec![self.mission.clone()]
-            },
+            missions: self.missions.clone(),
             status: known(&self.status, &statuses),
             attack_type: known(&self.attack_type, ATTACK_TYPES),
             classification: known(&self.classification, &Clearance::ALL.map(Clearance::code)),
@@ -127,8 +125,10 @@ impl Filters {
     /// The query of the next page: these filters, continued after `cursor`.
     fn next(&self, cursor: &str) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
+        for mission in &self.missions {
+            query.append_pair("mission", mission);
+        }
         for (key, value) in [
-            ("mission", &self.mission),
             ("status", &self.status),
             ("attack_type", &self.attack_type),
             ("classification", &self.classification),
@@ -191,7 +191,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .map(|code| Choice {
                 value: code.to_string(),
                 label: code.to_string(),
-                selected: *code == filters.mission,
+                selected: filters.missions.iter().any(|m| m == code),
             })
             .collect(),
         statuses: choices(statuses.iter().copied(), &filters.status, lang),

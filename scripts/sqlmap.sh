@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs sqlmap against the list, filter, search and sign-in endpoints of a local release server
+# holding the UN's fatalities dataset, signed in as the role each endpoint serves, and states
+# the result: which parameters sqlmap found injectable, if any.
+#
+# Usage: scripts/sqlmap.sh [database-url]
+#   database-url: sqlite://PATH (default: a fresh SQLite file) or postgres://... (an empty
+#   database the script may migrate).
+# Sign-in throttling is switched off for the run (sqlmap sends hundreds of sign-ins); reads
+# are never throttled.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+command -v sqlmap >/dev/null || {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlmap
+}
+binary="$root/target/release/peacekeeper-registry"
+[ -x "$binary" ] || (cd "$root" && cargo build --release)
+
+work="$(mktemp -d)"
+port=$((19000 + $$ % 1000))
+export PKR_DATABASE_URL="${1:-sqlite://$work/scan.sqlite3}"
+export PKR_LISTEN="127.0.0.1:$port"
+export PKR_DOCUMENT_FOLDER="$work/documents"
+export PKR_LOG_FILTER=warn
+export PKR_SIGN_IN_PER_MINUTE_PER_ADDRESS=0
+export PKR_SIGN_IN_PER_MINUTE_PER_ACCOUNT=0
+password="a scanning passphrase nobody guesses"
+
+"$binary" migrate >/dev/null
+"$binary" import un-fatalities "$root/tests/data/DPPADPOSS-FATALITIES.csv" >/dev/null
+for pair in officer:security_officer legal:legal_officer leader:leadership auditor:auditor admin.scan:admin; do
+    echo "$password" | "$binary" user create --username "${pair%%:*}" --role "${pair##*:}" \
+        --clearance strictly_confidential --password-stdin >/dev/null
+done
+"$binary" serve >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+    curl -fs "$base/readyz" >/dev/null && break
+    sleep 0.1
+done
+
+token_of() {
+    curl -fs -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$password\"}" "$base/api/v1/auth/login" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+declare -A token
+for user in officer legal leader auditor admin.scan; do
+    token[$user]="$(token_of "$user")"
+done
+
+# (user, URL): every parameter of each URL is tried.
+targets=(
+    "officer|$base/api/v1/incidents?mission=MINUSCA&status=verified&attack_type=ambush&classification=unclassified&fatal=true&q=patrol&from=2015-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&limit=10"
+    "officer|$base/api/v1/incidents/export?format=csv&mission=MINUSCA&q=camp"
+    "legal|$base/api/v1/cases?status=opened&mission=MINUSCA&q=court&due_before=2027-01-01&stalled_days=30&limit=10"
+    "leader|$base/api/v1/summary?mission=MINUSCA&from=2015-01-01&to=2025-12-31&group=year"
+    "leader|$base/api/v1/summary/stalled?mission=MINUSCA&days=30"
+    "auditor|$base/api/v1/audit?action=auth.login&entity_type=user&entity_id=x&actor=y&limit=10"
+    "admin.scan|$base/api/v1/users?limit=5&cursor=YQ"
+    "officer|$base/incidents?mission=MINUSCA&status=verified&q=patrol&from=2015-01-01"
+)
+found=0
+log="$work/sqlmap"
+for target in "${targets[@]}"; do
+    user="${target%%|*}"
+    url="${target#*|}"
+    headers="Authorization: Bearer ${token[$user]}\nCookie: pkr_session=${token[$user]}"
+    echo "== $url"
+    sqlmap -u "$url" --headers="$(printf "$headers")" --batch --level=3 --risk=2 \
+        --technique=BEUS --threads=2 --output-dir="$log" --disable-coloring 2>&1 |
+        tee "$work/last.txt" | grep -E "appears to be|is vulnerable|injectable|CRITICAL" || true
+    if grep -q "is vulnerable\|appears to be .*injectable" "$work/last.txt"; then
+        found=1
+    fi
+done
+echo "== POST $base/api/v1/auth/login"
+sqlmap -u "$base/api/v1/auth/login" --data='{"username":"officer","password":"guess"}' \
+    --headers="Content-Type: application/json" --batch --level=3 --risk=2 \
+    --technique=BEUS --threads=2 --output-dir="$log" --disable-coloring 2>&1 |
+    tee "$work/last.txt" | grep -E "appears to be|is vulnerable|injectable|CRITICAL" || true
+if grep -q "is vulnerable\|appears to be .*injectable" "$work/last.txt"; then
+    found=1
+fi
+
+if [ "$found" -eq 0 ]; then
+    echo "RESULT: sqlmap found no injectable parameter on $(( ${#targets[@]} + 1 )) endpoints (${PKR_DATABASE_URL%%:*})."
+else
+    echo "RESULT: sqlmap reports an injectable parameter: see the lines above and $log" >&2
+    exit 1
+fi
