@@ -18,8 +18,6 @@ use crate::services::summary::{self as service, StalledCase, Summary, SummaryReq
 
 use super::input::{MAX_FILTER_VALUES, query_pairs};
 
-/// At most this many values of `mission`.
-
 /// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
     match format {
