@@ -70,6 +70,13 @@ for target in "${targets[@]}"; do
     url="${target#*|}"
     headers="Authorization: Bearer ${token[$user]}\nCookie: pkr_session=${token[$user]}"
     echo "== $url"
+    # The scan means something only if the request itself is served: signed in, accepted.
+    status="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token[$user]}" \
+        -H "Cookie: pkr_session=${token[$user]}" "$url")"
+    if [ "$status" != 200 ]; then
+        echo "FAIL: $url answers $status before any payload; the scan would test nothing" >&2
+        exit 1
+    fi
     sqlmap -u "$url" --headers="$(printf "$headers")" --batch --level=3 --risk=2 \
         --technique=BEUS --threads=2 --output-dir="$log" --disable-coloring 2>&1 |
         tee "$work/last.txt" | grep -E "appears to be|is vulnerable|injectable|CRITICAL" || true
