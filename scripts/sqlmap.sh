@@ -52,46 +52,63 @@ for user in officer legal leader auditor admin.scan; do
     token[$user]="$(token_of "$user")"
 done
 
-# (user, URL): every parameter of each URL is tried.
+# A case to find (opened long ago, so it is stalled too) on a MINUSMA incident of the dataset.
+incident="$(curl -fs -H "Authorization: Bearer ${token[legal]}" \
+    "$base/api/v1/incidents?mission=MINUSMA&to=2023-01-01T00:00:00Z&limit=1" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+curl -fs -o /dev/null -H "Authorization: Bearer ${token[legal]}" -H 'Content-Type: application/json' \
+    -d "{\"incident_ids\":[\"$incident\"],\"jurisdiction\":\"ICC\",\"opened_on\":\"2023-06-01\"}" \
+    "$base/api/v1/cases"
+
+# (user, text the answer must hold, URL): every parameter of each URL is tried, from a request
+# that is served and finds records, so that true and false conditions answer differently.
 targets=(
-    "officer|$base/api/v1/incidents?mission=MINUSCA&status=verified&attack_type=ambush&classification=unclassified&fatal=true&q=patrol&from=2015-01-01T00:00:00Z&to=2025-01-01T00:00:00Z&limit=10"
-    "officer|$base/api/v1/incidents/export?format=csv&mission=MINUSCA&q=camp"
-    "legal|$base/api/v1/cases?status=opened&mission=MINUSCA&q=court&due_before=2027-01-01&stalled_days=30&limit=10"
-    "leader|$base/api/v1/summary?mission=MINUSCA&from=2015-01-01&to=2025-12-31&group=year"
-    "leader|$base/api/v1/summary/stalled?mission=MINUSCA&days=30"
-    "auditor|$base/api/v1/audit?action=auth.login&entity_type=user&entity_id=x&actor=y&limit=10"
-    "admin.scan|$base/api/v1/users?limit=5&cursor=YQ"
-    "officer|$base/incidents?mission=MINUSCA&status=verified&q=patrol&from=2015-01-01"
+    "officer|MINUSMA|$base/api/v1/incidents?mission=MINUSMA&status=verified&attack_type=other&classification=unclassified&fatal=true&q=malicious&from=2000-01-01T00:00:00Z&to=2025-12-31T00:00:00Z&limit=10"
+    "officer|MINUSMA|$base/api/v1/incidents/export?format=csv&mission=MINUSMA&q=malicious"
+    "legal|MINUSMA|$base/api/v1/cases?status=opened&mission=MINUSMA&q=ICC&stalled_days=30&limit=10"
+    "leader|MINUSMA|$base/api/v1/summary?mission=MINUSMA&from=2000-01-01&to=2025-12-31&group=year"
+    "leader|MINUSMA|$base/api/v1/summary/stalled?mission=MINUSMA&days=30"
+    "auditor|auth.login|$base/api/v1/audit?action=auth.login&entity_type=user&limit=10"
+    "admin.scan|auditor|$base/api/v1/users?limit=5&cursor=YQ"
+    "officer|MINUSMA-|$base/incidents?mission=MINUSMA&status=verified&q=malicious&from=2000-01-01"
 )
 found=0
 log="$work/sqlmap"
-for target in "${targets[@]}"; do
-    user="${target%%|*}"
-    url="${target#*|}"
-    headers="Authorization: Bearer ${token[$user]}\nCookie: pkr_session=${token[$user]}"
-    echo "== $url"
-    # The scan means something only if the request itself is served: signed in, accepted.
-    status="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token[$user]}" \
-        -H "Cookie: pkr_session=${token[$user]}" "$url")"
-    if [ "$status" != 200 ]; then
-        echo "FAIL: $url answers $status before any payload; the scan would test nothing" >&2
+# Runs sqlmap; an injectable parameter, an abort, or a server that stopped answering all fail.
+scan() {
+    set +e
+    sqlmap "$@" --batch --threads=2 --output-dir="$log" --disable-coloring >"$work/last.txt" 2>&1
+    local status=$?
+    set -e
+    grep -E "appears to be|is vulnerable|do not appear|does not seem to be injectable" "$work/last.txt" | sort | uniq -c || true
+    if [ "$status" -ne 0 ] || grep -q "is vulnerable\|appears to be .*injectable" "$work/last.txt"; then
+        found=1
+        echo "sqlmap exit $status; see $work/last.txt" >&2
+    fi
+    if ! curl -fs "$base/readyz" >/dev/null; then
+        echo "FAIL: the server stopped answering during the scan" >&2
         exit 1
     fi
-    sqlmap -u "$url" --headers="$(printf "$headers")" --batch --level=3 --risk=2 \
-        --technique=BEUS --threads=2 --output-dir="$log" --disable-coloring 2>&1 |
-        tee "$work/last.txt" | grep -E "appears to be|is vulnerable|injectable|CRITICAL" || true
-    if grep -q "is vulnerable\|appears to be .*injectable" "$work/last.txt"; then
-        found=1
+}
+for target in "${targets[@]}"; do
+    user="${target%%|*}"
+    rest="${target#*|}"
+    expect="${rest%%|*}"
+    url="${rest#*|}"
+    echo "== $url"
+    # The scan means something only if the request itself is served and finds records.
+    answer="$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer ${token[$user]}" \
+        -H "Cookie: pkr_session=${token[$user]}" "$url")"
+    if [ "${answer##*$'\n'}" != 200 ] || ! grep -q -- "$expect" <<<"$answer"; then
+        echo "FAIL: $url is not served with records (${answer##*$'\n'}); the scan would test nothing" >&2
+        exit 1
     fi
+    headers="Authorization: Bearer ${token[$user]}\nCookie: pkr_session=${token[$user]}"
+    scan -u "$url" --headers="$(printf "$headers")" --level=3 --risk=3 --technique=BEUS
 done
 echo "== POST $base/api/v1/auth/login"
-sqlmap -u "$base/api/v1/auth/login" --data='{"username":"officer","password":"guess"}' \
-    --headers="Content-Type: application/json" --batch --level=3 --risk=2 \
-    --technique=BEUS --threads=2 --output-dir="$log" --disable-coloring 2>&1 |
-    tee "$work/last.txt" | grep -E "appears to be|is vulnerable|injectable|CRITICAL" || true
-if grep -q "is vulnerable\|appears to be .*injectable" "$work/last.txt"; then
-    found=1
-fi
+scan -u "$base/api/v1/auth/login" --data='{"username":"officer","password":"guess"}' \
+    --headers="Content-Type: application/json" --level=3 --risk=2 --technique=BEUS
 
 if [ "$found" -eq 0 ]; then
     echo "RESULT: sqlmap found no injectable parameter on $(( ${#targets[@]} + 1 )) endpoints (${PKR_DATABASE_URL%%:*})."

@@ -5,6 +5,7 @@
 //! (counted in the database) still bounds password guessing across all of them.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -13,10 +14,14 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::Settings;
 use crate::error::AppError;
 
-/// Keys kept before the forgotten ones are dropped (a flood of new addresses stays bounded).
-const MAX_KEYS: usize = 100_000;
+/// Every this many checks, keys whose allowance has come back whole are dropped: a key costs
+/// memory only while it is being throttled, and a flood of new keys is swept regularly.
+const SWEEP_EVERY: u64 = 1024;
+/// The longest key kept: a username or an address is shorter; longer text is cut.
+const MAX_KEY_CHARS: usize = 128;
 
 pub struct Throttles {
+    checks: AtomicU64,
     sign_in_by_address: Option<DefaultKeyedRateLimiter<String>>,
     sign_in_by_account: Option<DefaultKeyedRateLimiter<String>>,
     writes_by_token: Option<DefaultKeyedRateLimiter<String>>,
@@ -27,13 +32,11 @@ fn limiter(per_minute: u32) -> Option<DefaultKeyedRateLimiter<String>> {
     NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
 }
 
-fn check(limiter: &Option<DefaultKeyedRateLimiter<String>>, key: String) -> Result<(), AppError> {
+fn check(limiter: &Option<DefaultKeyedRateLimiter<String>>, key: &str) -> Result<(), AppError> {
     let Some(limiter) = limiter else {
         return Ok(());
     };
-    if limiter.len() > MAX_KEYS {
-        limiter.retain_recent();
-    }
+    let key: String = key.chars().take(MAX_KEY_CHARS).collect();
     limiter.check_key(&key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         AppError::TooManyRequests {
@@ -45,6 +48,7 @@ fn check(limiter: &Option<DefaultKeyedRateLimiter<String>>, key: String) -> Resu
 impl Throttles {
     pub fn new(settings: &Settings) -> Throttles {
         Throttles {
+            checks: AtomicU64::new(0),
             sign_in_by_address: limiter(settings.sign_in_per_minute_per_address),
             sign_in_by_account: limiter(settings.sign_in_per_minute_per_account),
             writes_by_token: limiter(settings.writes_per_minute_per_token),
@@ -53,14 +57,35 @@ impl Throttles {
 
     /// One sign-in attempt from `address` (when known) for `username`.
     pub fn sign_in(&self, address: Option<&str>, username: &str) -> Result<(), AppError> {
+        self.sweep_now_and_then();
         if let Some(address) = address {
-            check(&self.sign_in_by_address, address.to_string())?;
+            check(&self.sign_in_by_address, address)?;
         }
-        check(&self.sign_in_by_account, username.trim().to_lowercase())
+        check(&self.sign_in_by_account, &username.trim().to_lowercase())
     }
 
     /// One write with the session whose token hashes to `token_hash`.
     pub fn write(&self, token_hash: &str) -> Result<(), AppError> {
-        check(&self.writes_by_token, token_hash.to_string())
+        self.sweep_now_and_then();
+        check(&self.writes_by_token, token_hash)
+    }
+
+    fn sweep_now_and_then(&self) {
+        if self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
+        {
+            for limiter in [
+                &self.sign_in_by_address,
+                &self.sign_in_by_account,
+                &self.writes_by_token,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                limiter.retain_recent();
+            }
+        }
     }
 }

@@ -650,7 +650,8 @@ async fn a_proxy_header_is_believed_only_when_configured(backend: Backend) {
         peacekeeper_registry::AppState::new(t.pool.clone(), settings, t.clock.clone());
     let proxied = common::Api::over(behind_proxy).await;
     for n in 0..per_address + 5 {
-        let client = format!("spoofed-first, 198.51.100.{n}");
+        // The client wrote the first address itself; the proxy appended the last.
+        let client = format!("203.0.113.7, 198.51.100.{n}");
         proxied
             .send(sign_in_from(
                 "10.9.9.9",
@@ -660,6 +661,15 @@ async fn a_proxy_header_is_believed_only_when_configured(backend: Backend) {
             .await
             .assert_problem(401);
     }
+    // The proxy's entry is not an address: the connection's stands, not the client's words.
+    proxied
+        .send(sign_in_from(
+            "10.9.9.9",
+            "q-last",
+            &[("X-Forwarded-For", "198.51.100.77, unknown")],
+        ))
+        .await
+        .assert_problem(401);
     let mut conn = t.conn();
     let recorded: Vec<Option<String>> = {
         use diesel::prelude::*;
@@ -670,8 +680,10 @@ async fn a_proxy_header_is_believed_only_when_configured(backend: Backend) {
             .load(&mut conn)
             .unwrap()
     };
+    let seen = |address: &str| recorded.contains(&Some(address.to_string()));
+    assert!(seen("198.51.100.3") && seen("10.9.9.9"), "{recorded:?}");
     assert!(
-        recorded.contains(&Some("198.51.100.3".to_string())),
+        !seen("203.0.113.7") && !seen("198.51.100.77"),
         "{recorded:?}"
     );
 }

@@ -255,6 +255,16 @@ async fn every_answer_carries_the_protective_headers(backend: Backend) {
             assert_eq!(answer.header("cache-control"), Some("no-store"), "{what}");
         }
     }
+    // The answer that hands out a token is not kept either.
+    let login = api
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/auth/login")
+                .set_json(json!({ "username": "auditor", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert_eq!(login.header("cache-control"), Some("no-store"));
     // Over TLS (as a proxy in front says), HSTS too.
     let over_tls = api
         .send(

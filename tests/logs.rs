@@ -43,6 +43,7 @@ fn captured() -> Capture {
         let writer = capture.clone();
         tracing_subscriber::fmt()
             .with_env_filter("trace")
+            .with_ansi(false)
             .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
             .with_writer(move || writer.clone())
             .init();
@@ -140,10 +141,17 @@ async fn no_password_or_token_is_ever_logged(backend: Backend) {
     .await;
 
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
-    assert!(
-        text.contains("/api/v1/me") && text.contains("/login"),
-        "the requests were logged"
-    );
+    for path in [
+        "/api/v1/me/password",
+        "/api/v1/auth/login",
+        "/incidents",
+        "/login",
+    ] {
+        assert!(
+            text.contains(&format!("http.target={path} ")),
+            "the request to {path} was logged"
+        );
+    }
     for secret in [
         PASSWORD,
         first_password,
@@ -156,6 +164,12 @@ async fn no_password_or_token_is_ever_logged(backend: Backend) {
         "not-a-real-token-but-secret-looking",
         &csrf,
     ] {
+        // As typed, and as a form or a URL would carry it.
+        let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         assert!(!text.contains(secret), "a secret was logged: {secret}");
+        assert!(
+            !text.contains(&encoded),
+            "a secret was logged encoded: {encoded}"
+        );
     }
 }

@@ -182,6 +182,9 @@ pub async fn security_headers(
     let signed_in = req.headers().contains_key(header::AUTHORIZATION)
         || req.cookie(crate::web::SESSION_COOKIE).is_some();
     let mut response = next.call(req).await?;
+    // A sign-in's answer carries the new token: as private as what it opens.
+    let hands_out_a_session = response.headers().contains_key(header::SET_COOKIE)
+        || response.request().path() == "/api/v1/auth/login";
     let headers = response.headers_mut();
     let mut set_default = |name: HeaderName, value: &'static str| {
         if !headers.contains_key(&name) {
@@ -195,7 +198,7 @@ pub async fn security_headers(
         "default-src 'none'; frame-ancestors 'none'",
     );
     set_default(header::X_FRAME_OPTIONS, "DENY");
-    if signed_in {
+    if signed_in || hands_out_a_session {
         set_default(header::CACHE_CONTROL, "no-store");
     }
     if over_tls {

@@ -19,23 +19,30 @@ use crate::store::{sessions, users};
 use super::token::hash_token;
 
 /// The client's address: the connection's, unless a trusted proxy header is configured, in
-/// which case the last address that proxy wrote there (the one it saw connect). A header is
-/// never believed when no proxy is configured: anyone could write it.
+/// which case the last entry of that header: the one the proxy wrote, the address it saw
+/// connect (entries before it are the client's own words). An entry that is not an address
+/// (with or without a port) is not skipped but refused: the connection's address stands. A
+/// header is never believed when no proxy is configured: anyone could write it.
 pub fn client_address(req: &HttpRequest) -> Option<String> {
     let configured = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.settings.trusted_proxy_header.trim())
         .filter(|name| !name.is_empty());
     if let Some(name) = configured {
-        let forwarded = req
+        let last = req
             .headers()
             .get_all(name)
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
             .last();
-        if let Some(address) = forwarded {
+        let address = last.and_then(|entry| {
+            entry
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        });
+        if let Some(address) = address {
             return Some(address.to_string());
         }
     }
