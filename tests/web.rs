@@ -23,6 +23,7 @@ on_both_backends!(
     administrators_manage_accounts_and_missions,
     the_language_choice_follows_the_account,
     the_sign_in_page_is_throttled_too,
+    a_failure_is_a_friendly_page_and_tls_makes_cookies_secure,
 );
 
 /// The value of a cookie the answer sets, with the whole `Set-Cookie` line.
@@ -1358,4 +1359,58 @@ async fn the_sign_in_page_is_throttled_too(backend: Backend) {
     assert!(refused.header("retry-after").is_some());
     assert!(html(&refused).contains("Trop de tentatives"));
     assert!(set_cookie(&refused, "pkr_session").is_none());
+}
+
+async fn a_failure_is_a_friendly_page_and_tls_makes_cookies_secure(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+
+    // Over TLS (a proxy in front says so), the session cookie is Secure too.
+    let login = api
+        .send(
+            post(
+                "/login",
+                &[("pkr_csrf", CSRF)],
+                &[
+                    ("csrf", CSRF),
+                    ("username", "legal"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .insert_header(("Forwarded", "proto=https")),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let (token, line) = set_cookie(&login, "pkr_session").expect("a session cookie");
+    assert!(
+        line.contains("Secure") && line.contains("HttpOnly") && line.contains("SameSite=Strict"),
+        "{line}"
+    );
+
+    // Something breaks on our side: a page in the reader's language, with the request id to
+    // quote, and nothing of the cause.
+    let drop = match backend {
+        Backend::Postgres => "DROP TABLE cases CASCADE",
+        Backend::Sqlite => "DROP TABLE cases",
+    };
+    t.execute_sql(drop).unwrap();
+    let broken = api
+        .send(get("/cases", &[("pkr_session", &token)]).insert_header(("Accept-Language", "fr")))
+        .await;
+    assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let page = html(&broken);
+    assert!(page.contains("Une erreur s’est produite"), "{page}");
+    let request_id = broken
+        .header("x-request-id")
+        .expect("a request id")
+        .to_string();
+    assert!(page.contains(&request_id));
+    assert!(!page.contains("no such table") && !page.contains("does not exist"));
+    assert!(!page.to_lowercase().contains("diesel") && !page.contains("SELECT"));
 }
