@@ -216,17 +216,10 @@ pub async fn throttle_writes(
     use actix_web::http::Method;
     let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
     if !reads.contains(req.method()) {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim().to_string())
-            .or_else(|| {
-                req.cookie(crate::web::SESSION_COOKIE)
-                    .map(|c| c.value().to_string())
-            });
+        let token = crate::auth::session::bearer_token(req.request()).or_else(|| {
+            req.cookie(crate::web::SESSION_COOKIE)
+                .map(|c| c.value().to_string())
+        });
         let state = req.app_data::<web::Data<crate::AppState>>().cloned();
         if let (Some(token), Some(state)) = (token, state)
             && let Err(refused) = state

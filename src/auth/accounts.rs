@@ -26,6 +26,7 @@ const FIRST_ADMIN_PASSWORD_CHARS: usize = 20;
 /// A new session, as handed to the user once.
 #[derive(Debug, Clone)]
 pub struct NewSession {
+    pub user_id: String,
     pub token: String,
     pub expires_at: NaiveDateTime,
     pub must_change_password: bool,
@@ -166,6 +167,7 @@ pub fn login(
                 json!({ "session_expires_at": expires_at }),
             )?;
             Ok(Ok(NewSession {
+                user_id: user.id.clone(),
                 token,
                 expires_at,
                 must_change_password: user.must_change_password,
@@ -299,6 +301,7 @@ pub fn change_own_password(
             json!({ "sessions_ended": ended }),
         )?;
         Ok(NewSession {
+            user_id: user.id.clone(),
             token,
             expires_at,
             must_change_password: false,

@@ -159,7 +159,7 @@ pub async fn user_of_token(
     Ok(AuthUser { request, ..user })
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

@@ -24,7 +24,6 @@ use crate::domain::incident::{
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
 use crate::services::incidents::{self as service, CreateRequest};
-use crate::store::missions;
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
@@ -575,13 +574,7 @@ async fn missions_of(
 ) -> Result<Vec<String>, AppError> {
     let reader = user.clone();
     state
-        .run(move |conn| {
-            Ok(missions::list(conn)?
-                .into_iter()
-                .map(|m| m.code)
-                .filter(|code| reader.viewer().works_on(code))
-                .collect())
-        })
+        .run(move |conn| Ok(super::missions_worked_on(conn, &reader)?))
         .await
 }
 

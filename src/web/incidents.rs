@@ -10,7 +10,6 @@ use crate::api::input::{decode_cursor, encode_cursor};
 use crate::domain::incident::{ATTACK_TYPES, Status, format_time};
 use crate::error::AppError;
 use crate::services::incidents::{self as service, ListRequest};
-use crate::store::missions;
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
@@ -159,11 +158,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let found = state
         .run(move |conn| {
             let rows = service::list(conn, &reader_user, request, now)?;
-            let missions: Vec<String> = missions::list(conn)?
-                .into_iter()
-                .map(|m| m.code)
-                .filter(|code| reader_user.viewer().works_on(code))
-                .collect();
+            let missions = super::missions_worked_on(conn, &reader_user)?;
             Ok((rows, missions))
         })
         .await;
@@ -352,10 +347,16 @@ async fn incident_page(
         .run(move |conn| {
             let incident = service::get(conn, &reader_user, &id, now)?;
             let versions = service::history(conn, &reader_user, &id, now)?;
+            // One lookup per person, however many versions they wrote.
+            let mut names: std::collections::HashMap<String, String> = Default::default();
             let mut history = Vec::with_capacity(versions.len());
             for version in versions {
-                let who = case_store::username_of(conn, &version.changed_by)?
-                    .unwrap_or_else(|| version.changed_by.clone());
+                if !names.contains_key(&version.changed_by) {
+                    let name = case_store::username_of(conn, &version.changed_by)?
+                        .unwrap_or_else(|| version.changed_by.clone());
+                    names.insert(version.changed_by.clone(), name);
+                }
+                let who = names[&version.changed_by].clone();
                 history.push((version, who));
             }
             Ok((incident, history))

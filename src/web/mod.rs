@@ -315,6 +315,19 @@ async fn page_user(
     }
 }
 
+/// The codes of the missions the user works on (every mission for headquarters users), for
+/// the mission lists of filters and forms.
+fn missions_worked_on(
+    conn: &mut crate::db::DbConnection,
+    user: &AuthUser,
+) -> diesel::QueryResult<Vec<String>> {
+    Ok(crate::store::missions::list(conn)?
+        .into_iter()
+        .map(|m| m.code)
+        .filter(|code| user.viewer().works_on(code))
+        .collect())
+}
+
 /// A posted form: its fields when its CSRF token holds, and the signed-in sender; otherwise
 /// the answer to give (a 403 page, or the way to the sign-in or to the password change).
 async fn posted_form(
@@ -468,15 +481,13 @@ async fn login(
                 "/"
             };
             // The language the user chose on another device follows them here.
-            let chosen = match user_of_token(&state, &session.token, RequestMeta::of(&req)).await {
-                Ok(user) => state
-                    .run(move |conn| Ok(users::language_of(conn, &user.id)?))
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|code| Lang::from_code(&code)),
-                Err(_) => None,
-            };
+            let user_id = session.user_id.clone();
+            let chosen = state
+                .run(move |conn| Ok(users::language_of(conn, &user_id)?))
+                .await
+                .ok()
+                .flatten()
+                .and_then(|code| Lang::from_code(&code));
             let mut response = redirect(next);
             response
                 .add_cookie(&cookie(&req, SESSION_COOKIE, session.token))

@@ -17,7 +17,6 @@ use crate::error::AppError;
 use crate::services::exports::{ExportRequest, Format};
 use crate::services::incidents::ListRequest;
 use crate::services::summary::{self as service, SummaryRequest};
-use crate::store::missions;
 
 use super::charts::{Bars, Stacked};
 use super::i18n::Lang;
@@ -154,11 +153,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             let summary = service::summary(conn, &reader, request, now)?;
             let stalled =
                 service::stalled(conn, &reader, &missions_asked, STALLED_AFTER_DAYS, now)?;
-            let mission_codes: Vec<String> = missions::list(conn)?
-                .into_iter()
-                .map(|m| m.code)
-                .filter(|code| reader.viewer().works_on(code))
-                .collect();
+            let mission_codes = super::missions_worked_on(conn, &reader)?;
             Ok((summary, stalled, mission_codes))
         })
         .await;
