@@ -39,7 +39,8 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
-    MethodNotAllowed,
+    /// With the methods the resource does serve, for the `Allow` header.
+    MethodNotAllowed { allow: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("move not allowed: {detail}")]
@@ -89,17 +90,23 @@ impl AppError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error answer (RFC 9457), as every failed request receives it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// `about:blank`, or a registry problem such as `/problems/validation`.
     #[serde(rename = "type")]
     kind: &'a str,
     title: &'a str,
     status: u16,
+    /// What went wrong, in words for the user.
     detail: String,
+    /// For invalid fields: each field by its JSON path, and what is wrong with it.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
     /// For a refused move: the statuses that are allowed from here.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
     allowed: Option<&'a [String]>,
 }
 
@@ -110,7 +117,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::MoveNotAllowed { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge | AppError::FileTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
@@ -142,7 +149,7 @@ impl ResponseError for AppError {
                 &[],
             ),
             AppError::NotFound => ("about:blank", "No such resource.".into(), &[]),
-            AppError::MethodNotAllowed => (
+            AppError::MethodNotAllowed { .. } => (
                 "about:blank",
                 "This method is not allowed on this resource.".into(),
                 &[],
@@ -223,6 +230,9 @@ impl ResponseError for AppError {
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if matches!(self, AppError::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let AppError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if matches!(self, AppError::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));

@@ -582,9 +582,66 @@ async fn journey(backend: Backend, lang: &'static str) {
     assert_eq!(cells[column("killed")], "1");
     assert_eq!(cells[column("cases_charged")], "1");
 
+    if lang == "en" {
+        api_reference(&browser).await;
+    }
+
     browser.client.close().await.expect("browser closed");
     handle.stop(true).await;
     drop(driver);
+}
+
+/// The API's reference shows every operation of the document, and everything the page loads
+/// comes from the server itself.
+async fn api_reference(browser: &Browser) {
+    browser.goto("/api/docs/").await;
+    let document: serde_json::Value =
+        serde_json::from_str(peacekeeper_registry::api::openapi::document_json()).unwrap();
+    let operations: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = browser
+            .client
+            .find_all(Locator::Css(".opblock"))
+            .await
+            .map(|found| found.len())
+            .unwrap_or(0);
+        if shown == operations {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reference shows {shown} of {operations} operations"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let loaded = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
+        .await
+        .expect("the resources loaded");
+    let loaded: Vec<String> = serde_json::from_value(loaded).expect("a list of addresses");
+    assert!(
+        loaded
+            .iter()
+            .any(|name| name.ends_with("/api/v1/openapi.json")),
+        "{loaded:?}"
+    );
+    for name in &loaded {
+        assert!(
+            name.starts_with(&browser.base),
+            "loaded from elsewhere: {name}"
+        );
+    }
+    browser.screenshot("api-reference").await;
 }
 
 async fn wait_for_file(path: &Path) -> String {

@@ -14,21 +14,30 @@ use crate::store::files::FileStore;
 
 use super::input::{check_query_text, decode_cursor, encode_cursor, page_limit};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// The kind of record, like `incident` or `case`.
     entity_type: Option<String>,
+    /// The record's id.
     entity_id: Option<String>,
     /// The acting user's id.
     actor: Option<String>,
+    /// The action, like `incidents.create`.
     action: Option<String>,
+    /// At or after (RFC 3339).
     from: Option<DateTime<Utc>>,
+    /// At or before (RFC 3339), not before `from`.
     to: Option<DateTime<Utc>>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// `next_cursor` of the page before.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     sequence: i64,
     occurred_at: DateTime<Utc>,
@@ -45,7 +54,7 @@ pub struct AuditView {
     sealed: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AuditPage {
     items: Vec<AuditView>,
     next_cursor: Option<String>,
@@ -70,6 +79,10 @@ fn view(record: AuditRecord, sealed: bool) -> AuditView {
     }
 }
 
+/// List and filter the audit trail.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(AuditQuery),
+    responses((status = 200, description = "Audit records, newest first.", body = AuditPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -129,7 +142,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Verification {
     /// True only when the chain and every document are whole.
     intact: bool,
@@ -141,7 +154,9 @@ struct Verification {
     documents: DocumentCheck,
 }
 
-/// Seals what is pending, then recomputes the whole chain and rehashes every document.
+/// Seal what is pending, then recompute the whole chain and rehash every document.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, description = "The chain and every stored document checked.", body = Verification)))]
 pub async fn verify(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let files = FileStore::new(&state.settings.document_folder);

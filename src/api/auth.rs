@@ -12,14 +12,14 @@ use crate::error::AppError;
 use super::input::JsonBody;
 use super::users::UserView;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     token: String,
     token_type: &'static str,
@@ -38,6 +38,11 @@ impl From<NewSession> for SessionView {
     }
 }
 
+/// Sign in: a new session token for a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in: a new session token.", body = SessionView),
+        (status = 401, description = "The username or password is wrong, or the account is disabled or locked (always the same answer).", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -66,6 +71,9 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 
+/// Sign out: end this session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "This session has ended.")))]
 pub async fn logout(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
@@ -77,7 +85,19 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/auth/logout-all`: ends every session of the user, this one included.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionsEnded {
+    sessions_ended: usize,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    items: Vec<accounts::ActiveSession>,
+}
+
+/// Sign out everywhere: end every session of the account, this one included.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth",
+    responses((status = 200, description = "Every session of the account has ended, this one too.", body = SessionsEnded)))]
 pub async fn logout_all(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
@@ -86,10 +106,14 @@ pub async fn logout_all(
     let ended = state
         .run(move |conn| accounts::logout_everywhere(conn, &user, now))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions_ended": ended })))
+    Ok(HttpResponse::Ok().json(SessionsEnded {
+        sessions_ended: ended,
+    }))
 }
 
-/// `GET /api/v1/me/sessions`: the user's active sessions, newest first.
+/// The account's active sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth",
+    responses((status = 200, description = "The account's active sessions, newest first.", body = SessionList)))]
 pub async fn sessions(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
@@ -98,9 +122,12 @@ pub async fn sessions(
     let items = state
         .run(move |conn| accounts::active_sessions(conn, &settings, &user, now))
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(SessionList { items }))
 }
 
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, description = "The signed-in account.", body = UserView)))]
 pub async fn me(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
@@ -111,13 +138,17 @@ pub async fn me(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     current: String,
     new: String,
 }
 
+/// Change one's own password.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth",
+    request_body = PasswordChange,
+    responses((status = 200, description = "Changed. Every session of the account has ended; this is a new one.", body = SessionView)))]
 pub async fn change_password(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,

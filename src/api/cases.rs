@@ -25,7 +25,7 @@ use super::input::{
     push_filter_value, query_pairs, search_text,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TransitionView {
     from: Option<String>,
     to: String,
@@ -50,7 +50,7 @@ impl From<TransitionRow> for TransitionView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AccusedView {
     id: String,
     /// Personal data: present only for users cleared `confidential` or higher on the mission.
@@ -84,7 +84,7 @@ fn accused_view(row: AccusedRow, personal: bool) -> AccusedView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DocumentView {
     id: String,
     title: String,
@@ -117,7 +117,7 @@ impl From<DocumentRow> for DocumentView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     id: String,
     reference: String,
@@ -215,6 +215,12 @@ fn respond(status: StatusCode, detail: CaseDetail, now: NaiveDateTime) -> HttpRe
         .json(view)
 }
 
+/// Open a case on one or more incidents.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters. The same key with the same body answers the first result again (`Idempotent-Replayed: true`); with another body, 409.")),
+    request_body = crate::domain::case::CaseInput,
+    responses((status = 201, description = "Opened.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The idempotency key was used with another body.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -250,6 +256,10 @@ pub async fn create(
     Ok(response)
 }
 
+/// Read a case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID).")),
+    responses((status = 200, description = "The case with its timeline, accused and documents.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -271,6 +281,12 @@ fn take_version(patch: &mut Map<String, Value>) -> Result<Option<i64>, AppError>
     }
 }
 
+/// Change a case's descriptive fields.
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    request_body = CasePatch,
+    responses((status = 200, description = "Changed.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -291,6 +307,12 @@ pub async fn update(
     Ok(respond(StatusCode::OK, detail, now))
 }
 
+/// Move a case along its lifecycle.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    request_body = crate::domain::case::TransitionInput,
+    responses((status = 200, description = "Moved.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "A stale version, or a move the lifecycle forbids (`allowed` lists the moves it allows).", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn transition(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -322,6 +344,11 @@ fn respond_accused(status: StatusCode, row: AccusedRow, personal: bool) -> HttpR
         .json(view)
 }
 
+/// Add an accused person to a case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/accused", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID).")),
+    request_body = crate::domain::case::AccusedInput,
+    responses((status = 201, description = "Added.", body = AccusedView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn add_accused(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -339,6 +366,12 @@ pub async fn add_accused(
     Ok(respond_accused(StatusCode::CREATED, row, personal))
 }
 
+/// Change an accused person's status, charges, verdict or sentence.
+#[utoipa::path(patch, path = "/api/v1/cases/{id}/accused/{accused_id}", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("accused_id" = String, Path, description = "The accused person's id."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    request_body = AccusedPatch,
+    responses((status = 200, description = "Changed.", body = AccusedView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update_accused(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -361,6 +394,59 @@ pub async fn update_accused(
 }
 
 /// The parts of an upload form other than the file are short texts.
+/// The body of `PATCH /api/v1/cases/{id}`: any fields of a case and the `version` the change
+/// is based on. It is read as a map, so that a field left out stays as stored.
+pub struct CasePatch;
+
+impl utoipa::PartialSchema for CasePatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::openapi::patch_of::<rules::CaseInput>(&[(
+            "version",
+            super::openapi::version_property(),
+        )])
+    }
+}
+
+impl utoipa::ToSchema for CasePatch {}
+
+/// The body of `PATCH /api/v1/cases/{id}/accused/{accused_id}`, read the same way.
+pub struct AccusedPatch;
+
+impl utoipa::PartialSchema for AccusedPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::openapi::patch_of::<rules::AccusedInput>(&[(
+            "version",
+            super::openapi::version_property(),
+        )])
+    }
+}
+
+impl utoipa::ToSchema for AccusedPatch {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <rules::AccusedInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
+/// The parts of a document upload (`multipart/form-data`); no others are read.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct DocumentUpload {
+    /// The file: PDF, PNG, JPEG, plain text, ODT or DOCX, judged by its content.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    title: String,
+    /// The kind of document, like `indictment` or `judgment`.
+    kind: String,
+    /// The document's own date (`YYYY-MM-DD`).
+    date: Option<chrono::NaiveDate>,
+}
+
 const MAX_TEXT_PART: usize = 4096;
 /// The form has four parts; a few more are tolerated before the upload is refused.
 const MAX_PARTS: usize = 8;
@@ -451,6 +537,11 @@ pub fn is_multipart(req: &HttpRequest) -> bool {
         })
 }
 
+/// Upload a document to a case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/documents", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID).")),
+    request_body(content = DocumentUpload, content_type = "multipart/form-data"),
+    responses((status = 201, description = "Stored, with its SHA-256.", body = DocumentView)))]
 pub async fn add_document(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -501,6 +592,15 @@ pub async fn add_document(
     Ok(response)
 }
 
+/// Download a case document, checked against its recorded hash.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{document_id}", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("document_id" = String, Path, description = "The document's id.")),
+    responses((status = 200, description = "The file as uploaded; `X-Content-SHA256` is its recorded hash.",
+        content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "application/vnd.oasis.opendocument.text"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (String = "text/plain")),
+        headers(("X-Content-SHA256" = String, description = "The SHA-256 recorded at upload.")))))]
 pub async fn download_document(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -530,7 +630,7 @@ pub fn document_response(row: DocumentRow, bytes: Vec<u8>) -> HttpResponse {
         .body(bytes)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseSummary {
     id: String,
     reference: String,
@@ -568,7 +668,7 @@ fn summary(row: CaseRow, today: NaiveDate) -> CaseSummary {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CasePage {
     items: Vec<CaseSummary>,
     next_cursor: Option<String>,
@@ -647,6 +747,18 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
     Ok(request)
 }
 
+/// List and filter accountability cases.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
+        ("status" = Option<Vec<String>>, Query, explode, description = "Statuses; repeat for several (at most 50)."),
+        ("lead_officer" = Option<String>, Query, description = "The lead officer's user id."),
+        ("jurisdiction" = Option<String>, Query, description = "One jurisdiction."),
+        ("due_before" = Option<chrono::NaiveDate>, Query, description = "Next action due before this day."),
+        ("stalled_days" = Option<u32>, Query, maximum = 36500, description = "Open cases with no step for more than this many days."),
+        ("q" = Option<String>, Query, description = "Words to find (at most 200 characters)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before.")),
+    responses((status = 200, description = "Cases the reader may see, most urgent first.", body = CasePage)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -14,8 +14,11 @@ use crate::services::imports;
 /// The published file is under 1 MiB; this leaves room for decades more.
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
-/// `POST /api/v1/imports/un-fatalities[?dry_run=true]` with the CSV as the body
-/// (`Content-Type: text/csv`): the same report as the command line, as JSON.
+/// Import the UN's fatalities dataset (CSV); the same report as the command line.
+#[utoipa::path(post, path = "/api/v1/imports/un-fatalities", tag = "imports",
+    params(("dry_run" = Option<bool>, Query, description = "Count everything and change nothing.")),
+    request_body(content = String, content_type = "text/csv", description = "The UN fatalities dataset as published (at most 32 MiB)."),
+    responses((status = 200, description = "What the import did with every row.", body = crate::services::imports::ImportReport)))]
 pub async fn un_fatalities(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -21,7 +21,7 @@ use super::input::{
     push_filter_value, query_pairs, search_text,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VictimCounts {
     killed: i32,
     injured: i32,
@@ -40,7 +40,7 @@ impl VictimCounts {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VictimView {
     personnel_type: String,
     nationality: Option<String>,
@@ -54,7 +54,7 @@ pub struct VictimView {
     unit: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IncidentView {
     id: String,
     reference: Option<String>,
@@ -89,7 +89,7 @@ pub struct IncidentView {
     updated_at: DateTime<Utc>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SourceView {
     source_type: String,
     description: String,
@@ -183,6 +183,12 @@ pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppEr
     }
 }
 
+/// Record an incident (a draft).
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters. The same key with the same body answers the first result again (`Idempotent-Replayed: true`); with another body, 409.")),
+    request_body = crate::domain::incident::IncidentInput,
+    responses((status = 201, description = "Recorded as a draft.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The idempotency key was used with another body.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -220,6 +226,35 @@ pub async fn create(
     Ok(response)
 }
 
+/// The body of `PATCH /api/v1/incidents/{id}`: any fields of an incident, the `version` the
+/// change is based on, and for a verified incident the `reason` of the amendment. It is read
+/// as a map, so that a field left out stays as stored.
+pub struct IncidentPatch;
+
+impl utoipa::PartialSchema for IncidentPatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let reason = utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("Why a verified incident is amended (required then)."))
+            .build();
+        super::openapi::patch_of::<rules::IncidentInput>(&[
+            ("version", super::openapi::version_property()),
+            ("reason", reason),
+        ])
+    }
+}
+
+impl utoipa::ToSchema for IncidentPatch {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <rules::IncidentInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// The service's work on one incident, answered with the incident as the user may see it.
 type OnIncident = fn(&mut DbConnection, &AuthUser, &str, NaiveDateTime) -> AppResult<Incident>;
 
@@ -235,6 +270,10 @@ async fn on_incident(
     Ok(respond(StatusCode::OK, incident, &user))
 }
 
+/// Read an incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "The record's id (a UUID).")),
+    responses((status = 200, description = "The incident as the reader may see it.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -243,6 +282,12 @@ pub async fn get(
     on_incident(state, user, id.into_inner(), service::get).await
 }
 
+/// Change an incident; amending a verified one needs a reason.
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "The record's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    request_body = IncidentPatch,
+    responses((status = 200, description = "Changed (a verified incident: amended, with its reason).", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one, or the status allows no change.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -275,6 +320,11 @@ pub async fn update(
     Ok(respond(StatusCode::OK, incident, &user))
 }
 
+/// Submit a draft for verification.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/submit", tag = "incidents",
+    params(("id" = String, Path, description = "The record's id (a UUID).")),
+    responses((status = 200, description = "Submitted for verification.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn submit(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -283,6 +333,11 @@ pub async fn submit(
     on_incident(state, user, id.into_inner(), service::submit).await
 }
 
+/// Verify a submitted incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/verify", tag = "incidents",
+    params(("id" = String, Path, description = "The record's id (a UUID).")),
+    responses((status = 200, description = "Verified (by someone other than its reporter).", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -291,12 +346,18 @@ pub async fn verify(
     on_incident(state, user, id.into_inner(), service::verify).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Withdrawal {
     reason: Option<String>,
 }
 
+/// Withdraw an incident, with a reason.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/withdraw", tag = "incidents",
+    params(("id" = String, Path, description = "The record's id (a UUID).")),
+    request_body = Withdrawal,
+    responses((status = 200, description = "Withdrawn, with its reason.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn withdraw(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -315,7 +376,7 @@ pub async fn withdraw(
     Ok(respond(StatusCode::OK, incident, &user))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     version: i64,
     action: String,
@@ -340,11 +401,15 @@ impl From<VersionRow> for VersionView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct History {
     items: Vec<VersionView>,
 }
 
+/// Every version of an incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/history", tag = "incidents",
+    params(("id" = String, Path, description = "The record's id (a UUID).")),
+    responses((status = 200, description = "Every version, oldest first.", body = History)))]
 pub async fn history(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -359,7 +424,7 @@ pub async fn history(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IncidentSummary {
     id: String,
     reference: Option<String>,
@@ -394,7 +459,7 @@ impl From<IncidentRow> for IncidentSummary {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct IncidentPage {
     items: Vec<IncidentSummary>,
     next_cursor: Option<String>,
@@ -477,6 +542,19 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
     Ok(request)
 }
 
+/// List and filter incidents.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
+    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
+        ("status" = Option<String>, Query, description = "One status."),
+        ("attack_type" = Option<String>, Query, description = "One attack type."),
+        ("classification" = Option<String>, Query, description = "One classification."),
+        ("fatal" = Option<bool>, Query, description = "Only incidents with (true) or without (false) deaths."),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Occurred at or after (RFC 3339)."),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Occurred at or before (RFC 3339), not before `from`."),
+        ("q" = Option<String>, Query, description = "Words to find in the summary, narrative or place (at most 200 characters)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before.")),
+    responses((status = 200, description = "Incidents the reader may see, latest first.", body = IncidentPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -14,7 +14,7 @@ use crate::store::missions::{self, MissionRow};
 
 use super::input::{JsonBody, etag, expected_version, if_match, nullable};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MissionView {
     code: String,
     name: String,
@@ -39,11 +39,14 @@ impl From<MissionRow> for MissionView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MissionList {
     items: Vec<MissionView>,
 }
 
+/// List missions.
+#[utoipa::path(get, path = "/api/v1/missions", tag = "missions",
+    responses((status = 200, description = "Every mission.", body = MissionList)))]
 pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<HttpResponse, AppError> {
     let rows = state.run(|conn| Ok(missions::list(conn)?)).await?;
     Ok(HttpResponse::Ok().json(MissionList {
@@ -51,6 +54,10 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<HttpRes
     }))
 }
 
+/// Read a mission.
+#[utoipa::path(get, path = "/api/v1/missions/{code}", tag = "missions",
+    params(("code" = String, Path, description = "The mission's code, like `MINUSCA`.")),
+    responses((status = 200, description = "The mission.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
     _user: AuthUser,
@@ -64,7 +71,7 @@ pub async fn get(
         .json(MissionView::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMission {
     code: String,
@@ -73,6 +80,11 @@ pub struct CreateMission {
     active: Option<bool>,
 }
 
+/// Create a mission.
+#[utoipa::path(post, path = "/api/v1/missions", tag = "missions",
+    request_body = CreateMission,
+    responses((status = 201, description = "Created.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The code is taken.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -101,7 +113,7 @@ pub async fn create(
         .json(MissionView::from(row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMission {
     name: Option<String>,
@@ -112,6 +124,12 @@ pub struct UpdateMission {
     version: Option<i64>,
 }
 
+/// Rename, close or reopen a mission.
+#[utoipa::path(patch, path = "/api/v1/missions/{code}", tag = "missions",
+    params(("code" = String, Path, description = "The mission's code, like `MINUSCA`."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    request_body = UpdateMission,
+    responses((status = 200, description = "Changed.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -9,6 +9,7 @@ pub mod imports;
 pub mod incidents;
 pub mod input;
 pub mod missions;
+pub mod openapi;
 pub mod summary;
 pub mod users;
 
@@ -30,8 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(input::path_config())
         .service(resource("/healthz").route(web::get().to(health::alive)))
         .service(resource("/readyz").route(web::get().to(health::ready)))
+        .service(resource("/api/docs").route(web::get().to(openapi::docs_home)))
+        .service(resource("/api/docs/{file:.*}").route(web::get().to(openapi::docs_file)))
         .service(
             web::scope("/api/v1")
+                .service(resource("/openapi.json").route(web::get().to(openapi::document)))
                 .service(resource("/auth/login").route(web::post().to(auth::login)))
                 .service(resource("/auth/logout").route(web::post().to(auth::logout)))
                 .service(resource("/auth/logout-all").route(web::post().to(auth::logout_all)))
@@ -131,10 +135,16 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError
     ))
 }
 
-/// A resource that answers 405 as problem+json to the methods it does not route.
+/// A resource that answers 405 as problem+json to the methods it does not route, with the
+/// methods it does in `Allow`, as the published document lists them (the reference's own
+/// pages, which it does not list, are read with GET).
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        Err::<HttpResponse, _>(AppError::MethodNotAllowed)
+    web::resource(path).default_service(web::to(|req: actix_web::HttpRequest| async move {
+        let allow = req
+            .match_pattern()
+            .and_then(|pattern| openapi::methods_of(&pattern))
+            .unwrap_or_else(|| "GET".to_string());
+        Err::<HttpResponse, _>(AppError::MethodNotAllowed { allow })
     }))
 }
 

@@ -76,6 +76,15 @@ fn summary_request(query: &str) -> Result<(SummaryRequest, Option<String>), AppE
     Ok((request, format))
 }
 
+/// Attacks, casualties, the justice funnel and time to justice, per mission and period.
+#[utoipa::path(get, path = "/api/v1/summary", tag = "summary",
+    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50). None: every mission the reader works on."),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "Incidents from this day."),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Incidents to this day, not before `from`."),
+        ("group" = Option<String>, Query, description = "`year` (default), `quarter` or `month`."),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
+    responses((status = 200, description = "The figures per mission and period, and in total.",
+        content((crate::services::summary::Summary = "application/json"), (String = "text/csv")))))]
 pub async fn summary(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -240,7 +249,13 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
     writer.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// `GET /api/v1/summary/stalled?days=180[&mission=CODE...]`.
+/// Open cases with no step for longer than `days`.
+#[utoipa::path(get, path = "/api/v1/summary/stalled", tag = "summary",
+    params(("days" = Option<u32>, Query, maximum = 36500, description = "Idle for more than this many days (default 180)."),
+        ("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
+    responses((status = 200, description = "Open cases with no step for longer than `days`, oldest first.",
+        content((StalledList = "application/json"), (String = "text/csv")))))]
 pub async fn stalled(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -291,7 +306,14 @@ pub async fn stalled(
         let body = stalled_csv(&cases).map_err(AppError::internal)?;
         return Ok(csv_response("stalled.csv", body));
     }
-    Ok(HttpResponse::Ok().json(json!({ "days": days, "items": cases })))
+    Ok(HttpResponse::Ok().json(StalledList { days, items: cases }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StalledList {
+    /// The idle time asked for, in days.
+    days: u32,
+    items: Vec<StalledCase>,
 }
 
 fn stalled_csv(cases: &[StalledCase]) -> Result<Vec<u8>, csv::Error> {

@@ -16,7 +16,7 @@ use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
 };
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     id: String,
     username: String,
@@ -63,19 +63,27 @@ fn with_etag(status: actix_web::http::StatusCode, view: UserView) -> HttpRespons
         .json(view)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// `next_cursor` of the page before.
     cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserPage {
     items: Vec<UserView>,
     next_cursor: Option<String>,
 }
 
+/// List accounts.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    params(ListQuery),
+    responses((status = 200, description = "Accounts by username.", body = UserPage)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -101,7 +109,7 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     username: String,
@@ -112,6 +120,11 @@ pub struct CreateUser {
     missions: Vec<String>,
 }
 
+/// Create an account with a first password.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users",
+    request_body = CreateUser,
+    responses((status = 201, description = "Created; the user must change the first password.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The username is taken.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -144,6 +157,10 @@ pub async fn create(
         .json(view))
 }
 
+/// Read an account.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "The record's id (a UUID).")),
+    responses((status = 200, description = "The account.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -159,7 +176,7 @@ pub async fn get(
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     role: Option<Role>,
@@ -169,6 +186,12 @@ pub struct UpdateUser {
     version: Option<i64>,
 }
 
+/// Change an account's role, clearance, missions or state.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "The record's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    request_body = UpdateUser,
+    responses((status = 200, description = "Changed.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,

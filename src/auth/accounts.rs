@@ -1,7 +1,7 @@
 //! Account operations shared by the API and the command line: sign-in, sign-out, password
 //! changes, creating and changing users. Each change and its audit record commit together.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -213,12 +213,12 @@ pub fn logout_everywhere(
 
 /// One of the user's active sessions, named by the start of its token's hash (never the
 /// token, which only its holder has).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ActiveSession {
     pub id: String,
-    pub started_at: NaiveDateTime,
-    pub last_seen_at: NaiveDateTime,
-    pub expires_at: NaiveDateTime,
+    pub started_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub current: bool,
 }
 
@@ -242,9 +242,9 @@ pub fn active_sessions(
         .map(|s| ActiveSession {
             id: s.token_hash.chars().take(12).collect(),
             current: s.token_hash == user.token_hash,
-            started_at: s.created_at,
-            last_seen_at: s.last_seen_at,
-            expires_at: s.expires_at,
+            started_at: s.created_at.and_utc(),
+            last_seen_at: s.last_seen_at.and_utc(),
+            expires_at: s.expires_at.and_utc(),
         })
         .collect())
 }

@@ -84,7 +84,7 @@ pub struct StoredLink<'a> {
 }
 
 /// Why a record fails verification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BrokenRecord {
     pub sequence: i64,
     pub reason: String,

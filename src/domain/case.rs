@@ -153,7 +153,7 @@ pub fn check_effective_on(
 }
 
 /// A transition as a client asks for it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionInput {
     pub to: Option<String>,
@@ -306,7 +306,7 @@ pub const MAX_INCIDENTS_PER_CASE: usize = 100;
 
 /// A case's descriptive fields as a client writes them (a create, or a stored case with a
 /// patch laid over it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     #[serde(default)]
@@ -445,7 +445,7 @@ pub const SENTENCE_TYPES: &[&str] = &[
 ];
 
 /// A sentence: its type and, for prison and suspended terms, its length in months.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sentence {
     #[serde(rename = "type")]
@@ -455,7 +455,7 @@ pub struct Sentence {
 }
 
 /// An accused person as a client writes them (a create, or a stored one with a patch over it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccusedInput {
     pub name: Option<String>,

@@ -87,7 +87,7 @@ const FUTURE_TOLERANCE_MINUTES: i64 = 5;
 
 /// An incident as a client writes it. Everything is optional and codes are plain text so that
 /// every problem can be found and reported at once, by field path.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentInput {
     pub mission: Option<String>,
@@ -115,7 +115,7 @@ pub struct IncidentInput {
     pub narrative: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PerpetratorInput {
     pub actor_name: Option<String>,
@@ -124,7 +124,7 @@ pub struct PerpetratorInput {
     pub claimed_responsibility: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VictimInput {
     pub personnel_type: Option<String>,
@@ -136,7 +136,7 @@ pub struct VictimInput {
     pub unit: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
     pub source_type: Option<String>,
@@ -170,7 +170,7 @@ pub struct IncidentData {
     pub narrative: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Perpetrator {
     pub actor_name: Option<String>,
     pub actor_type: String,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::case::CaseStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Grouping {
     Year,
@@ -98,7 +98,7 @@ impl CaseFact {
 }
 
 /// The figures of one mission and period, or of everything.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     pub incidents: u64,
     pub incidents_by_attack_type: BTreeMap<String, u64>,
@@ -126,7 +126,7 @@ pub struct Figures {
     pub median_days_to_first_judgment: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Row {
     pub mission: String,
     pub period: String,

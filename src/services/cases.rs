@@ -1101,7 +1101,7 @@ pub fn download_document(
 }
 
 /// A document whose file is missing or altered.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct FailedDocument {
     pub document_id: String,
     pub case_id: String,
@@ -1109,7 +1109,7 @@ pub struct FailedDocument {
     pub problem: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DocumentCheck {
     pub intact: bool,
     pub checked: u64,

@@ -23,7 +23,7 @@ use crate::store::users::{self, UserRow};
 pub const DATASET_ACCOUNT: &str = "un-fatalities-dataset";
 
 /// What an import did with every row.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub rows_read: u64,

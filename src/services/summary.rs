@@ -24,7 +24,7 @@ pub struct SummaryRequest {
     pub grouping: Grouping,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -98,7 +98,7 @@ pub fn summary(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StalledCase {
     pub id: String,
     pub mission: String,

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
@@ -374,4 +375,36 @@ pub fn with_token(request: TestRequest, token: Option<&str>) -> TestRequest {
         Some(token) => request.insert_header(("Authorization", format!("Bearer {token}"))),
         None => request,
     }
+}
+
+/// The routes the API serves, read from where they are declared.
+pub fn declared_routes() -> BTreeSet<(String, String)> {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs"))
+        .expect("src/api/mod.rs");
+    let mut routes = BTreeSet::new();
+    let pieces: Vec<&str> = source.split("resource(\"").skip(1).collect();
+    for piece in pieces {
+        let path = &piece[..piece.find('"').unwrap()];
+        // Outside the `/api/v1` scope: the health checks and the API's reference.
+        let full = if ["/healthz", "/readyz", "/api/docs"]
+            .iter()
+            .any(|outside| path.starts_with(outside))
+        {
+            path.to_string()
+        } else {
+            format!("/api/v1{path}")
+        };
+        for (method, marker) in [
+            ("GET", "web::get()"),
+            ("POST", "web::post()"),
+            ("PATCH", "web::patch()"),
+            ("PUT", "web::put()"),
+            ("DELETE", "web::delete()"),
+        ] {
+            if piece.contains(marker) {
+                routes.insert((method.to_string(), full.clone()));
+            }
+        }
+    }
+    routes
 }
