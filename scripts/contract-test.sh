@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Contract testing: schemathesis reads the published OpenAPI document of a real release server
+# and sends it generated requests, valid and invalid, with all of its checks. The server holds
+# the UN's fatalities dataset, a case and a draft; each part of the API is driven by the role
+# that serves it, signed in. The run fails on any server error, any answer that breaks the
+# document, or any other check that fails.
+#
+# Usage: scripts/contract-test.sh [database-url]
+#   database-url: sqlite://PATH (default: a fresh SQLite file) or postgres://... (an empty
+#   database the script may migrate).
+# Throttling is off for the run (it sends thousands of requests a minute); sign-out, sign-out
+# everywhere and the password change are left out, as they would end the run's own session
+# (the integration tests cover them).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+# schemathesis, pinned, in a virtual environment of the project's own.
+venv="$root/target/contract-venv"
+schemathesis_version=4.32.5
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+
+binary="$root/target/release/peacekeeper-registry"
+[ -x "$binary" ] || (cd "$root" && cargo build --release)
+
+work="$(mktemp -d)"
+port=$((20000 + $$ % 1000))
+export PKR_DATABASE_URL="${1:-sqlite://$work/contract.sqlite3}"
+export PKR_LISTEN="127.0.0.1:$port"
+export PKR_DOCUMENT_FOLDER="$work/documents"
+export PKR_LOG_FILTER=warn
+export PKR_SIGN_IN_PER_MINUTE_PER_ADDRESS=0
+export PKR_SIGN_IN_PER_MINUTE_PER_ACCOUNT=0
+export PKR_WRITES_PER_MINUTE_PER_TOKEN=0
+password="a contract passphrase nobody guesses"
+
+"$binary" migrate >/dev/null
+"$binary" import un-fatalities "$root/tests/data/DPPADPOSS-FATALITIES.csv" >/dev/null
+for pair in officer:security_officer checker:security_officer legal:legal_officer \
+    leader:leadership auditor:auditor admin.contract:admin; do
+    echo "$password" | "$binary" user create --username "${pair%%:*}" --role "${pair##*:}" \
+        --clearance strictly_confidential --password-stdin >/dev/null
+done
+"$binary" serve >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+    curl -fs "$base/readyz" >/dev/null && break
+    sleep 0.1
+done
+
+token_of() {
+    curl -fs -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$password\"}" "$base/api/v1/auth/login" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+declare -A token
+for user in officer legal leader auditor admin.contract; do
+    token[$user]="$(token_of "$user")"
+done
+
+# Records to find beside the dataset: a draft incident and a case on a dataset incident.
+curl -fs -o /dev/null -H "Authorization: Bearer ${token[officer]}" -H 'Content-Type: application/json' \
+    -d '{"mission":"MINUSCA","classification":"unclassified","occurred_at":"2024-03-01T08:00:00Z",
+         "attack_type":"direct_fire","summary":"A patrol was ambushed","narrative":"Draft for the contract run."}' \
+    "$base/api/v1/incidents"
+incident="$(curl -fs -H "Authorization: Bearer ${token[legal]}" \
+    "$base/api/v1/incidents?mission=MINUSMA&limit=1" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+curl -fs -o /dev/null -H "Authorization: Bearer ${token[legal]}" -H 'Content-Type: application/json' \
+    -d "{\"incident_ids\":[\"$incident\"],\"jurisdiction\":\"CAF\"}" "$base/api/v1/cases"
+
+# (user, tags of the operations that user's role serves)
+runs=(
+    "admin.contract|health,auth,users,missions,imports"
+    "officer|incidents"
+    "legal|cases"
+    "leader|summary"
+    "auditor|audit"
+)
+failed=0
+for run in "${runs[@]}"; do
+    user="${run%%|*}"
+    tags="${run##*|}"
+    include=()
+    for tag in ${tags//,/ }; do include+=(--include-tag "$tag"); done
+    echo "==> schemathesis as $user: $tags"
+    if ! "$venv/bin/st" --config-file "$root/scripts/contract-test.toml" run \
+        "$base/api/v1/openapi.json" --url "$base" \
+        -H "Authorization: Bearer ${token[$user]}" \
+        "${include[@]}" \
+        --exclude-path /api/v1/auth/logout --exclude-path /api/v1/auth/logout-all \
+        --exclude-path /api/v1/me/password \
+        --max-examples "${CONTRACT_EXAMPLES:-100}" --seed 2589 --generation-database none \
+        --report junit --report-dir "$root/target/contract-report/$user"; then
+        failed=1
+    fi
+done
+if grep -q "panicked" "$work/server.log"; then
+    echo "FAIL: the server panicked during the run:" >&2
+    grep -A5 "panicked" "$work/server.log" >&2
+    failed=1
+fi
+if [ "$failed" -ne 0 ]; then
+    echo "FAIL: schemathesis found answers that break the contract (reports: target/contract-report/)" >&2
+    exit 1
+fi
+echo "ok: no server error and no answer outside the contract on $PKR_DATABASE_URL"
