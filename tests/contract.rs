@@ -61,7 +61,6 @@ fn the_document_describes_every_route_and_only_those() {
     let routes: BTreeSet<(String, String)> = common::declared_routes()
         .into_iter()
         .filter(|(_, path)| !path.starts_with("/api/docs"))
-        .map(|(method, path)| (method, path.replace("{file:.*}", "{file}")))
         .collect();
     let documented = documented_operations(&document);
     let ids: Vec<&str> = document["paths"]
@@ -83,7 +82,6 @@ fn the_document_describes_every_route_and_only_those() {
         imaginary.is_empty(),
         "documented but not served: {imaginary:?}"
     );
-    assert_eq!(routes.len(), 40);
 }
 
 #[test]
@@ -132,9 +130,11 @@ fn every_operation_states_its_security_answers_and_problems() {
                     operation.get("security").is_none(),
                     "{name}: the bearer token applies"
                 );
-                for status in ["401", "403"] {
-                    assert!(responses.contains_key(status), "{name}: no {status}");
-                }
+                assert!(responses.contains_key("401"), "{name}: no 401");
+                // Only what any signed-in account may use is never refused.
+                let own_account =
+                    path.starts_with("/api/v1/me") || path.starts_with("/api/v1/auth/");
+                assert_eq!(!responses.contains_key("403"), own_account, "{name}: 403");
             }
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{name}: no 404");

@@ -10,6 +10,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, Schema, Type};
 
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -217,10 +219,10 @@ fn respond(status: StatusCode, detail: CaseDetail, now: NaiveDateTime) -> HttpRe
 
 /// Open a case on one or more incidents.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters. The same key with the same body answers the first result again (`Idempotent-Replayed: true`); with another body, 409.")),
-    request_body = crate::domain::case::CaseInput,
-    responses((status = 201, description = "Opened.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
-        (status = 409, description = "The idempotency key was used with another body.", body = crate::error::Problem, content_type = "application/problem+json")))]
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters. The same key with the same body answers the first result again (`Idempotent-Replayed: true`); with another body, 422.")),
+    request_body = CaseCreate,
+    responses((status = 201, description = "Opened.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."), ("Location" = String, description = "Where the new record is read."), ("Idempotent-Replayed" = String, description = "`true` when this answers again a request already made with the same `Idempotency-Key`."))),
+        (status = 409, description = "Another request with the same idempotency key is being answered just now; retry.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -283,7 +285,7 @@ fn take_version(patch: &mut Map<String, Value>) -> Result<Option<i64>, AppError>
 
 /// Change a case's descriptive fields.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = String, Path, description = "The case's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    params(("id" = String, Path, description = "The case's id (a UUID)."), super::input::VersionHeader),
     request_body = CasePatch,
     responses((status = 200, description = "Changed.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -309,7 +311,7 @@ pub async fn update(
 
 /// Move a case along its lifecycle.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases",
-    params(("id" = String, Path, description = "The case's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    params(("id" = String, Path, description = "The case's id (a UUID)."), super::input::VersionHeader),
     request_body = crate::domain::case::TransitionInput,
     responses((status = 200, description = "Moved.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 409, description = "A stale version, or a move the lifecycle forbids (`allowed` lists the moves it allows).", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -368,7 +370,7 @@ pub async fn add_accused(
 
 /// Change an accused person's status, charges, verdict or sentence.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}/accused/{accused_id}", tag = "cases",
-    params(("id" = String, Path, description = "The case's id (a UUID)."), ("accused_id" = String, Path, description = "The accused person's id."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("accused_id" = String, Path, description = "The accused person's id."), super::input::VersionHeader),
     request_body = AccusedPatch,
     responses((status = 200, description = "Changed.", body = AccusedView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -393,41 +395,67 @@ pub async fn update_accused(
     Ok(respond_accused(StatusCode::OK, row, personal))
 }
 
-/// The parts of an upload form other than the file are short texts.
+/// The body of `POST /api/v1/cases`: a case, and the day it was opened if not today.
+pub struct CaseCreate;
+
+impl utoipa::PartialSchema for CaseCreate {
+    fn schema() -> RefOr<Schema> {
+        use super::openapi::{extended, optional_field};
+        extended::<rules::CaseInput>(
+            "A case on one or more incidents of one mission.",
+            &[(
+                "opened_on",
+                optional_field(
+                    Type::String,
+                    Some(KnownFormat::Date),
+                    "The day the case was opened, not before its incidents (default today).",
+                ),
+            )],
+        )
+    }
+}
+
+impl utoipa::ToSchema for CaseCreate {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <rules::CaseInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// The body of `PATCH /api/v1/cases/{id}`: any fields of a case and the `version` the change
 /// is based on. It is read as a map, so that a field left out stays as stored.
 pub struct CasePatch;
 
 impl utoipa::PartialSchema for CasePatch {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::openapi::patch_of::<rules::CaseInput>(&[(
-            "version",
-            super::openapi::version_property(),
-        )])
+    fn schema() -> RefOr<Schema> {
+        super::openapi::patch_of::<rules::CaseInput>(
+            "Any fields of a case (those left out stay as stored), with the version the change \
+             is based on.",
+            &[("version", super::openapi::version_field())],
+        )
     }
 }
 
-impl utoipa::ToSchema for CasePatch {}
+impl utoipa::ToSchema for CasePatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <rules::CaseInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
 
 /// The body of `PATCH /api/v1/cases/{id}/accused/{accused_id}`, read the same way.
 pub struct AccusedPatch;
 
 impl utoipa::PartialSchema for AccusedPatch {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        super::openapi::patch_of::<rules::AccusedInput>(&[(
-            "version",
-            super::openapi::version_property(),
-        )])
+    fn schema() -> RefOr<Schema> {
+        super::openapi::patch_of::<rules::AccusedInput>(
+            "Any fields of an accused person (those left out stay as stored), with the version \
+             the change is based on.",
+            &[("version", super::openapi::version_field())],
+        )
     }
 }
 
 impl utoipa::ToSchema for AccusedPatch {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         <rules::AccusedInput as utoipa::ToSchema>::schemas(schemas);
     }
 }
@@ -447,6 +475,7 @@ pub struct DocumentUpload {
     date: Option<chrono::NaiveDate>,
 }
 
+/// The parts of an upload form other than the file are short texts.
 const MAX_TEXT_PART: usize = 4096;
 /// The form has four parts; a few more are tolerated before the upload is refused.
 const MAX_PARTS: usize = 8;
@@ -541,7 +570,7 @@ pub fn is_multipart(req: &HttpRequest) -> bool {
 #[utoipa::path(post, path = "/api/v1/cases/{id}/documents", tag = "cases",
     params(("id" = String, Path, description = "The case's id (a UUID).")),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
-    responses((status = 201, description = "Stored, with its SHA-256.", body = DocumentView)))]
+    responses((status = 201, description = "Stored, with its SHA-256.", body = DocumentView, headers(("Location" = String, description = "Where the new record is read.")))))]
 pub async fn add_document(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -600,7 +629,7 @@ pub async fn add_document(
             (Vec<u8> = "application/vnd.oasis.opendocument.text"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
             (String = "text/plain")),
-        headers(("X-Content-SHA256" = String, description = "The SHA-256 recorded at upload.")))))]
+        headers(("X-Content-SHA256" = String, description = "The SHA-256 recorded at upload."), ("Content-Disposition" = String, description = "An attachment, with its file name.")))))]
 pub async fn download_document(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -749,13 +778,13 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
 
 /// List and filter accountability cases.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
-    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
-        ("status" = Option<Vec<String>>, Query, explode, description = "Statuses; repeat for several (at most 50)."),
+    params(("mission" = Option<Vec<String>>, Query, explode, max_items = 50, description = "Mission codes; repeat for several (at most 50)."),
+        ("status" = Option<Vec<String>>, Query, explode, max_items = 50, description = "Statuses; repeat for several (at most 50)."),
         ("lead_officer" = Option<String>, Query, description = "The lead officer's user id."),
         ("jurisdiction" = Option<String>, Query, description = "One jurisdiction."),
         ("due_before" = Option<chrono::NaiveDate>, Query, description = "Next action due before this day."),
         ("stalled_days" = Option<u32>, Query, maximum = 36500, description = "Open cases with no step for more than this many days."),
-        ("q" = Option<String>, Query, description = "Words to find (at most 200 characters)."),
+        ("q" = Option<String>, Query, max_length = 200, description = "Words to find (at most 200 characters)."),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)."),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before.")),
     responses((status = 200, description = "Cases the reader may see, most urgent first.", body = CasePage)))]

@@ -78,7 +78,8 @@ fn hand_on(
     }
 }
 
-/// The GeoJSON export (RFC 7946), as `stream` writes it: a point for each located incident.
+/// The GeoJSON export (RFC 7946), as `stream` writes it: a feature for each incident, its
+/// geometry a point, or `null` for an incident without coordinates.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct FeatureCollection {
@@ -86,24 +87,18 @@ pub struct FeatureCollection {
     #[schema(rename = "type")]
     kind: String,
     features: Vec<serde_json::Value>,
-    /// Matching incidents without coordinates, which have no place on a map.
+    /// How many of the features have no coordinates.
     unlocated_features: u64,
 }
 
 /// Export the matching incidents as CSV or GeoJSON.
 #[utoipa::path(get, path = "/api/v1/incidents/export", tag = "incidents",
-    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
-        ("status" = Option<String>, Query, description = "One status."),
-        ("attack_type" = Option<String>, Query, description = "One attack type."),
-        ("classification" = Option<String>, Query, description = "One classification."),
-        ("fatal" = Option<bool>, Query, description = "Only incidents with (true) or without (false) deaths."),
-        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Occurred at or after (RFC 3339)."),
-        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Occurred at or before (RFC 3339), not before `from`."),
-        ("q" = Option<String>, Query, description = "Words to find in the summary, narrative or place (at most 200 characters)."),
+    params(super::incidents::IncidentFilters,
         ("format" = Option<String>, Query, description = "`csv` (default) or `geojson`."),
         ("include_personal" = Option<bool>, Query, description = "Victims' names and units, for readers cleared for them.")),
     responses((status = 200, description = "Every matching incident, streamed.",
-        content((String = "text/csv"), (FeatureCollection = "application/geo+json")))))]
+        content((String = "text/csv"), (FeatureCollection = "application/geo+json")),
+        headers(("Content-Disposition" = String, description = "An attachment, with its file name.")))))]
 pub async fn export(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -6,6 +6,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Schema, Type};
 
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -185,10 +187,10 @@ pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppEr
 
 /// Record an incident (a draft).
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters. The same key with the same body answers the first result again (`Idempotent-Replayed: true`); with another body, 409.")),
-    request_body = crate::domain::incident::IncidentInput,
-    responses((status = 201, description = "Recorded as a draft.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
-        (status = 409, description = "The idempotency key was used with another body.", body = crate::error::Problem, content_type = "application/problem+json")))]
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 200, pattern = "^[!-~]+$", description = "1 to 200 visible ASCII characters. The same key with the same body answers the first result again (`Idempotent-Replayed: true`); with another body, 422.")),
+    request_body = IncidentCreate,
+    responses((status = 201, description = "Recorded: a draft, or submitted when the body asked.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."), ("Location" = String, description = "Where the new record is read."), ("Idempotent-Replayed" = String, description = "`true` when this answers again a request already made with the same `Idempotency-Key`."))),
+        (status = 409, description = "Another request with the same idempotency key is being answered just now; retry.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -226,6 +228,29 @@ pub async fn create(
     Ok(response)
 }
 
+/// The body of `POST /api/v1/incidents`: an incident, and whether to submit it at once.
+pub struct IncidentCreate;
+
+impl utoipa::PartialSchema for IncidentCreate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use super::openapi::{extended, optional_field};
+        extended::<rules::IncidentInput>(
+            "An incident as a security officer records it; with `submit: true` it is submitted \
+             for verification at once instead of kept as a draft.",
+            &[(
+                "submit",
+                optional_field(Type::Boolean, None, "Submit at once (default false)."),
+            )],
+        )
+    }
+}
+
+impl utoipa::ToSchema for IncidentCreate {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        <rules::IncidentInput as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// The body of `PATCH /api/v1/incidents/{id}`: any fields of an incident, the `version` the
 /// change is based on, and for a verified incident the `reason` of the amendment. It is read
 /// as a map, so that a field left out stays as stored.
@@ -233,24 +258,27 @@ pub struct IncidentPatch;
 
 impl utoipa::PartialSchema for IncidentPatch {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let reason = utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("Why a verified incident is amended (required then)."))
-            .build();
-        super::openapi::patch_of::<rules::IncidentInput>(&[
-            ("version", super::openapi::version_property()),
-            ("reason", reason),
-        ])
+        use super::openapi::{optional_field, patch_of, version_field};
+        patch_of::<rules::IncidentInput>(
+            "Any fields of an incident (those left out stay as stored), with the version the \
+             change is based on; amending a verified incident needs its `reason`.",
+            &[
+                ("version", version_field()),
+                (
+                    "reason",
+                    optional_field(
+                        Type::String,
+                        None,
+                        "Why a verified incident is amended (required then).",
+                    ),
+                ),
+            ],
+        )
     }
 }
 
 impl utoipa::ToSchema for IncidentPatch {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         <rules::IncidentInput as utoipa::ToSchema>::schemas(schemas);
     }
 }
@@ -284,7 +312,7 @@ pub async fn get(
 
 /// Change an incident; amending a verified one needs a reason.
 #[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents",
-    params(("id" = String, Path, description = "The record's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    params(("id" = String, Path, description = "The record's id (a UUID)."), super::input::VersionHeader),
     request_body = IncidentPatch,
     responses((status = 200, description = "Changed (a verified incident: amended, with its reason).", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 409, description = "The version is not the stored one, or the status allows no change.", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -542,16 +570,35 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
     Ok(request)
 }
 
+/// The filters of the incident list and export, which `list_request` reads by hand (`mission`
+/// may repeat): described here for the published contract.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct IncidentFilters {
+    /// Mission codes; repeat for several (at most 50).
+    #[param(explode, max_items = 50)]
+    mission: Option<Vec<String>>,
+    /// One status.
+    status: Option<String>,
+    /// One attack type.
+    attack_type: Option<String>,
+    /// One classification.
+    classification: Option<String>,
+    /// Only incidents with (true) or without (false) deaths.
+    fatal: Option<bool>,
+    /// Occurred at or after (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Occurred at or before (RFC 3339), not before `from`.
+    to: Option<DateTime<Utc>>,
+    /// Words to find in the summary, narrative or place (at most 200 characters).
+    #[param(max_length = 200)]
+    q: Option<String>,
+}
+
 /// List and filter incidents.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
-    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
-        ("status" = Option<String>, Query, description = "One status."),
-        ("attack_type" = Option<String>, Query, description = "One attack type."),
-        ("classification" = Option<String>, Query, description = "One classification."),
-        ("fatal" = Option<bool>, Query, description = "Only incidents with (true) or without (false) deaths."),
-        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Occurred at or after (RFC 3339)."),
-        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Occurred at or before (RFC 3339), not before `from`."),
-        ("q" = Option<String>, Query, description = "Words to find in the summary, narrative or place (at most 200 characters)."),
+    params(IncidentFilters,
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)."),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before.")),
     responses((status = 200, description = "Incidents the reader may see, latest first.", body = IncidentPage)))]

@@ -222,6 +222,21 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
 }
 
+/// The `If-Match` header a change may send, as the published contract describes it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct VersionHeader {
+    /// The `ETag` of the version the change is based on, like `"3"`; or send `version` in the
+    /// body.
+    #[param(
+        rename = "If-Match",
+        nullable = false,
+        pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#
+    )]
+    if_match: Option<String>,
+}
+
 /// The version named by `If-Match: "N"` (the ETag of a read), if any.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, AppError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {

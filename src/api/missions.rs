@@ -83,7 +83,7 @@ pub struct CreateMission {
 /// Create a mission.
 #[utoipa::path(post, path = "/api/v1/missions", tag = "missions",
     request_body = CreateMission,
-    responses((status = 201, description = "Created.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+    responses((status = 201, description = "Created.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`."), ("Location" = String, description = "Where the new record is read."))),
         (status = 409, description = "The code is taken.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -126,7 +126,7 @@ pub struct UpdateMission {
 
 /// Rename, close or reopen a mission.
 #[utoipa::path(patch, path = "/api/v1/missions/{code}", tag = "missions",
-    params(("code" = String, Path, description = "The mission's code, like `MINUSCA`."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    params(("code" = String, Path, description = "The mission's code, like `MINUSCA`."), super::input::VersionHeader),
     request_body = UpdateMission,
     responses((status = 200, description = "Changed.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]

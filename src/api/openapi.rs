@@ -10,7 +10,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi as Document, RefOr};
+use utoipa::openapi::{Content, KnownFormat, OpenApi as Document, RefOr, SchemaFormat};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use crate::domain::access::Clearance;
@@ -144,8 +144,11 @@ pub async fn docs_home() -> HttpResponse {
 }
 
 /// Swagger UI's files, built into the binary, reading the document served above.
-static DOCS_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
-    LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")));
+static DOCS_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> = LazyLock::new(|| {
+    // No validator badge: it would be an image from elsewhere.
+    let config = utoipa_swagger_ui::Config::from("/api/v1/openapi.json").validator_url("none");
+    Arc::new(config)
+});
 
 /// The reference's page runs Swagger UI's own scripts and styles, from this server only.
 const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -163,13 +166,13 @@ pub async fn docs_file(req: HttpRequest) -> Result<HttpResponse, AppError> {
         .body(found.bytes.into_owned()))
 }
 
-/// A patch: the fields of `T`, none required, plus `extra` ones such as `version`.
-pub fn patch_of<T: ToSchema>(extra: &[(&str, Object)]) -> RefOr<Schema> {
-    let mut schema = match T::schema() {
-        RefOr::T(Schema::Object(object)) => object,
-        _ => Object::new(),
+/// The body of a handler that takes some fields out of it before reading the rest as `T`:
+/// the fields of `T` and the `extra` ones, described as `description`.
+pub fn extended<T: ToSchema>(description: &str, extra: &[(&str, Object)]) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut schema)) = T::schema() else {
+        return T::schema();
     };
-    schema.required.clear();
+    schema.description = Some(description.to_string());
     for (name, property) in extra {
         schema.properties.insert(
             (*name).to_string(),
@@ -179,17 +182,31 @@ pub fn patch_of<T: ToSchema>(extra: &[(&str, Object)]) -> RefOr<Schema> {
     RefOr::T(Schema::Object(schema))
 }
 
-/// The `version` a change is based on, when `If-Match` is not sent.
-pub fn version_property() -> Object {
+/// A patch: like `extended`, with no field required (what is left out stays as stored).
+pub fn patch_of<T: ToSchema>(description: &str, extra: &[(&str, Object)]) -> RefOr<Schema> {
+    let mut schema = extended::<T>(description, extra);
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.required.clear();
+    }
+    schema
+}
+
+/// An optional field of `kind` (it may also be `null`), for `extended` and `patch_of`.
+pub fn optional_field(kind: Type, format: Option<KnownFormat>, description: &str) -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Int64,
-        )))
-        .description(Some(
-            "The version the change is based on (or send `If-Match`).",
-        ))
+        .schema_type(SchemaType::Array(vec![kind, Type::Null]))
+        .format(format.map(SchemaFormat::KnownFormat))
+        .description(Some(description))
         .build()
+}
+
+/// The `version` a change is based on, when `If-Match` is not sent.
+pub fn version_field() -> Object {
+    optional_field(
+        Type::Integer,
+        Some(KnownFormat::Int64),
+        "The version the change is based on (or send `If-Match`).",
+    )
 }
 
 struct BearerScheme;
@@ -208,6 +225,16 @@ impl Modify for BearerScheme {
 /// handlers' annotations list only what is particular to them (409, say).
 struct ProblemAnswers;
 
+/// Operations any signed-in account may use, even one that must change its password first
+/// (their handlers take `SignedIn`): they never answer 403.
+const SIGNED_IN_IS_ENOUGH: [&str; 5] = [
+    "/api/v1/auth/logout",
+    "/api/v1/auth/logout-all",
+    "/api/v1/me",
+    "/api/v1/me/sessions",
+    "/api/v1/me/password",
+];
+
 impl ProblemAnswers {
     fn answers(
         path: &str,
@@ -218,11 +245,14 @@ impl ProblemAnswers {
             .security
             .as_ref()
             .is_some_and(|requirements| requirements.iter().all(is_empty_requirement));
+        // A path that does not parse names nothing: 404, never 400.
         let reads_input = operation.request_body.is_some()
-            || operation
-                .parameters
-                .as_ref()
-                .is_some_and(|parameters| !parameters.is_empty());
+            || operation.parameters.iter().flatten().any(|parameter| {
+                !matches!(
+                    parameter.parameter_in,
+                    utoipa::openapi::path::ParameterIn::Path
+                )
+            });
         let mut answers = vec![
             ("414", "The query string is longer than 4 KiB."),
             (
@@ -235,6 +265,8 @@ impl ProblemAnswers {
         }
         if !public {
             answers.push(("401", "Not signed in, or the session has ended."));
+        }
+        if !public && !SIGNED_IN_IS_ENOUGH.contains(&path) {
             answers.push((
                 "403",
                 "Not allowed to this account, or its password must be changed first.",
@@ -295,15 +327,17 @@ impl Modify for ProblemAnswers {
                             "Problem",
                         )))),
                     );
-                    if status == "429" {
-                        answer = answer.header(
-                            "Retry-After",
-                            utoipa::openapi::header::HeaderBuilder::new()
-                                .schema(u64::schema())
-                                .description(Some("Seconds to wait."))
-                                .build(),
-                        );
-                    }
+                    let header = |description: &str| {
+                        utoipa::openapi::header::HeaderBuilder::new()
+                            .schema(String::schema())
+                            .description(Some(description))
+                            .build()
+                    };
+                    answer = match status {
+                        "401" => answer.header("WWW-Authenticate", header("`Bearer`.")),
+                        "429" | "503" => answer.header("Retry-After", header("Seconds to wait.")),
+                        _ => answer,
+                    };
                     responses.insert(status.to_string(), RefOr::T(answer.build()));
                 }
             }
@@ -318,7 +352,7 @@ struct CodeLists;
 impl CodeLists {
     /// (schemas, property, codes) for request bodies.
     fn properties() -> Vec<(&'static [&'static str], &'static str, Vec<&'static str>)> {
-        const INCIDENT: &[&str] = &["IncidentInput", "IncidentPatch"];
+        const INCIDENT: &[&str] = &["IncidentCreate", "IncidentPatch"];
         const ACCUSED: &[&str] = &["AccusedInput", "AccusedPatch"];
         vec![
             (INCIDENT, "classification", clearances()),
@@ -463,6 +497,48 @@ impl Modify for OperationIds {
                 if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
                     *id = format!("{tag}.{id}");
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry of the code lists names a field or parameter the document has: a renamed
+    /// one would otherwise lose its codes without a word.
+    #[test]
+    fn every_code_list_finds_its_field() {
+        let document = ApiDoc::openapi();
+        let schemas = &document.components.as_ref().unwrap().schemas;
+        for (names, property, _) in CodeLists::properties() {
+            for name in names {
+                let Some(RefOr::T(Schema::Object(object))) = schemas.get(*name) else {
+                    panic!("no schema {name}");
+                };
+                let field = object.properties.get(property);
+                let restricted = match field {
+                    Some(RefOr::T(Schema::Object(o))) => o.enum_values.is_some(),
+                    Some(RefOr::T(Schema::Array(a))) => matches!(
+                        &a.items,
+                        ArrayItems::RefOrSchema(items)
+                            if matches!(items.as_ref(), RefOr::T(Schema::Object(o)) if o.enum_values.is_some())
+                    ),
+                    _ => false,
+                };
+                assert!(restricted, "{name}.{property} has no codes");
+            }
+        }
+        for (paths, name, _) in CodeLists::parameters() {
+            for path in paths {
+                let operation = document.paths.paths[*path].get.as_ref().unwrap();
+                let found = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.name == name);
+                assert!(found, "{path} has no parameter {name}");
             }
         }
     }

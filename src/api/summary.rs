@@ -78,13 +78,14 @@ fn summary_request(query: &str) -> Result<(SummaryRequest, Option<String>), AppE
 
 /// Attacks, casualties, the justice funnel and time to justice, per mission and period.
 #[utoipa::path(get, path = "/api/v1/summary", tag = "summary",
-    params(("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50). None: every mission the reader works on."),
+    params(("mission" = Option<Vec<String>>, Query, explode, max_items = 50, description = "Mission codes; repeat for several (at most 50). None: every mission the reader works on."),
         ("from" = Option<chrono::NaiveDate>, Query, description = "Incidents from this day."),
         ("to" = Option<chrono::NaiveDate>, Query, description = "Incidents to this day, not before `from`."),
         ("group" = Option<String>, Query, description = "`year` (default), `quarter` or `month`."),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
     responses((status = 200, description = "The figures per mission and period, and in total.",
-        content((crate::services::summary::Summary = "application/json"), (String = "text/csv")))))]
+        content((crate::services::summary::Summary = "application/json"), (String = "text/csv")),
+        headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
 pub async fn summary(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -252,10 +253,11 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
 /// Open cases with no step for longer than `days`.
 #[utoipa::path(get, path = "/api/v1/summary/stalled", tag = "summary",
     params(("days" = Option<u32>, Query, maximum = 36500, description = "Idle for more than this many days (default 180)."),
-        ("mission" = Option<Vec<String>>, Query, explode, description = "Mission codes; repeat for several (at most 50)."),
+        ("mission" = Option<Vec<String>>, Query, explode, max_items = 50, description = "Mission codes; repeat for several (at most 50)."),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
     responses((status = 200, description = "Open cases with no step for longer than `days`, oldest first.",
-        content((StalledList = "application/json"), (String = "text/csv")))))]
+        content((StalledList = "application/json"), (String = "text/csv")),
+        headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
 pub async fn stalled(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -123,7 +123,7 @@ pub struct CreateUser {
 /// Create an account with a first password.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users",
     request_body = CreateUser,
-    responses((status = 201, description = "Created; the user must change the first password.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+    responses((status = 201, description = "Created; the user must change the first password.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`."), ("Location" = String, description = "Where the new record is read."))),
         (status = 409, description = "The username is taken.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -188,7 +188,7 @@ pub struct UpdateUser {
 
 /// Change an account's role, clearance, missions or state.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "The record's id (a UUID)."), ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#, description = "The `ETag` of the version the change is based on, like `\"3\"`; or send `version` in the body.")),
+    params(("id" = String, Path, description = "The record's id (a UUID)."), super::input::VersionHeader),
     request_body = UpdateUser,
     responses((status = 200, description = "Changed.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
