@@ -32,6 +32,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub throttles: Arc<throttle::Throttles>,
+    /// Turns for password checks, one per core (see `password_turn`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -41,7 +43,20 @@ impl AppState {
             throttles: Arc::new(throttle::Throttles::new(&settings)),
             settings: Arc::new(settings),
             clock,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |cores| cores.get()),
+            )),
         })
+    }
+
+    /// A turn to check a password. Argon2 takes a core and about 19 MiB for each check: with no
+    /// more checks at once than there are cores, a storm of sign-ins waits its turn instead of
+    /// starving every other request and swelling the memory.
+    pub async fn password_turn(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+        self.password_checks
+            .acquire()
+            .await
+            .map_err(crate::error::AppError::internal)
     }
 
     /// Runs database work on the blocking thread pool, never on the async workers.

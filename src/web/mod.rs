@@ -462,6 +462,7 @@ async fn login(
         state.pool.clone(),
     );
     let username = form.username.clone();
+    let _turn = state.password_turn().await?;
     let outcome = web::block(move || {
         accounts::login(
             &pool,
