@@ -31,7 +31,7 @@ MISSIONS = [
     ("UNIFIL", "LBN"), ("UNDOF", "SYR"), ("UNFICYP", "CYP"), ("UNISFA", "SDN"),
     ("MINURSO", "ESH"), ("UNMIK", "XKX"), ("UNAMID", "SDN"), ("UNOCI", "CIV"),
 ]
-FIRST_YEAR, YEARS = 2001, 25
+YEARS = 25
 TODAY = dt.date(2026, 11, 28)
 ATTACK_TYPES = ["direct_fire", "indirect_fire", "ied", "landmine", "suicide_attack",
                 "complex_attack", "ambush", "grenade", "abduction", "mob_violence",
@@ -127,10 +127,9 @@ class History:
     def incident(self, index):
         rng = self.rng
         mission = MISSIONS[index % len(MISSIONS)][0]
-        day = rng.randrange(YEARS * 365)
-        occurred = dt.datetime(FIRST_YEAR, 1, 1) + dt.timedelta(days=day, minutes=rng.randrange(1440))
-        if occurred.date() > TODAY:
-            occurred = dt.datetime.combine(TODAY, dt.time(6, 0))
+        # The 25 years up to yesterday, so that recent days hold their share too.
+        days_ago = 1 + rng.randrange(YEARS * 365)
+        occurred = dt.datetime.combine(TODAY, dt.time(0)) - dt.timedelta(days=days_ago) + dt.timedelta(minutes=rng.randrange(1440))
         roll = rng.random()
         status = "verified" if roll < 0.85 else "submitted" if roll < 0.93 else "draft" if roll < 0.97 else "withdrawn"
         roll = rng.random()
