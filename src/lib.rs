@@ -32,7 +32,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub throttles: Arc<throttle::Throttles>,
-    /// Turns for password checks, one per core (see `password_turn`).
+    /// Turns for password checks, one fewer than the cores (see `password_turn`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
@@ -44,17 +44,18 @@ impl AppState {
             settings: Arc::new(settings),
             clock,
             password_checks: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |cores| cores.get()),
+                std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
         })
     }
 
-    /// A turn to check a password. Argon2 takes a core and about 19 MiB for each check: with no
-    /// more checks at once than there are cores, a storm of sign-ins waits its turn instead of
-    /// starving every other request and swelling the memory.
-    pub async fn password_turn(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+    /// A turn to check a password, to be held by the work that checks it. Argon2 takes a core
+    /// and about 19 MiB for each check: with one core always left to the other requests, a storm
+    /// of sign-ins waits its turn instead of starving everyone else.
+    pub async fn password_turn(&self) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
         self.password_checks
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(crate::error::AppError::internal)
     }

@@ -56,9 +56,10 @@ pub async fn login(
     let settings = state.settings.clone();
     let now = state.clock.now();
     let pool = state.pool.clone();
-    let _turn = state.password_turn().await?;
+    let turn = state.password_turn().await?;
     // The pool, not a connection: none is held while the password hash is checked.
     let session = web::block(move || {
+        let _turn = turn;
         accounts::login(
             &pool,
             &settings,

@@ -25,7 +25,8 @@ use crate::error::{AppError, PROBLEM_JSON, Problem};
 
 use super::{audit, auth, cases, exports, health, imports, incidents, missions, summary, users};
 
-/// The name of the bearer scheme in the document (also written in `security` above).
+/// The name of the bearer scheme in the document (spelled out again in `security` below, which
+/// takes only a literal).
 const BEARER: &str = "bearer";
 
 #[derive(OpenApi)]

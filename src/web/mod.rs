@@ -462,8 +462,9 @@ async fn login(
         state.pool.clone(),
     );
     let username = form.username.clone();
-    let _turn = state.password_turn().await?;
+    let turn = state.password_turn().await?;
     let outcome = web::block(move || {
+        let _turn = turn;
         accounts::login(
             &pool,
             &settings,
