@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, KnownFormat, OpenApi as Document, RefOr, SchemaFormat};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
@@ -242,10 +242,12 @@ impl ProblemAnswers {
         method: &str,
         operation: &Operation,
     ) -> Vec<(&'static str, &'static str)> {
-        let public = operation
-            .security
-            .as_ref()
-            .is_some_and(|requirements| requirements.iter().all(is_empty_requirement));
+        let public = operation.security.as_ref().is_some_and(|requirements| {
+            // `security(())`: the empty requirement, no token needed.
+            requirements
+                .iter()
+                .all(|r| *r == SecurityRequirement::default())
+        });
         // A path that does not parse names nothing: 404, never 400.
         let reads_input = operation.request_body.is_some()
             || operation.parameters.iter().flatten().any(|parameter| {
@@ -298,11 +300,6 @@ impl ProblemAnswers {
         }
         answers
     }
-}
-
-fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
-    serde_json::to_value(requirement)
-        .is_ok_and(|value| value.as_object().is_some_and(|o| o.is_empty()))
 }
 
 impl Modify for ProblemAnswers {
