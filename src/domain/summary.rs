@@ -1,10 +1,9 @@
 //! The arithmetic of the summaries leadership pulls: attacks and casualties, the justice funnel
-//! and the time to justice, per mission and period, and in total. Pure: the facts come in, the
-//! figures go out.
+//! and the time to justice, per mission and period, and in total. Pure: the database counts
+//! per group (see `store::summary`), this puts the groups together into rows and totals.
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::case::CaseStatus;
@@ -26,47 +25,99 @@ impl Grouping {
             _ => None,
         }
     }
-
-    /// `2019`, `2019-Q1` or `2019-01`: labels that sort in time order.
-    pub fn period_of(self, date: NaiveDate) -> String {
-        match self {
-            Grouping::Year => format!("{:04}", date.year()),
-            Grouping::Quarter => format!("{:04}-Q{}", date.year(), date.month0() / 3 + 1),
-            Grouping::Month => format!("{:04}-{:02}", date.year(), date.month()),
-        }
-    }
 }
 
-/// One incident that counts (submitted or verified, within the reader's reach).
+/// The counted incidents of one mission, period and attack type, as the database adds them up.
 #[derive(Debug, Clone, Default)]
-pub struct IncidentFact {
+pub struct IncidentGroup {
     pub mission: String,
-    pub occurred_on: NaiveDate,
+    pub period: String,
     pub attack_type: String,
+    pub incidents: u64,
     pub killed: u64,
     pub injured: u64,
     pub abducted: u64,
     pub missing: u64,
-    /// The personnel type and nationality (`unknown` when not known) of each one killed.
-    pub killed_victims: Vec<(String, String)>,
-    pub has_case: bool,
+    pub with_case: u64,
 }
 
-/// One case that counts, dated by its earliest linked incident that counts.
-#[derive(Debug, Clone)]
-pub struct CaseFact {
+/// The dead of one mission and period with one personnel type and nationality (`unknown`
+/// when not known).
+#[derive(Debug, Clone, Default)]
+pub struct DeadGroup {
     pub mission: String,
-    pub earliest_incident_on: NaiveDate,
-    pub status: CaseStatus,
+    pub period: String,
+    pub personnel_type: String,
+    pub nationality: String,
+    pub killed: u64,
+}
+
+/// The counted cases of one mission and period (that of their earliest counted incident) with
+/// one status and closure reason.
+#[derive(Debug, Clone, Default)]
+pub struct CaseGroup {
+    pub mission: String,
+    pub period: String,
+    pub status: String,
     pub closure_reason: Option<String>,
-    /// The timeline in order: each step's status and the day it happened.
-    pub timeline: Vec<(CaseStatus, NaiveDate)>,
+    pub cases: u64,
+    /// How many of these cases reached each step of [`FUNNEL`], in its order.
+    pub reached: [u64; 8],
     pub accused_convicted: u64,
     pub accused_acquitted: u64,
 }
 
+/// The time to justice: the days from a case's earliest incident until it first reached a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delay {
+    Referral,
+    FirstArrest,
+    Charge,
+    FirstJudgment,
+}
+
+impl Delay {
+    pub const ALL: [Delay; 4] = [
+        Delay::Referral,
+        Delay::FirstArrest,
+        Delay::Charge,
+        Delay::FirstJudgment,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Delay::Referral => "referral",
+            Delay::FirstArrest => "first_arrest",
+            Delay::Charge => "charge",
+            Delay::FirstJudgment => "first_judgment",
+        }
+    }
+
+    /// The step whose first reaching ends the delay.
+    pub fn step(self) -> CaseStatus {
+        match self {
+            Delay::Referral => CaseStatus::Referred,
+            Delay::FirstArrest => CaseStatus::ArrestsMade,
+            Delay::Charge => CaseStatus::Charged,
+            Delay::FirstJudgment => CaseStatus::Judgment,
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Delay> {
+        Delay::ALL.into_iter().find(|d| d.code() == code)
+    }
+}
+
+/// The median of one delay, for one mission and period or (`None`) over everything counted.
+#[derive(Debug, Clone, Default)]
+pub struct MedianDelay {
+    pub row: Option<(String, String)>,
+    pub delay: String,
+    pub days: f64,
+}
+
 /// The steps of the funnel, each reached by a case whose timeline passed through it or beyond.
-const FUNNEL: [CaseStatus; 8] = [
+pub const FUNNEL: [CaseStatus; 8] = [
     CaseStatus::Referred,
     CaseStatus::Investigating,
     CaseStatus::SuspectsIdentified,
@@ -77,24 +128,13 @@ const FUNNEL: [CaseStatus; 8] = [
     CaseStatus::Final,
 ];
 
-/// Whether `status` is `step` or beyond it on the ordinary path (`closed` is off the path).
-fn at_or_beyond(status: CaseStatus, step: CaseStatus) -> bool {
-    status != CaseStatus::Closed && status >= step
-}
-
-impl CaseFact {
-    /// The day the timeline first reached `step` or beyond, if it ever did.
-    pub fn first_reached(&self, step: CaseStatus) -> Option<NaiveDate> {
-        self.timeline
-            .iter()
-            .find(|(status, _)| at_or_beyond(*status, step))
-            .map(|(_, on)| *on)
+/// A status's place on the ordinary path, so that a step at or beyond another has a rank at
+/// least as high; `None` for `closed`, which is off the path (closing reaches no step).
+pub fn path_rank(status: CaseStatus) -> Option<usize> {
+    if status == CaseStatus::Closed {
+        return None;
     }
-
-    fn days_to(&self, step: CaseStatus) -> Option<i64> {
-        self.first_reached(step)
-            .map(|on| (on - self.earliest_incident_on).num_days())
-    }
+    CaseStatus::ALL.iter().position(|s| *s == status)
 }
 
 /// The figures of one mission and period, or of everything.
@@ -134,137 +174,119 @@ pub struct Row {
     pub figures: Figures,
 }
 
-/// The middle value; the mean of the two middle ones for an even count; `None` for none.
-pub fn median(mut values: Vec<i64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let middle = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[middle] as f64
-    } else {
-        (values[middle - 1] + values[middle]) as f64 / 2.0
-    })
-}
-
-/// Figures being counted, with the day counts their medians will come from.
-#[derive(Debug, Default)]
-struct Tally {
-    figures: Figures,
-    to_referral: Vec<i64>,
-    to_arrest: Vec<i64>,
-    to_charge: Vec<i64>,
-    to_judgment: Vec<i64>,
-}
-
-impl Tally {
-    fn add_incident(&mut self, incident: &IncidentFact) {
-        let f = &mut self.figures;
-        f.incidents += 1;
-        *f.incidents_by_attack_type
-            .entry(incident.attack_type.clone())
-            .or_default() += 1;
-        f.killed += incident.killed;
-        f.injured += incident.injured;
-        f.abducted += incident.abducted;
-        f.missing += incident.missing;
-        for (personnel_type, nationality) in &incident.killed_victims {
-            *f.killed_by_personnel_type
-                .entry(personnel_type.clone())
-                .or_default() += 1;
-            *f.killed_by_nationality
-                .entry(nationality.clone())
-                .or_default() += 1;
-        }
-        if incident.has_case {
-            f.incidents_with_case += 1;
-        }
+impl Figures {
+    fn add_incidents(&mut self, group: &IncidentGroup) {
+        self.incidents += group.incidents;
+        *self
+            .incidents_by_attack_type
+            .entry(group.attack_type.clone())
+            .or_default() += group.incidents;
+        self.killed += group.killed;
+        self.injured += group.injured;
+        self.abducted += group.abducted;
+        self.missing += group.missing;
+        self.incidents_with_case += group.with_case;
     }
 
-    fn add_case(&mut self, case: &CaseFact) {
-        let f = &mut self.figures;
-        let reached = |step| case.first_reached(step).is_some();
+    fn add_dead(&mut self, group: &DeadGroup) {
+        *self
+            .killed_by_personnel_type
+            .entry(group.personnel_type.clone())
+            .or_default() += group.killed;
+        *self
+            .killed_by_nationality
+            .entry(group.nationality.clone())
+            .or_default() += group.killed;
+    }
+
+    fn add_cases(&mut self, group: &CaseGroup) {
         let counters: [&mut u64; 8] = [
-            &mut f.cases_referred,
-            &mut f.cases_investigating,
-            &mut f.cases_suspects_identified,
-            &mut f.cases_arrests_made,
-            &mut f.cases_charged,
-            &mut f.cases_in_trial,
-            &mut f.cases_judgment,
-            &mut f.cases_final,
+            &mut self.cases_referred,
+            &mut self.cases_investigating,
+            &mut self.cases_suspects_identified,
+            &mut self.cases_arrests_made,
+            &mut self.cases_charged,
+            &mut self.cases_in_trial,
+            &mut self.cases_judgment,
+            &mut self.cases_final,
         ];
-        for (step, counter) in FUNNEL.into_iter().zip(counters) {
-            if reached(step) {
-                *counter += 1;
-            }
+        for (counter, reached) in counters.into_iter().zip(group.reached) {
+            *counter += reached;
         }
-        f.accused_convicted += case.accused_convicted;
-        f.accused_acquitted += case.accused_acquitted;
-        if case.status == CaseStatus::Closed {
-            let reason = case
+        self.accused_convicted += group.accused_convicted;
+        self.accused_acquitted += group.accused_acquitted;
+        if group.status == CaseStatus::Closed.code() {
+            let reason = group
                 .closure_reason
                 .clone()
                 .unwrap_or_else(|| "other".into());
-            *f.cases_closed_by_reason.entry(reason).or_default() += 1;
-        }
-        let days = [
-            (&mut self.to_referral, CaseStatus::Referred),
-            (&mut self.to_arrest, CaseStatus::ArrestsMade),
-            (&mut self.to_charge, CaseStatus::Charged),
-            (&mut self.to_judgment, CaseStatus::Judgment),
-        ];
-        for (list, step) in days {
-            list.extend(case.days_to(step));
+            *self.cases_closed_by_reason.entry(reason).or_default() += group.cases;
         }
     }
 
-    fn finish(self) -> Figures {
-        Figures {
-            median_days_to_referral: median(self.to_referral),
-            median_days_to_first_arrest: median(self.to_arrest),
-            median_days_to_charge: median(self.to_charge),
-            median_days_to_first_judgment: median(self.to_judgment),
-            ..self.figures
-        }
+    fn set_median(&mut self, delay: Delay, days: f64) {
+        let slot = match delay {
+            Delay::Referral => &mut self.median_days_to_referral,
+            Delay::FirstArrest => &mut self.median_days_to_first_arrest,
+            Delay::Charge => &mut self.median_days_to_charge,
+            Delay::FirstJudgment => &mut self.median_days_to_first_judgment,
+        };
+        *slot = Some(days);
     }
 }
 
+fn row_of<'a>(
+    rows: &'a mut BTreeMap<(String, String), Figures>,
+    mission: &str,
+    period: &str,
+) -> &'a mut Figures {
+    rows.entry((mission.to_string(), period.to_string()))
+        .or_default()
+}
+
 /// Rows per mission and period (in that order), and the totals. Incidents count in the period
-/// they occurred in; a case counts in the mission and period of its earliest incident.
+/// they occurred in; a case counts in the mission and period of its earliest incident. Counts
+/// add up; medians cannot, so the database takes them per row and over everything.
 pub fn summarize(
-    incidents: &[IncidentFact],
-    cases: &[CaseFact],
-    grouping: Grouping,
+    incidents: &[IncidentGroup],
+    dead: &[DeadGroup],
+    cases: &[CaseGroup],
+    medians: &[MedianDelay],
 ) -> (Vec<Row>, Figures) {
-    let mut rows: BTreeMap<(String, String), Tally> = BTreeMap::new();
-    let mut total = Tally::default();
-    for incident in incidents {
-        let key = (
-            incident.mission.clone(),
-            grouping.period_of(incident.occurred_on),
-        );
-        rows.entry(key).or_default().add_incident(incident);
-        total.add_incident(incident);
+    let mut rows: BTreeMap<(String, String), Figures> = BTreeMap::new();
+    let mut total = Figures::default();
+    for group in incidents {
+        row_of(&mut rows, &group.mission, &group.period).add_incidents(group);
+        total.add_incidents(group);
     }
-    for case in cases {
-        let key = (
-            case.mission.clone(),
-            grouping.period_of(case.earliest_incident_on),
-        );
-        rows.entry(key).or_default().add_case(case);
-        total.add_case(case);
+    for group in dead {
+        row_of(&mut rows, &group.mission, &group.period).add_dead(group);
+        total.add_dead(group);
+    }
+    for group in cases {
+        row_of(&mut rows, &group.mission, &group.period).add_cases(group);
+        total.add_cases(group);
+    }
+    for median in medians {
+        let Some(delay) = Delay::from_code(&median.delay) else {
+            continue;
+        };
+        match &median.row {
+            Some((mission, period)) => {
+                row_of(&mut rows, mission, period).set_median(delay, median.days)
+            }
+            None => total.set_median(delay, median.days),
+        }
     }
     let rows = rows
         .into_iter()
-        .map(|((mission, period), tally)| Row {
+        .map(|((mission, period), figures)| Row {
             mission,
             period,
-            figures: tally.finish(),
+            figures,
         })
         .collect();
-    (rows, total.finish())
+    (rows, total)
 }
 
 #[cfg(test)]
@@ -272,57 +294,82 @@ mod tests {
     use super::*;
     use CaseStatus::*;
 
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    #[test]
+    fn closing_reaches_no_step_and_every_other_status_ranks_in_path_order() {
+        assert_eq!(path_rank(Closed), None);
+        assert_eq!(path_rank(Opened), Some(0));
+        assert!(path_rank(ArrestsMade) > path_rank(SuspectsIdentified));
+        assert!(path_rank(Final) > path_rank(Appeal));
+        // The funnel's steps are in path order, so "at or beyond" is a comparison of ranks.
+        assert!(FUNNEL.windows(2).all(|w| path_rank(w[0]) < path_rank(w[1])));
     }
 
     #[test]
-    fn periods_label_in_time_order() {
-        let d = day("2019-08-31");
-        assert_eq!(Grouping::Year.period_of(d), "2019");
-        assert_eq!(Grouping::Quarter.period_of(d), "2019-Q3");
-        assert_eq!(Grouping::Month.period_of(d), "2019-08");
-        assert_eq!(Grouping::Quarter.period_of(day("2019-01-01")), "2019-Q1");
-        assert_eq!(Grouping::Quarter.period_of(day("2019-12-31")), "2019-Q4");
-    }
-
-    #[test]
-    fn medians_of_odd_and_even_counts() {
-        assert_eq!(median(vec![]), None);
-        assert_eq!(median(vec![7]), Some(7.0));
-        assert_eq!(median(vec![9, 1, 5]), Some(5.0));
-        assert_eq!(median(vec![10, 1, 4, 7]), Some(5.5));
-    }
-
-    #[test]
-    fn a_case_reaches_the_steps_it_skipped_and_not_those_after_its_closure() {
-        let case = CaseFact {
+    fn counts_add_up_per_row_and_in_total_while_medians_are_placed_as_given() {
+        let incidents = [
+            IncidentGroup {
+                mission: "MINUSCA".into(),
+                period: "2020".into(),
+                attack_type: "ambush".into(),
+                incidents: 3,
+                killed: 2,
+                injured: 1,
+                with_case: 1,
+                ..Default::default()
+            },
+            IncidentGroup {
+                mission: "MINUSMA".into(),
+                period: "2020".into(),
+                attack_type: "ambush".into(),
+                incidents: 2,
+                killed: 1,
+                ..Default::default()
+            },
+        ];
+        let dead = [DeadGroup {
             mission: "MINUSCA".into(),
-            earliest_incident_on: day("2020-01-01"),
-            status: Closed,
-            closure_reason: Some("dismissed".into()),
-            timeline: vec![
-                (Opened, day("2020-01-05")),
-                (Referred, day("2020-01-11")),
-                // Straight to arrests: investigating and suspects_identified count as reached.
-                (ArrestsMade, day("2020-03-01")),
-                (Closed, day("2020-06-01")),
-            ],
+            period: "2020".into(),
+            personnel_type: "military".into(),
+            nationality: "unknown".into(),
+            killed: 2,
+        }];
+        let cases = [CaseGroup {
+            mission: "MINUSCA".into(),
+            period: "2020".into(),
+            status: "closed".into(),
+            closure_reason: None,
+            cases: 2,
+            reached: [2, 1, 1, 1, 0, 0, 0, 0],
             accused_convicted: 0,
-            accused_acquitted: 0,
-        };
-        assert_eq!(case.first_reached(Investigating), Some(day("2020-03-01")));
-        assert_eq!(case.first_reached(Referred), Some(day("2020-01-11")));
-        assert_eq!(case.first_reached(Charged), None);
-        let (rows, total) = summarize(&[], &[case], Grouping::Year);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(total.cases_referred, 1);
-        assert_eq!(total.cases_suspects_identified, 1);
-        assert_eq!(total.cases_arrests_made, 1);
-        assert_eq!(total.cases_charged, 0);
-        assert_eq!(total.cases_closed_by_reason.get("dismissed"), Some(&1));
-        assert_eq!(total.median_days_to_referral, Some(10.0));
-        assert_eq!(total.median_days_to_first_arrest, Some(60.0));
-        assert_eq!(total.median_days_to_charge, None);
+            accused_acquitted: 1,
+        }];
+        let medians = [
+            MedianDelay {
+                row: Some(("MINUSCA".into(), "2020".into())),
+                delay: "referral".into(),
+                days: 10.5,
+            },
+            MedianDelay {
+                row: None,
+                delay: "referral".into(),
+                days: 12.0,
+            },
+        ];
+        let (rows, total) = summarize(&incidents, &dead, &cases, &medians);
+        assert_eq!(rows.len(), 2);
+        let minusca = &rows[0].figures;
+        assert_eq!(minusca.incidents, 3);
+        assert_eq!(minusca.killed_by_personnel_type.get("military"), Some(&2));
+        assert_eq!(minusca.cases_referred, 2);
+        assert_eq!(minusca.cases_arrests_made, 1);
+        assert_eq!(minusca.cases_closed_by_reason.get("other"), Some(&2));
+        assert_eq!(minusca.median_days_to_referral, Some(10.5));
+        assert_eq!(rows[1].figures.median_days_to_referral, None);
+        assert_eq!(total.incidents, 5);
+        assert_eq!(total.incidents_by_attack_type.get("ambush"), Some(&5));
+        assert_eq!(total.killed, 3);
+        assert_eq!(total.incidents_with_case, 1);
+        assert_eq!(total.accused_acquitted, 1);
+        assert_eq!(total.median_days_to_referral, Some(12.0));
     }
 }

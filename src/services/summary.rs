@@ -85,9 +85,12 @@ pub fn summary(
         .to
         .and_then(|d| d.checked_add_days(Days::new(1)))
         .map(|d| d.and_time(chrono::NaiveTime::MIN));
-    let incidents = store::incident_facts(conn, &scope)?;
-    let cases = store::case_facts(conn, &scope)?;
-    let (rows, totals) = summary::summarize(&incidents, &cases, request.grouping);
+    let grouping = request.grouping;
+    let incidents = store::incident_groups(conn, &scope, grouping)?;
+    let dead = store::dead_groups(conn, &scope, grouping)?;
+    let cases = store::case_groups(conn, &scope, grouping)?;
+    let medians = store::median_delays(conn, &scope, grouping)?;
+    let (rows, totals) = summary::summarize(&incidents, &dead, &cases, &medians);
     Ok(Summary {
         from: request.from,
         to: request.to,

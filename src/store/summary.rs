@@ -1,17 +1,19 @@
-//! The facts behind the summaries: the incidents that count, their dead, and the cases on them,
-//! narrowed to what one reader may count.
-
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+//! The figures behind the summaries, counted by the database per mission and period: the
+//! incidents that count, their dead, and the cases on them, narrowed to what one reader may
+//! count. Only a few hundred groups leave the database, whatever the size of the registry.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
-use crate::db::DbConnection;
-use crate::db::schema::{
-    case_accused, case_incidents, case_transitions, cases, incident_victims, incidents,
-};
+use crate::db::schema::{case_incidents, cases, incidents};
+use crate::db::{Backend, DbConnection};
 use crate::domain::case::CaseStatus;
-use crate::domain::summary::{CaseFact, IncidentFact};
+use crate::domain::summary::{
+    CaseGroup, DeadGroup, Delay, FUNNEL, Grouping, IncidentGroup, MedianDelay, path_rank,
+};
 
 /// What a reader may count, and what they asked for.
 #[derive(Debug, Clone, Default)]
@@ -28,204 +30,447 @@ pub struct Scope {
 
 /// Only submitted and verified incidents count: drafts are not yet reports, withdrawn ones are
 /// mistakes.
-const COUNTED: [&str; 2] = ["submitted", "verified"];
+const COUNTED: &str = "i.status IN ('submitted', 'verified')";
 
-/// Narrows any query over `incidents` (alone or joined) to the incidents a scope counts.
-macro_rules! counted_incidents {
-    ($query:expr, $scope:expr) => {{
-        let scope: &Scope = $scope;
-        let mut query = $query
-            .filter(incidents::status.eq_any(COUNTED))
-            .filter(incidents::classification.eq_any(scope.classifications.clone()));
-        if let Some(missions) = &scope.missions {
-            query = query.filter(incidents::mission_code.eq_any(missions.clone()));
-        }
-        if let Some(from) = scope.from {
-            query = query.filter(incidents::occurred_at.ge(from));
-        }
-        if let Some(until) = scope.until {
-            query = query.filter(incidents::occurred_at.lt(until));
-        }
-        query
-    }};
+/// A value bound to a placeholder of the summary queries.
+enum Param {
+    Text(String),
+    Time(NaiveDateTime),
 }
 
-type IncidentTuple = (String, String, NaiveDateTime, String, i32, i32, i32, i32);
+/// The summary queries' SQL: the same statements on both databases but for dates and
+/// placeholders, which each writes its own way.
+struct Sql {
+    backend: Backend,
+    grouping: Grouping,
+}
 
-/// The incidents a scope counts, with their dead and whether a case follows them.
-pub fn incident_facts(conn: &mut DbConnection, scope: &Scope) -> QueryResult<Vec<IncidentFact>> {
-    let rows: Vec<IncidentTuple> = counted_incidents!(incidents::table.into_boxed(), scope)
-        .select((
-            incidents::id,
-            incidents::mission_code,
-            incidents::occurred_at,
-            incidents::attack_type,
-            incidents::killed,
-            incidents::injured,
-            incidents::abducted,
-            incidents::missing,
-        ))
-        .load(conn)?;
-    let dead: Vec<(String, String, Option<String>)> = counted_incidents!(
-        incident_victims::table
-            .inner_join(incidents::table)
-            .filter(incident_victims::outcome.eq("killed"))
-            .into_boxed(),
-        scope
-    )
-    .select((
-        incident_victims::incident_id,
-        incident_victims::personnel_type,
-        incident_victims::nationality,
-    ))
-    .load(conn)?;
-    let with_case: BTreeSet<String> = counted_incidents!(
-        case_incidents::table
-            .inner_join(incidents::table)
-            .into_boxed(),
-        scope
-    )
-    .select(case_incidents::incident_id)
-    .load::<String>(conn)?
-    .into_iter()
-    .collect();
-
-    let mut killed_by_incident: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (incident_id, personnel_type, nationality) in dead {
-        killed_by_incident.entry(incident_id).or_default().push((
-            personnel_type,
-            nationality.unwrap_or_else(|| "unknown".to_string()),
-        ));
+impl Sql {
+    /// The period label (`2019`, `2019-Q3`, `2019-08`) of a timestamp column.
+    fn period(&self, column: &str) -> String {
+        match (self.backend, self.grouping) {
+            (Backend::Postgres, Grouping::Year) => format!("to_char({column}, 'YYYY')"),
+            (Backend::Postgres, Grouping::Quarter) => format!("to_char({column}, 'YYYY-\"Q\"Q')"),
+            (Backend::Postgres, Grouping::Month) => format!("to_char({column}, 'YYYY-MM')"),
+            // SQLite keeps timestamps as ISO text: the period is its first characters.
+            (Backend::Sqlite, Grouping::Year) => format!("substr({column}, 1, 4)"),
+            (Backend::Sqlite, Grouping::Quarter) => format!(
+                "substr({column}, 1, 4) || '-Q' || ((CAST(substr({column}, 6, 2) AS INTEGER) + 2) / 3)"
+            ),
+            (Backend::Sqlite, Grouping::Month) => format!("substr({column}, 1, 7)"),
+        }
     }
+
+    /// Whole days from the day of the timestamp `since` to the date `until`.
+    fn days_between(&self, since: &str, until: &str) -> String {
+        match self.backend {
+            Backend::Postgres => format!("({until} - CAST({since} AS DATE))"),
+            Backend::Sqlite => {
+                format!("CAST(julianday({until}) - julianday(substr({since}, 1, 10)) AS INTEGER)")
+            }
+        }
+    }
+
+    /// The incidents (`i`) a scope counts, as a condition, with the values it binds; with
+    /// `in_period`, narrowed to the period asked for.
+    fn counted(&self, scope: &Scope, in_period: bool, params: &mut Vec<Param>) -> String {
+        let mut condition = format!(
+            "{COUNTED} AND i.classification IN ({})",
+            placeholders(scope.classifications.len())
+        );
+        params.extend(scope.classifications.iter().cloned().map(Param::Text));
+        if let Some(missions) = &scope.missions {
+            condition += &format!(" AND i.mission_code IN ({})", placeholders(missions.len()));
+            params.extend(missions.iter().cloned().map(Param::Text));
+        }
+        if in_period {
+            condition += &self.in_period("i.occurred_at", scope, params);
+        }
+        condition
+    }
+
+    /// ` AND column >= from AND column < until`, for the bounds the scope has.
+    fn in_period(&self, column: &str, scope: &Scope, params: &mut Vec<Param>) -> String {
+        let mut condition = String::new();
+        if let Some(from) = scope.from {
+            condition += &format!(" AND {column} >= ?");
+            params.push(Param::Time(from));
+        }
+        if let Some(until) = scope.until {
+            condition += &format!(" AND {column} < ?");
+            params.push(Param::Time(until));
+        }
+        condition
+    }
+
+    /// The counted cases, each with the time of its earliest counted incident (`first_links`),
+    /// and the day each first reached each step of the funnel (`steps`). A case belongs to the
+    /// period of its earliest counted incident, so a period asked for keeps the cases whose
+    /// earliest incident lies in it, not those that merely have a later incident there.
+    fn case_tables(&self, scope: &Scope, params: &mut Vec<Param>) -> String {
+        let counted = self.counted(scope, false, params);
+        let mut bounds = self.in_period("MIN(i.occurred_at)", scope, params);
+        if !bounds.is_empty() {
+            bounds = format!("HAVING {}", bounds.trim_start_matches(" AND "));
+        }
+        // The path rank of each status (`closed` has none), as SQL.
+        let rank_of_status = CaseStatus::ALL
+            .into_iter()
+            .filter_map(|status| {
+                path_rank(status).map(|rank| format!("WHEN '{}' THEN {rank}", status.code()))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        // A case reached a step on the first day it stood there or beyond: the days of a
+        // timeline never go back, so that is the least such day.
+        let reached = FUNNEL
+            .into_iter()
+            .filter_map(|step| {
+                path_rank(step).map(|step_rank| {
+                    format!(
+                        "MIN(CASE WHEN (CASE t.to_status {rank_of_status} END) >= {step_rank} \
+                         THEN t.effective_on END) AS {step}_on",
+                        step = step.code()
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "first_links AS ( \
+                SELECT l.case_id, MIN(i.occurred_at) AS first_at \
+                FROM case_incidents l JOIN incidents i ON i.id = l.incident_id \
+                WHERE {counted} GROUP BY l.case_id {bounds}), \
+             steps AS ( \
+                SELECT t.case_id, {reached} \
+                FROM case_transitions t JOIN first_links f ON f.case_id = t.case_id \
+                GROUP BY t.case_id)"
+        )
+    }
+}
+
+/// `?, ?, ?`: one placeholder per value (`NULL`, which matches nothing, for none).
+fn placeholders(count: usize) -> String {
+    if count == 0 {
+        return "NULL".into();
+    }
+    vec!["?"; count].join(", ")
+}
+
+/// Runs a summary query: PostgreSQL numbers its placeholders, SQLite takes them as written.
+fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<Vec<R>>
+where
+    R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    match conn {
+        DbConnection::Postgres(pg) => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            for (number, piece) in sql.split('?').enumerate() {
+                if number > 0 {
+                    numbered += &format!("${number}");
+                }
+                numbered += piece;
+            }
+            let mut query = diesel::sql_query(numbered).into_boxed::<Pg>();
+            for param in params {
+                query = match param {
+                    Param::Text(text) => query.bind::<Text, _>(text.as_str()),
+                    Param::Time(time) => query.bind::<Timestamp, _>(*time),
+                };
+            }
+            query.load(pg)
+        }
+        DbConnection::Sqlite(sqlite) => {
+            let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
+            for param in params {
+                query = match param {
+                    Param::Text(text) => query.bind::<Text, _>(text.as_str()),
+                    Param::Time(time) => query.bind::<Timestamp, _>(*time),
+                };
+            }
+            query.load(sqlite)
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct IncidentGroupRow {
+    #[diesel(sql_type = Text)]
+    mission: String,
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = Text)]
+    attack_type: String,
+    #[diesel(sql_type = BigInt)]
+    incidents: i64,
+    #[diesel(sql_type = BigInt)]
+    killed: i64,
+    #[diesel(sql_type = BigInt)]
+    injured: i64,
+    #[diesel(sql_type = BigInt)]
+    abducted: i64,
+    #[diesel(sql_type = BigInt)]
+    missing: i64,
+    #[diesel(sql_type = BigInt)]
+    with_case: i64,
+}
+
+/// A count from the database as the figures hold it (counts are never negative).
+fn count(value: i64) -> u64 {
+    value.max(0) as u64
+}
+
+/// The counted incidents per mission, period and attack type, with their casualties and how
+/// many a case follows.
+pub fn incident_groups(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+) -> QueryResult<Vec<IncidentGroup>> {
+    let sql = Sql {
+        backend: conn.backend(),
+        grouping,
+    };
+    let mut params = Vec::new();
+    let counted = sql.counted(scope, true, &mut params);
+    let query = format!(
+        "SELECT i.mission_code AS mission, {period} AS period, i.attack_type AS attack_type, \
+            COUNT(*) AS incidents, SUM(i.killed) AS killed, SUM(i.injured) AS injured, \
+            SUM(i.abducted) AS abducted, SUM(i.missing) AS missing, \
+            SUM(CASE WHEN EXISTS (SELECT 1 FROM case_incidents l WHERE l.incident_id = i.id) \
+                THEN 1 ELSE 0 END) AS with_case \
+         FROM incidents i WHERE {counted} \
+         GROUP BY i.mission_code, {period}, i.attack_type",
+        period = sql.period("i.occurred_at"),
+    );
+    let rows: Vec<IncidentGroupRow> = load(conn, &query, &params)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, mission, occurred_at, attack_type, killed, injured, abducted, missing)| {
-                IncidentFact {
-                    has_case: with_case.contains(&id),
-                    killed_victims: killed_by_incident.remove(&id).unwrap_or_default(),
-                    mission,
-                    occurred_on: occurred_at.date(),
-                    attack_type,
-                    killed: killed.max(0) as u64,
-                    injured: injured.max(0) as u64,
-                    abducted: abducted.max(0) as u64,
-                    missing: missing.max(0) as u64,
-                }
-            },
-        )
+        .map(|row| IncidentGroup {
+            mission: row.mission,
+            period: row.period,
+            attack_type: row.attack_type,
+            incidents: count(row.incidents),
+            killed: count(row.killed),
+            injured: count(row.injured),
+            abducted: count(row.abducted),
+            missing: count(row.missing),
+            with_case: count(row.with_case),
+        })
         .collect())
 }
 
-/// The cases on incidents a scope counts, each dated by its earliest such incident.
-pub fn case_facts(conn: &mut DbConnection, scope: &Scope) -> QueryResult<Vec<CaseFact>> {
-    let links: Vec<(String, NaiveDateTime)> = counted_incidents!(
-        case_incidents::table
-            .inner_join(incidents::table)
-            .into_boxed(),
-        scope
-    )
-    .select((case_incidents::case_id, incidents::occurred_at))
-    .load(conn)?;
-    let mut earliest: BTreeMap<String, NaiveDate> = BTreeMap::new();
-    for (case_id, occurred_at) in links {
-        let day = occurred_at.date();
-        earliest
-            .entry(case_id)
-            .and_modify(|d| *d = (*d).min(day))
-            .or_insert(day);
-    }
-    // With a period asked for, a case whose earliest counted incident lies before it belongs
-    // to an earlier period: the narrowed links above may have missed that incident.
-    let mut all_links_earliest: BTreeMap<String, NaiveDate> = BTreeMap::new();
-    if scope.from.is_some() {
-        let unbounded = Scope {
-            from: None,
-            until: None,
-            ..scope.clone()
-        };
-        let ids: Vec<String> = earliest.keys().cloned().collect();
-        for chunk in ids.chunks(500) {
-            let rows: Vec<(String, NaiveDateTime)> = counted_incidents!(
-                case_incidents::table
-                    .inner_join(incidents::table)
-                    .filter(case_incidents::case_id.eq_any(chunk))
-                    .into_boxed(),
-                &unbounded
-            )
-            .select((case_incidents::case_id, incidents::occurred_at))
-            .load(conn)?;
-            for (case_id, occurred_at) in rows {
-                let day = occurred_at.date();
-                all_links_earliest
-                    .entry(case_id)
-                    .and_modify(|d| *d = (*d).min(day))
-                    .or_insert(day);
-            }
-        }
-    }
+#[derive(QueryableByName)]
+struct DeadGroupRow {
+    #[diesel(sql_type = Text)]
+    mission: String,
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = Text)]
+    personnel_type: String,
+    #[diesel(sql_type = Text)]
+    nationality: String,
+    #[diesel(sql_type = BigInt)]
+    killed: i64,
+}
 
-    let ids: Vec<String> = earliest.keys().cloned().collect();
-    let mut facts = Vec::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(String, String, String, Option<String>)> = cases::table
-            .filter(cases::id.eq_any(chunk))
-            .select((
-                cases::id,
-                cases::mission_code,
-                cases::status,
-                cases::closure_reason,
-            ))
-            .load(conn)?;
-        let steps: Vec<(String, String, NaiveDate)> = case_transitions::table
-            .filter(case_transitions::case_id.eq_any(chunk))
-            .order((case_transitions::case_id, case_transitions::position))
-            .select((
-                case_transitions::case_id,
-                case_transitions::to_status,
-                case_transitions::effective_on,
-            ))
-            .load(conn)?;
-        let verdicts: Vec<(String, String)> = case_accused::table
-            .filter(case_accused::case_id.eq_any(chunk))
-            .filter(case_accused::verdict.ne("pending"))
-            .select((case_accused::case_id, case_accused::verdict))
-            .load(conn)?;
-        let mut timelines: HashMap<String, Vec<(CaseStatus, NaiveDate)>> = HashMap::new();
-        for (case_id, status, on) in steps {
-            if let Some(status) = CaseStatus::from_code(&status) {
-                timelines.entry(case_id).or_default().push((status, on));
-            }
-        }
-        let mut outcomes: HashMap<String, (u64, u64)> = HashMap::new();
-        for (case_id, verdict) in verdicts {
-            let entry = outcomes.entry(case_id).or_default();
-            match verdict.as_str() {
-                "convicted" => entry.0 += 1,
-                "acquitted" => entry.1 += 1,
-                _ => {}
-            }
-        }
-        for (id, mission, status, closure_reason) in rows {
-            let Some(&first) = earliest.get(&id) else {
-                continue;
-            };
-            if all_links_earliest.get(&id).is_some_and(|d| *d < first) {
-                continue;
-            }
-            let (convicted, acquitted) = outcomes.get(&id).copied().unwrap_or_default();
-            facts.push(CaseFact {
-                mission,
-                earliest_incident_on: first,
-                status: CaseStatus::from_code(&status).unwrap_or(CaseStatus::Opened),
-                closure_reason,
-                timeline: timelines.remove(&id).unwrap_or_default(),
-                accused_convicted: convicted,
-                accused_acquitted: acquitted,
-            });
-        }
-    }
-    Ok(facts)
+/// The dead of the counted incidents per mission and period, personnel type and nationality.
+pub fn dead_groups(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+) -> QueryResult<Vec<DeadGroup>> {
+    let sql = Sql {
+        backend: conn.backend(),
+        grouping,
+    };
+    let mut params = Vec::new();
+    let counted = sql.counted(scope, true, &mut params);
+    let query = format!(
+        "SELECT i.mission_code AS mission, {period} AS period, \
+            v.personnel_type AS personnel_type, \
+            COALESCE(v.nationality, 'unknown') AS nationality, COUNT(*) AS killed \
+         FROM incident_victims v JOIN incidents i ON i.id = v.incident_id \
+         WHERE v.outcome = 'killed' AND {counted} \
+         GROUP BY i.mission_code, {period}, v.personnel_type, COALESCE(v.nationality, 'unknown')",
+        period = sql.period("i.occurred_at"),
+    );
+    let rows: Vec<DeadGroupRow> = load(conn, &query, &params)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| DeadGroup {
+            mission: row.mission,
+            period: row.period,
+            personnel_type: row.personnel_type,
+            nationality: row.nationality,
+            killed: count(row.killed),
+        })
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct CaseGroupRow {
+    #[diesel(sql_type = Text)]
+    mission: String,
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    closure_reason: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    cases: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_referred: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_investigating: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_suspects_identified: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_arrests_made: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_charged: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_in_trial: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_judgment: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_final: i64,
+    #[diesel(sql_type = BigInt)]
+    convicted: i64,
+    #[diesel(sql_type = BigInt)]
+    acquitted: i64,
+}
+
+/// The counted cases per mission and period (of their earliest counted incident), status and
+/// closure reason: how many reached each step of the funnel, and their accused's verdicts.
+pub fn case_groups(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+) -> QueryResult<Vec<CaseGroup>> {
+    let sql = Sql {
+        backend: conn.backend(),
+        grouping,
+    };
+    let mut params = Vec::new();
+    let tables = sql.case_tables(scope, &mut params);
+    let reached = FUNNEL
+        .into_iter()
+        .map(|step| format!("COUNT(s.{0}_on) AS reached_{0}", step.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let query = format!(
+        "WITH {tables}, \
+         verdicts AS ( \
+            SELECT a.case_id, \
+                COUNT(CASE WHEN a.verdict = 'convicted' THEN 1 END) AS convicted, \
+                COUNT(CASE WHEN a.verdict = 'acquitted' THEN 1 END) AS acquitted \
+            FROM case_accused a JOIN first_links f ON f.case_id = a.case_id \
+            GROUP BY a.case_id) \
+         SELECT c.mission_code AS mission, {period} AS period, c.status AS status, \
+            c.closure_reason AS closure_reason, COUNT(*) AS cases, {reached}, \
+            CAST(COALESCE(SUM(v.convicted), 0) AS BIGINT) AS convicted, \
+            CAST(COALESCE(SUM(v.acquitted), 0) AS BIGINT) AS acquitted \
+         FROM first_links f JOIN cases c ON c.id = f.case_id \
+            LEFT JOIN steps s ON s.case_id = f.case_id \
+            LEFT JOIN verdicts v ON v.case_id = f.case_id \
+         GROUP BY c.mission_code, {period}, c.status, c.closure_reason",
+        period = sql.period("f.first_at"),
+    );
+    let rows: Vec<CaseGroupRow> = load(conn, &query, &params)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CaseGroup {
+            reached: [
+                row.reached_referred,
+                row.reached_investigating,
+                row.reached_suspects_identified,
+                row.reached_arrests_made,
+                row.reached_charged,
+                row.reached_in_trial,
+                row.reached_judgment,
+                row.reached_final,
+            ]
+            .map(count),
+            mission: row.mission,
+            period: row.period,
+            status: row.status,
+            closure_reason: row.closure_reason,
+            cases: count(row.cases),
+            accused_convicted: count(row.convicted),
+            accused_acquitted: count(row.acquitted),
+        })
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct MedianRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    mission: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    period: Option<String>,
+    #[diesel(sql_type = Text)]
+    delay: String,
+    #[diesel(sql_type = Double)]
+    median: f64,
+}
+
+/// The median of each delay (days from a case's earliest incident to the first time it reached
+/// a step) per mission and period, and over all the counted cases (mission and period `NULL`).
+/// The median is the middle value, or the mean of the two middle ones for an even count.
+pub fn median_delays(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+) -> QueryResult<Vec<MedianDelay>> {
+    let sql = Sql {
+        backend: conn.backend(),
+        grouping,
+    };
+    let mut params = Vec::new();
+    let tables = sql.case_tables(scope, &mut params);
+    let period = sql.period("f.first_at");
+    let delays = Delay::ALL
+        .into_iter()
+        .map(|delay| {
+            let reached_on = format!("s.{}_on", delay.step().code());
+            format!(
+                "SELECT c.mission_code AS mission, {period} AS period, '{code}' AS delay, \
+                    {days} AS days \
+                 FROM first_links f JOIN cases c ON c.id = f.case_id \
+                    JOIN steps s ON s.case_id = f.case_id \
+                 WHERE {reached_on} IS NOT NULL",
+                code = delay.code(),
+                days = sql.days_between("f.first_at", &reached_on),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let query = format!(
+        "WITH {tables}, \
+         delays AS ({delays}), \
+         per_row_and_overall AS ( \
+            SELECT mission, period, delay, days FROM delays \
+            UNION ALL SELECT NULL, NULL, delay, days FROM delays), \
+         ranked AS ( \
+            SELECT mission, period, delay, days, \
+                ROW_NUMBER() OVER (PARTITION BY mission, period, delay ORDER BY days) AS n, \
+                COUNT(*) OVER (PARTITION BY mission, period, delay) AS total \
+            FROM per_row_and_overall) \
+         SELECT mission, period, delay, CAST(AVG(days) AS DOUBLE PRECISION) AS median \
+         FROM ranked WHERE n IN ((total + 1) / 2, (total + 2) / 2) \
+         GROUP BY mission, period, delay"
+    );
+    let rows: Vec<MedianRow> = load(conn, &query, &params)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| MedianDelay {
+            row: row.mission.zip(row.period),
+            delay: row.delay,
+            days: row.median,
+        })
+        .collect())
 }
 
 /// An open case that has not moved for a while.
