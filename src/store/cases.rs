@@ -293,10 +293,10 @@ const ENDED: [&str; 2] = ["final", "closed"];
 pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryResult<Vec<CaseRow>> {
     let mut query = cases::table.select(CaseRow::as_select()).into_boxed();
     if let Some(visible) = &filter.viewer_missions {
-        query = query.filter(cases::mission_code.eq_any(visible.clone()));
+        query = filter_one_of!(query, cases::mission_code, visible.as_slice());
     }
     if !filter.missions.is_empty() {
-        query = query.filter(cases::mission_code.eq_any(filter.missions.clone()));
+        query = filter_one_of!(query, cases::mission_code, filter.missions.as_slice());
     }
     if let Some(allowed) = &filter.classifications_allowed {
         let visible_incident = case_incidents::table
@@ -332,7 +332,8 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
         );
     }
     if let Some((urgency, id)) = &filter.after {
-        query = query.filter(
+        // The first condition repeats what the second implies, as a range of the index.
+        query = query.filter(cases::urgency.ge(*urgency)).filter(
             cases::urgency
                 .gt(*urgency)
                 .or(cases::urgency.eq(*urgency).and(cases::id.gt(id.clone()))),

@@ -255,14 +255,10 @@ pub fn list(
         .select(IncidentRow::as_select())
         .into_boxed();
     if let Some(visible) = &filter.viewer_missions {
-        query = query.filter(incidents::mission_code.eq_any(visible.clone()));
+        query = filter_one_of!(query, incidents::mission_code, visible.as_slice());
     }
-    // One mission is compared with `=`, not `= ANY(...)`: PostgreSQL then reads the index on
-    // (mission, time) in order and stops at the page, instead of sorting every match.
-    match filter.missions.as_slice() {
-        [] => {}
-        [mission] => query = query.filter(incidents::mission_code.eq(mission.clone())),
-        several => query = query.filter(incidents::mission_code.eq_any(several.to_vec())),
+    if !filter.missions.is_empty() {
+        query = filter_one_of!(query, incidents::mission_code, filter.missions.as_slice());
     }
     query = query.filter(incidents::classification.eq_any(filter.classifications_allowed.clone()));
     if !filter.include_drafts {
@@ -292,7 +288,9 @@ pub fn list(
         query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
     }
     if let Some((at, id)) = &filter.after {
-        query = query.filter(
+        // The first condition repeats what the second implies: it is the one a database can
+        // read as a range of the index, so a later page starts where the last one ended.
+        query = query.filter(incidents::occurred_at.le(*at)).filter(
             incidents::occurred_at.lt(*at).or(incidents::occurred_at
                 .eq(*at)
                 .and(incidents::id.lt(id.clone()))),

@@ -1,5 +1,17 @@
 //! Queries, one file per aggregate. Nothing here knows about HTTP.
 
+/// Narrows a boxed query to rows whose `column` is one of `codes` (none: no row). One code is
+/// compared with `=`, not `= ANY(...)`: PostgreSQL then reads an index on (mission, order) in
+/// order and stops at the page, instead of sorting every match.
+macro_rules! filter_one_of {
+    ($query:expr, $column:expr, $codes:expr) => {
+        match $codes {
+            [one] => $query.filter($column.eq(one.clone())),
+            several => $query.filter($column.eq_any(several.to_vec())),
+        }
+    };
+}
+
 pub mod audit;
 pub mod cases;
 pub mod files;
