@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date, Text};
 
 use crate::db::DbConnection;
 use crate::db::schema::{
@@ -332,11 +333,13 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
         );
     }
     if let Some((urgency, id)) = &filter.after {
-        // The first condition repeats what the second implies, as a range of the index.
-        query = query.filter(cases::urgency.ge(*urgency)).filter(
-            cases::urgency
-                .gt(*urgency)
-                .or(cases::urgency.eq(*urgency).and(cases::id.gt(id.clone()))),
+        // A row comparison: one range of the index on (urgency, id) for both databases.
+        query = query.filter(
+            diesel::dsl::sql::<Bool>(r#"("cases"."urgency", "cases"."id") > ("#)
+                .bind::<Date, _>(*urgency)
+                .sql(", ")
+                .bind::<Text, _>(id.clone())
+                .sql(")"),
         );
     }
     query

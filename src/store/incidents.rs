@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamp};
 
 use crate::db::DbConnection;
 use crate::db::schema::{
@@ -288,12 +289,14 @@ pub fn list(
         query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
     }
     if let Some((at, id)) = &filter.after {
-        // The first condition repeats what the second implies: it is the one a database can
-        // read as a range of the index, so a later page starts where the last one ended.
-        query = query.filter(incidents::occurred_at.le(*at)).filter(
-            incidents::occurred_at.lt(*at).or(incidents::occurred_at
-                .eq(*at)
-                .and(incidents::id.lt(id.clone()))),
+        // A row comparison, which both databases read as one range of the index on (time, id),
+        // even where thousands of incidents share a time.
+        query = query.filter(
+            diesel::dsl::sql::<Bool>(r#"("incidents"."occurred_at", "incidents"."id") < ("#)
+                .bind::<Timestamp, _>(*at)
+                .sql(", ")
+                .bind::<Text, _>(id.clone())
+                .sql(")"),
         );
     }
     query
