@@ -663,4 +663,43 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
     api.get("/api/v1/summary/stalled?days=soon", Some(&leader))
         .await
         .assert_problem(422);
+
+    // In pages of 4: the same 11 cases in the same order, then no cursor.
+    let all: Vec<Value> = items.clone();
+    let mut paged = Vec::new();
+    let mut query = "/api/v1/summary/stalled?days=180&limit=4".to_string();
+    let mut pages = 0;
+    loop {
+        let page = api.get(&query, Some(&leader)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        paged.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        pages += 1;
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => {
+                query = format!("/api/v1/summary/stalled?days=180&limit=4&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!((pages, paged), (3, all));
+    let first_four = api
+        .get(
+            "/api/v1/summary/stalled?days=180&limit=4&format=csv",
+            Some(&leader),
+        )
+        .await;
+    let mut reader = csv::Reader::from_reader(first_four.bytes.as_ref());
+    assert_eq!(reader.records().count(), 4);
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=many", "limit"),
+        ("cursor=bm90LWEtY3Vyc29y", "cursor"),
+    ] {
+        let refused = api
+            .get(&format!("/api/v1/summary/stalled?{query}"), Some(&leader))
+            .await;
+        refused.assert_problem(422);
+        assert_eq!(refused.error_fields(), [field], "{query}");
+    }
 }

@@ -23,7 +23,7 @@ use crate::store::files::FileStore;
 
 use super::incidents::{IncidentSummary, idempotency_key, one_of_codes};
 use super::input::{
-    JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
+    JsonBody, decode_dated_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
     push_filter_value, query_pairs, search_text,
 };
 
@@ -746,14 +746,7 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
                         .map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
                 )
             }
-            "cursor" => {
-                let key = decode_cursor(&value)?;
-                let not_ours = || AppError::invalid("cursor", "is not a cursor this API returned");
-                let (urgency, id) = key.split_once('|').ok_or_else(not_ours)?;
-                let urgency =
-                    NaiveDate::parse_from_str(urgency, "%Y-%m-%d").map_err(|_| not_ours())?;
-                request.after = Some((urgency, id.to_string()));
-            }
+            "cursor" => request.after = Some(decode_dated_cursor(&value)?),
             other => {
                 return Err(AppError::bad_request(format!(
                     "Unknown query parameter `{other}`."

@@ -10,6 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
 use crate::domain::validation::FieldError;
@@ -314,6 +315,15 @@ pub fn decode_cursor(cursor: &str) -> Result<String, AppError> {
         // A NUL can only come from a forged cursor, and PostgreSQL would refuse it.
         .filter(|key| !key.contains('\0'))
         .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))
+}
+
+/// A cursor of a list ordered by a day, then a text key: `(day, key)`.
+pub fn decode_dated_cursor(cursor: &str) -> Result<(NaiveDate, String), AppError> {
+    let key = decode_cursor(cursor)?;
+    let not_ours = || AppError::invalid("cursor", "is not a cursor this API returned");
+    let (day, rest) = key.split_once('|').ok_or_else(not_ours)?;
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| not_ours())?;
+    Ok((day, rest.to_string()))
 }
 
 #[cfg(test)]

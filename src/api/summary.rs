@@ -14,9 +14,14 @@ use crate::domain::incident::{ATTACK_TYPES, PERSONNEL_TYPES};
 use crate::domain::spreadsheet::safe_cell;
 use crate::domain::summary::{Figures, Grouping};
 use crate::error::AppError;
-use crate::services::summary::{self as service, StalledCase, Summary, SummaryRequest};
+use crate::services::summary::{
+    self as service, StalledCase, StalledRequest, Summary, SummaryRequest,
+};
+use crate::store::Page;
 
-use super::input::{MAX_FILTER_VALUES, query_pairs};
+use super::input::{
+    MAX_FILTER_VALUES, decode_dated_cursor, encode_cursor, page_limit, query_pairs,
+};
 
 /// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
@@ -254,6 +259,8 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
 #[utoipa::path(get, path = "/api/v1/summary/stalled", tag = "summary",
     params(("days" = Option<u32>, Query, maximum = 36500, description = "Idle for more than this many days (default 180)."),
         ("mission" = Option<Vec<String>>, Query, explode, max_items = 50, description = "Mission codes; repeat for several (at most 50)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50); a CSV download has every case (at most 10,000) unless a limit is given."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before."),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
     responses((status = 200, description = "Open cases with no step for longer than `days`, oldest first.",
         content((StalledList = "application/json"), (String = "text/csv")),
@@ -266,6 +273,8 @@ pub async fn stalled(
     let mut days: u32 = 180;
     let mut missions = Vec::new();
     let mut format = None;
+    let mut limit = None;
+    let mut after = None;
     for (key, value) in query_pairs(req.query_string())? {
         match key.as_str() {
             "days" => {
@@ -279,6 +288,14 @@ pub async fn stalled(
             }
             "mission" => missions.push(value),
             "format" => format = Some(value),
+            "limit" => {
+                limit = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
+                )
+            }
+            "cursor" => after = Some(decode_dated_cursor(&value)?),
             other => {
                 return Err(AppError::bad_request(format!(
                     "Unknown query parameter `{other}`."
@@ -293,22 +310,43 @@ pub async fn stalled(
         ));
     }
     let csv = wants_csv(&req, format.as_deref())?;
+    let limit = match limit {
+        None if csv => service::STALLED_LIMIT,
+        limit => page_limit(limit)?,
+    };
     let now = state.clock.now();
     let filters = json!({ "days": days, "missions": missions });
+    let request = StalledRequest {
+        missions,
+        days,
+        after,
+        // One more than asked tells whether another page follows.
+        limit: limit + 1,
+    };
     let cases = state
         .run(move |conn| {
-            let cases = service::stalled(conn, &user, &missions, days, now)?;
+            let cases = service::stalled(conn, &user, request, now)?;
             if csv {
                 service::record_download(conn, &user, "stalled", filters, cases.len(), now)?;
             }
             Ok(cases)
         })
         .await?;
+    let page = Page::from_overfetch(cases, limit as usize);
     if csv {
-        let body = stalled_csv(&cases).map_err(AppError::internal)?;
+        let body = stalled_csv(&page.items).map_err(AppError::internal)?;
         return Ok(csv_response("stalled.csv", body));
     }
-    Ok(HttpResponse::Ok().json(StalledList { days, items: cases }))
+    let next_cursor = page
+        .has_more
+        .then(|| page.items.last())
+        .flatten()
+        .map(|case| encode_cursor(&format!("{}|{}", case.last_moved_on, case.reference)));
+    Ok(HttpResponse::Ok().json(StalledList {
+        days,
+        items: page.items,
+        next_cursor,
+    }))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -316,6 +354,8 @@ pub struct StalledList {
     /// The idle time asked for, in days.
     days: u32,
     items: Vec<StalledCase>,
+    /// The cursor of the next page; `null` on the last.
+    next_cursor: Option<String>,
 }
 
 fn stalled_csv(cases: &[StalledCase]) -> Result<Vec<u8>, csv::Error> {

@@ -115,21 +115,36 @@ pub struct StalledCase {
     pub lead_officer_username: Option<String>,
 }
 
-/// At most this many stalled cases in one answer; the oldest come first.
+/// At most this many stalled cases in one download or page; the oldest come first.
 pub const STALLED_LIMIT: i64 = 10_000;
+
+/// Which stalled cases to list: idle for more than `days`, of these missions (none: all the
+/// reader's), at most `limit` of them after the (last step, reference) `after`.
+#[derive(Debug, Clone)]
+pub struct StalledRequest {
+    pub missions: Vec<String>,
+    pub days: u32,
+    pub after: Option<(NaiveDate, String)>,
+    pub limit: i64,
+}
 
 /// Open cases with no step for more than `days` days, oldest first.
 pub fn stalled(
     conn: &mut DbConnection,
     user: &AuthUser,
-    missions: &[String],
-    days: u32,
+    request: StalledRequest,
     now: NaiveDateTime,
 ) -> AppResult<Vec<StalledCase>> {
-    let scope = scope_of(conn, user, missions, "summary.stalled", now)?;
+    let scope = scope_of(conn, user, &request.missions, "summary.stalled", now)?;
     let today = now.date();
-    let moved_before = today - Days::new(days.into());
-    let rows = store::stalled(conn, &scope, moved_before, STALLED_LIMIT)?;
+    let moved_before = today - Days::new(request.days.into());
+    let rows = store::stalled(
+        conn,
+        &scope,
+        moved_before,
+        request.after.as_ref(),
+        request.limit,
+    )?;
     let mut usernames: HashMap<String, Option<String>> = HashMap::new();
     let mut stalled = Vec::with_capacity(rows.len());
     for row in rows {

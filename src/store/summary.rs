@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use crate::db::schema::{case_incidents, cases, incidents};
@@ -488,12 +488,14 @@ pub struct StalledRow {
     pub lead_officer: String,
 }
 
-/// Open cases whose last step is before `moved_before`, oldest first, that have an incident
-/// the scope may see (any status but draft, any time).
+/// Open cases whose last step is before `moved_before`, oldest first (then by reference), after
+/// the (last step, reference) `after`, that have an incident the scope may see (any status but
+/// draft, any time).
 pub fn stalled(
     conn: &mut DbConnection,
     scope: &Scope,
     moved_before: NaiveDate,
+    after: Option<&(NaiveDate, String)>,
     limit: i64,
 ) -> QueryResult<Vec<StalledRow>> {
     // A case's incidents are all of its mission, which the outer query narrows.
@@ -502,13 +504,24 @@ pub fn stalled(
         .filter(case_incidents::case_id.eq(cases::id))
         .filter(incidents::status.ne("draft"))
         .filter(incidents::classification.eq_any(scope.classifications.clone()));
+    // Written as the index `cases_open_by_last_step` states it, so both databases use it.
+    let open = diesel::dsl::sql::<Bool>(r#""cases"."status" NOT IN ('final', 'closed')"#);
     let mut query = cases::table
-        .filter(cases::status.ne_all(["final", "closed"]))
+        .filter(open)
         .filter(cases::last_moved_on.lt(moved_before))
         .filter(diesel::dsl::exists(visible.select(case_incidents::case_id)))
         .into_boxed();
     if let Some(missions) = &scope.missions {
-        query = query.filter(cases::mission_code.eq_any(missions.clone()));
+        query = filter_one_of!(query, cases::mission_code, missions.as_slice());
+    }
+    if let Some((last_moved_on, reference)) = after {
+        query = query.filter(
+            diesel::dsl::sql::<Bool>(r#"("cases"."last_moved_on", "cases"."reference") > ("#)
+                .bind::<Date, _>(*last_moved_on)
+                .sql(", ")
+                .bind::<Text, _>(reference.clone())
+                .sql(")"),
+        );
     }
     query
         .order((cases::last_moved_on.asc(), cases::reference.asc()))

@@ -16,7 +16,7 @@ use crate::domain::summary::Grouping;
 use crate::error::AppError;
 use crate::services::exports::{ExportRequest, Format};
 use crate::services::incidents::ListRequest;
-use crate::services::summary::{self as service, SummaryRequest};
+use crate::services::summary::{self as service, StalledRequest, SummaryRequest};
 
 use super::charts::{Bars, Stacked};
 use super::i18n::Lang;
@@ -151,8 +151,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let found = state
         .run(move |conn| {
             let summary = service::summary(conn, &reader, request, now)?;
-            let stalled =
-                service::stalled(conn, &reader, &missions_asked, STALLED_AFTER_DAYS, now)?;
+            let stalled_request = StalledRequest {
+                missions: missions_asked,
+                days: STALLED_AFTER_DAYS,
+                after: None,
+                limit: service::STALLED_LIMIT,
+            };
+            let stalled = service::stalled(conn, &reader, stalled_request, now)?;
             let mission_codes = super::missions_worked_on(conn, &reader)?;
             Ok((summary, stalled, mission_codes))
         })
