@@ -112,8 +112,27 @@ pub fn insert(conn: &mut DbConnection, row: &IncidentRow, children: &Children) -
     insert_children(conn, children)
 }
 
-// One row per statement: multi-row inserts are not available through the common connection.
+/// On PostgreSQL each list goes in one statement, one round trip; SQLite, in the process, takes
+/// them one row at a time (multi-row inserts are not available through the common connection).
 fn insert_children(conn: &mut DbConnection, children: &Children) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        if !children.victims.is_empty() {
+            diesel::insert_into(incident_victims::table)
+                .values(&children.victims)
+                .execute(pg)?;
+        }
+        if !children.perpetrators.is_empty() {
+            diesel::insert_into(incident_perpetrators::table)
+                .values(&children.perpetrators)
+                .execute(pg)?;
+        }
+        if !children.sources.is_empty() {
+            diesel::insert_into(incident_sources::table)
+                .values(&children.sources)
+                .execute(pg)?;
+        }
+        return Ok(());
+    }
     for victim in &children.victims {
         diesel::insert_into(incident_victims::table)
             .values(victim)
