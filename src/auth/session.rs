@@ -14,7 +14,7 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::AuditContext;
-use crate::store::{sessions, users};
+use crate::store::sessions;
 
 use super::token::hash_token;
 
@@ -176,7 +176,7 @@ fn authenticate(
     now: NaiveDateTime,
     idle: TimeDelta,
 ) -> AppResult<AuthUser> {
-    let (session, user) =
+    let (session, user, missions) =
         sessions::find_with_user(conn, &token_hash)?.ok_or(AppError::Unauthorized)?;
     let times = SessionTimes {
         last_seen_at: session.last_seen_at,
@@ -189,7 +189,6 @@ fn authenticate(
     if needs_touch(session.last_seen_at, now) {
         sessions::touch(conn, &token_hash, now)?;
     }
-    let missions = users::missions_of(conn, &user.id)?;
     Ok(AuthUser {
         role: Role::from_code(&user.role)
             .ok_or_else(|| AppError::internal(format!("unknown role {}", user.role)))?,

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::schema::{sessions, users};
+use crate::db::schema::{sessions, user_missions, users};
 use crate::store::users::UserRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -25,17 +25,31 @@ pub fn insert(conn: &mut DbConnection, session: &SessionRow) -> QueryResult<()> 
     Ok(())
 }
 
-/// The session and its user, whatever their state; the caller decides what is still valid.
+/// The session, its user and the user's missions (in order), whatever their state; the caller
+/// decides what is still valid. One query, as every signed-in request asks it.
 pub fn find_with_user(
     conn: &mut DbConnection,
     token_hash: &str,
-) -> QueryResult<Option<(SessionRow, UserRow)>> {
-    sessions::table
-        .inner_join(users::table)
+) -> QueryResult<Option<(SessionRow, UserRow, Vec<String>)>> {
+    let rows: Vec<(SessionRow, UserRow, Option<String>)> = sessions::table
+        .inner_join(users::table.left_join(user_missions::table))
         .filter(sessions::token_hash.eq(token_hash))
-        .select((SessionRow::as_select(), UserRow::as_select()))
-        .first(conn)
-        .optional()
+        .order(user_missions::mission_code.asc())
+        .select((
+            SessionRow::as_select(),
+            UserRow::as_select(),
+            user_missions::mission_code.nullable(),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((session, user, first_mission)) = rows.next() else {
+        return Ok(None);
+    };
+    let missions = first_mission
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, mission)| mission))
+        .collect();
+    Ok(Some((session, user, missions)))
 }
 
 pub fn touch(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> QueryResult<()> {
