@@ -184,6 +184,9 @@ fn serve(settings: Settings) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
+            // Send each part of an answer at once: with Nagle's algorithm a streamed export
+            // waited for the client's delayed acknowledgement, about 40 ms an answer.
+            .tcp_nodelay(true)
             .bind(settings.listen_addr())
             .map_err(|e| {
                 format!(
