@@ -34,6 +34,8 @@ pub struct AppState {
     pub throttles: Arc<throttle::Throttles>,
     /// Turns for password checks, one fewer than the cores (see `password_turn`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Summaries already counted, while the registry has not changed.
+    pub summaries: Arc<services::summary::SummaryCache>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
+            summaries: Arc::default(),
         })
     }
 

@@ -16,6 +16,7 @@ on_both_backends!(
     periods_and_date_ranges,
     summaries_come_as_csv_and_are_recorded,
     the_stalled_list_is_oldest_first,
+    figures_follow_every_change,
 );
 
 fn victim(personnel_type: &str, nationality: Option<&str>, outcome: &str) -> Value {
@@ -660,6 +661,11 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
         .await;
     let mut reader = csv::Reader::from_reader(csv.bytes.as_ref());
     assert_eq!(reader.records().count(), 11);
+    // The download is recorded with the rows it held.
+    assert_eq!(
+        t.count(r#"audit_log WHERE action = 'export.csv' AND details LIKE '%"rows":11%'"#),
+        1
+    );
     api.get("/api/v1/summary/stalled?days=soon", Some(&leader))
         .await
         .assert_problem(422);
@@ -682,15 +688,9 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
         }
     }
     assert_eq!((pages, paged), (3, all));
-    let first_four = api
-        .get(
-            "/api/v1/summary/stalled?days=180&limit=4&format=csv",
-            Some(&leader),
-        )
-        .await;
-    let mut reader = csv::Reader::from_reader(first_four.bytes.as_ref());
-    assert_eq!(reader.records().count(), 4);
     for (query, field) in [
+        ("limit=4&format=csv", "limit"),
+        ("cursor=bm90LWEtY3Vyc29y&format=csv", "cursor"),
         ("limit=0", "limit"),
         ("limit=201", "limit"),
         ("limit=many", "limit"),
@@ -702,4 +702,71 @@ async fn the_stalled_list_is_oldest_first(backend: Backend) {
         refused.assert_problem(422);
         assert_eq!(refused.error_fields(), [field], "{query}");
     }
+}
+
+/// Summaries are kept while nothing changes: a change, whatever it is, shows in the next one.
+async fn figures_follow_every_change(backend: Backend) {
+    let t = TestApp::new(backend);
+    let api = t.api().await;
+    let world = build_world!(&t, api);
+    t.create_user(
+        "leader",
+        Role::Leadership,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    let leader = api.login("leader", PASSWORD).await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let (api_of_leader, leader_token) = (&api, &leader);
+    let totals = move || async move {
+        api_of_leader
+            .get("/api/v1/summary", Some(leader_token))
+            .await
+            .body["totals"]
+            .clone()
+    };
+
+    let before = totals().await;
+    assert_eq!(totals().await, before, "asked twice, unchanged");
+
+    let added = id_of(&post_ok!(
+        api,
+        &officer,
+        "/api/v1/incidents",
+        incident(
+            "MINUSCA",
+            "2024-02-11",
+            "ambush",
+            "confidential",
+            vec![victim("military", Some("RWA"), "killed"),]
+        )
+    ));
+    let with_one_more = totals().await;
+    assert_eq!(
+        with_one_more["incidents"],
+        before["incidents"].as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        with_one_more["killed"],
+        before["killed"].as_u64().unwrap() + 1
+    );
+
+    post_ok!(
+        api,
+        &officer,
+        format!("/api/v1/incidents/{added}/withdraw"),
+        json!({ "reason": "Entered twice" })
+    );
+    assert_eq!(totals().await, before, "withdrawn, no longer counted");
+
+    // A step of a case moves the funnel: C4 is only opened.
+    let referred_before = before["cases_referred"].as_u64().unwrap();
+    post_ok!(
+        api,
+        &legal,
+        format!("/api/v1/cases/{}/transitions", world.c4),
+        json!({ "to": "referred", "effective_on": "2025-02-01" })
+    );
+    assert_eq!(totals().await["cases_referred"], referred_before + 1);
 }

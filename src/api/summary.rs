@@ -103,9 +103,10 @@ pub async fn summary(
         "from": request.from, "to": request.to, "missions": request.missions,
         "group": request.grouping,
     });
+    let cache = state.summaries.clone();
     let summary = state
         .run(move |conn| {
-            let summary = service::summary(conn, &user, request, now)?;
+            let summary = service::summary(conn, &user, request, now, &cache)?;
             if csv {
                 service::record_download(conn, &user, "summary", filters, summary.rows.len(), now)?;
             }
@@ -259,10 +260,10 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
 #[utoipa::path(get, path = "/api/v1/summary/stalled", tag = "summary",
     params(("days" = Option<u32>, Query, maximum = 36500, description = "Idle for more than this many days (default 180)."),
         ("mission" = Option<Vec<String>>, Query, explode, max_items = 50, description = "Mission codes; repeat for several (at most 50)."),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50); a CSV download has every case (at most 10,000) unless a limit is given."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50); JSON only: a CSV download has every case (at most 10,000)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before; JSON only."),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
-    responses((status = 200, description = "Open cases with no step for longer than `days`, oldest first.",
+    responses((status = 200, description = "Open cases with no step for longer than `days`, oldest first: in pages (JSON), or all of them (CSV).",
         content((StalledList = "application/json"), (String = "text/csv")),
         headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
 pub async fn stalled(
@@ -310,9 +311,19 @@ pub async fn stalled(
         ));
     }
     let csv = wants_csv(&req, format.as_deref())?;
-    let limit = match limit {
-        None if csv => service::STALLED_LIMIT,
-        limit => page_limit(limit)?,
+    let limit = if csv {
+        // A download is the whole list: pages are for reading it in JSON.
+        for (field, given) in [("limit", limit.is_some()), ("cursor", after.is_some())] {
+            if given {
+                return Err(AppError::invalid(
+                    field,
+                    "applies to JSON pages; a CSV download has every case (at most 10,000)",
+                ));
+            }
+        }
+        service::STALLED_LIMIT
+    } else {
+        page_limit(limit)?
     };
     let now = state.clock.now();
     let filters = json!({ "days": days, "missions": missions });
@@ -323,16 +334,17 @@ pub async fn stalled(
         // One more than asked tells whether another page follows.
         limit: limit + 1,
     };
-    let cases = state
+    let page = state
         .run(move |conn| {
             let cases = service::stalled(conn, &user, request, now)?;
+            let page = Page::from_overfetch(cases, limit as usize);
             if csv {
-                service::record_download(conn, &user, "stalled", filters, cases.len(), now)?;
+                let rows = page.items.len();
+                service::record_download(conn, &user, "stalled", filters, rows, now)?;
             }
-            Ok(cases)
+            Ok(page)
         })
         .await?;
-    let page = Page::from_overfetch(cases, limit as usize);
     if csv {
         let body = stalled_csv(&page.items).map_err(AppError::internal)?;
         return Ok(csv_response("stalled.csv", body));

@@ -25,6 +25,8 @@ fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
     let mut memory = spare.unwrap_or_default();
     memory.resize(blocks, Block::default());
     let result = work(&mut memory);
+    // What is kept holds nothing derived from the last password.
+    memory.fill(Block::default());
     if let Ok(mut spare) = SPARE_MEMORY.lock() {
         spare.push(memory);
     }

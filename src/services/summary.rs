@@ -1,6 +1,8 @@
 //! Summaries for leadership: what the reader may count, counted.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -73,11 +75,71 @@ fn scope_of(
     })
 }
 
+/// What one summary counted: the scope and the grouping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SummaryKey {
+    missions: Option<Vec<String>>,
+    classifications: Vec<String>,
+    from: Option<NaiveDateTime>,
+    until: Option<NaiveDateTime>,
+    grouping: Grouping,
+}
+
+struct CountedSummary {
+    /// The state of the registry it counted (`store::summary::registry_state`).
+    state: i64,
+    counted_at: Instant,
+    summary: Summary,
+}
+
+/// Summaries already counted, for as long as the registry has not changed since. Counting over
+/// a million incidents takes seconds; leadership asks for the same figures again and again, and
+/// most of the time nothing has changed in between. Every change leaves an audit record in its
+/// own transaction, so the number of audit records tells whether anything did; a change made
+/// past the service (a restore, a repair by hand) is seen within `AT_MOST`.
+#[derive(Default)]
+pub struct SummaryCache {
+    counted: Mutex<HashMap<SummaryKey, CountedSummary>>,
+    /// One summary is counted at a time: the others wait for it and take its figures when they
+    /// asked the same, instead of counting the same millions side by side.
+    counting: Mutex<()>,
+}
+
+impl SummaryCache {
+    const AT_MOST: Duration = Duration::from_secs(60);
+    /// Past this many scopes and groupings, the oldest figures are forgotten all at once.
+    const ENTRIES: usize = 256;
+
+    fn get(&self, key: &SummaryKey, state: i64) -> Option<Summary> {
+        let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        counted
+            .get(key)
+            .filter(|c| c.state == state && c.counted_at.elapsed() < Self::AT_MOST)
+            .map(|c| c.summary.clone())
+    }
+
+    fn put(&self, key: SummaryKey, state: i64, summary: &Summary) {
+        let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        if counted.len() >= Self::ENTRIES && !counted.contains_key(&key) {
+            counted.clear();
+        }
+        counted.insert(
+            key,
+            CountedSummary {
+                state,
+                counted_at: Instant::now(),
+                summary: summary.clone(),
+            },
+        );
+    }
+}
+
 pub fn summary(
     conn: &mut DbConnection,
     user: &AuthUser,
     request: SummaryRequest,
     now: NaiveDateTime,
+    cache: &SummaryCache,
 ) -> AppResult<Summary> {
     let mut scope = scope_of(conn, user, &request.missions, "summary.read", now)?;
     scope.from = request.from.map(|d| d.and_time(chrono::NaiveTime::MIN));
@@ -86,19 +148,40 @@ pub fn summary(
         .and_then(|d| d.checked_add_days(Days::new(1)))
         .map(|d| d.and_time(chrono::NaiveTime::MIN));
     let grouping = request.grouping;
-    let incidents = store::incident_groups(conn, &scope, grouping)?;
-    let dead = store::dead_groups(conn, &scope, grouping)?;
-    let cases = store::case_groups(conn, &scope, grouping)?;
-    let medians = store::median_delays(conn, &scope, grouping)?;
-    let (rows, totals) = summary::summarize(&incidents, &dead, &cases, &medians);
-    Ok(Summary {
-        from: request.from,
-        to: request.to,
-        group: request.grouping,
-        missions: scope.missions,
-        rows,
-        totals,
-    })
+    let key = SummaryKey {
+        missions: scope.missions.clone(),
+        classifications: scope.classifications.clone(),
+        from: scope.from,
+        until: scope.until,
+        grouping,
+    };
+    let summary = store::in_one_snapshot(conn, |conn| {
+        let state = store::registry_state(conn)?;
+        if let Some(summary) = cache.get(&key, state) {
+            return Ok(summary);
+        }
+        let _turn = cache.counting.lock().unwrap_or_else(|e| e.into_inner());
+        // Someone may have counted the same while this request waited.
+        if let Some(summary) = cache.get(&key, state) {
+            return Ok(summary);
+        }
+        let incidents = store::incident_groups(conn, &scope, grouping)?;
+        let dead = store::dead_groups(conn, &scope, grouping)?;
+        let cases = store::case_groups(conn, &scope, grouping)?;
+        let medians = store::median_delays(conn, &scope, grouping)?;
+        let (rows, totals) = summary::summarize(&incidents, &dead, &cases, &medians);
+        let summary = Summary {
+            from: request.from,
+            to: request.to,
+            group: grouping,
+            missions: scope.missions.clone(),
+            rows,
+            totals,
+        };
+        cache.put(key, state, &summary);
+        Ok(summary)
+    })?;
+    Ok(summary)
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -287,6 +287,8 @@ pub struct CaseFilter {
     pub after: Option<(NaiveDate, String)>,
 }
 
+/// The statuses of `CaseStatus::is_open` that end a case (the stalled list's index states them
+/// too).
 const ENDED: [&str; 2] = ["final", "closed"];
 
 /// Most urgent first: by the next action's due date (cases without one, and ended cases, last),

@@ -149,6 +149,40 @@ impl Sql {
     }
 }
 
+/// Runs the summary's statements in one transaction, so that rows and totals count the same
+/// registry even while others write: on PostgreSQL a read-only snapshot (`REPEATABLE READ`); on
+/// SQLite a read transaction sees one state of the file from its first read on.
+pub fn in_one_snapshot<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    conn.transaction(|conn| {
+        if conn.backend() == Backend::Postgres {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)?;
+        }
+        work(conn)
+    })
+}
+
+#[derive(QueryableByName)]
+struct AuditCount {
+    #[diesel(sql_type = BigInt)]
+    records: i64,
+}
+
+/// How many audit records the registry holds: sealed into the chain (numbered from 1 without a
+/// gap) or waiting for the sealer. Every change writes one in its own transaction, so within one
+/// snapshot the same number means the same registry.
+pub fn registry_state(conn: &mut DbConnection) -> QueryResult<i64> {
+    let count: AuditCount = diesel::sql_query(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_chain) \
+            + (SELECT COUNT(*) FROM audit_pending) AS records",
+    )
+    .get_result(conn)?;
+    Ok(count.records)
+}
+
 /// `?, ?, ?`: one placeholder per value (`NULL`, which matches nothing, for none).
 fn placeholders(count: usize) -> String {
     if count == 0 {
@@ -162,6 +196,8 @@ fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<
 where
     R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
+    // Every `?` is a placeholder: the statements put no question mark anywhere else.
+    debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
     match conn {
         DbConnection::Postgres(pg) => {
             let mut numbered = String::with_capacity(sql.len() + 16);
@@ -504,7 +540,8 @@ pub fn stalled(
         .filter(case_incidents::case_id.eq(cases::id))
         .filter(incidents::status.ne("draft"))
         .filter(incidents::classification.eq_any(scope.classifications.clone()));
-    // Written as the index `cases_open_by_last_step` states it, so both databases use it.
+    // Written as the index `cases_open_by_last_step` states it, so both databases use it (the
+    // ended statuses are those of `CaseStatus::is_open`).
     let open = diesel::dsl::sql::<Bool>(r#""cases"."status" NOT IN ('final', 'closed')"#);
     let mut query = cases::table
         .filter(open)

@@ -148,9 +148,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let asked = Asked::of(req.query_string());
     let (request, missions_asked) = (asked.request(), asked.missions());
     let (reader, now) = (user.clone(), state.clock.now());
+    let cache = state.summaries.clone();
     let found = state
         .run(move |conn| {
-            let summary = service::summary(conn, &reader, request, now)?;
+            let summary = service::summary(conn, &reader, request, now, &cache)?;
             let stalled_request = StalledRequest {
                 missions: missions_asked,
                 days: STALLED_AFTER_DAYS,
@@ -332,9 +333,10 @@ pub async fn download(
             "group": request.grouping,
         });
         let (reader, now) = (user, state.clock.now());
+        let cache = state.summaries.clone();
         let found = state
             .run(move |conn| {
-                let summary = service::summary(conn, &reader, request, now)?;
+                let summary = service::summary(conn, &reader, request, now, &cache)?;
                 service::record_download(
                     conn,
                     &reader,
