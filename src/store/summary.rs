@@ -46,6 +46,13 @@ struct Sql {
 }
 
 impl Sql {
+    fn of(conn: &DbConnection, grouping: Grouping) -> Sql {
+        Sql {
+            backend: conn.backend(),
+            grouping,
+        }
+    }
+
     /// The period label (`2019`, `2019-Q3`, `2019-08`) of a timestamp column.
     fn period(&self, column: &str) -> String {
         match (self.backend, self.grouping) {
@@ -263,10 +270,7 @@ pub fn incident_groups(
     scope: &Scope,
     grouping: Grouping,
 ) -> QueryResult<Vec<IncidentGroup>> {
-    let sql = Sql {
-        backend: conn.backend(),
-        grouping,
-    };
+    let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
     let counted = sql.counted(scope, true, &mut params);
     let query = format!(
@@ -318,10 +322,7 @@ pub fn dead_groups(
     scope: &Scope,
     grouping: Grouping,
 ) -> QueryResult<Vec<DeadGroup>> {
-    let sql = Sql {
-        backend: conn.backend(),
-        grouping,
-    };
+    let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
     let counted = sql.counted(scope, true, &mut params);
     let query = format!(
@@ -387,10 +388,7 @@ pub fn case_groups(
     scope: &Scope,
     grouping: Grouping,
 ) -> QueryResult<Vec<CaseGroup>> {
-    let sql = Sql {
-        backend: conn.backend(),
-        grouping,
-    };
+    let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
     let tables = sql.case_tables(scope, &mut params);
     let reached = FUNNEL
@@ -462,10 +460,7 @@ pub fn median_delays(
     scope: &Scope,
     grouping: Grouping,
 ) -> QueryResult<Vec<MedianDelay>> {
-    let sql = Sql {
-        backend: conn.backend(),
-        grouping,
-    };
+    let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
     let tables = sql.case_tables(scope, &mut params);
     let period = sql.period("f.first_at");
