@@ -198,7 +198,7 @@ pub struct StalledCase {
     pub lead_officer_username: Option<String>,
 }
 
-/// At most this many stalled cases in one download or page; the oldest come first.
+/// At most this many stalled cases in one download (and on the summary page); the oldest first.
 pub const STALLED_LIMIT: i64 = 10_000;
 
 /// Which stalled cases to list: idle for more than `days`, of these missions (none: all the
