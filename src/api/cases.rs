@@ -24,7 +24,7 @@ use crate::store::files::FileStore;
 use super::incidents::{IncidentSummary, idempotency_key, one_of_codes};
 use super::input::{
     JsonBody, decode_dated_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-    push_filter_value, query_pairs, search_text,
+    parse_limit, push_filter_value, query_pairs, search_text,
 };
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -739,13 +739,7 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
                 )
             }
             "q" => request.q = Some(search_text(value)?),
-            "limit" => {
-                limit = Some(
-                    value
-                        .parse::<i64>()
-                        .map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
-                )
-            }
+            "limit" => limit = Some(parse_limit(&value)?),
             "cursor" => request.after = Some(decode_dated_cursor(&value)?),
             other => {
                 return Err(AppError::bad_request(format!(

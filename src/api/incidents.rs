@@ -20,7 +20,7 @@ use crate::store::incidents::{IncidentRow, VersionRow};
 
 use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-    push_filter_value, query_pairs, search_text,
+    parse_limit, push_filter_value, query_pairs, search_text,
 };
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -539,13 +539,7 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
                 })
             }
             "q" => request.q = Some(search_text(value)?),
-            "limit" => {
-                limit = Some(
-                    value
-                        .parse::<i64>()
-                        .map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
-                )
-            }
+            "limit" => limit = Some(parse_limit(&value)?),
             "cursor" => {
                 let key = decode_cursor(&value)?;
                 let (time, id) = key.split_once('|').ok_or_else(|| {

@@ -20,7 +20,7 @@ use crate::services::summary::{
 use crate::store::Page;
 
 use super::input::{
-    MAX_FILTER_VALUES, decode_dated_cursor, encode_cursor, page_limit, query_pairs,
+    MAX_FILTER_VALUES, decode_dated_cursor, encode_cursor, page_limit, parse_limit, query_pairs,
 };
 
 /// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
@@ -289,13 +289,7 @@ pub async fn stalled(
             }
             "mission" => missions.push(value),
             "format" => format = Some(value),
-            "limit" => {
-                limit = Some(
-                    value
-                        .parse::<i64>()
-                        .map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
-                )
-            }
+            "limit" => limit = Some(parse_limit(&value)?),
             "cursor" => after = Some(decode_dated_cursor(&value)?),
             other => {
                 return Err(AppError::bad_request(format!(

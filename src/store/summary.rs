@@ -3,8 +3,12 @@
 //! count. Only a few hundred groups leave the database, whatever the size of the registry.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::backend::Backend as DieselBackend;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
@@ -198,6 +202,25 @@ fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
 }
 
+/// Binds the values in order.
+fn bind_all<'a, DB>(
+    mut query: BoxedSqlQuery<'a, DB, SqlQuery>,
+    params: &'a [Param],
+) -> BoxedSqlQuery<'a, DB, SqlQuery>
+where
+    DB: DieselBackend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    &'a str: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    for param in params {
+        query = match param {
+            Param::Text(text) => query.bind::<Text, _>(text.as_str()),
+            Param::Time(time) => query.bind::<Timestamp, _>(*time),
+        };
+    }
+    query
+}
+
 /// Runs a summary query: PostgreSQL numbers its placeholders, SQLite takes them as written.
 fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<Vec<R>>
 where
@@ -214,24 +237,10 @@ where
                 }
                 numbered += piece;
             }
-            let mut query = diesel::sql_query(numbered).into_boxed::<Pg>();
-            for param in params {
-                query = match param {
-                    Param::Text(text) => query.bind::<Text, _>(text.as_str()),
-                    Param::Time(time) => query.bind::<Timestamp, _>(*time),
-                };
-            }
-            query.load(pg)
+            bind_all(diesel::sql_query(numbered).into_boxed::<Pg>(), params).load(pg)
         }
         DbConnection::Sqlite(sqlite) => {
-            let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
-            for param in params {
-                query = match param {
-                    Param::Text(text) => query.bind::<Text, _>(text.as_str()),
-                    Param::Time(time) => query.bind::<Timestamp, _>(*time),
-                };
-            }
-            query.load(sqlite)
+            bind_all(diesel::sql_query(sql).into_boxed::<Sqlite>(), params).load(sqlite)
         }
     }
 }
