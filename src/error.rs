@@ -17,6 +17,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use diesel::result::DatabaseErrorKind;
 use serde::Serialize;
 
 use crate::domain::validation::FieldError;
@@ -248,6 +249,11 @@ impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => AppError::NotFound,
+            // The database went away (a restart, a network cut): a retry may well succeed.
+            diesel::result::Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => AppError::Unavailable("the database connection was lost".to_string()),
             other => AppError::Internal(format!("database: {other}")),
         }
     }

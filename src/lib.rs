@@ -70,11 +70,7 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        actix::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await?
+        actix::block(move || crate::db::with_connection(&pool, work)).await?
     }
 }
 

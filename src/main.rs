@@ -208,11 +208,9 @@ async fn seal_audit_trail(pool: DbPool, every: Duration) {
     loop {
         ticks.tick().await;
         let pool = pool.clone();
-        let sealed = web::block(move || -> Result<usize, String> {
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
-            audit::seal_pending(&mut conn).map_err(|e| e.to_string())
-        })
-        .await;
+        let sealed =
+            web::block(move || db::with_connection(&pool, |conn| Ok(audit::seal_pending(conn)?)))
+                .await;
         match sealed {
             Ok(Ok(0)) => {}
             Ok(Ok(count)) => tracing::debug!(count, "audit records sealed"),

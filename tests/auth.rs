@@ -670,14 +670,15 @@ async fn a_proxy_header_is_believed_only_when_configured(backend: Backend) {
         ))
         .await
         .assert_problem(401);
-    let mut conn = t.conn();
+    let mut kept = t.conn();
+    let conn: &mut peacekeeper_registry::db::DbConnection = &mut kept;
     let recorded: Vec<Option<String>> = {
         use diesel::prelude::*;
         use peacekeeper_registry::db::schema::audit_log;
         audit_log::table
             .filter(audit_log::action.eq("auth.login_failed"))
             .select(audit_log::client_addr)
-            .load(&mut conn)
+            .load(conn)
             .unwrap()
     };
     let seen = |address: &str| recorded.contains(&Some(address.to_string()));

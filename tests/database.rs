@@ -2,10 +2,12 @@
 
 mod common;
 
+use actix_web::http::StatusCode;
 use diesel::{QueryableByName, RunQueryDsl, sql_query};
 
-use common::{Backend, TestDb, postgres_url};
+use common::{Backend, PASSWORD, TestApp, TestDb, postgres_url};
 use peacekeeper_registry::db::{self, DbConnection};
+use peacekeeper_registry::domain::access::{Clearance, Role};
 
 #[derive(QueryableByName)]
 struct Number {
@@ -87,4 +89,54 @@ fn unknown_database_schemes_are_refused() {
         db::redact("postgres://registry:hunter2@db:5432/registry"),
         "postgres://registry:***@db:5432/registry"
     );
+}
+
+/// A connection the database ended (a restart, a network cut) costs at most the request that
+/// finds it: that one answers 503, the connection is closed, and the next requests are served on
+/// new ones, without a restart.
+#[actix_web::test]
+async fn a_connection_the_database_ended_is_replaced() {
+    if postgres_url().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set PKR_TEST_POSTGRES_URL"
+        );
+        eprintln!("PKR_TEST_POSTGRES_URL is not set: the PostgreSQL variant did not run");
+        return;
+    }
+    let t = TestApp::new(Backend::Postgres);
+    t.create_user("lead.one", Role::Leadership, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let token = api.login("lead.one", PASSWORD).await;
+    let list = || api.get("/api/v1/incidents", Some(&token));
+    for _ in 0..4 {
+        assert_eq!(list().await.status, StatusCode::OK);
+    }
+
+    // From a connection of its own, outside the server's pool: every pooled one is ended.
+    let mut outside = db::connect_one(&t.db.url).unwrap();
+    let ended = sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut outside)
+    .unwrap();
+    assert!(ended >= 1, "no connection of the server was found to end");
+
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(list().await.status);
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert!(refused <= 4, "more refusals than connections: {statuses:?}");
+    assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::db::{DbConnection, DbPool, write_transaction};
+use crate::db::{DbConnection, DbPool, with_connection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::audit::changes as changes_between;
 use crate::domain::session::{SessionState, SessionTimes, is_locked, session_state};
@@ -103,17 +103,19 @@ pub fn login(
         actor_username: Some(username.clone()),
         ..request.audit(now)
     };
-    let found = users::find_by_username(&mut *pool.get()?, &username)?;
+    let found = with_connection(pool, |conn| Ok(users::find_by_username(conn, &username)?))?;
     let Some(user) = found else {
         password::verify_against_dummy(password_given);
-        audit::append_alone(
-            &mut *pool.get()?,
-            &attempt,
-            "auth.login_failed",
-            "user",
-            None,
-            json!({ "reason": "unknown_user" }),
-        )?;
+        with_connection(pool, |conn| {
+            Ok(audit::append_alone(
+                conn,
+                &attempt,
+                "auth.login_failed",
+                "user",
+                None,
+                json!({ "reason": "unknown_user" }),
+            )?)
+        })?;
         return Err(AppError::Unauthorized);
     };
     let attempt = AuditContext {
@@ -123,9 +125,8 @@ pub fn login(
     let password_ok = password::verify(password_given, &user.password_hash);
 
     // The inner result is the answer; the outer one commits the audit records of a refusal too.
-    write_transaction(
-        &mut *pool.get()?,
-        |conn| -> AppResult<AppResult<NewSession>> {
+    with_connection(pool, |conn| {
+        write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
             // Lock the account's row, then read it again: attempts on several servers at once are
             // judged one after the other, so none slips past a lock another has just set.
             users::lock_row(conn, &user.id)?;
@@ -172,8 +173,8 @@ pub fn login(
                 expires_at,
                 must_change_password: user.must_change_password,
             }))
-        },
-    )?
+        })
+    })?
 }
 
 pub fn logout(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> AppResult<()> {

@@ -3,13 +3,18 @@
 
 pub mod schema;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, ManageConnection, Pool, PooledConnection,
+};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{AppError, AppResult};
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -24,8 +29,73 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<Connections>;
+pub type PooledDb = PooledConnection<Connections>;
+
+/// A connection back in the pool within this long of its last use is handed out again without
+/// a `SELECT 1` first: under steady load the check would double the statements of a read, and a
+/// connection that has just worked very likely still does. One that failed is never kept.
+const RECENTLY_USED: Duration = Duration::from_secs(1);
+
+/// Opens the pool's connections and decides which may be handed out again.
+#[derive(Debug)]
+pub struct Connections {
+    opener: ConnectionManager<DbConnection>,
+}
+
+/// A connection the pool keeps, with what the pool needs to know of its last use.
+pub struct KeptConnection {
+    connection: DbConnection,
+    returned_at: Instant,
+    failed: bool,
+}
+
+impl KeptConnection {
+    /// Marks the connection to be closed rather than reused: its work ended in an unexpected
+    /// error, which may have been the connection itself (a database restart, a network cut).
+    pub fn discard(&mut self) {
+        self.failed = true;
+    }
+}
+
+impl Deref for KeptConnection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for KeptConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.connection
+    }
+}
+
+impl ManageConnection for Connections {
+    type Connection = KeptConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<KeptConnection, Self::Error> {
+        Ok(KeptConnection {
+            connection: self.opener.connect()?,
+            returned_at: Instant::now(),
+            failed: false,
+        })
+    }
+
+    fn is_valid(&self, kept: &mut KeptConnection) -> Result<(), Self::Error> {
+        if kept.returned_at.elapsed() < RECENTLY_USED {
+            return Ok(());
+        }
+        self.opener.is_valid(&mut kept.connection)
+    }
+
+    fn has_broken(&self, kept: &mut KeptConnection) -> bool {
+        kept.returned_at = Instant::now();
+        kept.failed || self.opener.has_broken(&mut kept.connection)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -69,14 +139,31 @@ impl DbConnection {
     }
 }
 
+/// Runs `work` on a connection from the pool. After an unexpected failure the connection is
+/// closed rather than handed out again, so a database restart costs each connection one request.
+pub fn with_connection<T>(
+    pool: &DbPool,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    let mut kept = pool.get()?;
+    let result = work(&mut kept);
+    if matches!(
+        result,
+        Err(AppError::Internal(_) | AppError::Unavailable(_))
+    ) {
+        kept.discard();
+    }
+    result
+}
+
 /// SQLite settings that hold per connection: enforce foreign keys, let readers run beside the
 /// writer (WAL), wait for a busy writer instead of failing, and make every commit durable.
 #[derive(Debug)]
 struct SqlitePragmas;
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        apply_sqlite_pragmas(conn).map_err(diesel::r2d2::Error::QueryError)
+impl CustomizeConnection<KeptConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, kept: &mut KeptConnection) -> Result<(), diesel::r2d2::Error> {
+        apply_sqlite_pragmas(kept).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -101,7 +188,9 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, DbSetupError> {
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas))
-        .build(ConnectionManager::<DbConnection>::new(url))?;
+        .build(Connections {
+            opener: ConnectionManager::new(url),
+        })?;
     Ok(pool)
 }
 

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{AuthUser, policy};
-use crate::db::{DbConnection, DbPool};
+use crate::db::{DbConnection, DbPool, with_connection};
 use crate::domain::access::Clearance;
 use crate::domain::incident::format_time;
 use crate::domain::spreadsheet::safe_cell;
@@ -191,32 +191,36 @@ pub fn write(
     now: NaiveDateTime,
     mut send: impl FnMut(Vec<u8>) -> bool,
 ) -> AppResult<u64> {
-    let started = audit::append_alone(
-        &mut *pool.get()?,
-        &user.audit(now),
-        "export.incidents",
-        "incident",
-        None,
-        json!({
-            "format": request.format.code(),
-            "filters": filters_json(&request),
-            "include_personal": request.include_personal,
-        }),
-    )?;
+    let started = with_connection(pool, |conn| {
+        Ok(audit::append_alone(
+            conn,
+            &user.audit(now),
+            "export.incidents",
+            "incident",
+            None,
+            json!({
+                "format": request.format.code(),
+                "filters": filters_json(&request),
+                "include_personal": request.include_personal,
+            }),
+        )?)
+    })?;
     let mut sent: u64 = 0;
     let outcome = write_batches(pool, user, &request, &mut sent, &mut send);
-    audit::append_alone(
-        &mut *pool.get()?,
-        &user.audit(now),
-        "export.incidents.finished",
-        "incident",
-        None,
-        json!({
-            "export": started,
-            "rows": sent,
-            "complete": matches!(outcome, Ok(true)),
-        }),
-    )?;
+    with_connection(pool, |conn| {
+        Ok(audit::append_alone(
+            conn,
+            &user.audit(now),
+            "export.incidents.finished",
+            "incident",
+            None,
+            json!({
+                "export": started,
+                "rows": sent,
+                "complete": matches!(outcome, Ok(true)),
+            }),
+        )?)
+    })?;
     outcome.map(|_| sent)
 }
 
@@ -245,17 +249,16 @@ fn write_batches(
         return Ok(false);
     }
     loop {
-        let (rows, names) = {
-            let mut conn = pool.get()?;
-            let rows = store::list(&mut conn, &filter, BATCH)?;
+        let (rows, names) = with_connection(pool, |conn| {
+            let rows = store::list(conn, &filter, BATCH)?;
             let names = if personal {
                 let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-                personal_data(&mut conn, &ids)?
+                personal_data(conn, &ids)?
             } else {
                 HashMap::new()
             };
-            (rows, names)
-        };
+            Ok((rows, names))
+        })?;
         let Some(last) = rows.last() else { break };
         filter.after = Some((last.occurred_at, last.id.clone()));
         let mut chunk = Vec::new();
