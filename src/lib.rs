@@ -36,6 +36,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Summaries already counted, while the registry has not changed.
     pub summaries: Arc<services::summary::SummaryCache>,
+    /// Sessions checked within the last second.
+    pub recent_sessions: Arc<auth::recent_sessions::RecentSessions>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
             summaries: Arc::default(),
+            recent_sessions: Arc::default(),
         })
     }
 
@@ -71,6 +74,18 @@ impl AppState {
     {
         let pool = self.pool.clone();
         actix::block(move || crate::db::with_connection(&pool, work)).await?
+    }
+
+    /// Runs work that ends sessions or changes accounts, then forgets the sessions this server
+    /// checked lately, so that the change holds from the next request on.
+    pub async fn change_accounts<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = self.run(work).await;
+        self.recent_sessions.forget_all();
+        result
     }
 }
 

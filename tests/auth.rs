@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
-use peacekeeper_registry::auth::accounts;
+use peacekeeper_registry::auth::{accounts, recent_sessions};
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
 on_both_backends!(
@@ -163,9 +163,15 @@ async fn lock_out_counts_failures_on_every_server(backend: Backend) {
         .await
         .assert_problem(401);
 
-    // A session started on one server is good on the other, and ends on both.
+    // A session started on one server is good on the other, and ends on both: at once on the
+    // server that ended it, and on the other as soon as its last check of the session is older
+    // than `AT_MOST`.
     t.clock.advance(TimeDelta::minutes(15));
     let token = first.login("officer.three", PASSWORD).await;
+    assert_eq!(
+        first.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
     assert_eq!(
         second.get("/api/v1/me", Some(&token)).await.status,
         StatusCode::OK
@@ -177,6 +183,11 @@ async fn lock_out_counts_failures_on_every_server(backend: Backend) {
             .status,
         StatusCode::NO_CONTENT
     );
+    second
+        .get("/api/v1/me", Some(&token))
+        .await
+        .assert_problem(401);
+    tokio::time::sleep(recent_sessions::AT_MOST).await;
     first
         .get("/api/v1/me", Some(&token))
         .await

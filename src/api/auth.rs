@@ -82,7 +82,7 @@ pub async fn logout(
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     state
-        .run(move |conn| accounts::logout(conn, &user, now))
+        .change_accounts(move |conn| accounts::logout(conn, &user, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -106,7 +106,7 @@ pub async fn logout_all(
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let ended = state
-        .run(move |conn| accounts::logout_everywhere(conn, &user, now))
+        .change_accounts(move |conn| accounts::logout_everywhere(conn, &user, now))
         .await?;
     Ok(HttpResponse::Ok().json(SessionsEnded {
         sessions_ended: ended,
@@ -160,7 +160,7 @@ pub async fn change_password(
     let settings = state.settings.clone();
     let now = state.clock.now();
     let session = state
-        .run(move |conn| {
+        .change_accounts(move |conn| {
             accounts::change_own_password(conn, &settings, &user, &body.current, &body.new, now)
         })
         .await?;

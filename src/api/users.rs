@@ -202,7 +202,7 @@ pub async fn update(
     let now = state.clock.now();
     let if_match = if_match(&req);
     let view = state
-        .run(move |conn| {
+        .change_accounts(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "users.update", now)?;
             let body: UpdateUser = body.parse()?;
             let version = expected_version(if_match, body.version)?;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod password;
 pub mod policy;
+pub mod recent_sessions;
 pub mod session;
 pub mod token;
 

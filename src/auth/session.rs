@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::audit::AuditContext;
 use crate::store::sessions;
 
+use super::recent_sessions::CheckedSession;
 use super::token::hash_token;
 
 /// The client's address: the connection's, unless a trusted proxy header is configured, in
@@ -152,11 +153,36 @@ pub async fn user_of_token(
 ) -> AppResult<AuthUser> {
     let token_hash = hash_token(token);
     let idle = TimeDelta::minutes(state.settings.session_idle_minutes.into());
-    let clock = state.clock.clone();
-    let user = state
-        .run(move |conn| authenticate(conn, token_hash, clock.now(), idle))
+    let now = state.clock.now();
+    if let Some(checked) = state.recent_sessions.get(&token_hash)
+        && still_active(&checked, now, idle)
+    {
+        return Ok(AuthUser {
+            request,
+            ..checked.user
+        });
+    }
+    let generation = state.recent_sessions.generation();
+    let checked = state
+        .run(move |conn| authenticate(conn, token_hash, now, idle))
         .await?;
-    Ok(AuthUser { request, ..user })
+    state.recent_sessions.keep(generation, checked.clone());
+    Ok(AuthUser {
+        request,
+        ..checked.user
+    })
+}
+
+/// Whether a session checked a moment ago may be believed now: still within its times, and not
+/// yet due to have its last use written down.
+fn still_active(checked: &CheckedSession, now: NaiveDateTime, idle: TimeDelta) -> bool {
+    let times = SessionTimes {
+        last_seen_at: checked.last_seen_at,
+        expires_at: checked.expires_at,
+        revoked_at: None,
+    };
+    session_state(&times, now, idle) == SessionState::Active
+        && !needs_touch(times.last_seen_at, now)
 }
 
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
@@ -175,7 +201,7 @@ fn authenticate(
     token_hash: String,
     now: NaiveDateTime,
     idle: TimeDelta,
-) -> AppResult<AuthUser> {
+) -> AppResult<CheckedSession> {
     let (session, user, missions) =
         sessions::find_with_user(conn, &token_hash)?.ok_or(AppError::Unauthorized)?;
     let times = SessionTimes {
@@ -186,10 +212,12 @@ fn authenticate(
     if session_state(&times, now, idle) != SessionState::Active || user.disabled {
         return Err(AppError::Unauthorized);
     }
-    if needs_touch(session.last_seen_at, now) {
+    let mut last_seen_at = session.last_seen_at;
+    if needs_touch(last_seen_at, now) {
         sessions::touch(conn, &token_hash, now)?;
+        last_seen_at = now;
     }
-    Ok(AuthUser {
+    let user = AuthUser {
         role: Role::from_code(&user.role)
             .ok_or_else(|| AppError::internal(format!("unknown role {}", user.role)))?,
         clearance: Clearance::from_code(&user.clearance)
@@ -200,5 +228,10 @@ fn authenticate(
         must_change_password: user.must_change_password,
         token_hash,
         request: RequestMeta::default(),
+    };
+    Ok(CheckedSession {
+        user,
+        last_seen_at,
+        expires_at: session.expires_at,
     })
 }

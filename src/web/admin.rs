@@ -358,7 +358,7 @@ pub async fn update_user(
     let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);
     let (changer, changed_id, now) = (user.clone(), id.clone(), state.clock.now());
     match state
-        .run(move |conn| {
+        .change_accounts(move |conn| {
             accounts::update_user(conn, &changer.audit(now), &changed_id, version, patch)
         })
         .await

@@ -531,7 +531,7 @@ async fn logout(
     if let Some(user) = reader(&req, &state).await {
         let now = state.clock.now();
         state
-            .run(move |conn| accounts::logout(conn, &user, now))
+            .change_accounts(move |conn| accounts::logout(conn, &user, now))
             .await?;
     }
     let mut response = redirect("/login");
@@ -604,7 +604,7 @@ async fn change_password(
     let (settings, now) = (state.settings.clone(), state.clock.now());
     let changer = user.clone();
     let outcome = state
-        .run(move |conn| {
+        .change_accounts(move |conn| {
             Ok(accounts::change_own_password(
                 conn,
                 &settings,
