@@ -179,23 +179,46 @@ fn seal_batch(conn: &mut DbConnection) -> QueryResult<usize> {
             .first(conn)
             .optional()?;
         let (mut seq, mut previous) = head.unwrap_or((0, GENESIS_HASH.to_string()));
-        // One row per statement: multi-row inserts are not available through the common connection.
+        let mut links = Vec::with_capacity(pending.len());
         for (audit_id, hash) in &pending {
             seq += 1;
             previous = chain_hash(&previous, *audit_id, hash);
-            diesel::insert_into(audit_chain::table)
-                .values((
-                    audit_chain::seq.eq(seq),
-                    audit_chain::audit_id.eq(*audit_id),
-                    audit_chain::chain_hash.eq(&previous),
-                ))
-                .execute(conn)?;
+            links.push((
+                audit_chain::seq.eq(seq),
+                audit_chain::audit_id.eq(*audit_id),
+                audit_chain::chain_hash.eq(previous.clone()),
+            ));
         }
+        insert_links(conn, &links)?;
         let ids: Vec<i64> = pending.iter().map(|(id, _)| *id).collect();
         diesel::delete(audit_pending::table.filter(audit_pending::audit_id.eq_any(&ids)))
             .execute(conn)?;
         Ok(pending.len())
     })
+}
+
+type Link = (
+    diesel::dsl::Eq<audit_chain::seq, i64>,
+    diesel::dsl::Eq<audit_chain::audit_id, i64>,
+    diesel::dsl::Eq<audit_chain::chain_hash, String>,
+);
+
+/// On PostgreSQL a batch of links goes in one statement (`SEAL_BATCH` rows of three values stay
+/// far below its 65,535 a statement); SQLite, in the process, takes them one row at a time
+/// (multi-row inserts are not available through the common connection).
+fn insert_links(conn: &mut DbConnection, links: &[Link]) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::insert_into(audit_chain::table)
+            .values(links)
+            .execute(pg)?;
+        return Ok(());
+    }
+    for link in links {
+        diesel::insert_into(audit_chain::table)
+            .values(link.clone())
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
