@@ -117,7 +117,7 @@ pub async fn summary(
         let body = summary_csv(&summary).map_err(AppError::internal)?;
         return Ok(csv_response("summary.csv", body));
     }
-    Ok(HttpResponse::Ok().json(summary))
+    Ok(HttpResponse::Ok().json(&*summary))
 }
 
 pub fn csv_response(file_name: &str, body: Vec<u8>) -> HttpResponse {

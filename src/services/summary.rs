@@ -1,7 +1,7 @@
 //! Summaries for leadership: what the reader may count, counted.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
@@ -89,7 +89,7 @@ struct CountedSummary {
     /// The state of the registry it counted (`store::summary::registry_state`).
     state: i64,
     counted_at: Instant,
-    summary: Summary,
+    summary: Arc<Summary>,
 }
 
 /// Summaries already counted, for as long as the registry has not changed since. Counting over
@@ -110,15 +110,15 @@ impl SummaryCache {
     /// Past this many scopes and groupings, the oldest figures are forgotten all at once.
     const ENTRIES: usize = 256;
 
-    fn get(&self, key: &SummaryKey, state: i64) -> Option<Summary> {
+    fn get(&self, key: &SummaryKey, state: i64) -> Option<Arc<Summary>> {
         let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
         counted
             .get(key)
             .filter(|c| c.state == state && c.counted_at.elapsed() < Self::AT_MOST)
-            .map(|c| c.summary.clone())
+            .map(|c| Arc::clone(&c.summary))
     }
 
-    fn put(&self, key: SummaryKey, state: i64, summary: &Summary) {
+    fn put(&self, key: SummaryKey, state: i64, summary: &Arc<Summary>) {
         let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
         if counted.len() >= Self::ENTRIES && !counted.contains_key(&key) {
             counted.clear();
@@ -128,7 +128,7 @@ impl SummaryCache {
             CountedSummary {
                 state,
                 counted_at: Instant::now(),
-                summary: summary.clone(),
+                summary: Arc::clone(summary),
             },
         );
     }
@@ -140,7 +140,7 @@ pub fn summary(
     request: SummaryRequest,
     now: NaiveDateTime,
     cache: &SummaryCache,
-) -> AppResult<Summary> {
+) -> AppResult<Arc<Summary>> {
     let mut scope = scope_of(conn, user, &request.missions, "summary.read", now)?;
     scope.from = request.from.map(|d| d.and_time(chrono::NaiveTime::MIN));
     scope.until = request
@@ -170,14 +170,14 @@ pub fn summary(
         let cases = store::case_groups(conn, &scope, grouping)?;
         let medians = store::median_delays(conn, &scope, grouping)?;
         let (rows, totals) = summary::summarize(&incidents, &dead, &cases, &medians);
-        let summary = Summary {
+        let summary = Arc::new(Summary {
             from: request.from,
             to: request.to,
             group: grouping,
             missions: scope.missions.clone(),
             rows,
             totals,
-        };
+        });
         cache.put(key, state, &summary);
         Ok(summary)
     })?;
