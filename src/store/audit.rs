@@ -75,7 +75,7 @@ impl AuditRecord {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 struct NewRecord<'a> {
     occurred_at: NaiveDateTime,
     actor_id: Option<&'a str>,

@@ -11,7 +11,11 @@ use crate::db::schema::{
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
-#[diesel(table_name = incidents, treat_none_as_null = true)]
+#[diesel(
+    table_name = incidents,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub struct IncidentRow {
     pub id: String,
     pub reference: Option<String>,
@@ -48,7 +52,7 @@ pub struct IncidentRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = incident_victims)]
+#[diesel(table_name = incident_victims, treat_none_as_default_value = false)]
 pub struct VictimRow {
     pub incident_id: String,
     pub position: i32,
@@ -62,7 +66,7 @@ pub struct VictimRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = incident_perpetrators)]
+#[diesel(table_name = incident_perpetrators, treat_none_as_default_value = false)]
 pub struct PerpetratorRow {
     pub incident_id: String,
     pub position: i32,
@@ -73,7 +77,7 @@ pub struct PerpetratorRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = incident_sources)]
+#[diesel(table_name = incident_sources, treat_none_as_default_value = false)]
 pub struct SourceRow {
     pub incident_id: String,
     pub position: i32,
@@ -93,7 +97,7 @@ pub struct Children {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = incident_versions)]
+#[diesel(table_name = incident_versions, treat_none_as_default_value = false)]
 pub struct VersionRow {
     pub incident_id: String,
     pub version: i64,
