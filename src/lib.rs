@@ -24,7 +24,7 @@ use actix_web::web::{self as actix, Data};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, DbPool};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// What every request can reach.
 pub struct AppState {
@@ -38,11 +38,14 @@ pub struct AppState {
     pub summaries: Arc<services::summary::SummaryCache>,
     /// Sessions checked within the last second.
     pub recent_sessions: Arc<auth::recent_sessions::RecentSessions>,
+    /// Turns for database work, one per pooled connection (see `run`).
+    database_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
         Data::new(AppState {
+            database_turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
             pool,
             throttles: Arc::new(throttle::Throttles::new(&settings)),
             settings: Arc::new(settings),
@@ -66,14 +69,23 @@ impl AppState {
             .map_err(crate::error::AppError::internal)
     }
 
-    /// Runs database work on the blocking thread pool, never on the async workers.
+    /// Runs database work on the blocking thread pool, never on the async workers. Requests
+    /// take turns first, in the order they came, one per pooled connection: more threads than
+    /// connections would only wait for one, each with its own memory, and be woken in no
+    /// particular order, which under load made the slowest answers several times the typical.
     pub async fn run<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        let turn = actix_web::rt::time::timeout(db::CONNECTION_WAIT, self.database_turns.acquire())
+            .await
+            .map_err(|_| AppError::Unavailable("no database connection came free".to_string()))?
+            .map_err(AppError::internal)?;
         let pool = self.pool.clone();
-        actix::block(move || crate::db::with_connection(&pool, work)).await?
+        let result = actix::block(move || db::with_connection(&pool, work)).await?;
+        drop(turn);
+        result
     }
 
     /// Runs work that ends sessions or changes accounts, then forgets the sessions this server

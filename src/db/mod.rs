@@ -30,6 +30,9 @@ pub enum DbConnection {
 }
 
 pub type DbPool = Pool<Connections>;
+
+/// How long a request waits for a connection before it is answered 503.
+pub const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 pub type PooledDb = PooledConnection<Connections>;
 
 /// A connection back in the pool within this long of its last use is handed out again without
@@ -186,7 +189,7 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, DbSetupError> {
     let pool = Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(CONNECTION_WAIT)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(Connections {
             opener: ConnectionManager::new(url),
