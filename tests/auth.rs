@@ -16,6 +16,7 @@ on_both_backends!(
     wrong_password_and_unknown_user_look_the_same,
     five_failures_lock_the_account_for_fifteen_minutes,
     lock_out_counts_failures_on_every_server,
+    a_changed_role_holds_at_once_and_an_administrators_on_every_server,
     sessions_end_after_idle_time,
     sessions_end_after_absolute_time,
     sign_out_ends_the_session,
@@ -272,6 +273,11 @@ async fn disabling_a_user_ends_their_sessions(backend: Backend) {
     let api = t.api().await;
     let admin = api.login("chief", PASSWORD).await;
     let token = api.login("officer.four", PASSWORD).await;
+    // The session is checked once before, so the server has it in mind.
+    assert_eq!(
+        api.get("/api/v1/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
 
     let answer = api
         .patch(
@@ -317,6 +323,10 @@ async fn changing_the_password_ends_every_session(backend: Backend) {
     let token = api.login("legal.two", PASSWORD).await;
     let elsewhere = api.login("legal.two", PASSWORD).await;
     let new_password = "tangerine cobalt harbour sleeps 91";
+    assert_eq!(
+        api.get("/api/v1/me", Some(&elsewhere)).await.status,
+        StatusCode::OK
+    );
 
     let answer = api
         .post(
@@ -747,4 +757,57 @@ async fn writes_are_throttled_per_session(backend: Backend) {
     .await
     .assert_problem(422);
     assert_eq!(t.count("incidents"), 0);
+}
+
+async fn a_changed_role_holds_at_once_and_an_administrators_on_every_server(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let deputy_id = t.create_user("deputy", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let officer_id = t.create_user(
+        "officer.five",
+        Role::SecurityOfficer,
+        Clearance::Unclassified,
+        &[],
+    );
+    let first = t.api().await;
+    let second = common::Api::over(t.another_server()).await;
+    let chief = first.login("chief", PASSWORD).await;
+    let deputy = first.login("deputy", PASSWORD).await;
+    let officer = first.login("officer.five", PASSWORD).await;
+    first
+        .get("/api/v1/audit", Some(&officer))
+        .await
+        .assert_problem(403);
+
+    // On the server that made it, a new role holds from the next request.
+    let answer = first
+        .patch(
+            &format!("/api/v1/users/{officer_id}"),
+            Some(&chief),
+            json!({ "role": "auditor", "version": 1 }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        first.get("/api/v1/audit", Some(&officer)).await.status,
+        StatusCode::OK
+    );
+
+    // An administrator demoted through another server loses the powers here at once.
+    assert_eq!(
+        first.get("/api/v1/users", Some(&deputy)).await.status,
+        StatusCode::OK
+    );
+    let answer = second
+        .patch(
+            &format!("/api/v1/users/{deputy_id}"),
+            Some(&chief),
+            json!({ "role": "auditor", "version": 1 }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    first
+        .get("/api/v1/users", Some(&deputy))
+        .await
+        .assert_problem(403);
 }

@@ -3,7 +3,7 @@
 //!
 //! A session ended or an account changed through this server is forgotten at once
 //! (`forget_all`); a change made through another server, or by a command, is seen within
-//! `AT_MOST`.
+//! `AT_MOST`. Administrators' sessions are not kept (see `session::user_of_token`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -34,9 +34,16 @@ pub struct RecentSessions {
 
 #[derive(Default)]
 struct Inner {
+    /// Each session with the moment its check began.
     by_token_hash: HashMap<String, (CheckedSession, Instant)>,
     /// Counts the forgettings, so that a check that began before one is not kept after it.
     generation: u64,
+}
+
+/// A check of a session against the database, begun now.
+pub struct Check {
+    generation: u64,
+    began_at: Instant,
 }
 
 impl RecentSessions {
@@ -47,15 +54,20 @@ impl RecentSessions {
         (checked_at.elapsed() < AT_MOST).then(|| session.clone())
     }
 
-    /// Where the forgettings stand now: to be given back to `keep` with what was checked.
-    pub fn generation(&self) -> u64 {
-        self.lock().generation
+    /// To be called before the database is asked, and given back to `keep` with its answer:
+    /// the answer is believed from the moment the question was asked, and not kept at all when
+    /// something was forgotten meanwhile.
+    pub fn begin_check(&self) -> Check {
+        Check {
+            generation: self.lock().generation,
+            began_at: Instant::now(),
+        }
     }
 
-    /// Keeps a session checked since `generation`, unless something was forgotten meanwhile.
-    pub fn keep(&self, generation: u64, session: CheckedSession) {
+    /// Keeps a session the database showed in `check`, unless something was forgotten since.
+    pub fn keep(&self, check: Check, session: CheckedSession) {
         let mut inner = self.lock();
-        if inner.generation != generation {
+        if inner.generation != check.generation {
             return;
         }
         if inner.by_token_hash.len() >= CAPACITY {
@@ -69,7 +81,7 @@ impl RecentSessions {
         let token_hash = session.user.token_hash.clone();
         inner
             .by_token_hash
-            .insert(token_hash, (session, Instant::now()));
+            .insert(token_hash, (session, check.began_at));
     }
 
     /// Forgets every session: after a sign-out, a password change or any change to an account.
@@ -116,7 +128,7 @@ mod tests {
     #[test]
     fn a_kept_session_is_found_until_forgotten() {
         let recent = RecentSessions::default();
-        recent.keep(recent.generation(), session("a"));
+        recent.keep(recent.begin_check(), session("a"));
         assert!(recent.get("a").is_some());
         assert!(recent.get("b").is_none());
         recent.forget_all();
@@ -126,17 +138,39 @@ mod tests {
     #[test]
     fn a_check_begun_before_a_forgetting_is_not_kept() {
         let recent = RecentSessions::default();
-        let before = recent.generation();
+        let before = recent.begin_check();
         recent.forget_all();
         recent.keep(before, session("a"));
         assert!(recent.get("a").is_none());
     }
 
     #[test]
-    fn a_session_is_believed_for_at_most_a_second() {
+    fn a_session_is_believed_for_at_most_a_second_from_its_check() {
         let recent = RecentSessions::default();
-        recent.keep(recent.generation(), session("a"));
-        std::thread::sleep(AT_MOST);
+        let check = recent.begin_check();
+        std::thread::sleep(AT_MOST / 2);
+        recent.keep(check, session("a"));
+        assert!(recent.get("a").is_some());
+        std::thread::sleep(AT_MOST / 2);
         assert!(recent.get("a").is_none());
+    }
+
+    #[test]
+    fn past_capacity_the_stale_go_first() {
+        let recent = RecentSessions::default();
+        let stale = recent.begin_check();
+        std::thread::sleep(AT_MOST);
+        let fresh = recent.begin_check();
+        recent.keep(stale, session("stale"));
+        for i in 1..CAPACITY {
+            let check = recent.begin_check();
+            recent.keep(check, session(&format!("fresh {i}")));
+        }
+        recent.keep(fresh, session("newest"));
+        assert!(recent.get("newest").is_some());
+        assert!(recent.get("fresh 1").is_some());
+        let kept = &recent.lock().by_token_hash;
+        assert!(!kept.contains_key("stale"));
+        assert_eq!(kept.len(), CAPACITY);
     }
 }
