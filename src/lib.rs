@@ -78,14 +78,18 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let turn = actix_web::rt::time::timeout(db::CONNECTION_WAIT, self.database_turns.acquire())
+        let turns = Arc::clone(&self.database_turns);
+        let turn = actix_web::rt::time::timeout(db::CONNECTION_WAIT, turns.acquire_owned())
             .await
             .map_err(|_| AppError::Unavailable("no database connection came free".to_string()))?
             .map_err(AppError::internal)?;
         let pool = self.pool.clone();
-        let result = actix::block(move || db::with_connection(&pool, work)).await?;
-        drop(turn);
-        result
+        // The turn goes with the work: it ends when the work does, even if the request is gone.
+        actix::block(move || {
+            let _turn = turn;
+            db::with_connection(&pool, work)
+        })
+        .await?
     }
 
     /// Runs work that ends sessions or changes accounts, then forgets the sessions this server
@@ -95,9 +99,14 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let result = self.run(work).await;
-        self.recent_sessions.forget_all();
-        result
+        let recent_sessions = Arc::clone(&self.recent_sessions);
+        // Forgotten on the blocking thread, after the commit: also when the request is gone.
+        self.run(move |conn| {
+            let result = work(conn);
+            recent_sessions.forget_all();
+            result
+        })
+        .await
     }
 }
 

@@ -605,14 +605,19 @@ async fn change_password(
     let changer = user.clone();
     let outcome = state
         .change_accounts(move |conn| {
-            Ok(accounts::change_own_password(
+            // Refusals are shown on the form; a failure of the database stays a failure, so
+            // that its connection is not reused.
+            match accounts::change_own_password(
                 conn,
                 &settings,
                 &changer,
                 &form.current,
                 &form.new,
                 now,
-            ))
+            ) {
+                Err(error @ (AppError::Internal(_) | AppError::Unavailable(_))) => Err(error),
+                outcome => Ok(outcome),
+            }
         })
         .await?;
     match outcome {
