@@ -39,6 +39,20 @@ pub fn postgres_url() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// Whether a test of PostgreSQL alone can run: without `PKR_TEST_POSTGRES_URL` it says so and
+/// passes, except under CI, where it fails (CI never skips PostgreSQL silently).
+pub fn postgres_available() -> bool {
+    if postgres_url().is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must set PKR_TEST_POSTGRES_URL"
+    );
+    eprintln!("PKR_TEST_POSTGRES_URL is not set: the PostgreSQL variant did not run");
+    false
+}
+
 /// Runs each named `async fn(Backend)` as two tests, `NAME::sqlite` and `NAME::postgres`.
 /// Without `PKR_TEST_POSTGRES_URL` the PostgreSQL variant says so and passes, except under CI,
 /// where it fails: CI never skips PostgreSQL silently.
