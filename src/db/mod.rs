@@ -30,10 +30,10 @@ pub enum DbConnection {
 }
 
 pub type DbPool = Pool<Connections>;
+pub type PooledDb = PooledConnection<Connections>;
 
 /// How long a request waits for a connection before it is answered 503.
 pub const CONNECTION_WAIT: Duration = Duration::from_secs(10);
-pub type PooledDb = PooledConnection<Connections>;
 
 /// A connection back in the pool within this long of its last use is handed out again without
 /// a `SELECT 1` first: under steady load the check would double the statements of a read, and a

@@ -197,6 +197,7 @@ fn seal_batch(conn: &mut DbConnection) -> QueryResult<usize> {
     })
 }
 
+/// One link of the chain, as inserted.
 type Link = (
     diesel::dsl::Eq<audit_chain::seq, i64>,
     diesel::dsl::Eq<audit_chain::audit_id, i64>,
