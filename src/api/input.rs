@@ -290,7 +290,6 @@ where
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
-/// `limit` of a list request: 1 to 200, 50 when absent.
 /// A `limit` as given in a query, checked by `page_limit` once all parameters are read.
 pub fn parse_limit(value: &str) -> Result<i64, AppError> {
     value
@@ -298,6 +297,7 @@ pub fn parse_limit(value: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::invalid("limit", "must be a whole number"))
 }
 
+/// `limit` of a list request: 1 to 200, 50 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),

@@ -9,9 +9,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
-
 use super::session::AuthUser;
+use crate::domain::session::SessionTimes;
 
 /// How long a checked session is believed without asking the database again.
 pub const AT_MOST: Duration = Duration::from_secs(1);
@@ -19,12 +18,11 @@ pub const AT_MOST: Duration = Duration::from_secs(1);
 /// Enough for every person of every mission at once; past it, the stale entries go first.
 const CAPACITY: usize = 10_000;
 
-/// A session as the database last showed it.
+/// A session as the database last showed it (active, so never revoked).
 #[derive(Clone)]
 pub struct CheckedSession {
     pub user: AuthUser,
-    pub last_seen_at: NaiveDateTime,
-    pub expires_at: NaiveDateTime,
+    pub times: SessionTimes,
 }
 
 #[derive(Default)]
@@ -120,8 +118,11 @@ mod tests {
                 token_hash: token_hash.into(),
                 request: RequestMeta::default(),
             },
-            last_seen_at: at,
-            expires_at: at,
+            times: SessionTimes {
+                last_seen_at: at,
+                expires_at: at,
+                revoked_at: None,
+            },
         }
     }
 

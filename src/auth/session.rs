@@ -180,13 +180,8 @@ pub async fn user_of_token(
 /// Whether a session checked a moment ago may be believed now: still within its times, and not
 /// yet due to have its last use written down.
 fn still_active(checked: &CheckedSession, now: NaiveDateTime, idle: TimeDelta) -> bool {
-    let times = SessionTimes {
-        last_seen_at: checked.last_seen_at,
-        expires_at: checked.expires_at,
-        revoked_at: None,
-    };
-    session_state(&times, now, idle) == SessionState::Active
-        && !needs_touch(times.last_seen_at, now)
+    session_state(&checked.times, now, idle) == SessionState::Active
+        && !needs_touch(checked.times.last_seen_at, now)
 }
 
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
@@ -208,7 +203,7 @@ fn authenticate(
 ) -> AppResult<CheckedSession> {
     let (session, user, missions) =
         sessions::find_with_user(conn, &token_hash)?.ok_or(AppError::Unauthorized)?;
-    let times = SessionTimes {
+    let mut times = SessionTimes {
         last_seen_at: session.last_seen_at,
         expires_at: session.expires_at,
         revoked_at: session.revoked_at,
@@ -216,10 +211,9 @@ fn authenticate(
     if session_state(&times, now, idle) != SessionState::Active || user.disabled {
         return Err(AppError::Unauthorized);
     }
-    let mut last_seen_at = session.last_seen_at;
-    if needs_touch(last_seen_at, now) {
+    if needs_touch(times.last_seen_at, now) {
         sessions::touch(conn, &token_hash, now)?;
-        last_seen_at = now;
+        times.last_seen_at = now;
     }
     let user = AuthUser {
         role: Role::from_code(&user.role)
@@ -233,9 +227,5 @@ fn authenticate(
         token_hash,
         request: RequestMeta::default(),
     };
-    Ok(CheckedSession {
-        user,
-        last_seen_at,
-        expires_at: session.expires_at,
-    })
+    Ok(CheckedSession { user, times })
 }

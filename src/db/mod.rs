@@ -56,7 +56,7 @@ pub struct KeptConnection {
 impl KeptConnection {
     /// Marks the connection to be closed rather than reused: its work ended in an unexpected
     /// error, which may have been the connection itself (a database restart, a network cut).
-    pub fn discard(&mut self) {
+    fn discard(&mut self) {
         self.failed = true;
     }
 }

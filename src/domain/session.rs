@@ -12,6 +12,7 @@ pub enum SessionState {
     Expired,
 }
 
+#[derive(Debug, Clone)]
 pub struct SessionTimes {
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,

@@ -76,14 +76,7 @@ fn scope_of(
 }
 
 /// What one summary counted: the scope and the grouping.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct SummaryKey {
-    missions: Option<Vec<String>>,
-    classifications: Vec<String>,
-    from: Option<NaiveDateTime>,
-    until: Option<NaiveDateTime>,
-    grouping: Grouping,
-}
+type SummaryKey = (Scope, Grouping);
 
 struct CountedSummary {
     /// The state of the registry it counted (`store::summary::registry_state`).
@@ -148,13 +141,7 @@ pub fn summary(
         .and_then(|d| d.checked_add_days(Days::new(1)))
         .map(|d| d.and_time(chrono::NaiveTime::MIN));
     let grouping = request.grouping;
-    let key = SummaryKey {
-        missions: scope.missions.clone(),
-        classifications: scope.classifications.clone(),
-        from: scope.from,
-        until: scope.until,
-        grouping,
-    };
+    let key = (scope.clone(), grouping);
     let summary = store::in_one_snapshot(conn, |conn| {
         let state = store::registry_state(conn)?;
         if let Some(summary) = cache.get(&key, state) {

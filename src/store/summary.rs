@@ -20,7 +20,7 @@ use crate::domain::summary::{
 };
 
 /// What a reader may count, and what they asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scope {
     /// Missions to count; `None` means all.
     pub missions: Option<Vec<String>>,

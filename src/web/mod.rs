@@ -605,21 +605,10 @@ async fn change_password(
     let changer = user.clone();
     let outcome = state
         .change_accounts(move |conn| {
-            // Refusals are shown on the form; a failure of the database stays a failure, so
-            // that its connection is not reused.
-            match accounts::change_own_password(
-                conn,
-                &settings,
-                &changer,
-                &form.current,
-                &form.new,
-                now,
-            ) {
-                Err(error @ (AppError::Internal(_) | AppError::Unavailable(_))) => Err(error),
-                outcome => Ok(outcome),
-            }
+            accounts::change_own_password(conn, &settings, &changer, &form.current, &form.new, now)
         })
-        .await?;
+        .await;
+    // Refusals are shown on the form; anything else is answered as an error.
     match outcome {
         Ok(session) => {
             let mut response = redirect("/password?done");
