@@ -38,6 +38,8 @@ pub struct AppState {
     pub summaries: Arc<services::summary::SummaryCache>,
     /// Sessions checked within the last second.
     pub recent_sessions: Arc<auth::recent_sessions::RecentSessions>,
+    /// The missions as read within the last second.
+    pub recent_missions: Arc<services::missions::RecentMissions>,
     /// Turns for database work, one per pooled connection (see `run`).
     database_turns: Arc<tokio::sync::Semaphore>,
 }
@@ -55,6 +57,7 @@ impl AppState {
             )),
             summaries: Arc::default(),
             recent_sessions: Arc::default(),
+            recent_missions: Arc::default(),
         })
     }
 
@@ -100,10 +103,32 @@ impl AppState {
         T: Send + 'static,
     {
         let recent_sessions = Arc::clone(&self.recent_sessions);
-        // Forgotten on the blocking thread, after the commit: also when the request is gone.
+        self.run_then(work, move || recent_sessions.forget_all())
+            .await
+    }
+
+    /// Runs work that adds or changes missions (or may: an import), then forgets the missions
+    /// this server read lately, so that the next incident is checked against the change.
+    pub async fn change_missions<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let recent_missions = Arc::clone(&self.recent_missions);
+        self.run_then(work, move || recent_missions.forget()).await
+    }
+
+    /// Runs database work, then `after` on the same blocking thread once the work has ended
+    /// (committed or not): also when the request is gone meanwhile.
+    async fn run_then<T, F, A>(&self, work: F, after: A) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        A: FnOnce() + Send + 'static,
+        T: Send + 'static,
+    {
         self.run(move |conn| {
             let result = work(conn);
-            recent_sessions.forget_all();
+            after();
             result
         })
         .await

@@ -1000,4 +1000,19 @@ async fn incidents_of_a_closed_mission_can_still_be_corrected(backend: Backend) 
     assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
     let answer = post_incident(&api, &a, incident("After the mission closed")).await;
     assert_eq!(answer.error_fields(), vec!["mission"]);
+
+    // Reopened through another server: this one believes the missions it read for at most
+    // `AT_MOST`, then checks the next incident against the change.
+    let second = common::Api::over(t.another_server()).await;
+    let reopened = second
+        .patch(
+            "/api/v1/missions/MINUSCA",
+            Some(&chief),
+            json!({ "active": true, "version": 2 }),
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
+    tokio::time::sleep(peacekeeper_registry::auth::recent_sessions::AT_MOST).await;
+    let answer = post_incident(&api, &a, incident("After the mission reopened")).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
 }

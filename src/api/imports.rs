@@ -68,7 +68,7 @@ pub async fn un_fatalities(
     }
     let context = user.audit(now);
     let report = state
-        .run(move |conn| {
+        .change_missions(move |conn| {
             let plan = un_fatalities::plan(body.as_slice())
                 .map_err(|e| AppError::invalid("body", e.to_string()))?;
             imports::import(conn, &context, plan, "upload", dry_run, now)

@@ -1,5 +1,7 @@
 //! `/api/v1/incidents`: security officers record attacks; others read what they are cleared for.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -200,6 +202,7 @@ pub async fn create(
     let now = state.clock.now();
     let key = idempotency_key(&req);
     let answer_user = user.clone();
+    let missions = Arc::clone(&state.recent_missions);
     let created = state
         .run(move |conn| {
             service::check_may_create(conn, &user, now)?;
@@ -207,7 +210,13 @@ pub async fn create(
             // serde_json keeps object keys sorted: the same request always hashes the same.
             let hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string()));
             let idempotency = key?.map(|key| (key, hash));
-            service::create(conn, &user, CreateRequest { body, idempotency }, now)
+            service::create(
+                conn,
+                &missions,
+                &user,
+                CreateRequest { body, idempotency },
+                now,
+            )
         })
         .await?;
     let location = format!("/api/v1/incidents/{}", created.incident.row.id);
@@ -326,6 +335,7 @@ pub async fn update(
     let now = state.clock.now();
     let if_match = if_match(&req);
     let writer = user.clone();
+    let missions = Arc::clone(&state.recent_missions);
     let incident = state
         .run(move |conn| {
             // Someone who may not see or change the incident hears 404 or 403 first.
@@ -342,7 +352,7 @@ pub async fn update(
                 Some(_) => return Err(AppError::invalid("reason", "must be text")),
             };
             let version = expected_version(if_match, version)?;
-            service::update(conn, &writer, &id, patch, version, reason, now)
+            service::update(conn, &missions, &writer, &id, patch, version, reason, now)
         })
         .await?;
     Ok(respond(StatusCode::OK, incident, &user))

@@ -92,7 +92,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let row = state
-        .run(move |conn| {
+        .change_missions(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "missions.create", now)?;
             let body: CreateMission = body.parse()?;
             services::create(
@@ -140,7 +140,7 @@ pub async fn update(
     let now = state.clock.now();
     let if_match = if_match(&req);
     let row = state
-        .run(move |conn| {
+        .change_missions(move |conn| {
             policy::require_role(conn, &user, &[Role::Admin], "missions.update", now)?;
             let body: UpdateMission = body.parse()?;
             let version = expected_version(if_match, body.version)?;

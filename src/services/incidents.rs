@@ -17,11 +17,12 @@ use crate::domain::incident::{
 };
 use crate::domain::validation::{FieldError, text_length};
 use crate::error::{AppError, AppResult};
+use crate::services::missions::RecentMissions;
 use crate::store::incidents::{
     self as store, Children, IncidentFilter, IncidentRow, PerpetratorRow, SourceRow, VersionRow,
     VictimRow,
 };
-use crate::store::{ReferenceCounter, audit, is_unique_violation, missions, next_reference_number};
+use crate::store::{ReferenceCounter, audit, is_unique_violation, next_reference_number};
 
 /// An incident as stored: its row and its valid content.
 #[derive(Debug, Clone)]
@@ -307,8 +308,10 @@ fn visible_row(
 /// the fields and those only the registry can see (an unknown or closed mission, a
 /// classification above the author's clearance, a casualty id recorded elsewhere).
 /// `current_mission` is the stored incident's: records of a closed mission can still be corrected.
+#[allow(clippy::too_many_arguments)]
 fn prepare(
     conn: &mut DbConnection,
+    missions: &RecentMissions,
     user: &AuthUser,
     input: &IncidentInput,
     incident_id: &str,
@@ -320,7 +323,7 @@ fn prepare(
     let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
 
     if let Some(code) = input.mission.as_deref().filter(|m| !m.is_empty()) {
-        match missions::find(conn, code)? {
+        match missions.find(conn, code)? {
             None => errors.push(FieldError::new(
                 "mission",
                 format!("`{code}` is not a mission"),
@@ -403,6 +406,7 @@ pub fn check_may_create(
 /// Creates a draft (or a submitted incident when the body says `"submit": true`).
 pub fn create(
     conn: &mut DbConnection,
+    missions: &RecentMissions,
     user: &AuthUser,
     request: CreateRequest,
     now: NaiveDateTime,
@@ -422,7 +426,16 @@ pub fn create(
     }
     let input = parse_fields::<IncidentInput>(body)?;
     let id = Uuid::now_v7().to_string();
-    let data = match prepare(conn, user, &input, &id, None, "incidents.create", now) {
+    let data = match prepare(
+        conn,
+        missions,
+        user,
+        &input,
+        &id,
+        None,
+        "incidents.create",
+        now,
+    ) {
         Ok(data) => data,
         Err(error) => {
             // A request with the same key may have committed meanwhile (its casualty ids are
@@ -757,8 +770,10 @@ fn save(
 }
 
 /// A partial update: the fields sent replace the stored ones (lists whole); `null` clears.
+#[allow(clippy::too_many_arguments)]
 pub fn update(
     conn: &mut DbConnection,
+    missions: &RecentMissions,
     user: &AuthUser,
     id: &str,
     mut patch: Map<String, Value>,
@@ -807,6 +822,7 @@ pub fn update(
     }
     let data = prepare(
         conn,
+        missions,
         user,
         &input,
         id,

@@ -493,7 +493,7 @@ pub async fn create_mission(
     };
     let (creator, now) = (user.clone(), state.clock.now());
     match state
-        .run(move |conn| mission_service::create(conn, &creator.audit(now), new))
+        .change_missions(move |conn| mission_service::create(conn, &creator.audit(now), new))
         .await
     {
         Ok(_) => Ok(redirect("/admin/missions")),
@@ -527,7 +527,9 @@ pub async fn set_mission_active(
     let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);
     let (changer, now, code) = (user.clone(), state.clock.now(), code.into_inner());
     match state
-        .run(move |conn| mission_service::update(conn, &changer.audit(now), &code, version, patch))
+        .change_missions(move |conn| {
+            mission_service::update(conn, &changer.audit(now), &code, version, patch)
+        })
         .await
     {
         Ok(_) => Ok(redirect("/admin/missions")),

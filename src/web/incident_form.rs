@@ -5,6 +5,7 @@
 //! what changed meanwhile and keeps the officer's values, ready to be saved again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -683,8 +684,9 @@ pub async fn create(
                 idempotency: Some((format!("page:{form_key}"), hash)),
             };
             let (creator, now) = (user.clone(), state.clock.now());
+            let missions = Arc::clone(&state.recent_missions);
             match state
-                .run(move |conn| service::create(conn, &creator, request, now))
+                .run(move |conn| service::create(conn, &missions, &creator, request, now))
                 .await
             {
                 Ok(created) => {
@@ -823,9 +825,19 @@ pub async fn update(
                 form.carry_over(&mut body, &current.data.to_input(), personal);
                 let (writer, written_id) = (user.clone(), id.clone());
                 let reason = (!reason.is_empty()).then(|| reason.clone());
+                let missions = Arc::clone(&state.recent_missions);
                 let updated = state
                     .run(move |conn| {
-                        service::update(conn, &writer, &written_id, body, version, reason, now)
+                        service::update(
+                            conn,
+                            &missions,
+                            &writer,
+                            &written_id,
+                            body,
+                            version,
+                            reason,
+                            now,
+                        )
                     })
                     .await;
                 match updated {
