@@ -20,6 +20,12 @@ pub struct Settings {
     pub listen: String,
     /// Database connections per server.
     pub pool_size: u32,
+    /// How long a request waits for the database (its turn and a connection) before it is
+    /// answered 503: in an outage clients hear at once that the database is away.
+    pub database_timeout_seconds: u32,
+    /// On SIGTERM the server stops accepting and lets requests in flight finish for up to
+    /// this long before it exits.
+    pub shutdown_grace_seconds: u32,
     /// A session ends after this long without a request.
     pub session_idle_minutes: u32,
     /// A session ends this long after sign-in, however active.
@@ -42,6 +48,12 @@ pub struct Settings {
     /// The header a trusted reverse proxy puts the client's address in (`X-Forwarded-For`);
     /// empty: the address is the connection's, and no header is believed.
     pub trusted_proxy_header: String,
+    /// An address (with a fixed port) that serves `GET /metrics` to whoever reaches it, and
+    /// nothing else; empty: none. Keep it on a private network.
+    pub metrics_listen: String,
+    /// A secret (32 characters or more) that lets a scraper read `GET /metrics` on the main
+    /// address as `Authorization: Bearer …`; empty: not served there.
+    pub metrics_token: String,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Which logs to keep, in `tracing` filter syntax (`info`, `peacekeeper_registry=debug`).
@@ -61,6 +73,8 @@ impl Default for Settings {
             database_url: "sqlite://data/registry.sqlite3".to_string(),
             listen: "127.0.0.1:8080".to_string(),
             pool_size: 8,
+            database_timeout_seconds: 5,
+            shutdown_grace_seconds: 30,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             lockout_threshold: 5,
@@ -72,6 +86,8 @@ impl Default for Settings {
             sign_in_per_minute_per_account: 10,
             writes_per_minute_per_token: 300,
             trusted_proxy_header: String::new(),
+            metrics_listen: String::new(),
+            metrics_token: String::new(),
             log_format: LogFormat::Text,
             log_filter: "info".to_string(),
         }
@@ -135,8 +151,35 @@ impl Settings {
                 format!("`{}` is not an address:port ({e})", self.listen),
             );
         }
+        if !self.metrics_listen.is_empty() {
+            match self.metrics_listen.parse::<SocketAddr>() {
+                Err(e) => {
+                    return invalid(
+                        "metrics_listen",
+                        format!("`{}` is not an address:port ({e})", self.metrics_listen),
+                    );
+                }
+                Ok(addr) if addr.port() == 0 => {
+                    return invalid("metrics_listen", "needs a fixed port".to_string());
+                }
+                Ok(addr) if Some(addr) == self.listen.parse().ok() => {
+                    return invalid(
+                        "metrics_listen",
+                        "must differ from `listen`, which serves everyone".to_string(),
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.chars().count() < 32 {
+            return invalid(
+                "metrics_token",
+                "must be at least 32 characters (or empty)".to_string(),
+            );
+        }
         let positive = [
             ("pool_size", self.pool_size),
+            ("database_timeout_seconds", self.database_timeout_seconds),
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
             ("lockout_threshold", self.lockout_threshold),
@@ -164,9 +207,18 @@ impl Settings {
         Ok(())
     }
 
+    pub fn database_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.database_timeout_seconds.into())
+    }
+
     /// The largest document accepted, in bytes.
     pub fn document_max_bytes(&self) -> usize {
         self.document_max_mib as usize * 1024 * 1024
+    }
+
+    /// The address that serves the metrics alone, if any (validate() has checked it).
+    pub fn metrics_listen_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listen.parse().ok()
     }
 
     pub fn listen_addr(&self) -> SocketAddr {

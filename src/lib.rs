@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod metrics;
 pub mod services;
 pub mod store;
 pub mod throttle;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub recent_sessions: Arc<auth::recent_sessions::RecentSessions>,
     /// The missions as read within the last second.
     pub recent_missions: Arc<services::missions::RecentMissions>,
+    /// What the server tells its monitoring (`GET /metrics`).
+    pub metrics: Arc<metrics::Metrics>,
     /// Turns for database work, one per pooled connection (see `run`).
     database_turns: Arc<tokio::sync::Semaphore>,
 }
@@ -58,6 +61,8 @@ impl AppState {
             summaries: Arc::default(),
             recent_sessions: Arc::default(),
             recent_missions: Arc::default(),
+            // Registering fixed names in a fresh registry fails only if two share a name.
+            metrics: Arc::new(metrics::Metrics::new().expect("the metrics have distinct names")),
         })
     }
 
@@ -72,6 +77,27 @@ impl AppState {
             .map_err(crate::error::AppError::internal)
     }
 
+    /// Checks a sign-in in a password turn, off the async workers, and counts a refusal.
+    pub async fn sign_in(
+        &self,
+        request: auth::RequestMeta,
+        username: String,
+        password: String,
+    ) -> AppResult<auth::accounts::NewSession> {
+        let (settings, now, pool) = (self.settings.clone(), self.clock.now(), self.pool.clone());
+        let turn = self.password_turn().await?;
+        // The pool, not a connection: none is held while the password hash is checked.
+        let outcome = actix::block(move || {
+            let _turn = turn;
+            auth::accounts::login(&pool, &settings, now, &request, &username, &password)
+        })
+        .await?;
+        if matches!(outcome, Err(AppError::Unauthorized)) {
+            self.metrics.failed_sign_ins.inc();
+        }
+        outcome
+    }
+
     /// Runs database work on the blocking thread pool, never on the async workers. Requests
     /// take turns first, in the order they came, one per pooled connection: more threads than
     /// connections would only wait for one, each with its own memory, and be woken in no
@@ -81,16 +107,28 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        // One deadline for the turn and the connection: in an outage the answer is a 503
+        // within `database_timeout_seconds`, not one wait after the other.
+        let wait = self.settings.database_timeout();
+        let asked = std::time::Instant::now();
+        let deadline = asked + wait;
         let turns = Arc::clone(&self.database_turns);
-        let turn = actix_web::rt::time::timeout(db::CONNECTION_WAIT, turns.acquire_owned())
-            .await
+        self.metrics.database_waiting.inc();
+        let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned()).await;
+        self.metrics.database_waiting.dec();
+        let turn = turn
             .map_err(|_| AppError::Unavailable("no database connection came free".to_string()))?
             .map_err(AppError::internal)?;
         let pool = self.pool.clone();
+        let waited = self.metrics.database_wait.clone();
         // The turn goes with the work: it ends when the work does, even if the request is gone.
         actix::block(move || {
             let _turn = turn;
-            db::with_connection(&pool, work)
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            db::with_connection_within(&pool, left, |conn| {
+                waited.observe(asked.elapsed().as_secs_f64());
+                work(conn)
+            })
         })
         .await?
     }
@@ -147,13 +185,18 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let counted = state.metrics.http.clone();
     App::new()
         .app_data(state)
         .configure(web::configure)
         .configure(api::configure)
+        .wrap(actix_web::middleware::from_fn(
+            api::metrics_address_serves_metrics_only,
+        ))
         .wrap(actix_web::middleware::from_fn(api::throttle_writes))
         .wrap(actix_web::middleware::from_fn(api::refuse_nul_in_path))
         .wrap(actix_web::middleware::from_fn(api::request_id_header))
         .wrap(actix_web::middleware::from_fn(api::security_headers))
+        .wrap(counted)
         .wrap(tracing_actix_web::TracingLogger::default())
 }

@@ -1,7 +1,7 @@
 //! The `peacekeeper-registry` command: parses the command line and calls the library.
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +18,7 @@ use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::import::un_fatalities;
 use peacekeeper_registry::services::{cases, imports};
 use peacekeeper_registry::store::audit::{self, AuditContext};
+use peacekeeper_registry::store::backup;
 use peacekeeper_registry::store::files::FileStore;
 use peacekeeper_registry::{AppState, app};
 
@@ -48,6 +49,18 @@ enum Command {
     /// Bring in an official dataset.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// SQLite: write a consistent copy of the database and the case documents into FILE (an
+    /// archive), while servers keep running. PostgreSQL: explains the commands to use.
+    Backup {
+        /// The archive to write; never overwritten.
+        file: PathBuf,
+    },
+    /// SQLite: restore an archive `backup` wrote into the configured database, which must not
+    /// exist yet, and the document folder. PostgreSQL: explains the commands to use.
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+    },
     /// Ask the running server on `listen` whether it is ready: exit 0 when /readyz answers 200
     /// (for container health checks, where no HTTP client is installed).
     Healthcheck,
@@ -122,6 +135,8 @@ fn main() -> ExitCode {
             dry_run,
             json,
         }) => import_un_fatalities(&settings, &file, dry_run, json),
+        Command::Backup { file } => backup(&settings, &file),
+        Command::Restore { file } => restore(&settings, &file),
         Command::Healthcheck => healthcheck(&settings),
     };
     match outcome {
@@ -163,8 +178,12 @@ fn migrate(settings: &Settings) -> Result<(), String> {
 fn serve(settings: Settings) -> Result<(), String> {
     limit_memory_arenas();
     connect_migrated(&settings)?;
-    let pool =
-        db::connect(&settings.database_url, settings.pool_size).map_err(|e| e.to_string())?;
+    let pool = db::connect(
+        &settings.database_url,
+        settings.pool_size,
+        settings.database_timeout(),
+    )
+    .map_err(|e| e.to_string())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -183,11 +202,13 @@ fn serve(settings: Settings) -> Result<(), String> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = AppState::new(pool.clone(), settings.clone(), clock);
     actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || app(state.clone()))
+        let mut server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
             // Send each part of an answer at once: with Nagle's algorithm a streamed export
             // waited for the client's delayed acknowledgement, about 40 ms an answer.
             .tcp_nodelay(true)
+            // On SIGTERM: stop accepting, let requests in flight finish, then exit.
+            .shutdown_timeout(settings.shutdown_grace_seconds.into())
             .bind(settings.listen_addr())
             .map_err(|e| {
                 format!(
@@ -195,8 +216,18 @@ fn serve(settings: Settings) -> Result<(), String> {
                     settings.listen
                 )
             })?;
+        let metrics_addr = settings.metrics_listen_addr();
+        if let Some(addr) = metrics_addr {
+            server = server
+                .bind(addr)
+                .map_err(|e| format!("setting `metrics_listen`: cannot listen on {addr}: {e}"))?;
+        }
         for addr in server.addrs() {
-            println!("Listening on http://{addr}");
+            if Some(addr) == metrics_addr {
+                println!("Metrics on http://{addr}/metrics");
+            } else {
+                println!("Listening on http://{addr}");
+            }
         }
         actix_web::rt::spawn(seal_audit_trail(pool, seal_every));
         server.run().await.map_err(|e| e.to_string())
@@ -389,6 +420,59 @@ fn import_un_fatalities(
     print!("{}", imports::describe(&report));
     println!("took {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+fn backup(settings: &Settings, file: &Path) -> Result<(), String> {
+    if db::backend_of(&settings.database_url) == Some(db::Backend::Postgres) {
+        return Err(postgres_backup_explained(settings));
+    }
+    // No migrations: a backup copies the registry as it is.
+    let mut conn = db::connect_one(&settings.database_url).map_err(|e| e.to_string())?;
+    let documents = FileStore::new(&settings.document_folder);
+    let report = backup::backup(&mut conn, &documents, file).map_err(|e| e.to_string())?;
+    println!(
+        "backed up to {}: the database ({} KiB) and {} documents",
+        file.display(),
+        report.database_bytes / 1024,
+        report.documents
+    );
+    Ok(())
+}
+
+fn restore(settings: &Settings, file: &Path) -> Result<(), String> {
+    let Some(database) = db::sqlite_path(&settings.database_url) else {
+        return Err(postgres_backup_explained(settings));
+    };
+    let documents = FileStore::new(&settings.document_folder);
+    let report = backup::restore(file, &database, &documents).map_err(|e| e.to_string())?;
+    println!(
+        "restored from {}: the database ({} KiB) into {} and {} documents into {}",
+        file.display(),
+        report.database_bytes / 1024,
+        database.display(),
+        report.documents,
+        settings.document_folder
+    );
+    println!("check it with: peacekeeper-registry audit verify");
+    Ok(())
+}
+
+/// On PostgreSQL the database's own tools back up and restore; what to run, with this
+/// registry's database (its password left out) and document folder.
+fn postgres_backup_explained(settings: &Settings) -> String {
+    let url = db::redact(&settings.database_url);
+    let documents = &settings.document_folder;
+    format!(
+        "on PostgreSQL the registry is backed up with PostgreSQL's own tools, while it runs:\n\
+         \x20 pg_dump --format=custom --file registry.dump '{url}'\n\
+         \x20 then copy the document folder, after the dump: cp -a {documents} documents-backup\n\
+         and restored into a new, empty database:\n\
+         \x20 createdb registry_restored\n\
+         \x20 pg_restore --no-owner --exit-on-error --dbname 'postgres://…/registry_restored' registry.dump\n\
+         \x20 cp -a documents-backup/. {documents}/\n\
+         then point database_url at it and run: peacekeeper-registry audit verify\n\
+         (docs/operations.md says more; nothing was written)"
+    )
 }
 
 fn healthcheck(settings: &Settings) -> Result<(), String> {

@@ -220,7 +220,7 @@ async fn concurrent_writers_and_sealers_keep_one_chain(backend: Backend) {
     let writers = 6;
     let each = 25;
     // A connection for every writer and sealer, so they really run at once.
-    let pool = peacekeeper_registry::db::connect(&t.db.url, 10).unwrap();
+    let pool = peacekeeper_registry::db::connect(&t.db.url, 10, common::DATABASE_WAIT).unwrap();
     std::thread::scope(|scope| {
         for writer in 0..writers {
             let pool = pool.clone();

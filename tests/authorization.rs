@@ -33,6 +33,8 @@ const MATRIX: &[Row] = &[
     //                                                          admin     security  legal     leader    auditor
     ("GET",   "/healthz",                          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("GET",   "/readyz",                           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    // Not to sessions of any role: only to the metrics token or on the metrics address.
+    ("GET",   "/metrics",                          "",  ["NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN"]),
     ("GET",   "/api/v1/openapi.json",              "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("GET",   "/api/docs",                         "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("GET",   "/api/docs/{file:.*}",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),

@@ -2,18 +2,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
 use common::{Backend, PASSWORD, TestApp, TestDb};
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_peacekeeper-registry");
+use common::server::{BINARY, Server, raw_request, registry};
 
 on_both_backends!(
     first_start_prints_the_admin_password_once_and_serves,
@@ -22,17 +19,6 @@ on_both_backends!(
     audit_verify_rehashes_case_documents,
     the_official_dataset_imports_from_the_command_line,
 );
-
-/// The command with a clean configuration: no config file in its folder, only the variables given.
-fn registry(folder: &std::path::Path, database_url: &str) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .current_dir(folder)
-        .env_remove("DATABASE_URL")
-        .env("PKR_DATABASE_URL", database_url)
-        .env("PKR_LOG_FILTER", "info");
-    command
-}
 
 fn run(command: &mut Command, stdin: Option<&str>) -> Output {
     let mut child = command
@@ -54,88 +40,6 @@ fn run(command: &mut Command, stdin: Option<&str>) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A running server, stopped when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    printed: Vec<String>,
-}
-
-impl Server {
-    fn start(folder: &std::path::Path, database_url: &str) -> Server {
-        let mut child = registry(folder, database_url)
-            .arg("serve")
-            .env("PKR_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stdout = child.stdout.take().unwrap();
-        // From here on, dropping the server (also on a failed assertion) stops the process.
-        let mut server = Server {
-            child,
-            addr: String::new(),
-            printed: Vec::new(),
-        };
-        let (lines, received) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        loop {
-            let line = received
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the server prints where it listens");
-            server.printed.push(line.clone());
-            if let Some(addr) = line.strip_prefix("Listening on http://") {
-                server.addr = addr.to_string();
-                return server;
-            }
-        }
-    }
-
-    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-        let mut stream = TcpStream::connect(&self.addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let body = body.unwrap_or("");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
-    }
-
-    /// Stops the server and returns what it logged.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let mut logs = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut logs);
-        }
-        let _ = self.child.wait();
-        logs
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 async fn first_start_prints_the_admin_password_once_and_serves(backend: Backend) {
@@ -386,27 +290,11 @@ async fn audit_verify_rehashes_case_documents(backend: Backend) {
             serde_json::json!({ "incident_ids": [incident.body["id"]], "jurisdiction": "CAF" }),
         )
         .await;
-    let boundary = "cli-test-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nIndictment\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nindictment\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.txt\"\r\n\r\n\
-         The prosecutor charges the accused.\n\r\n--{boundary}--\r\n"
-    );
-    let uploaded = api
-        .send(
-            common::with_token(
-                actix_web::test::TestRequest::post().uri(&format!(
-                    "/api/v1/cases/{}/documents",
-                    case.body["id"].as_str().unwrap()
-                )),
-                Some(&legal),
-            )
-            .insert_header((
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            ))
-            .set_payload(body),
+    let uploaded = t
+        .upload_document(
+            &legal,
+            case.body["id"].as_str().unwrap(),
+            "The prosecutor charges the accused.",
         )
         .await;
     assert_eq!(uploaded.status.as_u16(), 201, "{}", uploaded.body);
@@ -637,4 +525,41 @@ fn help_documents_every_command() {
     }
     let output = run(Command::new(BINARY).args(["audit", "--help"]), None);
     assert!(text(&output.stdout).contains("verify"));
+}
+
+/// A server given `metrics_listen` serves `/metrics` there to whoever reaches it and nothing
+/// else; on the main address `/metrics` does not exist without the metrics token.
+#[test]
+fn the_metrics_address_serves_the_metrics_alone() {
+    let db = TestDb::new(Backend::Sqlite);
+    let folder = tempfile::tempdir().unwrap();
+    // A port free a moment ago: the setting needs a fixed one.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let server = Server::start_with(
+        folder.path(),
+        &db.url,
+        &[("PKR_METRICS_LISTEN", metrics_addr.as_str())],
+    );
+    assert_eq!(server.request("GET", "/metrics", None).0, 404);
+    assert_eq!(server.request("GET", "/readyz", None).0, 200);
+
+    let get = |path: &str| raw_request(&metrics_addr, "GET", path, None, None).unwrap();
+    let elsewhere = get("/readyz");
+    assert!(
+        elsewhere.starts_with("HTTP/1.1 404"),
+        "the metrics address serves nothing else: {elsewhere}"
+    );
+    let answer = get("/metrics");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(
+            r#"registry_http_requests_total{endpoint="/readyz",method="GET",status="200"} 1"#
+        ),
+        "{answer}"
+    );
 }

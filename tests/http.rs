@@ -22,6 +22,7 @@ on_both_backends!(
     mistyped_and_unknown_fields_are_named,
     every_answer_carries_the_protective_headers,
     every_limit_a_client_controls_has_its_answer,
+    metrics_are_served_only_to_the_metrics_token,
 );
 
 async fn health_and_readiness(backend: Backend) {
@@ -37,7 +38,7 @@ async fn health_and_readiness(backend: Backend) {
 
 async fn not_ready_while_migrations_are_pending(backend: Backend) {
     let test_db = TestDb::new(backend);
-    let pool = db::connect(&test_db.url, 2).unwrap();
+    let pool = db::connect(&test_db.url, 2, common::DATABASE_WAIT).unwrap();
     let settings = Settings {
         database_url: test_db.url.clone(),
         ..Settings::default()
@@ -361,4 +362,59 @@ async fn every_limit_a_client_controls_has_its_answer(backend: Backend) {
         .await;
     named(&answer, 422, "summary");
     assert_eq!(t.count("incidents"), 0);
+}
+
+/// `GET /metrics` does not exist for anyone but a scraper presenting the metrics token (a
+/// session's token is not it), and then tells requests per route and status, database waits
+/// and pool, failed sign-ins and the audit trail's length.
+async fn metrics_are_served_only_to_the_metrics_token(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("lead.one", Role::Leadership, Clearance::Unclassified, &[]);
+    t.api()
+        .await
+        .get("/metrics", None)
+        .await
+        .assert_problem(404);
+
+    let secret = "a metrics token of forty characters, ok";
+    let settings = Settings {
+        metrics_token: format!("{secret}."),
+        ..t.settings()
+    };
+    let pool = db::connect(&t.db.url, 2, common::DATABASE_WAIT).unwrap();
+    let state = AppState::new(pool, settings, t.clock.clone());
+    let api = common::Api::over(state).await;
+    let session = api.login("lead.one", PASSWORD).await;
+    api.login_answer("lead.one", "not the password at all")
+        .await
+        .assert_problem(401);
+    api.get(
+        "/api/v1/incidents/0198a0d0-0000-7000-8000-000000000000",
+        Some(&session),
+    )
+    .await
+    .assert_problem(404);
+    for token in [None, Some(session.as_str()), Some(secret)] {
+        api.get("/metrics", token).await.assert_problem(404);
+    }
+
+    let scraped = api.get("/metrics", Some(&format!("{secret}."))).await;
+    assert_eq!(scraped.status, StatusCode::OK);
+    assert!(scraped.content_type().starts_with("text/plain"));
+    let text = String::from_utf8_lossy(&scraped.bytes).into_owned();
+    for expected in [
+        r#"registry_http_requests_total{endpoint="/api/v1/auth/login",method="POST",status="200"} 1"#,
+        r#"registry_http_requests_total{endpoint="/api/v1/auth/login",method="POST",status="401"} 1"#,
+        r#"registry_http_requests_total{endpoint="/api/v1/incidents/{id}",method="GET",status="404"} 1"#,
+        r#"registry_http_requests_duration_seconds_bucket{endpoint="/api/v1/auth/login""#,
+        "registry_failed_sign_ins_total 1",
+        "registry_database_wait_seconds_count",
+        "registry_database_waiting 0",
+        "registry_database_pool_connections",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    let audit_records = format!("registry_audit_records {}\n", t.count("audit_log"));
+    assert!(text.contains(&audit_records), "{audit_records} in:\n{text}");
+    assert!(!text.contains(&session), "no session token in the figures");
 }

@@ -53,23 +53,7 @@ pub async fn login(
     state
         .throttles
         .sign_in(request.client_addr.as_deref(), &body.username)?;
-    let settings = state.settings.clone();
-    let now = state.clock.now();
-    let pool = state.pool.clone();
-    let turn = state.password_turn().await?;
-    // The pool, not a connection: none is held while the password hash is checked.
-    let session = web::block(move || {
-        let _turn = turn;
-        accounts::login(
-            &pool,
-            &settings,
-            now,
-            &request,
-            &body.username,
-            &body.password,
-        )
-    })
-    .await??;
+    let session = state.sign_in(request, body.username, body.password).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 

@@ -8,6 +8,7 @@ pub mod health;
 pub mod imports;
 pub mod incidents;
 pub mod input;
+pub mod metrics;
 pub mod missions;
 pub mod openapi;
 pub mod summary;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(input::path_config())
         .service(resource("/healthz").route(web::get().to(health::alive)))
         .service(resource("/readyz").route(web::get().to(health::ready)))
+        .service(resource("/metrics").route(web::get().to(metrics::metrics)))
         .service(resource("/api/docs").route(web::get().to(openapi::docs_home)))
         .service(resource("/api/docs/{file:.*}").route(web::get().to(openapi::docs_file)))
         .service(
@@ -126,7 +128,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Nothing here: problem+json for the API, a page in the reader's language for the rest.
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
     let path = req.path();
-    if path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/readyz" {
+    if path.starts_with("/api/") || ["/api", "/healthz", "/readyz", "/metrics"].contains(&path) {
         return Err(AppError::NotFound);
     }
     Ok(crate::web::error_page(
@@ -161,6 +163,21 @@ pub async fn refuse_nul_in_path(
     // No filter needs more: a longer query is refused before it is read.
     if req.query_string().len() > input::MAX_QUERY_BYTES {
         let response = actix_web::ResponseError::error_response(&AppError::QueryTooLong);
+        return Ok(req.into_response(response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// The metrics address serves `/metrics` alone: anything else asked there does not exist.
+pub async fn metrics_address_serves_metrics_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let metrics_addr = req
+        .app_data::<web::Data<crate::AppState>>()
+        .and_then(|state| state.settings.metrics_listen_addr());
+    if metrics_addr == Some(req.app_config().local_addr()) && req.path() != "/metrics" {
+        let response = actix_web::ResponseError::error_response(&AppError::NotFound);
         return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -23,7 +23,9 @@ use crate::domain::incident::{
 };
 use crate::error::{AppError, PROBLEM_JSON, Problem};
 
-use super::{audit, auth, cases, exports, health, imports, incidents, missions, summary, users};
+use super::{
+    audit, auth, cases, exports, health, imports, incidents, metrics, missions, summary, users,
+};
 
 /// The name of the bearer scheme in the document (spelled out again in `security` below, which
 /// takes only a literal).
@@ -42,6 +44,7 @@ const BEARER: &str = "bearer";
     paths(
         health::alive,
         health::ready,
+        metrics::metrics,
         document,
         auth::login,
         auth::logout,

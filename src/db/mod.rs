@@ -4,7 +4,7 @@
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -32,9 +32,6 @@ pub enum DbConnection {
 
 pub type DbPool = Pool<Connections>;
 pub type PooledDb = PooledConnection<Connections>;
-
-/// How long a request waits for a connection before it is answered 503.
-pub const CONNECTION_WAIT: Duration = Duration::from_secs(10);
 
 /// A connection back in the pool within this long of its last use is handed out again without
 /// a `SELECT 1` first: under steady load the check would double the statements of a read, and a
@@ -143,13 +140,29 @@ impl DbConnection {
     }
 }
 
-/// Runs `work` on a connection from the pool. After an unexpected failure the connection is
-/// closed rather than handed out again, so a database restart costs each connection one request.
+/// Runs `work` on a connection from the pool, waiting for one as long as the pool was told to.
+/// After an unexpected failure the connection is closed rather than handed out again, so a
+/// database restart costs each connection one request.
 pub fn with_connection<T>(
     pool: &DbPool,
     work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
 ) -> AppResult<T> {
-    let mut kept = pool.get()?;
+    with_kept_connection(pool.get()?, work)
+}
+
+/// As `with_connection`, waiting at most `wait` for the connection.
+pub fn with_connection_within<T>(
+    pool: &DbPool,
+    wait: Duration,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    with_kept_connection(pool.get_timeout(wait)?, work)
+}
+
+fn with_kept_connection<T>(
+    mut kept: PooledDb,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
     let result = work(&mut kept);
     if matches!(
         result,
@@ -181,8 +194,9 @@ fn apply_sqlite_pragmas(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     Ok(())
 }
 
-/// Opens a pool on the URL. For SQLite the database file's folder is created when missing.
-pub fn connect(url: &str, max_size: u32) -> Result<DbPool, DbSetupError> {
+/// Opens a pool on the URL, whose users wait at most `wait` for a connection. For SQLite the
+/// database file's folder is created when missing.
+pub fn connect(url: &str, max_size: u32, wait: Duration) -> Result<DbPool, DbSetupError> {
     let backend = backend_of(url).ok_or_else(|| DbSetupError::UnknownScheme(redact(url)))?;
     if backend == Backend::Sqlite {
         create_sqlite_folder(url)?;
@@ -190,7 +204,7 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, DbSetupError> {
     let pool = Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(CONNECTION_WAIT)
+        .connection_timeout(wait)
         .connection_customizer(Box::new(SqlitePragmas))
         .build(Connections {
             opener: ConnectionManager::new(url),
@@ -211,10 +225,15 @@ pub fn connect_one(url: &str) -> Result<DbConnection, DbSetupError> {
     Ok(conn)
 }
 
+/// The database file of an SQLite URL; `None` for another backend.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://")?;
+    Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+}
+
 fn create_sqlite_folder(url: &str) -> Result<(), DbSetupError> {
-    let path = url.trim_start_matches("sqlite://");
-    let path = path.split('?').next().unwrap_or(path);
-    if let Some(folder) = Path::new(path).parent()
+    let path = sqlite_path(url).unwrap_or_default();
+    if let Some(folder) = path.parent()
         && !folder.as_os_str().is_empty()
     {
         std::fs::create_dir_all(folder)

@@ -335,6 +335,11 @@ pub fn list(
 }
 
 /// Is this record in the chain yet?
+/// How many records the trail holds.
+pub fn length(conn: &mut DbConnection) -> QueryResult<i64> {
+    audit_log::table.count().get_result(conn)
+}
+
 pub fn sealed_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
     audit_chain::table
         .filter(audit_chain::audit_id.eq_any(ids))

@@ -89,6 +89,30 @@ impl FileStore {
         Ok(bytes)
     }
 
+    /// Every stored file, by hash (a file being written, under its temporary name, is not one).
+    pub fn stored(&self) -> io::Result<Vec<(String, PathBuf)>> {
+        let mut files = Vec::new();
+        let shards = match fs::read_dir(&self.folder) {
+            Ok(shards) => shards,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(files),
+            Err(error) => return Err(error),
+        };
+        for shard in shards {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(shard.path())? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if self.path_of(&name).as_deref() == Some(entry.path().as_path()) {
+                    files.push((name, entry.path()));
+                }
+            }
+        }
+        Ok(files)
+    }
+
     /// The path of a stored file, for tests and tools that must reach it directly.
     pub fn path_for(&self, sha256: &str) -> Option<PathBuf> {
         self.path_of(sha256)

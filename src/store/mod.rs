@@ -13,6 +13,7 @@ macro_rules! filter_one_of {
 }
 
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod files;
 pub mod incidents;

@@ -456,25 +456,8 @@ async fn login(
         }
         return Ok(page);
     }
-    let (settings, now, pool) = (
-        state.settings.clone(),
-        state.clock.now(),
-        state.pool.clone(),
-    );
     let username = form.username.clone();
-    let turn = state.password_turn().await?;
-    let outcome = web::block(move || {
-        let _turn = turn;
-        accounts::login(
-            &pool,
-            &settings,
-            now,
-            &request,
-            &form.username,
-            &form.password,
-        )
-    })
-    .await?;
+    let outcome = state.sign_in(request, form.username, form.password).await;
     match outcome {
         Ok(session) => {
             let next = if session.must_change_password {

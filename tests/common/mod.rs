@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -26,6 +28,9 @@ use peacekeeper_registry::{AppState, app};
 
 /// A password the policy accepts, for test accounts.
 pub const PASSWORD: &str = "ferry lantern quietly orbit 47";
+
+/// How long the tests' pools wait for a connection: the service's default.
+pub const DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -124,7 +129,7 @@ impl TestDb {
 
     /// A pool on this database with the migrations applied.
     pub fn migrated_pool(&self) -> DbPool {
-        let pool = db::connect(&self.url, 4).expect("connect");
+        let pool = db::connect(&self.url, 4, DATABASE_WAIT).expect("connect");
         db::run_migrations(&mut pool.get().expect("connection")).expect("migrate");
         pool
     }
@@ -160,7 +165,7 @@ impl TestApp {
 
     /// A second server on the same database: its own pool and state, nothing shared in memory.
     pub fn another_server(&self) -> web::Data<AppState> {
-        let pool = db::connect(&self.db.url, 4).expect("connect");
+        let pool = db::connect(&self.db.url, 4, DATABASE_WAIT).expect("connect");
         AppState::new(pool, self.settings(), self.clock.clone())
     }
 
@@ -204,6 +209,30 @@ impl TestApp {
         >,
     > {
         Api::over(self.state.clone()).await
+    }
+
+    /// Attaches a text document to a case through the API; the answer says its hash.
+    pub async fn upload_document(&self, token: &str, case_id: &str, content: &str) -> Answer {
+        let boundary = "test-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nIndictment\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nindictment\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.txt\"\r\n\r\n\
+             {content}\n\r\n--{boundary}--\r\n"
+        );
+        let api = self.api().await;
+        api.send(
+            with_token(
+                TestRequest::post().uri(&format!("/api/v1/cases/{case_id}/documents")),
+                Some(token),
+            )
+            .insert_header((
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .set_payload(body),
+        )
+        .await
     }
 
     /// Creates an account directly (as `user create` does), with no password change pending.
@@ -400,7 +429,7 @@ pub fn declared_routes() -> BTreeSet<(String, String)> {
     for piece in pieces {
         let path = &piece[..piece.find('"').unwrap()];
         // Outside the `/api/v1` scope: the health checks and the API's reference.
-        let full = if ["/healthz", "/readyz", "/api/docs"]
+        let full = if ["/healthz", "/readyz", "/metrics", "/api/docs"]
             .iter()
             .any(|outside| path.starts_with(outside))
         {

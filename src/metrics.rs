@@ -1,0 +1,89 @@
+//! What a server tells its monitoring (`GET /metrics`, in Prometheus' text format): requests and
+//! their latencies per route, method and status (so errors by status), how long requests waited
+//! for the database and how many are waiting, the pool's connections, failed sign-ins, and the
+//! audit trail's length. Each server keeps its own registry: figures are per process, and the
+//! monitoring adds the servers up.
+
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Opts, TextEncoder};
+
+/// The prefix of every figure's name.
+const NAMESPACE: &str = "registry";
+
+pub struct Metrics {
+    /// The middleware that counts and times every request, and the registry all figures are in.
+    pub http: PrometheusMetrics,
+    /// Seconds a request waited for its database turn and a connection.
+    pub database_wait: Histogram,
+    /// Requests waiting for a database turn now.
+    pub database_waiting: IntGauge,
+    /// Sign-ins refused: unknown account, wrong password, locked or disabled.
+    pub failed_sign_ins: IntCounter,
+    pool_connections: IntGauge,
+    pool_idle_connections: IntGauge,
+    audit_records: IntGauge,
+}
+
+/// What is read when the figures are asked for.
+pub struct Snapshot {
+    pub pool_connections: u32,
+    pub pool_idle_connections: u32,
+    pub audit_records: i64,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let http = PrometheusMetricsBuilder::new(NAMESPACE)
+            // A path no route matched is counted under one name, not under each path tried.
+            .mask_unmatched_patterns("unmatched")
+            .build()
+            .map_err(|e| prometheus::Error::Msg(e.to_string()))?;
+        let metrics = Metrics {
+            database_wait: Histogram::with_opts(
+                HistogramOpts::new(
+                    "database_wait_seconds",
+                    "How long requests waited for a database turn and connection.",
+                )
+                .namespace(NAMESPACE)
+                .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
+            )?,
+            database_waiting: gauge("database_waiting", "Requests waiting for a database turn.")?,
+            failed_sign_ins: IntCounter::with_opts(
+                Opts::new("failed_sign_ins_total", "Sign-ins refused.").namespace(NAMESPACE),
+            )?,
+            pool_connections: gauge(
+                "database_pool_connections",
+                "Database connections the pool holds.",
+            )?,
+            pool_idle_connections: gauge(
+                "database_pool_idle_connections",
+                "Database connections in the pool that no request is using.",
+            )?,
+            audit_records: gauge("audit_records", "Records in the audit trail.")?,
+            http,
+        };
+        let registry = &metrics.http.registry;
+        registry.register(Box::new(metrics.database_wait.clone()))?;
+        registry.register(Box::new(metrics.database_waiting.clone()))?;
+        registry.register(Box::new(metrics.failed_sign_ins.clone()))?;
+        registry.register(Box::new(metrics.pool_connections.clone()))?;
+        registry.register(Box::new(metrics.pool_idle_connections.clone()))?;
+        registry.register(Box::new(metrics.audit_records.clone()))?;
+        Ok(metrics)
+    }
+
+    /// Every figure in Prometheus' text format, with the snapshot's as of now.
+    pub fn render(&self, snapshot: &Snapshot) -> Result<String, prometheus::Error> {
+        self.pool_connections.set(snapshot.pool_connections.into());
+        self.pool_idle_connections
+            .set(snapshot.pool_idle_connections.into());
+        self.audit_records.set(snapshot.audit_records);
+        let mut text = Vec::new();
+        TextEncoder::new().encode(&self.http.registry.gather(), &mut text)?;
+        String::from_utf8(text).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+fn gauge(name: &str, help: &str) -> Result<IntGauge, prometheus::Error> {
+    IntGauge::with_opts(Opts::new(name, help).namespace(NAMESPACE))
+}
