@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::migration::MigrationSource;
 use diesel::r2d2::{
     ConnectionManager, CustomizeConnection, ManageConnection, Pool, PooledConnection,
 };
 use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{QueryableByName, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use parking_lot::ReentrantMutex;
 
@@ -118,6 +120,17 @@ pub enum DbSetupError {
     Establish(String),
     #[error("cannot apply the migrations: {0}")]
     Migrate(String),
+    #[error(
+        "the database is not the registry's: it holds tables of another program ({0}) and none of \
+         the registry's migrations. Nothing was changed; check `database_url`."
+    )]
+    NotOurs(String),
+    #[error(
+        "the database was migrated by a newer version of the registry (migrations {0} are unknown \
+         to this one). Nothing was changed; run the newer version, or restore a backup made with \
+         this one."
+    )]
+    Newer(String),
 }
 
 /// Which backend a URL names; `None` for anything else.
@@ -221,6 +234,8 @@ pub fn connect_one(url: &str) -> Result<DbConnection, DbSetupError> {
     }
     let mut conn =
         DbConnection::establish(url).map_err(|e| DbSetupError::Establish(e.to_string()))?;
+    // Before the pragmas: switching to WAL would already change another program's database.
+    check_ours(&mut conn)?;
     apply_sqlite_pragmas(&mut conn).map_err(|e| DbSetupError::Establish(e.to_string()))?;
     Ok(conn)
 }
@@ -261,25 +276,105 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Applies every pending migration; returns how many ran.
+/// Applies every pending migration; returns how many ran. A database that another program made,
+/// or that a newer version migrated, is refused before anything is written to it.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
-    match conn {
-        DbConnection::Postgres(pg) => {
-            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
-            let applied = pg
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len());
-            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                .map_err(|e| DbSetupError::Migrate(e.to_string()))?;
-            applied.map_err(failed)
-        }
-        DbConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.len())
-            .map_err(failed),
+    let migrate_error = |e: diesel::result::Error| DbSetupError::Migrate(e.to_string());
+    let postgres = conn.backend() == Backend::Postgres;
+    if postgres {
+        // Servers starting together: one migrates, the others wait and find nothing left to do.
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            .map_err(migrate_error)?;
     }
+    let applied = check_ours(conn).and_then(|()| apply_pending(conn));
+    if postgres {
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+            .map_err(migrate_error)?;
+    }
+    applied
+}
+
+fn apply_pending(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
+    let applied = match conn {
+        DbConnection::Postgres(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS),
+    };
+    applied
+        .map(|versions| versions.len())
+        .map_err(|e| DbSetupError::Migrate(e.to_string()))
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// Refuses a database that holds tables but none of the registry's migrations (another
+/// program's), or a migration this build does not know (a newer version's). An empty database
+/// is the registry's to make.
+fn check_ours(conn: &mut DbConnection) -> Result<(), DbSetupError> {
+    let unreadable = |e: diesel::result::Error| DbSetupError::Migrate(e.to_string());
+    let tables_query = match conn.backend() {
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema()"
+        }
+    };
+    // A file that is not a database at all fails here, and says so.
+    let tables: Vec<String> = diesel::sql_query(tables_query)
+        .load::<Name>(conn)
+        .map_err(|e| DbSetupError::Establish(e.to_string()))?
+        .into_iter()
+        .map(|table| table.name)
+        .collect();
+    if tables.is_empty() {
+        return Ok(());
+    }
+    if !tables
+        .iter()
+        .any(|table| table == "__diesel_schema_migrations")
+    {
+        let some: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+        return Err(DbSetupError::NotOurs(some.join(", ")));
+    }
+    let applied = diesel::sql_query("SELECT version AS name FROM __diesel_schema_migrations")
+        .load::<Name>(conn)
+        .map_err(unreadable)?;
+    let known = known_versions(conn.backend())?;
+    let unknown: Vec<String> = applied
+        .into_iter()
+        .map(|migration| migration.name)
+        .filter(|version| !known.contains(version))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(DbSetupError::Newer(unknown.join(", ")));
+    }
+    Ok(())
+}
+
+/// The versions of the migrations this build carries, as the migrations table records them.
+fn known_versions(backend: Backend) -> Result<Vec<String>, DbSetupError> {
+    let unreadable =
+        |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
+    let versions = match backend {
+        Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+            .map_err(unreadable)?
+            .iter()
+            .map(|migration| migration.name().version().to_string())
+            .collect(),
+        Backend::Sqlite => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map_err(unreadable)?
+                .iter()
+                .map(|migration| migration.name().version().to_string())
+                .collect()
+        }
+    };
+    Ok(versions)
 }
 
 /// True when every migration this build knows has been applied.
