@@ -68,6 +68,10 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The database's storage refuses writes, full or read-only: nothing was saved, and only an
+    /// administrator can mend it. The text says which, in words for the user.
+    #[error("storage refuses writes: {cause}")]
+    StorageRefused { detail: &'static str, cause: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -129,7 +133,9 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::QueryTooLong => StatusCode::URI_TOO_LONG,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::StorageRefused { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) | AppError::IntegrityFailure => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -206,6 +212,10 @@ impl ResponseError for AppError {
                     &[],
                 )
             }
+            AppError::StorageRefused { detail, cause } => {
+                tracing::error!(cause = %cause, "the database's storage refuses writes");
+                ("/problems/storage-refused", (*detail).to_string(), &[])
+            }
             AppError::Internal(why) => {
                 tracing::error!(error = %why, "internal error");
                 (
@@ -254,9 +264,29 @@ impl From<diesel::result::Error> for AppError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => AppError::Unavailable("the database connection was lost".to_string()),
+            diesel::result::Error::DatabaseError(_, ref info) => storage_refusal(info.message())
+                .unwrap_or_else(|| AppError::Internal(format!("database: {error}"))),
             other => AppError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// A write the database's storage refused, known by the database's own words: SQLite's, and
+/// PostgreSQL's for a full disk (53100) and a read-only server or standby (25006).
+fn storage_refusal(message: &str) -> Option<AppError> {
+    const FULL: [&str; 2] = ["database or disk is full", "No space left on device"];
+    const READ_ONLY: [&str; 2] = ["readonly database", "read-only transaction"];
+    let detail = if FULL.iter().any(|words| message.contains(words)) {
+        "The registry's storage is full: nothing was saved. An administrator must free space; then try again."
+    } else if READ_ONLY.iter().any(|words| message.contains(words)) {
+        "The registry's storage is read-only just now: nothing was saved. An administrator must make it writable; then try again."
+    } else {
+        return None;
+    };
+    Some(AppError::StorageRefused {
+        detail,
+        cause: message.to_string(),
+    })
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {
