@@ -238,9 +238,10 @@ fn serve(settings: Settings) -> Result<(), String> {
 /// core, and keeps what an arena has freed for that arena. Database work runs on many blocking
 /// threads, so on SQLite (which counts in the server's own memory) the peak grew to 252 MB in
 /// the load benchmark; one arena per core held it to 132 MB for the same work.
+/// An operator's own `MALLOC_ARENA_MAX` is left to glibc.
 fn limit_memory_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let arenas = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
         // SAFETY: mallopt only changes the allocator's tuning; M_ARENA_MAX takes any positive
@@ -425,6 +426,14 @@ fn import_un_fatalities(
 fn backup(settings: &Settings, file: &Path) -> Result<(), String> {
     if db::backend_of(&settings.database_url) == Some(db::Backend::Postgres) {
         return Err(postgres_backup_explained(settings));
+    }
+    if let Some(path) = db::sqlite_path(&settings.database_url)
+        && !path.exists()
+    {
+        return Err(format!(
+            "there is no database at {} (setting `database_url`)",
+            path.display()
+        ));
     }
     // No migrations: a backup copies the registry as it is.
     let mut conn = db::connect_one(&settings.database_url).map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 //! own tools (see `docs/operations.md`).
 
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use diesel::RunQueryDsl;
@@ -48,8 +48,8 @@ pub fn backup(
     if file.exists() {
         return Err(BackupError::FileExists(file.display().to_string()));
     }
-    let copy = beside(file, "database");
-    let partial = beside(file, "partial");
+    let copy = beside(file, ".database");
+    let partial = beside(file, ".partial");
     let written = (|| {
         diesel::sql_query("VACUUM INTO ?")
             .bind::<Text, _>(copy.to_string_lossy().into_owned())
@@ -85,17 +85,27 @@ pub fn restore(
     database: &Path,
     documents: &FileStore,
 ) -> Result<Report, BackupError> {
-    if fs::metadata(database).is_ok_and(|found| found.len() > 0) {
-        return Err(BackupError::NotFresh(database.display().to_string()));
+    // A database moved away without its write-ahead log would have that log replayed into the
+    // restored one.
+    for file in [
+        database.to_path_buf(),
+        beside(database, "-wal"),
+        beside(database, "-shm"),
+    ] {
+        if fs::metadata(&file).is_ok_and(|found| found.len() > 0) {
+            return Err(BackupError::NotFresh(file.display().to_string()));
+        }
     }
     let not_a_backup =
         |why: &str| BackupError::NotABackup(archive_file.display().to_string(), why.to_string());
-    let incoming = beside(database, "restoring");
+    let incoming = beside(database, ".restoring");
     let mut report = Report {
         database_bytes: 0,
         documents: 0,
     };
-    let mut archive = tar::Archive::new(File::open(archive_file)?);
+    let opened = File::open(archive_file)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", archive_file.display())))?;
+    let mut archive = tar::Archive::new(opened);
     let unpacked = (|| {
         let entries = archive
             .entries()
@@ -103,25 +113,28 @@ pub fn restore(
         for entry in entries {
             let mut entry = entry.map_err(|_| not_a_backup("the archive is damaged"))?;
             let name = entry.path()?.to_string_lossy().into_owned();
+            // Files only: a link or a device in an archive could point anywhere.
+            if !entry.header().entry_type().is_file() {
+                return Err(not_a_backup(&format!("`{name}` is not a plain file")));
+            }
             if name == DATABASE_ENTRY {
                 entry.unpack(&incoming)?;
+                File::open(&incoming)?.sync_all()?;
                 report.database_bytes = fs::metadata(&incoming)?.len();
                 continue;
             }
-            // Only `documents/ab/abcdef…` becomes a path: never one an archive made up.
+            // Only `documents/ab/abcdef…` is a document, stored under the hash of what it holds.
             let sha256 = name
                 .strip_prefix(DOCUMENTS_ENTRY)
                 .and_then(|rest| rest.strip_prefix('/'))
                 .and_then(|rest| rest.split_once('/'))
-                .and_then(|(shard, sha256)| sha256.starts_with(shard).then_some(sha256));
-            let Some(path) = sha256.and_then(|sha256| documents.path_for(sha256)) else {
-                return Err(not_a_backup(&format!("unexpected entry `{name}`")));
-            };
-            if !path.exists() {
-                if let Some(shard) = path.parent() {
-                    fs::create_dir_all(shard)?;
-                }
-                entry.unpack(&path)?;
+                .and_then(|(shard, sha256)| sha256.starts_with(shard).then_some(sha256))
+                .filter(|sha256| documents.path_for(sha256).is_some())
+                .ok_or_else(|| not_a_backup(&format!("unexpected entry `{name}`")))?;
+            let mut content = Vec::new();
+            entry.read_to_end(&mut content)?;
+            if documents.save(&content)? != sha256 {
+                return Err(not_a_backup(&format!("`{name}` does not match its hash")));
             }
             report.documents += 1;
         }
@@ -138,10 +151,11 @@ pub fn restore(
     unpacked.map(|()| report)
 }
 
-/// A working file next to `file`, so that the final rename stays on one file system.
-fn beside(file: &Path, purpose: &str) -> PathBuf {
+/// The file next to `file` whose name ends in `suffix`: working files (so that the final rename
+/// stays on one file system), and SQLite's `-wal` and `-shm`.
+fn beside(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{purpose}"));
+    name.push(suffix);
     file.with_file_name(name)
 }
 
