@@ -113,14 +113,17 @@ impl AppState {
         let asked = std::time::Instant::now();
         let deadline = asked + wait;
         let turns = Arc::clone(&self.database_turns);
-        self.metrics.database_waiting.inc();
+        let waiting = self.metrics.waiting_for_database();
         let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned()).await;
-        self.metrics.database_waiting.dec();
+        drop(waiting);
+        let waited = self.metrics.database_wait.clone();
         let turn = turn
-            .map_err(|_| AppError::Unavailable("no database connection came free".to_string()))?
+            .map_err(|_| {
+                waited.observe(wait.as_secs_f64());
+                AppError::Unavailable("no database connection came free".to_string())
+            })?
             .map_err(AppError::internal)?;
         let pool = self.pool.clone();
-        let waited = self.metrics.database_wait.clone();
         // The turn goes with the work: it ends when the work does, even if the request is gone.
         actix::block(move || {
             let _turn = turn;

@@ -15,8 +15,8 @@ pub struct Metrics {
     pub http: PrometheusMetrics,
     /// Seconds a request waited for its database turn and a connection.
     pub database_wait: Histogram,
-    /// Requests waiting for a database turn now.
-    pub database_waiting: IntGauge,
+    /// Requests waiting for a database turn now (see `waiting_for_database`).
+    database_waiting: IntGauge,
     /// Sign-ins refused: unknown account, wrong password, locked or disabled.
     pub failed_sign_ins: IntCounter,
     pool_connections: IntGauge,
@@ -28,7 +28,8 @@ pub struct Metrics {
 pub struct Snapshot {
     pub pool_connections: u32,
     pub pool_idle_connections: u32,
-    pub audit_records: i64,
+    /// `None` when the database could not be asked.
+    pub audit_records: Option<i64>,
 }
 
 impl Metrics {
@@ -72,12 +73,21 @@ impl Metrics {
         Ok(metrics)
     }
 
+    /// Counts a request as waiting for a database turn for as long as the value returned lives:
+    /// also one whose client left while it waited.
+    pub fn waiting_for_database(&self) -> Waiting {
+        self.database_waiting.inc();
+        Waiting(self.database_waiting.clone())
+    }
+
     /// Every figure in Prometheus' text format, with the snapshot's as of now.
     pub fn render(&self, snapshot: &Snapshot) -> Result<String, prometheus::Error> {
         self.pool_connections.set(snapshot.pool_connections.into());
         self.pool_idle_connections
             .set(snapshot.pool_idle_connections.into());
-        self.audit_records.set(snapshot.audit_records);
+        if let Some(audit_records) = snapshot.audit_records {
+            self.audit_records.set(audit_records);
+        }
         let mut text = Vec::new();
         TextEncoder::new().encode(&self.http.registry.gather(), &mut text)?;
         String::from_utf8(text).map_err(|e| prometheus::Error::Msg(e.to_string()))
@@ -86,4 +96,13 @@ impl Metrics {
 
 fn gauge(name: &str, help: &str) -> Result<IntGauge, prometheus::Error> {
     IntGauge::with_opts(Opts::new(name, help).namespace(NAMESPACE))
+}
+
+/// A request waiting for a database turn; no longer counted once dropped.
+pub struct Waiting(IntGauge);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
