@@ -548,7 +548,7 @@ fn the_metrics_address_serves_the_metrics_alone() {
     assert_eq!(server.request("GET", "/metrics", None).0, 404);
     assert_eq!(server.request("GET", "/readyz", None).0, 200);
 
-    let get = |path: &str| raw_request(&metrics_addr, "GET", path, None, None).unwrap();
+    let get = |path: &str| raw_request(&metrics_addr, "GET", path, &[], None).unwrap();
     let elsewhere = get("/readyz");
     assert!(
         elsewhere.starts_with("HTTP/1.1 404"),

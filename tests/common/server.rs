@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -26,18 +26,19 @@ pub fn raw_request(
     addr: &str,
     method: &str,
     path: &str,
-    token: Option<&str>,
+    headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let body = body.unwrap_or("");
-    let authorization = token
-        .map(|token| format!("Authorization: Bearer {token}\r\n"))
-        .unwrap_or_default();
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut answer = String::new();
@@ -50,6 +51,9 @@ pub struct Server {
     child: Child,
     pub addr: String,
     pub printed: Vec<String>,
+    /// What it logs, read as it comes so that a full pipe never blocks the server.
+    logged: Arc<Mutex<String>>,
+    reading_logs: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -63,6 +67,16 @@ impl Server {
         database_url: &str,
         settings: &[(&str, &str)],
     ) -> Server {
+        Server::try_start_with(folder, database_url, settings)
+            .unwrap_or_else(|logs| panic!("the server stopped at start: {logs}"))
+    }
+
+    /// Starts the server, or returns what it logged when it stopped before listening.
+    pub fn try_start_with(
+        folder: &std::path::Path,
+        database_url: &str,
+        settings: &[(&str, &str)],
+    ) -> Result<Server, String> {
         let mut command = registry(folder, database_url);
         command.arg("serve").env("PKR_LISTEN", "127.0.0.1:0");
         for (name, value) in settings {
@@ -74,11 +88,23 @@ impl Server {
             .spawn()
             .expect("start the server");
         let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let logged = Arc::new(Mutex::new(String::new()));
+        let into = Arc::clone(&logged);
+        let reading_logs = std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read @ 1..) = stderr.read(&mut buffer) {
+                let text = String::from_utf8_lossy(&buffer[..read]);
+                into.lock().unwrap().push_str(&text);
+            }
+        });
         // From here on, dropping the server (also on a failed assertion) stops the process.
         let mut server = Server {
             child,
             addr: String::new(),
             printed: Vec::new(),
+            logged,
+            reading_logs: Some(reading_logs),
         };
         let (lines, received) = mpsc::channel();
         std::thread::spawn(move || {
@@ -89,13 +115,17 @@ impl Server {
             }
         });
         loop {
-            let line = received
-                .recv_timeout(Duration::from_secs(60))
-                .expect("the server prints where it listens");
+            let line = match received.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => line,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Err(server.logs()),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the server never said where it listens")
+                }
+            };
             server.printed.push(line.clone());
             if let Some(addr) = line.strip_prefix("Listening on http://") {
                 server.addr = addr.to_string();
-                return server;
+                return Ok(server);
             }
         }
     }
@@ -113,7 +143,23 @@ impl Server {
         token: Option<&str>,
         body: Option<&str>,
     ) -> std::io::Result<(u16, Value)> {
-        let answer = raw_request(&self.addr, method, path, token, body)?;
+        let bearer = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|bearer| ("Authorization", bearer.as_str()))
+            .collect();
+        self.send(method, path, &headers, body)
+    }
+
+    /// One request with these headers; an error when the connection is refused or cut.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> std::io::Result<(u16, Value)> {
+        let answer = raw_request(&self.addr, method, path, headers, body)?;
         let status = answer
             .split_whitespace()
             .nth(1)
@@ -161,12 +207,11 @@ impl Server {
 
     /// What the server logged, once it has ended.
     pub fn logs(&mut self) -> String {
-        let mut logs = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut logs);
-        }
         let _ = self.child.wait();
-        logs
+        if let Some(reading) = self.reading_logs.take() {
+            let _ = reading.join();
+        }
+        self.logged.lock().unwrap().clone()
     }
 }
 
