@@ -34,6 +34,60 @@ struct Word {
     value: String,
 }
 
+/// `audit verify` on the database exits 0: the chain and the documents are whole.
+fn assert_audit_verifies(folder: &std::path::Path, url: &str) {
+    let verified = registry(folder, url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+}
+
+/// Signs in over HTTP with the tests' password; the session's token.
+fn sign_in(server: &Server, username: &str) -> String {
+    let login = json!({ "username": username, "password": PASSWORD }).to_string();
+    let (status, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
+    assert_eq!(status, 200, "{session}");
+    session["token"].as_str().unwrap().to_string()
+}
+
+/// Creates the security officer `officer.a` with the command line, as an administrator would.
+fn create_officer(folder: &std::path::Path, url: &str) {
+    let made = registry(folder, url)
+        .args(["user", "create", "--username", "officer.a"])
+        .args(["--role", "security_officer", "--clearance", "confidential"])
+        .arg("--password-stdin")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            writeln!(child.stdin.take().unwrap(), "{PASSWORD}")?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(made.success());
+}
+
+/// A security officer and a legal officer of MINUSCA, with the tests' password.
+fn officer_and_legal(t: &TestApp) {
+    t.create_user(
+        "officer.a",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+}
+
 /// An incident with two victims; `summary` tells the writes apart.
 fn incident(summary: &str) -> String {
     json!({
@@ -163,18 +217,7 @@ fn lost_of(server: &Server, token: &str, acknowledged: &[&String]) -> Vec<String
 /// verifies.
 async fn killed_mid_write_it_keeps_every_acknowledged_write_whole(backend: Backend) {
     let t = TestApp::new(backend);
-    t.create_user(
-        "officer.a",
-        Role::SecurityOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
-    t.create_user(
-        "legal",
-        Role::LegalOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
+    officer_and_legal(&t);
     let api = t.api().await;
     let (officer, legal) = (
         api.login("officer.a", PASSWORD).await,
@@ -287,15 +330,7 @@ async fn killed_mid_write_it_keeps_every_acknowledged_write_whole(backend: Backe
 
     std::thread::sleep(Duration::from_millis(1500));
     drop(server);
-    let verified = registry(folder.path(), &t.db.url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stdout)
-    );
+    assert_audit_verifies(folder.path(), &t.db.url);
 }
 
 async fn sigterm_lets_writes_in_flight_finish_then_exits_0(backend: Backend) {
@@ -313,10 +348,7 @@ async fn sigterm_lets_writes_in_flight_finish_then_exits_0(backend: Backend) {
         ("PKR_WRITES_PER_MINUTE_PER_TOKEN", "0"),
     ];
     let mut server = Server::start_with(folder.path(), &t.db.url, &settings);
-    let login = json!({ "username": "officer.a", "password": PASSWORD }).to_string();
-    let (status, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
-    assert_eq!(status, 200, "{session}");
-    let token = session["token"].as_str().unwrap().to_string();
+    let token = sign_in(&server, "officer.a");
 
     let heard: Vec<Heard> = std::thread::scope(|scope| {
         let writers: Vec<_> = (0..8)
@@ -363,15 +395,7 @@ async fn sigterm_lets_writes_in_flight_finish_then_exits_0(backend: Backend) {
         assert_eq!(incident["victims"].as_array().map(Vec::len), Some(2));
     }
     drop(again);
-    let verified = registry(folder.path(), &t.db.url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stdout)
-    );
+    assert_audit_verifies(folder.path(), &t.db.url);
 }
 
 /// A registry with one case and its document, served by a real server while four officers'
@@ -395,9 +419,7 @@ fn under_write_load<T>(
         ("PKR_DOCUMENT_FOLDER", documents.as_str()),
     ];
     let server = Server::start_with(folder, &t.db.url, &settings);
-    let login = json!({ "username": "officer.a", "password": PASSWORD }).to_string();
-    let (_, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
-    let officer = session["token"].as_str().unwrap().to_string();
+    let officer = sign_in(&server, "officer.a");
     let acknowledged = Mutex::new(Vec::<String>::new());
     let stop = AtomicBool::new(false);
     let (acknowledged_before, outcome) = std::thread::scope(|scope| {
@@ -441,18 +463,7 @@ fn under_write_load<T>(
 /// A registry with an officer, a legal officer, and a case with one document.
 async fn registry_with_a_document(backend: Backend) -> TestApp {
     let t = TestApp::new(backend);
-    t.create_user(
-        "officer.a",
-        Role::SecurityOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
-    t.create_user(
-        "legal",
-        Role::LegalOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
+    officer_and_legal(&t);
     let api = t.api().await;
     let (officer, legal) = (
         api.login("officer.a", PASSWORD).await,
@@ -805,35 +816,13 @@ async fn a_full_or_read_only_disk_is_answered_plainly_and_changes_nothing() {
     let disk = SmallDisk::mount("3m");
     let url = format!("sqlite://{}/registry.sqlite3", disk.folder.path().display());
     let folder = tempfile::tempdir().unwrap();
-    let made = registry(folder.path(), &url)
-        .args([
-            "user",
-            "create",
-            "--username",
-            "officer.a",
-            "--role",
-            "security_officer",
-            "--clearance",
-            "confidential",
-            "--password-stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            writeln!(child.stdin.take().unwrap(), "{PASSWORD}")?;
-            child.wait()
-        })
-        .unwrap();
-    assert!(made.success());
+    create_officer(folder.path(), &url);
     let settings = [
         ("PKR_LOG_FILTER", "error"),
         ("PKR_WRITES_PER_MINUTE_PER_TOKEN", "0"),
     ];
     let server = Server::start_with(folder.path(), &url, &settings);
-    let login = json!({ "username": "officer.a", "password": PASSWORD }).to_string();
-    let (_, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
-    let token = session["token"].as_str().unwrap().to_string();
+    let token = sign_in(&server, "officer.a");
     let long = "The patrol reported the attack in detail. ".repeat(400);
     let write = |n: usize| {
         let mut body: serde_json::Value =
@@ -911,15 +900,7 @@ async fn a_full_or_read_only_disk_is_answered_plainly_and_changes_nothing() {
         "nothing half-written"
     );
     drop(conn);
-    let verified = registry(folder.path(), &url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stdout)
-    );
+    assert_audit_verifies(folder.path(), &url);
 }
 
 /// A PostgreSQL server of its own for one test, which the test may stop and start: a fresh
@@ -1025,36 +1006,14 @@ async fn the_database_server_crashing_loses_no_acknowledged_write() {
     let postgres = OwnPostgres::start();
     let url = postgres.url();
     let folder = tempfile::tempdir().unwrap();
-    let made = registry(folder.path(), &url)
-        .args([
-            "user",
-            "create",
-            "--username",
-            "officer.a",
-            "--role",
-            "security_officer",
-            "--clearance",
-            "confidential",
-            "--password-stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            writeln!(child.stdin.take().unwrap(), "{PASSWORD}")?;
-            child.wait()
-        })
-        .unwrap();
-    assert!(made.success());
+    create_officer(folder.path(), &url);
     let settings = [
         ("PKR_LOG_FILTER", "error"),
         ("PKR_WRITES_PER_MINUTE_PER_TOKEN", "0"),
         ("PKR_DATABASE_TIMEOUT_SECONDS", "2"),
     ];
     let server = Server::start_with(folder.path(), &url, &settings);
-    let login = json!({ "username": "officer.a", "password": PASSWORD }).to_string();
-    let (_, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
-    let token = session["token"].as_str().unwrap().to_string();
+    let token = sign_in(&server, "officer.a");
 
     let stop = AtomicBool::new(false);
     let acknowledged = Mutex::new(Vec::<String>::new());
@@ -1136,15 +1095,7 @@ async fn the_database_server_crashing_loses_no_acknowledged_write() {
 
     std::thread::sleep(Duration::from_millis(1500));
     drop(server);
-    let verified = registry(folder.path(), &url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stdout)
-    );
+    assert_audit_verifies(folder.path(), &url);
 }
 
 /// Sends `count` requests at once from as many threads, alternating between `servers`; the
@@ -1176,18 +1127,7 @@ fn at_once(
 /// on both; the audit chain verifies.
 async fn two_servers_on_one_database_agree(backend: Backend) {
     let t = TestApp::new(backend);
-    t.create_user(
-        "officer.a",
-        Role::SecurityOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
-    t.create_user(
-        "legal",
-        Role::LegalOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
+    officer_and_legal(&t);
     t.create_user("lead.one", Role::Leadership, Clearance::Unclassified, &[]);
     let folder = tempfile::tempdir().unwrap();
     let settings = [
@@ -1321,13 +1261,5 @@ async fn two_servers_on_one_database_agree(backend: Backend) {
 
     std::thread::sleep(Duration::from_millis(1500));
     drop((first, second));
-    let verified = registry(folder.path(), &t.db.url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verified.stdout)
-    );
+    assert_audit_verifies(folder.path(), &t.db.url);
 }
