@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod metrics;
+pub mod recently_read;
 pub mod services;
 pub mod store;
 pub mod throttle;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub recent_missions: Arc<services::missions::RecentMissions>,
     /// What the server tells its monitoring (`GET /metrics`).
     pub metrics: Arc<metrics::Metrics>,
+    /// The address that serves the metrics alone, if any (read once from the settings).
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Turns for database work, one per pooled connection (see `run`).
     database_turns: Arc<tokio::sync::Semaphore>,
 }
@@ -51,6 +54,7 @@ impl AppState {
     pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
         Data::new(AppState {
             database_turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
+            metrics_addr: settings.metrics_listen_addr(),
             pool,
             throttles: Arc::new(throttle::Throttles::new(&settings)),
             settings: Arc::new(settings),
@@ -156,7 +160,8 @@ impl AppState {
         T: Send + 'static,
     {
         let recent_missions = Arc::clone(&self.recent_missions);
-        self.run_then(work, move || recent_missions.forget()).await
+        self.run_then(work, move || recent_missions.forget_all())
+            .await
     }
 
     /// Runs database work, then `after` on the same blocking thread once the work has ended

@@ -8,8 +8,9 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
-use peacekeeper_registry::auth::{accounts, recent_sessions};
+use peacekeeper_registry::auth::accounts;
 use peacekeeper_registry::domain::access::{Clearance, Role};
+use peacekeeper_registry::recently_read;
 
 on_both_backends!(
     sign_in_gives_a_token_that_works,
@@ -188,7 +189,7 @@ async fn lock_out_counts_failures_on_every_server(backend: Backend) {
         .get("/api/v1/me", Some(&token))
         .await
         .assert_problem(401);
-    tokio::time::sleep(recent_sessions::AT_MOST).await;
+    tokio::time::sleep(recently_read::AT_MOST).await;
     first
         .get("/api/v1/me", Some(&token))
         .await

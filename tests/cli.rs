@@ -181,7 +181,7 @@ async fn accounts_are_made_and_disabled_from_the_command_line(backend: Backend) 
     );
     // A running server notices a change made by a command once its last check of the session
     // is older than this.
-    tokio::time::sleep(peacekeeper_registry::auth::recent_sessions::AT_MOST).await;
+    tokio::time::sleep(peacekeeper_registry::recently_read::AT_MOST).await;
     api.get("/api/v1/me", Some(&token))
         .await
         .assert_problem(401);

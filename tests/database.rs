@@ -3,23 +3,11 @@
 mod common;
 
 use actix_web::http::StatusCode;
-use diesel::{QueryableByName, RunQueryDsl, sql_query};
+use diesel::{RunQueryDsl, sql_query};
 
-use common::{Backend, PASSWORD, TestApp, TestDb, postgres_url};
+use common::{Backend, Number, PASSWORD, TestApp, TestDb, Word, postgres_url};
 use peacekeeper_registry::db::{self, DbConnection};
 use peacekeeper_registry::domain::access::{Clearance, Role};
-
-#[derive(QueryableByName)]
-struct Number {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    value: i64,
-}
-
-#[derive(QueryableByName)]
-struct Word {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    value: String,
-}
 
 #[test]
 fn sqlite_connections_enforce_keys_and_write_durably() {

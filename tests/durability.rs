@@ -7,11 +7,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use diesel::{Connection, QueryableByName, RunQueryDsl, sql_query};
+use diesel::{Connection, RunQueryDsl, sql_query};
 use serde_json::json;
 
 use common::server::{Server, registry};
-use common::{Backend, PASSWORD, TestApp};
+use common::{Backend, Number, PASSWORD, TestApp, Word};
 use peacekeeper_registry::db;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
@@ -22,16 +22,15 @@ on_both_backends!(
     a_database_migrated_by_a_newer_version_is_refused,
 );
 
-#[derive(QueryableByName)]
-struct Number {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    value: i64,
-}
-
-#[derive(QueryableByName)]
-struct Word {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    value: String,
+/// How many of the writers' incidents are stored without both their victims.
+fn torn_incidents(conn: &mut db::DbConnection) -> i64 {
+    sql_query(
+        "SELECT count(*) AS value FROM incidents i WHERE i.summary LIKE 'Writer %' \
+         AND (SELECT count(*) FROM incident_victims v WHERE v.incident_id = i.id) <> 2",
+    )
+    .get_result::<Number>(conn)
+    .unwrap()
+    .value
 }
 
 /// `audit verify` on the database exits 0: the chain and the documents are whole.
@@ -307,13 +306,7 @@ async fn killed_mid_write_it_keeps_every_acknowledged_write_whole(backend: Backe
 
     // Nothing stored half: every incident the writers made has both victims.
     let mut conn = db::connect_one(&t.db.url).unwrap();
-    let torn = sql_query(
-        "SELECT count(*) AS value FROM incidents i WHERE i.summary LIKE 'Writer %' \
-         AND (SELECT count(*) FROM incident_victims v WHERE v.incident_id = i.id) <> 2",
-    )
-    .get_result::<Number>(&mut conn)
-    .unwrap()
-    .value;
+    let torn = torn_incidents(&mut conn);
     assert_eq!(torn, 0, "an incident is half-present");
     for (table, column) in [("incidents", "reference"), ("cases", "reference")] {
         let references: Vec<String> = sql_query(format!(
@@ -505,13 +498,7 @@ fn check_restored(
         .value;
         assert_eq!(victims, 2, "incident {id} restored whole");
     }
-    let torn = sql_query(
-        "SELECT count(*) AS value FROM incidents i WHERE i.summary LIKE 'Writer %' \
-         AND (SELECT count(*) FROM incident_victims v WHERE v.incident_id = i.id) <> 2",
-    )
-    .get_result::<Number>(&mut conn)
-    .unwrap()
-    .value;
+    let torn = torn_incidents(&mut conn);
     assert_eq!(torn, 0, "no incident in the backup is half there");
     drop(conn);
     let verified = registry(folder, url)
@@ -1075,13 +1062,7 @@ async fn the_database_server_crashing_loses_no_acknowledged_write() {
     );
     assert!(lost.is_empty(), "lost: {lost:?}");
     let mut conn = db::connect_one(&url).unwrap();
-    let torn = sql_query(
-        "SELECT count(*) AS value FROM incidents i \
-         WHERE (SELECT count(*) FROM incident_victims v WHERE v.incident_id = i.id) <> 2",
-    )
-    .get_result::<Number>(&mut conn)
-    .unwrap()
-    .value;
+    let torn = torn_incidents(&mut conn);
     assert_eq!(torn, 0, "an incident is half-present");
     let references: Vec<String> = sql_query("SELECT reference AS value FROM incidents")
         .load::<Word>(&mut conn)

@@ -1012,7 +1012,7 @@ async fn incidents_of_a_closed_mission_can_still_be_corrected(backend: Backend) 
         )
         .await;
     assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
-    tokio::time::sleep(peacekeeper_registry::auth::recent_sessions::AT_MOST).await;
+    tokio::time::sleep(peacekeeper_registry::recently_read::AT_MOST).await;
     let answer = post_incident(&api, &a, incident("After the mission reopened")).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
 }

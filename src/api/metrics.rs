@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::config::Settings;
 use crate::error::AppError;
 use crate::metrics::Snapshot;
 use crate::store::audit;
@@ -22,7 +21,7 @@ pub async fn metrics(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    if !may_scrape(&state.settings, &req) {
+    if !may_scrape(&state, &req) {
         return Err(AppError::NotFound);
     }
     // Also while the database is away, when the other figures matter most: the trail's
@@ -43,11 +42,11 @@ pub async fn metrics(
 }
 
 /// On the metrics address, anyone who can reach it; elsewhere only with the token.
-fn may_scrape(settings: &Settings, req: &HttpRequest) -> bool {
-    if settings.metrics_listen_addr() == Some(req.app_config().local_addr()) {
+fn may_scrape(state: &AppState, req: &HttpRequest) -> bool {
+    if state.metrics_addr == Some(req.app_config().local_addr()) {
         return true;
     }
-    if settings.metrics_token.is_empty() {
+    if state.settings.metrics_token.is_empty() {
         return false;
     }
     let presented = req
@@ -57,5 +56,5 @@ fn may_scrape(settings: &Settings, req: &HttpRequest) -> bool {
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
     // Compared as digests, so the time taken says nothing about how much of the token matched.
-    Sha256::digest(presented.as_bytes()) == Sha256::digest(settings.metrics_token.as_bytes())
+    Sha256::digest(presented.as_bytes()) == Sha256::digest(state.settings.metrics_token.as_bytes())
 }

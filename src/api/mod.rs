@@ -175,7 +175,7 @@ pub async fn metrics_address_serves_metrics_only(
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let metrics_addr = req
         .app_data::<web::Data<crate::AppState>>()
-        .and_then(|state| state.settings.metrics_listen_addr());
+        .and_then(|state| state.metrics_addr);
     if metrics_addr == Some(req.app_config().local_addr()) && req.path() != "/metrics" {
         let response = actix_web::ResponseError::error_response(&AppError::NotFound);
         return Ok(req.into_response(response));

@@ -161,7 +161,7 @@ pub async fn user_of_token(
             ..checked.user
         });
     }
-    let check = state.recent_sessions.begin_check();
+    let read = state.recent_sessions.begin_read();
     let clock = state.clock.clone();
     let checked = state
         .run(move |conn| authenticate(conn, token_hash, clock.now(), idle))
@@ -169,7 +169,9 @@ pub async fn user_of_token(
     // An administrator's session is asked of the database on every request: a role taken away
     // on another server must not leave its powers here, even for a second.
     if checked.user.role != Role::Admin {
-        state.recent_sessions.keep(check, checked.clone());
+        state
+            .recent_sessions
+            .keep(read, checked.user.token_hash.clone(), checked.clone());
     }
     Ok(AuthUser {
         request,

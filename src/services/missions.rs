@@ -1,74 +1,47 @@
 //! The missions reference data: adding a mission and changing one, each with its audit record.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::auth::recent_sessions::AT_MOST;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::audit::changes as changes_between;
 use crate::domain::mission;
 use crate::domain::validation::Violations;
 use crate::error::{AppError, AppResult};
+use crate::recently_read::RecentlyRead;
 use crate::store::audit::{self, AuditContext};
 use crate::store::is_unique_violation;
 use crate::store::missions::{self, MissionRow};
 
-/// The missions as the database showed them within the last second. Every incident written is
-/// checked against its mission (does it exist, is it still open), and missions change a few
-/// times a year: asking the database once a second instead of once a write saves one statement
-/// of the eight a create sends. A change made through this server is seen at once (`forget`);
-/// one made through another server, a command or an import, within `AT_MOST`.
+/// The missions as the database showed them within the last second (see `recently_read`).
+/// Every incident written is checked against its mission (does it exist, is it still open),
+/// and missions change a few times a year: asking the database once a second instead of once
+/// a write saves one statement of the eight a create sends.
 #[derive(Default)]
 pub struct RecentMissions {
-    inner: Mutex<Recent>,
-}
-
-#[derive(Default)]
-struct Recent {
-    /// Every mission, with the moment the query that read them began.
-    missions: Option<(Arc<Vec<MissionRow>>, Instant)>,
-    /// Counts the forgettings, so that a read that began before one is not kept after it.
-    generation: u64,
+    all: RecentlyRead<(), Arc<Vec<MissionRow>>>,
 }
 
 impl RecentMissions {
-    /// The mission of this code, as the database showed it within `AT_MOST`.
+    /// The mission of this code, as the database showed it within `recently_read::AT_MOST`.
     pub fn find(&self, conn: &mut DbConnection, code: &str) -> AppResult<Option<MissionRow>> {
-        Ok(self.all(conn)?.iter().find(|m| m.code == code).cloned())
-    }
-
-    fn all(&self, conn: &mut DbConnection) -> AppResult<Arc<Vec<MissionRow>>> {
-        let generation = {
-            let recent = self.lock();
-            if let Some((missions, read_at)) = &recent.missions
-                && read_at.elapsed() < AT_MOST
-            {
-                return Ok(Arc::clone(missions));
+        let missions = match self.all.get(&()) {
+            Some(missions) => missions,
+            None => {
+                let read = self.all.begin_read();
+                let missions = Arc::new(missions::list(conn)?);
+                self.all.keep(read, (), Arc::clone(&missions));
+                missions
             }
-            recent.generation
         };
-        let began_at = Instant::now();
-        let missions = Arc::new(missions::list(conn)?);
-        let mut recent = self.lock();
-        if recent.generation == generation {
-            recent.missions = Some((Arc::clone(&missions), began_at));
-        }
-        Ok(missions)
+        Ok(missions.iter().find(|m| m.code == code).cloned())
     }
 
     /// Forgets the missions: after this server changed one.
-    pub fn forget(&self) {
-        let mut recent = self.lock();
-        recent.missions = None;
-        recent.generation += 1;
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Recent> {
-        // Nothing here can be left half-changed by a panic elsewhere.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    pub fn forget_all(&self) {
+        self.all.forget_all();
     }
 }
 

@@ -26,6 +26,20 @@ use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::store::audit::AuditContext;
 use peacekeeper_registry::{AppState, app};
 
+/// One number read by raw SQL (`SELECT … AS value`).
+#[derive(diesel::QueryableByName)]
+pub struct Number {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub value: i64,
+}
+
+/// One text read by raw SQL (`SELECT … AS value`).
+#[derive(diesel::QueryableByName)]
+pub struct Word {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub value: String,
+}
+
 /// A password the policy accepts, for test accounts.
 pub const PASSWORD: &str = "ferry lantern quietly orbit 47";
 
