@@ -81,21 +81,41 @@ impl AppState {
             .map_err(crate::error::AppError::internal)
     }
 
-    /// Checks a sign-in in a password turn, off the async workers, and counts a refusal.
+    /// Checks a sign-in and counts a refusal. The two database steps take turns like any other
+    /// database work (a storm of sign-ins must not take connections from under the requests
+    /// waiting their turn); the password is checked between them, in a password turn, holding
+    /// no connection.
     pub async fn sign_in(
         &self,
         request: auth::RequestMeta,
         username: String,
         password: String,
     ) -> AppResult<auth::accounts::NewSession> {
-        let (settings, now, pool) = (self.settings.clone(), self.clock.now(), self.pool.clone());
+        let (settings, now) = (self.settings.clone(), self.clock.now());
+        let name = username.clone();
+        let account = self
+            .run(move |conn| auth::accounts::find_account(conn, &name))
+            .await?;
         let turn = self.password_turn().await?;
-        // The pool, not a connection: none is held while the password hash is checked.
-        let outcome = actix::block(move || {
+        let (account, password_ok) = actix::block(move || {
             let _turn = turn;
-            auth::accounts::login(&pool, &settings, now, &request, &username, &password)
+            let password_ok = auth::accounts::check_password(account.as_ref(), &password);
+            (account, password_ok)
         })
         .await?;
+        let outcome = self
+            .run(move |conn| {
+                auth::accounts::finish_sign_in(
+                    conn,
+                    &settings,
+                    now,
+                    &request,
+                    &username,
+                    account,
+                    password_ok,
+                )
+            })
+            .await;
         if matches!(outcome, Err(AppError::Unauthorized)) {
             self.metrics.failed_sign_ins.inc();
         }

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::db::{DbConnection, DbPool, with_connection, write_transaction};
+use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::audit::changes as changes_between;
 use crate::domain::session::{SessionState, SessionTimes, is_locked, session_state};
@@ -87,93 +87,108 @@ fn count_wrong_password(
     Ok(())
 }
 
-/// Checks a username and password. Every failure answers the same `Unauthorized`, after the
-/// same work (a password hash is always checked), and is recorded. Takes the pool rather than a
-/// connection so that none is held during the slow hash check.
-pub fn login(
-    pool: &DbPool,
+/// A sign-in, step by step, so that no database connection is held while the password is
+/// checked: `find_account`, then `check_password` (slow on purpose), then `finish_sign_in`.
+/// Every failure answers the same `Unauthorized`, after the same work (a password hash is
+/// always checked), and is recorded.
+pub fn find_account(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {
+    Ok(users::find_by_username(
+        conn,
+        &user_rules::normalize_username(username),
+    )?)
+}
+
+/// Whether the password is the account's; for an unknown account, the same work against a
+/// dummy hash, and false.
+pub fn check_password(account: Option<&UserRow>, password_given: &str) -> bool {
+    match account {
+        Some(user) => password::verify(password_given, &user.password_hash),
+        None => {
+            password::verify_against_dummy(password_given);
+            false
+        }
+    }
+}
+
+/// Records the attempt and, when the password was right and the account may sign in, starts
+/// its session.
+pub fn finish_sign_in(
+    conn: &mut DbConnection,
     settings: &Settings,
     now: NaiveDateTime,
     request: &RequestMeta,
     username: &str,
-    password_given: &str,
+    account: Option<UserRow>,
+    password_ok: bool,
 ) -> AppResult<NewSession> {
-    let username = user_rules::normalize_username(username);
     let attempt = AuditContext {
-        actor_username: Some(username.clone()),
+        actor_username: Some(user_rules::normalize_username(username)),
         ..request.audit(now)
     };
-    let found = with_connection(pool, |conn| Ok(users::find_by_username(conn, &username)?))?;
-    let Some(user) = found else {
-        password::verify_against_dummy(password_given);
-        with_connection(pool, |conn| {
-            Ok(audit::append_alone(
-                conn,
-                &attempt,
-                "auth.login_failed",
-                "user",
-                None,
-                json!({ "reason": "unknown_user" }),
-            )?)
-        })?;
+    let Some(user) = account else {
+        audit::append_alone(
+            conn,
+            &attempt,
+            "auth.login_failed",
+            "user",
+            None,
+            json!({ "reason": "unknown_user" }),
+        )?;
         return Err(AppError::Unauthorized);
     };
     let attempt = AuditContext {
         actor_id: Some(user.id.clone()),
         ..attempt
     };
-    let password_ok = password::verify(password_given, &user.password_hash);
 
     // The inner result is the answer; the outer one commits the audit records of a refusal too.
-    with_connection(pool, |conn| {
-        write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
-            // Lock the account's row, then read it again: attempts on several servers at once are
-            // judged one after the other, so none slips past a lock another has just set.
-            users::lock_row(conn, &user.id)?;
-            let user = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
-            if is_locked(user.locked_until, now) {
-                audit::append(
-                    conn,
-                    &attempt,
-                    "auth.login_locked",
-                    "user",
-                    Some(&user.id),
-                    json!({ "locked_until": user.locked_until }),
-                )?;
-                return Ok(Err(AppError::Unauthorized));
-            }
-            if user.disabled {
-                audit::append(
-                    conn,
-                    &attempt,
-                    "auth.login_failed",
-                    "user",
-                    Some(&user.id),
-                    json!({ "reason": "disabled" }),
-                )?;
-                return Ok(Err(AppError::Unauthorized));
-            }
-            if !password_ok {
-                count_wrong_password(conn, settings, &attempt, &user.id, "auth.login_failed")?;
-                return Ok(Err(AppError::Unauthorized));
-            }
-            users::clear_failed_logins(conn, &user.id)?;
-            let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
+    write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
+        // Lock the account's row, then read it again: attempts on several servers at once are
+        // judged one after the other, so none slips past a lock another has just set.
+        users::lock_row(conn, &user.id)?;
+        let user = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+        if is_locked(user.locked_until, now) {
             audit::append(
                 conn,
                 &attempt,
-                "auth.login",
+                "auth.login_locked",
                 "user",
                 Some(&user.id),
-                json!({ "session_expires_at": expires_at }),
+                json!({ "locked_until": user.locked_until }),
             )?;
-            Ok(Ok(NewSession {
-                user_id: user.id.clone(),
-                token,
-                expires_at,
-                must_change_password: user.must_change_password,
-            }))
-        })
+            return Ok(Err(AppError::Unauthorized));
+        }
+        if user.disabled {
+            audit::append(
+                conn,
+                &attempt,
+                "auth.login_failed",
+                "user",
+                Some(&user.id),
+                json!({ "reason": "disabled" }),
+            )?;
+            return Ok(Err(AppError::Unauthorized));
+        }
+        if !password_ok {
+            count_wrong_password(conn, settings, &attempt, &user.id, "auth.login_failed")?;
+            return Ok(Err(AppError::Unauthorized));
+        }
+        users::clear_failed_logins(conn, &user.id)?;
+        let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
+        audit::append(
+            conn,
+            &attempt,
+            "auth.login",
+            "user",
+            Some(&user.id),
+            json!({ "session_expires_at": expires_at }),
+        )?;
+        Ok(Ok(NewSession {
+            user_id: user.id.clone(),
+            token,
+            expires_at,
+            must_change_password: user.must_change_password,
+        }))
     })?
 }
 
