@@ -6,7 +6,8 @@ sources), and cases at every status with their timelines and accused.
 The rows are what the registry itself would have written: victim counts, references and their
 counters, search text, a first version with its snapshot, cases' urgency and last step. They
 are loaded the fastest correct way for each database: PostgreSQL by COPY, SQLite by batched
-inserts in one transaction. Like a restore, the load writes no audit records: the trail covers
+inserts in one transaction. One worker per core generates the rows of its own missions (and,
+on PostgreSQL, copies them in) beside the others. Like a restore, the load writes no audit records: the trail covers
 what the service does afterwards.
 
 Usage: bench/load.py DATABASE_URL --incidents N --cases M [--seed S]
@@ -17,6 +18,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import multiprocessing
 import os
 import random
 import sqlite3
@@ -212,7 +214,8 @@ class History:
         linked = {pool[rng.randrange(len(pool))] for _ in range(rng.choices([1, 2], [80, 20])[0])}
         earliest = min(day for _, day in linked)
         opened = min(earliest + dt.timedelta(days=rng.randrange(1, 90)), TODAY)
-        status = CASE_STATUSES[index % len(CASE_STATUSES)]
+        # Every status in every mission (the mission is the index modulo 12, as many as statuses).
+        status = CASE_STATUSES[index // len(MISSIONS) % len(CASE_STATUSES)]
         if status in ("appeal", "final"):
             path = CASE_PATH + [status]
         elif status == "closed":
@@ -271,12 +274,13 @@ def postgres_copy(url, folder, tables):
         subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-q", url, "-c", copy], check=True)
 
 
-def sqlite_insert(path, folder, tables):
+def sqlite_insert(path, folders, tables):
+    """Every worker's rows, table by table, in one transaction (SQLite has one writer)."""
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = OFF")
     with conn:
-        for table, columns in tables:
+        for (table, columns), folder in ((t, f) for t in tables for f in folders):
             file = os.path.join(folder, table + ".csv")
             if not os.path.exists(file):
                 continue
@@ -316,6 +320,33 @@ def execute(url, statements):
                        input=";\n".join(statements) + ";\n")
 
 
+def generate_and_load(job):
+    """One worker's share: the missions `shard` names, generated into its own folder, then
+    (on PostgreSQL) loaded by its own COPY sessions. Every row of a share refers only to rows
+    of the same share, so the shares load side by side."""
+    url, folder, shard, workers, seed, incidents, cases, users, counters = job
+    history = History(random.Random(seed * 100 + shard), users, counters, folder)
+    mine = lambda index: index % len(MISSIONS) % workers == shard
+    started = time.monotonic()
+    for index in filter(mine, range(incidents)):
+        history.incident(index)
+    for index in filter(mine, range(cases)):
+        history.case(index)
+    history.close()
+    generate_seconds = time.monotonic() - started
+    if not url.startswith("sqlite://"):
+        postgres_copy(url, folder, TABLES)
+    return history.counters, history.case_counters, generate_seconds
+
+
+TABLES = [
+    ("incidents", INCIDENT_COLUMNS), ("incident_victims", VICTIM_COLUMNS),
+    ("incident_perpetrators", PERPETRATOR_COLUMNS), ("incident_sources", SOURCE_COLUMNS),
+    ("incident_versions", VERSION_COLUMNS), ("cases", CASE_COLUMNS),
+    ("case_incidents", CASE_INCIDENT_COLUMNS), ("case_transitions", TRANSITION_COLUMNS),
+    ("case_accused", ACCUSED_COLUMNS)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database_url")
@@ -333,27 +364,28 @@ def main():
                   f"VALUES ('{code}', '{code}', '{country}', TRUE, 1, '2001-01-01 00:00:00', '2001-01-01 00:00:00') "
                   f"ON CONFLICT (code) DO NOTHING" for code, country in MISSIONS])
 
+    # One worker per core, each with its own missions: Python generates on every core at once,
+    # and on PostgreSQL each worker's COPY runs beside the other's.
+    workers = max(1, min(os.cpu_count() or 1, len(MISSIONS)))
     with tempfile.TemporaryDirectory(prefix="pkr-bench-") as folder:
-        history = History(random.Random(args.seed), users, counters, folder)
-        for index in range(args.incidents):
-            history.incident(index)
-        for index in range(args.cases):
-            history.case(index)
-        history.close()
-        generated = time.monotonic()
-        tables = [
-            ("incidents", INCIDENT_COLUMNS), ("incident_victims", VICTIM_COLUMNS),
-            ("incident_perpetrators", PERPETRATOR_COLUMNS), ("incident_sources", SOURCE_COLUMNS),
-            ("incident_versions", VERSION_COLUMNS), ("cases", CASE_COLUMNS),
-            ("case_incidents", CASE_INCIDENT_COLUMNS), ("case_transitions", TRANSITION_COLUMNS),
-            ("case_accused", ACCUSED_COLUMNS)]
+        jobs = []
+        for shard in range(workers):
+            os.mkdir(os.path.join(folder, str(shard)))
+            jobs.append((url, os.path.join(folder, str(shard)), shard, workers, args.seed,
+                         args.incidents, args.cases, users, counters))
+        with multiprocessing.Pool(workers) as pool:
+            shares = pool.map(generate_and_load, jobs)
         if url.startswith("sqlite://"):
-            sqlite_insert(url[len("sqlite://"):], folder, tables)
-        else:
-            postgres_copy(url, folder, tables)
+            sqlite_insert(url[len("sqlite://"):], [job[1] for job in jobs], TABLES)
+        # The workers counted disjoint missions from the same start: the highest is each count.
+        incident_counters, case_counters = {}, {}
+        for share_incidents, share_cases, _ in shares:
+            for key, number in share_incidents.items():
+                incident_counters[key] = max(number, incident_counters.get(key, 0))
+            case_counters.update(share_cases)
         upserts = []
-        for table, numbers in (("incident_reference_counters", history.counters),
-                               ("case_reference_counters", history.case_counters)):
+        for table, numbers in (("incident_reference_counters", incident_counters),
+                               ("case_reference_counters", case_counters)):
             for (mission, year), number in numbers.items():
                 upserts.append(
                     f"INSERT INTO {table} (mission_code, year, last_number) VALUES ('{mission}', {year}, {number}) "
@@ -361,9 +393,10 @@ def main():
         execute(url, upserts)
     if not url.startswith("sqlite://"):
         execute(url, ["ANALYZE"])
-    print(json.dumps({"incidents": args.incidents, "cases": args.cases,
-                      "generate_seconds": round(generated - started, 1),
-                      "load_seconds": round(time.monotonic() - generated, 1)}))
+    generate_seconds = max(share[2] for share in shares)
+    print(json.dumps({"incidents": args.incidents, "cases": args.cases, "workers": workers,
+                      "generate_seconds": round(generate_seconds, 1),
+                      "load_seconds": round(time.monotonic() - started - generate_seconds, 1)}))
 
 
 if __name__ == "__main__":
