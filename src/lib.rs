@@ -81,45 +81,51 @@ impl AppState {
             .map_err(crate::error::AppError::internal)
     }
 
-    /// Checks a sign-in and counts a refusal. The two database steps take turns like any other
-    /// database work (a storm of sign-ins must not take connections from under the requests
-    /// waiting their turn); the password is checked between them, in a password turn, holding
-    /// no connection.
+    /// Checks a sign-in and counts a refusal, in three steps: the account is read in a
+    /// database turn, the password checked in a password turn holding no connection, and the
+    /// attempt recorded (and the session started) in a database turn. A storm of sign-ins so
+    /// takes no connection from under the requests waiting their turn. The steps run as a task
+    /// of their own: a client that leaves once its password was checked still has the attempt
+    /// recorded, and counted towards the lockout.
     pub async fn sign_in(
-        &self,
+        state: &Data<AppState>,
         request: auth::RequestMeta,
         username: String,
         password: String,
     ) -> AppResult<auth::accounts::NewSession> {
-        let (settings, now) = (self.settings.clone(), self.clock.now());
-        let name = username.clone();
-        let account = self
-            .run(move |conn| auth::accounts::find_account(conn, &name))
-            .await?;
-        let turn = self.password_turn().await?;
-        let (account, password_ok) = actix::block(move || {
-            let _turn = turn;
-            let password_ok = auth::accounts::check_password(account.as_ref(), &password);
-            (account, password_ok)
-        })
-        .await?;
-        let outcome = self
-            .run(move |conn| {
-                auth::accounts::finish_sign_in(
-                    conn,
-                    &settings,
-                    now,
-                    &request,
-                    &username,
-                    account,
-                    password_ok,
-                )
+        let state = Data::clone(state);
+        let steps = actix_web::rt::spawn(async move {
+            let (settings, now) = (state.settings.clone(), state.clock.now());
+            let name = username.clone();
+            let account = state
+                .run(move |conn| auth::accounts::find_account(conn, &name))
+                .await?;
+            let turn = state.password_turn().await?;
+            let (account, password_ok) = actix::block(move || {
+                let _turn = turn;
+                let password_ok = auth::accounts::check_password(account.as_ref(), &password);
+                (account, password_ok)
             })
-            .await;
-        if matches!(outcome, Err(AppError::Unauthorized)) {
-            self.metrics.failed_sign_ins.inc();
-        }
-        outcome
+            .await?;
+            let outcome = state
+                .run(move |conn| {
+                    auth::accounts::finish_sign_in(
+                        conn,
+                        &settings,
+                        now,
+                        &request,
+                        &username,
+                        account,
+                        password_ok,
+                    )
+                })
+                .await;
+            if matches!(outcome, Err(AppError::Unauthorized)) {
+                state.metrics.failed_sign_ins.inc();
+            }
+            outcome
+        });
+        steps.await.map_err(AppError::internal)?
     }
 
     /// Runs database work on the blocking thread pool, never on the async workers. Requests

@@ -235,14 +235,14 @@ fn serve(settings: Settings) -> Result<(), String> {
 }
 
 /// glibc gives each thread that allocates under contention an arena of its own, up to eight per
-/// core, and keeps what an arena has freed for that arena. On SQLite the database counts and
-/// sorts in the server's own memory, on the many blocking threads: in the load benchmark the
-/// peak was 252 MB with glibc's arenas, 176 MB with four per core, 145 MB with two and 128 MB
-/// with one. On PostgreSQL the server's memory is small (79 to 110 MB at the peak) and one
-/// arena per core made the threads wait for each other's allocations: the list pages' p99 at
-/// 32 connections was 10 to 20 % higher than with four per core. So: one per core on SQLite,
-/// four on PostgreSQL. An operator's own `MALLOC_ARENA_MAX` is left to glibc.
+/// core, and keeps what an arena has freed for that arena. On SQLite the database sorts and
+/// counts in the server's own memory, on many blocking threads: one arena per core keeps the
+/// peak under 150 MB in the load benchmark, where four per core did not. On PostgreSQL the
+/// server's memory is small, and four per core gave the list pages a lower tail than one.
+/// Figures: docs/performance.md. An operator's own `MALLOC_ARENA_MAX` is left to glibc.
 fn limit_memory_arenas(backend: Option<db::Backend>) {
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = backend;
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         let per_core = match backend {

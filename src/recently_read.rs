@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// How long a value read is believed without asking the database again.
 pub const AT_MOST: Duration = Duration::from_secs(1);
 
-/// Enough for every person of every mission at once; past it, the stale entries go first.
+/// Enough for every session of every mission's staff at once; past it, the stale entries go first.
 const CAPACITY: usize = 10_000;
 
 pub struct RecentlyRead<K, V> {

@@ -8,8 +8,9 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
-use peacekeeper_registry::auth::accounts;
+use peacekeeper_registry::auth::{RequestMeta, accounts};
 use peacekeeper_registry::domain::access::{Clearance, Role};
+use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::recently_read;
 
 on_both_backends!(
@@ -23,6 +24,7 @@ on_both_backends!(
     sign_out_ends_the_session,
     disabling_a_user_ends_their_sessions,
     changing_the_password_ends_every_session,
+    a_password_changed_while_a_sign_in_was_checked_refuses_it,
     short_or_common_passwords_are_refused,
     accounts_made_by_an_admin_change_their_password_first,
     first_start_creates_one_admin_who_must_change_the_password,
@@ -356,6 +358,46 @@ async fn changing_the_password_ends_every_session(backend: Backend) {
     assert!(
         t.audit_actions()
             .contains(&"user.password_change".to_string())
+    );
+}
+
+/// A sign-in checks the password holding no connection, then records the attempt: a password
+/// changed in between refuses it, though the old one matched when it was checked.
+async fn a_password_changed_while_a_sign_in_was_checked_refuses_it(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "legal.two",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let account = accounts::find_account(&mut t.conn(), "legal.two").unwrap();
+    assert!(accounts::check_password(account.as_ref(), PASSWORD));
+
+    let api = t.api().await;
+    let token = api.login("legal.two", PASSWORD).await;
+    let answer = api
+        .post(
+            "/api/v1/me/password",
+            Some(&token),
+            json!({ "current": PASSWORD, "new": "tangerine cobalt harbour sleeps 91" }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    let finished = accounts::finish_sign_in(
+        &mut t.conn(),
+        &t.settings(),
+        t.now(),
+        &RequestMeta::default(),
+        "legal.two",
+        account,
+        true,
+    );
+    assert!(matches!(finished, Err(AppError::Unauthorized)));
+    assert_eq!(
+        t.audit_actions().last().map(String::as_str),
+        Some("auth.login_failed")
     );
 }
 

@@ -53,7 +53,7 @@ pub async fn login(
     state
         .throttles
         .sign_in(request.client_addr.as_deref(), &body.username)?;
-    let session = state.sign_in(request, body.username, body.password).await?;
+    let session = AppState::sign_in(&state, request, body.username, body.password).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 

@@ -87,10 +87,7 @@ fn count_wrong_password(
     Ok(())
 }
 
-/// A sign-in, step by step, so that no database connection is held while the password is
-/// checked: `find_account`, then `check_password` (slow on purpose), then `finish_sign_in`.
-/// Every failure answers the same `Unauthorized`, after the same work (a password hash is
-/// always checked), and is recorded.
+/// The first step of a sign-in (see `AppState::sign_in`): the account of this username, if any.
 pub fn find_account(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {
     Ok(users::find_by_username(
         conn,
@@ -110,8 +107,9 @@ pub fn check_password(account: Option<&UserRow>, password_given: &str) -> bool {
     }
 }
 
-/// Records the attempt and, when the password was right and the account may sign in, starts
-/// its session.
+/// The last step of a sign-in: records the attempt and, when `password_ok` says the password
+/// matched `account`'s hash and the account may sign in, starts its session. Every failure
+/// answers the same `Unauthorized`, after the same work.
 pub fn finish_sign_in(
     conn: &mut DbConnection,
     settings: &Settings,
@@ -140,6 +138,7 @@ pub fn finish_sign_in(
         actor_id: Some(user.id.clone()),
         ..attempt
     };
+    let checked_hash = user.password_hash;
 
     // The inner result is the answer; the outer one commits the audit records of a refusal too.
     write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
@@ -147,6 +146,8 @@ pub fn finish_sign_in(
         // judged one after the other, so none slips past a lock another has just set.
         users::lock_row(conn, &user.id)?;
         let user = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+        // A password changed since it was checked: the one given is no longer the account's.
+        let password_ok = password_ok && user.password_hash == checked_hash;
         if is_locked(user.locked_until, now) {
             audit::append(
                 conn,

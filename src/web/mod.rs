@@ -457,7 +457,7 @@ async fn login(
         return Ok(page);
     }
     let username = form.username.clone();
-    let outcome = state.sign_in(request, form.username, form.password).await;
+    let outcome = AppState::sign_in(&state, request, form.username, form.password).await;
     match outcome {
         Ok(session) => {
             let next = if session.must_change_password {
