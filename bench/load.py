@@ -100,8 +100,9 @@ def rfc3339(moment):
 class History:
     """Generates the rows, table by table, into CSV files."""
 
-    def __init__(self, rng, users, counters, folder):
-        self.rng = rng
+    def __init__(self, seed, users, counters, folder):
+        # One generator per mission: the same seed gives the same history on any number of cores.
+        self.rngs = {code: random.Random(f"{seed} {code}") for code, _ in MISSIONS}
         self.users = users
         self.counters = counters
         self.folder = folder
@@ -127,8 +128,8 @@ class History:
         return f"{mission}-{year:04d}-{number:05d}"
 
     def incident(self, index):
-        rng = self.rng
         mission = MISSIONS[index % len(MISSIONS)][0]
+        rng = self.rngs[mission]
         # The 25 years up to yesterday, so that recent days hold their share too.
         days_ago = 1 + rng.randrange(YEARS * 365)
         occurred = dt.datetime.combine(TODAY, dt.time(0)) - dt.timedelta(days=days_ago) + dt.timedelta(minutes=rng.randrange(1440))
@@ -208,13 +209,13 @@ class History:
             self.counted[mission].append((incident_id, occurred.date()))
 
     def case(self, index):
-        rng = self.rng
         mission = MISSIONS[index % len(MISSIONS)][0]
+        rng = self.rngs[mission]
         pool = self.counted[mission]
         linked = {pool[rng.randrange(len(pool))] for _ in range(rng.choices([1, 2], [80, 20])[0])}
         earliest = min(day for _, day in linked)
         opened = min(earliest + dt.timedelta(days=rng.randrange(1, 90)), TODAY)
-        # Every status in every mission (the mission is the index modulo 12, as many as statuses).
+        # Every status in every mission: the status steps through the mission's own cases.
         status = CASE_STATUSES[index // len(MISSIONS) % len(CASE_STATUSES)]
         if status in ("appeal", "final"):
             path = CASE_PATH + [status]
@@ -325,7 +326,7 @@ def generate_and_load(job):
     (on PostgreSQL) loaded by its own COPY sessions. Every row of a share refers only to rows
     of the same share, so the shares load side by side."""
     url, folder, shard, workers, seed, incidents, cases, users, counters = job
-    history = History(random.Random(seed * 100 + shard), users, counters, folder)
+    history = History(seed, users, counters, folder)
     mine = lambda index: index % len(MISSIONS) % workers == shard
     started = time.monotonic()
     for index in filter(mine, range(incidents)):
