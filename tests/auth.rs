@@ -8,7 +8,9 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
+use peacekeeper_registry::AppState;
 use peacekeeper_registry::auth::{RequestMeta, accounts};
+use peacekeeper_registry::config::Settings;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::recently_read;
@@ -642,7 +644,16 @@ fn sign_in_from(address: &str, username: &str, headers: &[(&str, &str)]) -> Test
 }
 
 async fn sign_ins_are_throttled_per_account_and_per_address(backend: Backend) {
-    let t = TestApp::new(backend);
+    let mut t = TestApp::new(backend);
+    // Low limits, so that no allowance comes back while the test signs in (one every 12 s or
+    // more): with the defaults one came back every 2 s, within the time 30 password checks take
+    // on a busy machine.
+    let settings = Settings {
+        sign_in_per_minute_per_account: 3,
+        sign_in_per_minute_per_address: 5,
+        ..t.settings()
+    };
+    t.state = AppState::new(t.pool.clone(), settings, t.clock.clone());
     t.create_user("target", Role::Admin, Clearance::Unclassified, &[]);
     let api = t.api().await;
     let per_account = t.settings().sign_in_per_minute_per_account;
