@@ -333,14 +333,7 @@ async fn changing_the_password_ends_every_session(backend: Backend) {
         StatusCode::OK
     );
 
-    let answer = api
-        .post(
-            "/api/v1/me/password",
-            Some(&token),
-            json!({ "current": PASSWORD, "new": new_password }),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = api.change_password(&token, PASSWORD, new_password).await;
     let fresh = answer.body["token"].as_str().unwrap().to_string();
 
     api.get("/api/v1/me", Some(&token))
@@ -378,14 +371,8 @@ async fn a_password_changed_while_a_sign_in_was_checked_refuses_it(backend: Back
 
     let api = t.api().await;
     let token = api.login("legal.two", PASSWORD).await;
-    let answer = api
-        .post(
-            "/api/v1/me/password",
-            Some(&token),
-            json!({ "current": PASSWORD, "new": "tangerine cobalt harbour sleeps 91" }),
-        )
+    api.change_password(&token, PASSWORD, "tangerine cobalt harbour sleeps 91")
         .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 
     let finished = accounts::finish_sign_in(
         &mut t.conn(),
@@ -415,13 +402,7 @@ async fn short_or_common_passwords_are_refused(backend: Backend) {
         "123456789012345",
         "chiefchiefchief1",
     ] {
-        let answer = api
-            .post(
-                "/api/v1/me/password",
-                Some(&token),
-                json!({ "current": PASSWORD, "new": weak }),
-            )
-            .await;
+        let answer = api.change_password_answer(&token, PASSWORD, weak).await;
         answer.assert_problem(422);
         assert_eq!(
             answer.error_fields(),
@@ -446,7 +427,11 @@ async fn short_or_common_passwords_are_refused(backend: Backend) {
         );
     }
     let wrong_current = api
-        .post("/api/v1/me/password", Some(&token), json!({ "current": "not my password at all", "new": "tangerine cobalt harbour sleeps 91" }))
+        .change_password_answer(
+            &token,
+            "not my password at all",
+            "tangerine cobalt harbour sleeps 91",
+        )
         .await;
     wrong_current.assert_problem(422);
     assert_eq!(wrong_current.error_fields(), vec!["current"]);
@@ -488,13 +473,8 @@ async fn accounts_made_by_an_admin_change_their_password_first(backend: Backend)
     );
 
     let changed = api
-        .post(
-            "/api/v1/me/password",
-            Some(&token),
-            json!({ "current": first_password, "new": "tangerine cobalt harbour sleeps 91" }),
-        )
+        .change_password(&token, first_password, "tangerine cobalt harbour sleeps 91")
         .await;
-    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert_eq!(changed.body["must_change_password"], false);
     let token = changed.body["token"].as_str().unwrap();
     assert_eq!(
@@ -542,10 +522,10 @@ async fn wrong_current_passwords_count_toward_the_lock(backend: Backend) {
 
     for _ in 0..5 {
         let answer = api
-            .post(
-                "/api/v1/me/password",
-                Some(&token),
-                json!({ "current": "a wrong guess of a password", "new": "tangerine cobalt harbour sleeps 91" }),
+            .change_password_answer(
+                &token,
+                "a wrong guess of a password",
+                "tangerine cobalt harbour sleeps 91",
             )
             .await;
         answer.assert_problem(422);
@@ -554,14 +534,9 @@ async fn wrong_current_passwords_count_toward_the_lock(backend: Backend) {
     api.login_answer("legal.three", PASSWORD)
         .await
         .assert_problem(401);
-    let answer = api
-        .post(
-            "/api/v1/me/password",
-            Some(&token),
-            json!({ "current": PASSWORD, "new": "tangerine cobalt harbour sleeps 91" }),
-        )
-        .await;
-    answer.assert_problem(403);
+    api.change_password_answer(&token, PASSWORD, "tangerine cobalt harbour sleeps 91")
+        .await
+        .assert_problem(403);
     assert!(t.audit_actions().contains(&"auth.lockout".to_string()));
 }
 

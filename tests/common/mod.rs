@@ -425,6 +425,23 @@ where
         );
         answer.body["token"].as_str().expect("token").to_string()
     }
+
+    /// Changes the signed-in account's password through `POST /api/v1/me/password`.
+    pub async fn change_password_answer(&self, token: &str, current: &str, new: &str) -> Answer {
+        self.post(
+            "/api/v1/me/password",
+            Some(token),
+            json!({ "current": current, "new": new }),
+        )
+        .await
+    }
+
+    /// Changes the password and returns the answer; panics unless the change succeeds.
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Answer {
+        let answer = self.change_password_answer(token, current, new).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer
+    }
 }
 
 pub fn with_token(request: TestRequest, token: Option<&str>) -> TestRequest {
