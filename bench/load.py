@@ -212,6 +212,8 @@ class History:
         mission = MISSIONS[index % len(MISSIONS)][0]
         rng = self.rngs[mission]
         pool = self.counted[mission]
+        if not pool:
+            return  # a case follows a reported incident: this mission has none to follow
         linked = {pool[rng.randrange(len(pool))] for _ in range(rng.choices([1, 2], [80, 20])[0])}
         earliest = min(day for _, day in linked)
         opened = min(earliest + dt.timedelta(days=rng.randrange(1, 90)), TODAY)
@@ -355,6 +357,8 @@ def main():
     parser.add_argument("--cases", type=int, required=True)
     parser.add_argument("--seed", type=int, default=2589)
     args = parser.parse_args()
+    if args.cases and args.incidents < len(MISSIONS):
+        parser.error(f"--incidents must be at least {len(MISSIONS)}, one per mission, for cases to follow")
     url = args.database_url
     started = time.monotonic()
 
@@ -395,7 +399,8 @@ def main():
     if not url.startswith("sqlite://"):
         execute(url, ["ANALYZE"])
     generate_seconds = max(share[2] for share in shares)
-    print(json.dumps({"incidents": args.incidents, "cases": args.cases, "workers": workers,
+    cases_written = sum(sum(share[1].values()) for share in shares)
+    print(json.dumps({"incidents": args.incidents, "cases": cases_written, "workers": workers,
                       "generate_seconds": round(generate_seconds, 1),
                       "load_seconds": round(time.monotonic() - started - generate_seconds, 1)}))
 
