@@ -1,15 +1,17 @@
 //! `GET /api/v1/incidents/export`: the incidents of a list, whole, as CSV or GeoJSON, streamed.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use tokio::sync::mpsc::error::TrySendError;
+use chrono::NaiveDateTime;
+use parking_lot::Mutex;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppError;
-use crate::services::exports::{self, ExportRequest, Format};
+use crate::error::{AppError, AppResult};
+use crate::services::exports::{self, ExportBatches, ExportRequest, Format};
 
 /// Reads `format` and `include_personal`; every other parameter is a filter of the incident
 /// list. Paging does not apply: an export has every matching incident.
@@ -58,23 +60,64 @@ fn export_request(query: &str) -> Result<ExportRequest, AppError> {
 /// How long a client may leave a batch unread before the export is abandoned.
 const STALL_LIMIT: Duration = Duration::from_secs(60);
 
-/// Hands a batch to the response; false when the client has gone or stopped reading.
-fn hand_on(
-    sender: &tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
-    chunk: web::Bytes,
-) -> bool {
-    let deadline = Instant::now() + STALL_LIMIT;
-    let mut item = Ok(chunk);
+/// Where an export's chunks go: the response's body. It holds a few batches, so a slow client
+/// slows the reading instead of filling memory.
+type Chunks = tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>;
+
+/// Hands a chunk to the response; false when the client has gone or stopped reading.
+async fn hand_on(sender: &Chunks, chunk: Vec<u8>) -> bool {
+    let handed = actix_web::rt::time::timeout(STALL_LIMIT, sender.send(Ok(chunk.into()))).await;
+    matches!(handed, Ok(Ok(())))
+}
+
+/// Writes the export to `sender` and records it: its filters before the first byte leaves,
+/// its row count when it ends, however it ends. Every batch is read in a database turn of its
+/// own, so exports wait their turn like any other request and hold no connection, nor any
+/// thread, while their clients read. Answers the number of incidents sent.
+async fn write(
+    state: &AppState,
+    user: AuthUser,
+    request: ExportRequest,
+    now: NaiveDateTime,
+    sender: &Chunks,
+) -> AppResult<u64> {
+    let (recorder, recorded) = (user.clone(), request.clone());
+    let started = state
+        .run(move |conn| exports::record_start(conn, &recorder, &recorded, now))
+        .await?;
+    let batches = Arc::new(Mutex::new(ExportBatches::new(&user, &request)));
+    let outcome = write_batches(state, &batches, sender).await;
+    let (sent, complete) = (batches.lock().sent(), matches!(outcome, Ok(true)));
+    state
+        .run(move |conn| exports::record_end(conn, &user, now, started, sent, complete))
+        .await?;
+    outcome.map(|_| sent)
+}
+
+/// Sends the opening, every batch and the closing; answers whether all of it went out.
+async fn write_batches(
+    state: &AppState,
+    batches: &Arc<Mutex<ExportBatches>>,
+    sender: &Chunks,
+) -> AppResult<bool> {
+    let opening = batches.lock().opening()?;
+    if !hand_on(sender, opening).await {
+        return Ok(false);
+    }
     loop {
-        match sender.try_send(item) {
-            Ok(()) => return true,
-            Err(TrySendError::Closed(_)) => return false,
-            Err(TrySendError::Full(back)) if Instant::now() < deadline => {
-                item = back;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(TrySendError::Full(_)) => return false,
+        let reader = Arc::clone(batches);
+        let batch = state
+            .run(move |conn| reader.lock().next_batch(conn))
+            .await?;
+        let Some(batch) = batch else { break };
+        if !hand_on(sender, batch).await {
+            return Ok(false);
         }
+    }
+    let closing = batches.lock().closing();
+    match closing {
+        Some(closing) => Ok(hand_on(sender, closing).await),
+        None => Ok(true),
     }
 }
 
@@ -124,17 +167,15 @@ pub async fn stream(
         Format::Csv => ("text/csv; charset=utf-8", "incidents.csv"),
         Format::GeoJson => ("application/geo+json", "incidents.geojson"),
     };
-    // A blocking task reads a batch at a time and hands each on; the channel holds a few
-    // batches, so a slow client slows the reading instead of filling memory.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
-    let pool = state.pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let written = exports::write(&pool, &user, request, now, |chunk| {
-            hand_on(&sender, web::Bytes::from(chunk))
-        });
-        if let Err(error) = written {
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let writer = web::Data::clone(state);
+    // The export runs as a task of its own, so that it is recorded as ended even when its
+    // client leaves part-way.
+    actix_web::rt::spawn(async move {
+        if let Err(error) = write(&writer, user, request, now, &sender).await {
             tracing::error!(error = %error, "export failed part-way");
-            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+            let failed = sender.send(Err(std::io::Error::other("export failed")));
+            let _ = actix_web::rt::time::timeout(STALL_LIMIT, failed).await;
         }
     });
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {

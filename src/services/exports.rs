@@ -8,14 +8,14 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{AuthUser, policy};
-use crate::db::{DbConnection, DbPool, with_connection};
+use crate::db::DbConnection;
 use crate::domain::access::Clearance;
 use crate::domain::incident::format_time;
 use crate::domain::spreadsheet::safe_cell;
 use crate::error::{AppError, AppResult};
 use crate::services::incidents::{ListRequest, check_may_read, filter_for};
 use crate::store::audit;
-use crate::store::incidents::{self as store, IncidentRow};
+use crate::store::incidents::{self as store, IncidentFilter, IncidentRow};
 
 /// Rows read from the database at a time.
 const BATCH: i64 = 500;
@@ -180,97 +180,120 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> AppResult<Vec<u8>> {
         .map_err(|e| AppError::internal(format!("csv: {e}")))
 }
 
-/// Writes the export to `send` a batch at a time (`send` answers false when the client has
-/// gone or stopped reading), and records it: its filters before the first byte leaves, its row
-/// count when it ends, however it ends. A connection is taken from the pool per batch, so a
-/// slow client holds none while it reads. Returns the number of incidents sent.
-pub fn write(
-    pool: &DbPool,
-    user: &AuthUser,
-    request: ExportRequest,
-    now: NaiveDateTime,
-    mut send: impl FnMut(Vec<u8>) -> bool,
-) -> AppResult<u64> {
-    let started = with_connection(pool, |conn| {
-        Ok(audit::append_alone(
-            conn,
-            &user.audit(now),
-            "export.incidents",
-            "incident",
-            None,
-            json!({
-                "format": request.format.code(),
-                "filters": filters_json(&request),
-                "include_personal": request.include_personal,
-            }),
-        )?)
-    })?;
-    let mut sent: u64 = 0;
-    let outcome = write_batches(pool, user, &request, &mut sent, &mut send);
-    with_connection(pool, |conn| {
-        Ok(audit::append_alone(
-            conn,
-            &user.audit(now),
-            "export.incidents.finished",
-            "incident",
-            None,
-            json!({
-                "export": started,
-                "rows": sent,
-                "complete": matches!(outcome, Ok(true)),
-            }),
-        )?)
-    })?;
-    outcome.map(|_| sent)
-}
-
-/// Sends the opening, every batch and the closing; answers whether all of it went out.
-fn write_batches(
-    pool: &DbPool,
+/// Records that an export began, with its filters, before the first byte leaves. Answers the
+/// record's id, which the closing record (`record_end`) names.
+pub fn record_start(
+    conn: &mut DbConnection,
     user: &AuthUser,
     request: &ExportRequest,
-    sent: &mut u64,
-    send: &mut impl FnMut(Vec<u8>) -> bool,
-) -> AppResult<bool> {
-    let personal = request.include_personal;
-    let mut filter = filter_for(user, request.filters.clone());
-    let mut unlocated: u64 = 0;
-    let opening = match request.format {
-        Format::Csv => {
-            let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-            if personal {
-                header.push("victims".to_string());
-            }
-            csv_line(header)?
+    now: NaiveDateTime,
+) -> AppResult<i64> {
+    Ok(audit::append_alone(
+        conn,
+        &user.audit(now),
+        "export.incidents",
+        "incident",
+        None,
+        json!({
+            "format": request.format.code(),
+            "filters": filters_json(request),
+            "include_personal": request.include_personal,
+        }),
+    )?)
+}
+
+/// Records how an export ended, however it ended: how many incidents left, and whether all did.
+pub fn record_end(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    now: NaiveDateTime,
+    started: i64,
+    sent: u64,
+    complete: bool,
+) -> AppResult<()> {
+    audit::append_alone(
+        conn,
+        &user.audit(now),
+        "export.incidents.finished",
+        "incident",
+        None,
+        json!({ "export": started, "rows": sent, "complete": complete }),
+    )?;
+    Ok(())
+}
+
+/// An export under way, read a batch at a time. Each batch needs a connection only while it is
+/// read, so the caller can take a database turn per batch, like any other request, and hold
+/// none while a slow client reads.
+pub struct ExportBatches {
+    filter: IncidentFilter,
+    format: Format,
+    personal: bool,
+    /// Incidents written so far.
+    sent: u64,
+    /// GeoJSON features written without a position.
+    unlocated: u64,
+    finished: bool,
+}
+
+impl ExportBatches {
+    pub fn new(user: &AuthUser, request: &ExportRequest) -> ExportBatches {
+        ExportBatches {
+            filter: filter_for(user, request.filters.clone()),
+            format: request.format,
+            personal: request.include_personal,
+            sent: 0,
+            unlocated: 0,
+            finished: false,
         }
-        Format::GeoJson => br#"{"type":"FeatureCollection","features":["#.to_vec(),
-    };
-    if !send(opening) {
-        return Ok(false);
     }
-    loop {
-        let (rows, names) = with_connection(pool, |conn| {
-            let rows = store::list(conn, &filter, BATCH)?;
-            let names = if personal {
-                let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-                personal_data(conn, &ids)?
-            } else {
-                HashMap::new()
-            };
-            Ok((rows, names))
-        })?;
-        let Some(last) = rows.last() else { break };
-        filter.after = Some((last.occurred_at, last.id.clone()));
+
+    /// How many incidents the batches so far held.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// What comes before the first incident: the CSV header, or the GeoJSON collection's start.
+    pub fn opening(&self) -> AppResult<Vec<u8>> {
+        match self.format {
+            Format::Csv => {
+                let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+                if self.personal {
+                    header.push("victims".to_string());
+                }
+                csv_line(header)
+            }
+            Format::GeoJson => Ok(br#"{"type":"FeatureCollection","features":["#.to_vec()),
+        }
+    }
+
+    /// The next batch of incidents, written out; `None` once every incident has been.
+    pub fn next_batch(&mut self, conn: &mut DbConnection) -> AppResult<Option<Vec<u8>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let rows = store::list(conn, &self.filter, BATCH)?;
+        let names = if self.personal {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            personal_data(conn, &ids)?
+        } else {
+            HashMap::new()
+        };
+        self.finished = (rows.len() as i64) < BATCH;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.filter.after = Some((last.occurred_at, last.id.clone()));
         let mut chunk = Vec::new();
         for row in &rows {
             let mut props = properties(row);
-            if personal {
+            if self.personal {
                 props.insert("victims".into(), json!(names.get(&row.id)));
             }
-            match request.format {
+            match self.format {
                 Format::Csv => {
                     let mut cells: Vec<String> = COLUMNS.iter().map(|c| cell(&props[*c])).collect();
-                    if personal {
+                    if self.personal {
                         cells.push(cell(&props["victims"]));
                     }
                     chunk.extend(csv_line(cells)?);
@@ -281,11 +304,11 @@ fn write_batches(
                             json!({ "type": "Point", "coordinates": [lon, lat] })
                         }
                         _ => {
-                            unlocated += 1;
+                            self.unlocated += 1;
                             Value::Null
                         }
                     };
-                    if *sent > 0 {
+                    if self.sent > 0 {
                         chunk.push(b',');
                     }
                     let feature = json!({
@@ -294,19 +317,19 @@ fn write_batches(
                     chunk.extend(feature.to_string().into_bytes());
                 }
             }
-            *sent += 1;
+            self.sent += 1;
         }
-        if !send(chunk) {
-            return Ok(false);
-        }
-        if (rows.len() as i64) < BATCH {
-            break;
+        Ok(Some(chunk))
+    }
+
+    /// What comes after the last incident: for GeoJSON, the collection's end.
+    pub fn closing(&self) -> Option<Vec<u8>> {
+        match self.format {
+            Format::Csv => None,
+            // A foreign member (RFC 7946, 6.1): how many features have no position (`geometry` null).
+            Format::GeoJson => {
+                Some(format!(r#"],"unlocated_features":{}}}"#, self.unlocated).into_bytes())
+            }
         }
     }
-    if request.format == Format::GeoJson {
-        // A foreign member (RFC 7946, 6.1): how many features have no position (`geometry` null).
-        let closing = format!(r#"],"unlocated_features":{unlocated}}}"#);
-        return Ok(send(closing.into_bytes()));
-    }
-    Ok(true)
 }
