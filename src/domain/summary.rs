@@ -116,6 +116,97 @@ pub struct MedianDelay {
     pub days: f64,
 }
 
+/// One counted case, as the database reads it: the mission and period of its earliest counted
+/// incident, where it stands, and how many days after that incident it first reached each step.
+#[derive(Debug, Clone, Default)]
+pub struct CountedCase {
+    pub mission: String,
+    pub period: String,
+    pub status: String,
+    pub closure_reason: Option<String>,
+    /// Days from the earliest incident to the first day at each step of [`FUNNEL`], in its
+    /// order; `None` for a step not reached.
+    pub days_to: [Option<i32>; 8],
+    pub accused_convicted: u64,
+    pub accused_acquitted: u64,
+}
+
+/// The middle value, or the mean of the two middle ones for an even count; `None` for none.
+pub fn median(values: &mut [i32]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let middle = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        f64::from(values[middle])
+    } else {
+        (f64::from(values[middle - 1]) + f64::from(values[middle])) / 2.0
+    })
+}
+
+/// The counted cases per mission, period, status and closure reason, and the median of each
+/// delay per mission and period and over all of them, added up one case at a time: the cases
+/// are many, and only their groups and delays are kept.
+#[derive(Debug, Default)]
+pub struct CaseFigures {
+    groups: BTreeMap<(String, String, String, Option<String>), CaseGroup>,
+    /// The days of each delay (in the order of `Delay::ALL`), per mission and period...
+    delays: BTreeMap<(String, String), [Vec<i32>; 4]>,
+    /// ...and over every case.
+    all_delays: [Vec<i32>; 4],
+}
+
+impl CaseFigures {
+    pub fn add(&mut self, case: CountedCase) {
+        let row = (case.mission.clone(), case.period.clone());
+        let row_delays = self.delays.entry(row).or_default();
+        for (slot, delay) in Delay::ALL.into_iter().enumerate() {
+            let step = FUNNEL.iter().position(|s| *s == delay.step());
+            if let Some(days) = step.and_then(|step| case.days_to[step]) {
+                row_delays[slot].push(days);
+                self.all_delays[slot].push(days);
+            }
+        }
+        let key = (case.mission, case.period, case.status, case.closure_reason);
+        let group = self.groups.entry(key).or_insert_with_key(|key| CaseGroup {
+            mission: key.0.clone(),
+            period: key.1.clone(),
+            status: key.2.clone(),
+            closure_reason: key.3.clone(),
+            ..Default::default()
+        });
+        group.cases += 1;
+        for (reached, days) in group.reached.iter_mut().zip(case.days_to) {
+            *reached += u64::from(days.is_some());
+        }
+        group.accused_convicted += case.accused_convicted;
+        group.accused_acquitted += case.accused_acquitted;
+    }
+
+    /// The groups, and the medians of the delays that some case reached.
+    pub fn finish(self) -> (Vec<CaseGroup>, Vec<MedianDelay>) {
+        let rows = self
+            .delays
+            .into_iter()
+            .map(|(row, delays)| (Some(row), delays))
+            .chain([(None, self.all_delays)]);
+        let mut medians = Vec::new();
+        for (row, delays) in rows {
+            for (delay, mut days) in Delay::ALL.into_iter().zip(delays) {
+                if let Some(days) = median(&mut days) {
+                    medians.push(MedianDelay {
+                        row: row.clone(),
+                        delay: delay.code().to_string(),
+                        days,
+                    });
+                }
+            }
+        }
+        (self.groups.into_values().collect(), medians)
+    }
+}
+
 /// The steps of the funnel, each reached by a case whose timeline passed through it or beyond.
 pub const FUNNEL: [CaseStatus; 8] = [
     CaseStatus::Referred,
@@ -246,7 +337,7 @@ fn row_of<'a>(
 
 /// Rows per mission and period (in that order), and the totals. Incidents count in the period
 /// they occurred in; a case counts in the mission and period of its earliest incident. Counts
-/// add up; medians cannot, so the database takes them per row and over everything.
+/// add up; medians cannot, so `CaseFigures` takes them per row and over everything.
 pub fn summarize(
     incidents: &[IncidentGroup],
     dead: &[DeadGroup],
@@ -302,6 +393,97 @@ mod tests {
         assert!(path_rank(Final) > path_rank(Appeal));
         // The funnel's steps are in path order, so "at or beyond" is a comparison of ranks.
         assert!(FUNNEL.windows(2).all(|w| path_rank(w[0]) < path_rank(w[1])));
+    }
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_two_middle_ones() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [7]), Some(7.0));
+        assert_eq!(median(&mut [30, 10, 20]), Some(20.0));
+        assert_eq!(median(&mut [40, 10, 30, 20]), Some(25.0));
+        assert_eq!(median(&mut [3, 4]), Some(3.5));
+    }
+
+    fn case(mission: &str, status: &str, days_to: [Option<i32>; 8]) -> CountedCase {
+        CountedCase {
+            mission: mission.into(),
+            period: "2020".into(),
+            status: status.into(),
+            days_to,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn cases_are_grouped_and_each_delay_has_its_median_per_row_and_over_all() {
+        let mut closed = case(
+            "MINUSCA",
+            "closed",
+            [Some(4), None, None, None, None, None, None, None],
+        );
+        closed.closure_reason = Some("no_suspect".into());
+        closed.accused_acquitted = 1;
+        let cases = [
+            case(
+                "MINUSCA",
+                "charged",
+                [
+                    Some(10),
+                    Some(20),
+                    None,
+                    Some(30),
+                    Some(40),
+                    None,
+                    None,
+                    None,
+                ],
+            ),
+            case(
+                "MINUSCA",
+                "charged",
+                [Some(20), None, None, None, Some(60), None, None, None],
+            ),
+            closed,
+            case("UNMISS", "opened", [None; 8]),
+            case(
+                "UNMISS",
+                "referred",
+                [Some(100), None, None, None, None, None, None, None],
+            ),
+        ];
+        let mut figures = CaseFigures::default();
+        for case in cases {
+            figures.add(case);
+        }
+        let (groups, medians) = figures.finish();
+
+        let charged = groups
+            .iter()
+            .find(|g| g.mission == "MINUSCA" && g.status == "charged")
+            .unwrap();
+        assert_eq!(charged.cases, 2);
+        assert_eq!(charged.reached, [2, 1, 0, 1, 2, 0, 0, 0]);
+        let closed = groups.iter().find(|g| g.status == "closed").unwrap();
+        assert_eq!((closed.cases, closed.accused_acquitted), (1, 1));
+        assert_eq!(closed.closure_reason.as_deref(), Some("no_suspect"));
+        assert_eq!(groups.iter().map(|g| g.cases).sum::<u64>(), 5);
+
+        let median_of = |row: Option<(&str, &str)>, delay: &str| {
+            medians
+                .iter()
+                .find(|m| {
+                    m.delay == delay && m.row.as_ref().map(|(m, p)| (m.as_str(), p.as_str())) == row
+                })
+                .map(|m| m.days)
+        };
+        // MINUSCA referred after 10, 20 and 4 days; UNMISS after 100; the UNMISS case still
+        // opened counts in no delay.
+        assert_eq!(median_of(Some(("MINUSCA", "2020")), "referral"), Some(10.0));
+        assert_eq!(median_of(Some(("UNMISS", "2020")), "referral"), Some(100.0));
+        assert_eq!(median_of(None, "referral"), Some(15.0));
+        assert_eq!(median_of(None, "charge"), Some(50.0));
+        assert_eq!(median_of(None, "first_arrest"), Some(30.0));
+        assert_eq!(median_of(None, "first_judgment"), None);
     }
 
     #[test]

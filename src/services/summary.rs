@@ -154,8 +154,9 @@ pub fn summary(
         }
         let incidents = store::incident_groups(conn, &scope, grouping)?;
         let dead = store::dead_groups(conn, &scope, grouping)?;
-        let cases = store::case_groups(conn, &scope, grouping)?;
-        let medians = store::median_delays(conn, &scope, grouping)?;
+        let mut case_figures = summary::CaseFigures::default();
+        store::for_each_counted_case(conn, &scope, grouping, |case| case_figures.add(case))?;
+        let (cases, medians) = case_figures.finish();
         let (rows, totals) = summary::summarize(&incidents, &dead, &cases, &medians);
         let summary = Arc::new(Summary {
             from: request.from,

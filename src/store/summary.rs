@@ -4,20 +4,19 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend as DieselBackend;
-use diesel::pg::Pg;
+use diesel::connection::DefaultLoadingMode;
+use diesel::pg::{Pg, PgRowByRowLoadingMode};
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
-use diesel::sql_types::{BigInt, Bool, Date, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use crate::db::schema::{case_incidents, cases, incidents};
 use crate::db::{Backend, DbConnection};
 use crate::domain::case::CaseStatus;
-use crate::domain::summary::{
-    CaseGroup, DeadGroup, Delay, FUNNEL, Grouping, IncidentGroup, MedianDelay, path_rank,
-};
+use crate::domain::summary::{CountedCase, DeadGroup, FUNNEL, Grouping, IncidentGroup, path_rank};
 
 /// What a reader may count, and what they asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -221,6 +220,18 @@ where
     query
 }
 
+/// A statement's `?` placeholders as PostgreSQL writes them: `$1`, `$2`...
+fn numbered(sql: &str) -> String {
+    let mut numbered = String::with_capacity(sql.len() + 16);
+    for (number, piece) in sql.split('?').enumerate() {
+        if number > 0 {
+            numbered += &format!("${number}");
+        }
+        numbered += piece;
+    }
+    numbered
+}
+
 /// Runs a summary query: PostgreSQL numbers its placeholders, SQLite takes them as written.
 fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<Vec<R>>
 where
@@ -230,19 +241,41 @@ where
     debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
     match conn {
         DbConnection::Postgres(pg) => {
-            let mut numbered = String::with_capacity(sql.len() + 16);
-            for (number, piece) in sql.split('?').enumerate() {
-                if number > 0 {
-                    numbered += &format!("${number}");
-                }
-                numbered += piece;
-            }
-            bind_all(diesel::sql_query(numbered).into_boxed::<Pg>(), params).load(pg)
+            bind_all(diesel::sql_query(numbered(sql)).into_boxed::<Pg>(), params).load(pg)
         }
         DbConnection::Sqlite(sqlite) => {
             bind_all(diesel::sql_query(sql).into_boxed::<Sqlite>(), params).load(sqlite)
         }
     }
+}
+
+/// Runs a summary query and hands each row to `each` as it comes, for results too many to hold
+/// at once: both databases give one row at a time.
+fn for_each_row<R>(
+    conn: &mut DbConnection,
+    sql: &str,
+    params: &[Param],
+    mut each: impl FnMut(R),
+) -> QueryResult<()>
+where
+    R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
+    match conn {
+        DbConnection::Postgres(pg) => {
+            let query = bind_all(diesel::sql_query(numbered(sql)).into_boxed::<Pg>(), params);
+            for row in query.load_iter::<R, PgRowByRowLoadingMode>(pg)? {
+                each(row?);
+            }
+        }
+        DbConnection::Sqlite(sqlite) => {
+            let query = bind_all(diesel::sql_query(sql).into_boxed::<Sqlite>(), params);
+            for row in query.load_iter::<R, DefaultLoadingMode>(sqlite)? {
+                each(row?);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(QueryableByName)]
@@ -326,6 +359,9 @@ struct DeadGroupRow {
 }
 
 /// The dead of the counted incidents per mission and period, personnel type and nationality.
+/// The victims are read first and their incidents looked up (`CROSS JOIN` keeps SQLite to that
+/// order; PostgreSQL plans it as any join): starting from the counted incidents' index instead
+/// made SQLite look up every incident's victims, about four times slower at a million.
 pub fn dead_groups(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -338,8 +374,8 @@ pub fn dead_groups(
         "SELECT i.mission_code AS mission, {period} AS period, \
             v.personnel_type AS personnel_type, \
             COALESCE(v.nationality, 'unknown') AS nationality, COUNT(*) AS killed \
-         FROM incident_victims v JOIN incidents i ON i.id = v.incident_id \
-         WHERE v.outcome = 'killed' AND {counted} \
+         FROM incident_victims v CROSS JOIN incidents i \
+         WHERE i.id = v.incident_id AND v.outcome = 'killed' AND {counted} \
          GROUP BY i.mission_code, {period}, v.personnel_type, COALESCE(v.nationality, 'unknown')",
         period = sql.period("i.occurred_at"),
     );
@@ -357,7 +393,7 @@ pub fn dead_groups(
 }
 
 #[derive(QueryableByName)]
-struct CaseGroupRow {
+struct CountedCaseRow {
     #[diesel(sql_type = Text)]
     mission: String,
     #[diesel(sql_type = Text)]
@@ -366,43 +402,47 @@ struct CaseGroupRow {
     status: String,
     #[diesel(sql_type = Nullable<Text>)]
     closure_reason: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    cases: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_referred: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_investigating: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_suspects_identified: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_arrests_made: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_charged: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_in_trial: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_judgment: i64,
-    #[diesel(sql_type = BigInt)]
-    reached_final: i64,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_referred: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_investigating: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_suspects_identified: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_arrests_made: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_charged: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_in_trial: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_judgment: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    days_to_final: Option<i32>,
     #[diesel(sql_type = BigInt)]
     convicted: i64,
     #[diesel(sql_type = BigInt)]
     acquitted: i64,
 }
 
-/// The counted cases per mission and period (of their earliest counted incident), status and
-/// closure reason: how many reached each step of the funnel, and their accused's verdicts.
-pub fn case_groups(
+/// Hands on each counted case, with the mission and period of its earliest counted incident,
+/// the days from that incident to the first day at each step of the funnel, and its accused's
+/// verdicts. The groups and the medians are both taken from these (`CaseFigures`), so the
+/// cases are read once, and one at a time.
+pub fn for_each_counted_case(
     conn: &mut DbConnection,
     scope: &Scope,
     grouping: Grouping,
-) -> QueryResult<Vec<CaseGroup>> {
+    mut each: impl FnMut(CountedCase),
+) -> QueryResult<()> {
     let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
     let tables = sql.case_tables(scope, &mut params);
-    let reached = FUNNEL
+    let days_to = FUNNEL
         .into_iter()
-        .map(|step| format!("COUNT(s.{0}_on) AS reached_{0}", step.code()))
+        .map(|step| {
+            let days = sql.days_between("f.first_at", &format!("s.{}_on", step.code()));
+            format!("CAST({days} AS INTEGER) AS days_to_{}", step.code())
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let query = format!(
@@ -414,105 +454,34 @@ pub fn case_groups(
             FROM case_accused a JOIN first_links f ON f.case_id = a.case_id \
             GROUP BY a.case_id) \
          SELECT c.mission_code AS mission, {period} AS period, c.status AS status, \
-            c.closure_reason AS closure_reason, COUNT(*) AS cases, {reached}, \
-            CAST(COALESCE(SUM(v.convicted), 0) AS BIGINT) AS convicted, \
-            CAST(COALESCE(SUM(v.acquitted), 0) AS BIGINT) AS acquitted \
+            c.closure_reason AS closure_reason, {days_to}, \
+            CAST(COALESCE(v.convicted, 0) AS BIGINT) AS convicted, \
+            CAST(COALESCE(v.acquitted, 0) AS BIGINT) AS acquitted \
          FROM first_links f JOIN cases c ON c.id = f.case_id \
             LEFT JOIN steps s ON s.case_id = f.case_id \
-            LEFT JOIN verdicts v ON v.case_id = f.case_id \
-         GROUP BY c.mission_code, {period}, c.status, c.closure_reason",
+            LEFT JOIN verdicts v ON v.case_id = f.case_id",
         period = sql.period("f.first_at"),
     );
-    let rows: Vec<CaseGroupRow> = load(conn, &query, &params)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| CaseGroup {
-            reached: [
-                row.reached_referred,
-                row.reached_investigating,
-                row.reached_suspects_identified,
-                row.reached_arrests_made,
-                row.reached_charged,
-                row.reached_in_trial,
-                row.reached_judgment,
-                row.reached_final,
-            ]
-            .map(count),
+    for_each_row(conn, &query, &params, |row: CountedCaseRow| {
+        each(CountedCase {
+            days_to: [
+                row.days_to_referred,
+                row.days_to_investigating,
+                row.days_to_suspects_identified,
+                row.days_to_arrests_made,
+                row.days_to_charged,
+                row.days_to_in_trial,
+                row.days_to_judgment,
+                row.days_to_final,
+            ],
             mission: row.mission,
             period: row.period,
             status: row.status,
             closure_reason: row.closure_reason,
-            cases: count(row.cases),
             accused_convicted: count(row.convicted),
             accused_acquitted: count(row.acquitted),
         })
-        .collect())
-}
-
-#[derive(QueryableByName)]
-struct MedianRow {
-    #[diesel(sql_type = Nullable<Text>)]
-    mission: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    period: Option<String>,
-    #[diesel(sql_type = Text)]
-    delay: String,
-    #[diesel(sql_type = Double)]
-    median: f64,
-}
-
-/// The median of each delay (days from a case's earliest incident to the first time it reached
-/// a step) per mission and period, and over all the counted cases (mission and period `NULL`).
-/// The median is the middle value, or the mean of the two middle ones for an even count.
-pub fn median_delays(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    grouping: Grouping,
-) -> QueryResult<Vec<MedianDelay>> {
-    let sql = Sql::of(conn, grouping);
-    let mut params = Vec::new();
-    let tables = sql.case_tables(scope, &mut params);
-    let period = sql.period("f.first_at");
-    let delays = Delay::ALL
-        .into_iter()
-        .map(|delay| {
-            let reached_on = format!("s.{}_on", delay.step().code());
-            format!(
-                "SELECT c.mission_code AS mission, {period} AS period, '{code}' AS delay, \
-                    {days} AS days \
-                 FROM first_links f JOIN cases c ON c.id = f.case_id \
-                    JOIN steps s ON s.case_id = f.case_id \
-                 WHERE {reached_on} IS NOT NULL",
-                code = delay.code(),
-                days = sql.days_between("f.first_at", &reached_on),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ");
-    let query = format!(
-        "WITH {tables}, \
-         delays AS ({delays}), \
-         per_row_and_overall AS ( \
-            SELECT mission, period, delay, days FROM delays \
-            UNION ALL SELECT NULL, NULL, delay, days FROM delays), \
-         ranked AS ( \
-            SELECT mission, period, delay, days, \
-                ROW_NUMBER() OVER (PARTITION BY mission, period, delay ORDER BY days) AS n, \
-                COUNT(*) OVER (PARTITION BY mission, period, delay) AS total \
-            FROM per_row_and_overall) \
-         SELECT mission, period, delay, CAST(AVG(days) AS DOUBLE PRECISION) AS median \
-         FROM ranked WHERE n IN ((total + 1) / 2, (total + 2) / 2) \
-         GROUP BY mission, period, delay"
-    );
-    let rows: Vec<MedianRow> = load(conn, &query, &params)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| MedianDelay {
-            row: row.mission.zip(row.period),
-            delay: row.delay,
-            days: row.median,
-        })
-        .collect())
+    })
 }
 
 /// An open case that has not moved for a while.
