@@ -52,6 +52,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
+        // Registering fixed names in a fresh registry fails only if two share a name.
+        let metrics = Arc::new(metrics::Metrics::new().expect("the metrics have distinct names"));
         Data::new(AppState {
             database_turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
             metrics_addr: settings.metrics_listen_addr(),
@@ -62,11 +64,12 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
-            summaries: Arc::default(),
+            summaries: Arc::new(services::summary::SummaryCache::new(
+                metrics.summaries_counted.clone(),
+            )),
             recent_sessions: Arc::default(),
             recent_missions: Arc::default(),
-            // Registering fixed names in a fresh registry fails only if two share a name.
-            metrics: Arc::new(metrics::Metrics::new().expect("the metrics have distinct names")),
+            metrics,
         })
     }
 

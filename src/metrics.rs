@@ -1,7 +1,7 @@
 //! What a server tells its monitoring (`GET /metrics`, in Prometheus' text format): requests and
 //! their latencies per route, method and status (so errors by status), how long requests waited
-//! for the database and how many are waiting, the pool's connections, failed sign-ins, and the
-//! audit trail's length. Each server keeps its own registry: figures are per process, and the
+//! for the database and how many are waiting, the pool's connections, failed sign-ins, summaries
+//! counted afresh, and the audit trail's length. Each server keeps its own registry: figures are per process, and the
 //! monitoring adds the servers up.
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
@@ -19,6 +19,8 @@ pub struct Metrics {
     database_waiting: IntGauge,
     /// Sign-ins refused: unknown account, wrong password, locked or disabled.
     pub failed_sign_ins: IntCounter,
+    /// Summaries counted afresh, rather than taken from those already counted.
+    pub summaries_counted: IntCounter,
     pool_connections: IntGauge,
     pool_idle_connections: IntGauge,
     audit_records: IntGauge,
@@ -52,6 +54,13 @@ impl Metrics {
             failed_sign_ins: IntCounter::with_opts(
                 Opts::new("failed_sign_ins_total", "Sign-ins refused.").namespace(NAMESPACE),
             )?,
+            summaries_counted: IntCounter::with_opts(
+                Opts::new(
+                    "summaries_counted_total",
+                    "Summaries counted afresh, because what they count had changed or they were new.",
+                )
+                .namespace(NAMESPACE),
+            )?,
             pool_connections: gauge(
                 "database_pool_connections",
                 "Database connections the pool holds.",
@@ -67,6 +76,7 @@ impl Metrics {
         registry.register(Box::new(metrics.database_wait.clone()))?;
         registry.register(Box::new(metrics.database_waiting.clone()))?;
         registry.register(Box::new(metrics.failed_sign_ins.clone()))?;
+        registry.register(Box::new(metrics.summaries_counted.clone()))?;
         registry.register(Box::new(metrics.pool_connections.clone()))?;
         registry.register(Box::new(metrics.pool_idle_connections.clone()))?;
         registry.register(Box::new(metrics.audit_records.clone()))?;

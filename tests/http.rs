@@ -408,6 +408,7 @@ async fn metrics_are_served_only_to_the_metrics_token(backend: Backend) {
         r#"registry_http_requests_total{endpoint="/api/v1/incidents/{id}",method="GET",status="404"} 1"#,
         r#"registry_http_requests_duration_seconds_bucket{endpoint="/api/v1/auth/login""#,
         "registry_failed_sign_ins_total 1",
+        "registry_summaries_counted_total 0",
         "registry_database_wait_seconds_count",
         "registry_database_waiting 0",
         "registry_database_pool_connections",

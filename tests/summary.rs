@@ -729,6 +729,20 @@ async fn figures_follow_every_change(backend: Backend) {
 
     let before = totals().await;
     assert_eq!(totals().await, before, "asked twice, unchanged");
+    let times_counted = || t.state.metrics.summaries_counted.get();
+    assert_eq!(times_counted(), 1, "counted once, then taken as counted");
+    // Signing in, and a refused sign-in, write audit records but change no figure.
+    api.login("legal", PASSWORD).await;
+    api.login_answer("legal", "not the password at all")
+        .await
+        .assert_problem(401);
+    assert_eq!(totals().await, before);
+    assert_eq!(
+        times_counted(),
+        1,
+        "nothing counted had changed: {:?}",
+        t.audit_actions()
+    );
 
     let added = id_of(&post_ok!(
         api,
@@ -743,6 +757,7 @@ async fn figures_follow_every_change(backend: Backend) {
         )
     ));
     let with_one_more = totals().await;
+    assert_eq!(times_counted(), 2, "an incident more: counted again");
     assert_eq!(
         with_one_more["incidents"],
         before["incidents"].as_u64().unwrap() + 1

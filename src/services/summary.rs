@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
+use diesel::QueryResult;
+use prometheus::IntCounter;
 use serde::Serialize;
 
 use crate::auth::{AuthUser, policy};
@@ -12,7 +14,7 @@ use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
 use crate::domain::summary::{self, Figures, Grouping, Row};
 use crate::error::AppResult;
-use crate::store::summary::{self as store, Scope, StalledRow};
+use crate::store::summary::{self as store, RegistryState, Scope, StalledRow};
 use crate::store::{audit, cases as case_store};
 
 /// Who reads summaries: the people of the missions, within their missions and clearance.
@@ -79,39 +81,88 @@ fn scope_of(
 type SummaryKey = (Scope, Grouping);
 
 struct CountedSummary {
-    /// The state of the registry it counted (`store::summary::registry_state`).
-    state: i64,
+    /// The state of the registry the figures still hold in (`store::summary::registry_state`).
+    state: RegistryState,
+    /// The records that waited for the sealer when the figures were counted: their changes are
+    /// in the figures already.
+    already_counted: Vec<i64>,
     counted_at: Instant,
     summary: Arc<Summary>,
 }
 
-/// Summaries already counted, for as long as the registry has not changed since. Counting over
-/// a million incidents takes seconds; leadership asks for the same figures again and again, and
-/// most of the time nothing has changed in between. Every change leaves an audit record in its
-/// own transaction, so the number of audit records tells whether anything did; a change made
-/// past the service (a restore, a repair by hand) is seen within `AT_MOST`.
-#[derive(Default)]
+/// Summaries already counted, for as long as what they count has not changed. Counting over a
+/// million incidents takes seconds; leadership asks for the same figures again and again, and
+/// most of the time nothing they count has changed in between. Every change leaves an audit
+/// record in its own transaction, so the records written since tell whether anything did, and
+/// what (`store::summary::counted_changes_since`): sign-ins, say, change no figure. A change
+/// made past the service (a restore, a repair by hand) is seen within `AT_MOST`.
 pub struct SummaryCache {
     counted: Mutex<HashMap<SummaryKey, CountedSummary>>,
     /// One summary is counted at a time: the others wait for it and take its figures when they
     /// asked the same, instead of counting the same millions side by side.
     counting: Mutex<()>,
+    /// How many times the figures were counted, for the monitoring.
+    times_counted: IntCounter,
 }
 
 impl SummaryCache {
     const AT_MOST: Duration = Duration::from_secs(60);
     /// Past this many scopes and groupings, the oldest figures are forgotten all at once.
     const ENTRIES: usize = 256;
+    /// At most this many records waiting for the sealer are remembered with the figures; past
+    /// it (the sealer far behind), they are looked at again, at the cost of a count.
+    const PENDING_REMEMBERED: i64 = 1_000;
 
-    fn get(&self, key: &SummaryKey, state: i64) -> Option<Arc<Summary>> {
-        let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
-        counted
-            .get(key)
-            .filter(|c| c.state == state && c.counted_at.elapsed() < Self::AT_MOST)
-            .map(|c| Arc::clone(&c.summary))
+    pub fn new(times_counted: IntCounter) -> SummaryCache {
+        SummaryCache {
+            counted: Mutex::default(),
+            counting: Mutex::default(),
+            times_counted,
+        }
     }
 
-    fn put(&self, key: SummaryKey, state: i64, summary: &Arc<Summary>) {
+    /// The figures counted for `key`, if they still hold in `state`: nothing has changed since
+    /// they were counted, or nothing they count.
+    fn get(
+        &self,
+        conn: &mut DbConnection,
+        key: &SummaryKey,
+        state: RegistryState,
+    ) -> QueryResult<Option<Arc<Summary>>> {
+        let counted = {
+            let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+            counted
+                .get(key)
+                .filter(|c| c.counted_at.elapsed() < Self::AT_MOST)
+                .map(|c| (c.state, c.already_counted.clone(), Arc::clone(&c.summary)))
+        };
+        let Some((counted_state, already_counted, summary)) = counted else {
+            return Ok(None);
+        };
+        if counted_state != state {
+            if store::counted_changes_since(conn, counted_state.sealed, &already_counted)? {
+                return Ok(None);
+            }
+            // They still hold: from now on only what is written after `state` is looked at.
+            let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(entry) = counted.get_mut(key)
+                && Arc::ptr_eq(&entry.summary, &summary)
+            {
+                entry.state = state;
+            }
+        }
+        Ok(Some(summary))
+    }
+
+    fn put(
+        &self,
+        conn: &mut DbConnection,
+        key: SummaryKey,
+        state: RegistryState,
+        summary: &Arc<Summary>,
+    ) -> QueryResult<()> {
+        self.times_counted.inc();
+        let already_counted = store::pending_records(conn, Self::PENDING_REMEMBERED)?;
         let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
         if counted.len() >= Self::ENTRIES && !counted.contains_key(&key) {
             counted.clear();
@@ -120,10 +171,12 @@ impl SummaryCache {
             key,
             CountedSummary {
                 state,
+                already_counted,
                 counted_at: Instant::now(),
                 summary: Arc::clone(summary),
             },
         );
+        Ok(())
     }
 }
 
@@ -144,12 +197,12 @@ pub fn summary(
     let key = (scope.clone(), grouping);
     let summary = store::in_one_snapshot(conn, |conn| {
         let state = store::registry_state(conn)?;
-        if let Some(summary) = cache.get(&key, state) {
+        if let Some(summary) = cache.get(conn, &key, state)? {
             return Ok(summary);
         }
         let _turn = cache.counting.lock().unwrap_or_else(|e| e.into_inner());
         // Someone may have counted the same while this request waited.
-        if let Some(summary) = cache.get(&key, state) {
+        if let Some(summary) = cache.get(conn, &key, state)? {
             return Ok(summary);
         }
         let incidents = store::incident_groups(conn, &scope, grouping)?;
@@ -166,7 +219,7 @@ pub fn summary(
             rows,
             totals,
         });
-        cache.put(key, state, &summary);
+        cache.put(conn, key, state, &summary)?;
         Ok(summary)
     })?;
     Ok(summary)

@@ -13,7 +13,7 @@ use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use crate::db::schema::{case_incidents, cases, incidents};
+use crate::db::schema::{audit_pending, case_incidents, cases, incidents};
 use crate::db::{Backend, DbConnection};
 use crate::domain::case::CaseStatus;
 use crate::domain::summary::{CountedCase, DeadGroup, FUNNEL, Grouping, IncidentGroup, path_rank};
@@ -181,16 +181,77 @@ struct AuditCount {
     records: i64,
 }
 
-/// How many audit records the registry holds: sealed into the chain (numbered from 1 without a
-/// gap) or waiting for the sealer. Every change writes one in its own transaction, so within one
-/// snapshot the same number means the same registry.
-pub fn registry_state(conn: &mut DbConnection) -> QueryResult<i64> {
-    let count: AuditCount = diesel::sql_query(
-        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_chain) \
-            + (SELECT COUNT(*) FROM audit_pending) AS records",
+/// How far the audit trail had come: every change writes a record in its own transaction, so
+/// within one snapshot the same state means the same registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct RegistryState {
+    /// Records sealed into the chain (numbered from 1 without a gap).
+    #[diesel(sql_type = BigInt)]
+    pub sealed: i64,
+    /// Records waiting for the sealer.
+    #[diesel(sql_type = BigInt)]
+    pub pending: i64,
+}
+
+pub fn registry_state(conn: &mut DbConnection) -> QueryResult<RegistryState> {
+    diesel::sql_query(
+        "SELECT (SELECT COALESCE(MAX(seq), 0) FROM audit_chain) AS sealed, \
+            (SELECT COUNT(*) FROM audit_pending) AS pending",
     )
+    .get_result(conn)
+}
+
+/// The actions that never change what the summaries count: signing in and out, accounts,
+/// refusals, downloads and case documents, as `LIKE` patterns. Any other action, one added
+/// later included, is taken as a change.
+const UNCOUNTED_ACTIONS: [&str; 5] = [
+    "auth.%",
+    "user.%",
+    "access.%",
+    "export.%",
+    "case.document.%",
+];
+
+/// The records waiting for the sealer, up to `limit` of them.
+pub fn pending_records(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<i64>> {
+    audit_pending::table
+        .select(audit_pending::audit_id)
+        .order(audit_pending::audit_id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Whether what the summaries count may have changed since the chain was sealed up to
+/// `sealed`, leaving out the records `already_counted`. A change made since is either sealed
+/// after it or still waiting for the sealer, so only those records are read, and their actions
+/// looked at.
+pub fn counted_changes_since(
+    conn: &mut DbConnection,
+    sealed: i64,
+    already_counted: &[i64],
+) -> QueryResult<bool> {
+    let mut conditions = UNCOUNTED_ACTIONS
+        .iter()
+        .map(|pattern| format!(" AND a.action NOT LIKE '{pattern}'"))
+        .collect::<String>();
+    if !already_counted.is_empty() {
+        // Record numbers the database gave: nothing a user wrote goes into the statement.
+        let ids = already_counted
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>();
+        conditions += &format!(" AND a.id NOT IN ({})", ids.join(", "));
+    }
+    let changes: AuditCount = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS records FROM ( \
+            SELECT 1 FROM audit_log a \
+            WHERE a.id IN ( \
+                SELECT audit_id FROM audit_chain WHERE seq > {sealed} \
+                UNION SELECT audit_id FROM audit_pending){conditions} \
+            LIMIT 1) AS change"
+    ))
     .get_result(conn)?;
-    Ok(count.records)
+    Ok(changes.records > 0)
 }
 
 /// `?, ?, ?`: one placeholder per value (`NULL`, which matches nothing, for none).
