@@ -1,6 +1,7 @@
 //! `GET /api/v1/incidents/export`: the incidents of a list, whole, as CSV or GeoJSON, streamed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -62,61 +63,78 @@ const STALL_LIMIT: Duration = Duration::from_secs(60);
 
 /// Where an export's chunks go: the response's body. It holds a few batches, so a slow client
 /// slows the reading instead of filling memory.
-type Chunks = tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>;
-
-/// Hands a chunk to the response; false when the client has gone or stopped reading.
-async fn hand_on(sender: &Chunks, chunk: Vec<u8>) -> bool {
-    let handed = actix_web::rt::time::timeout(STALL_LIMIT, sender.send(Ok(chunk.into()))).await;
-    matches!(handed, Ok(Ok(())))
+struct Chunks {
+    sender: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+    /// Set when the client left a chunk unread past `STALL_LIMIT`: the body then ends in an
+    /// error, so that a client reading again cannot take the part it got for the whole.
+    stalled: Arc<AtomicBool>,
 }
 
-/// Writes the export to `sender` and records it: its filters before the first byte leaves,
+impl Chunks {
+    /// Hands a chunk to the response; false when the client has gone or stopped reading.
+    async fn hand_on(&self, chunk: Vec<u8>) -> bool {
+        let handing = self.sender.send(Ok(chunk.into()));
+        match actix_web::rt::time::timeout(STALL_LIMIT, handing).await {
+            Ok(handed) => handed.is_ok(),
+            Err(_) => {
+                self.stalled.store(true, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+}
+
+/// Writes the export to `chunks` and records it: its filters before the first byte leaves,
 /// its row count when it ends, however it ends. Every batch is read in a database turn of its
 /// own, so exports wait their turn like any other request and hold no connection, nor any
-/// thread, while their clients read. Answers the number of incidents sent.
+/// thread, while their clients read. Answers the number of incidents handed on.
 async fn write(
     state: &AppState,
     user: AuthUser,
     request: ExportRequest,
     now: NaiveDateTime,
-    sender: &Chunks,
+    chunks: &Chunks,
 ) -> AppResult<u64> {
     let (recorder, recorded) = (user.clone(), request.clone());
     let started = state
         .run(move |conn| exports::record_start(conn, &recorder, &recorded, now))
         .await?;
-    let batches = Arc::new(Mutex::new(ExportBatches::new(&user, &request)));
-    let outcome = write_batches(state, &batches, sender).await;
-    let (sent, complete) = (batches.lock().sent(), matches!(outcome, Ok(true)));
+    let mut sent = 0;
+    let batches = ExportBatches::new(&user, &request);
+    let outcome = write_batches(state, batches, chunks, &mut sent).await;
+    let complete = matches!(outcome, Ok(true));
     state
         .run(move |conn| exports::record_end(conn, &user, now, started, sent, complete))
         .await?;
     outcome.map(|_| sent)
 }
 
-/// Sends the opening, every batch and the closing; answers whether all of it went out.
+/// Sends the opening, every batch and the closing, counting in `sent` the incidents handed on;
+/// answers whether all of it went out.
 async fn write_batches(
     state: &AppState,
-    batches: &Arc<Mutex<ExportBatches>>,
-    sender: &Chunks,
+    batches: ExportBatches,
+    chunks: &Chunks,
+    sent: &mut u64,
 ) -> AppResult<bool> {
-    let opening = batches.lock().opening()?;
-    if !hand_on(sender, opening).await {
+    if !chunks.hand_on(batches.opening()?).await {
         return Ok(false);
     }
-    loop {
-        let reader = Arc::clone(batches);
+    let batches = Arc::new(Mutex::new(batches));
+    while !batches.lock().finished() {
+        let reader = Arc::clone(&batches);
         let batch = state
             .run(move |conn| reader.lock().next_batch(conn))
             .await?;
         let Some(batch) = batch else { break };
-        if !hand_on(sender, batch).await {
+        if !chunks.hand_on(batch.bytes).await {
             return Ok(false);
         }
+        *sent += batch.incidents;
     }
     let closing = batches.lock().closing();
     match closing {
-        Some(closing) => Ok(hand_on(sender, closing).await),
+        Some(closing) => Ok(chunks.hand_on(closing).await),
         None => Ok(true),
     }
 }
@@ -168,18 +186,37 @@ pub async fn stream(
         Format::GeoJson => ("application/geo+json", "incidents.geojson"),
     };
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let stalled = Arc::new(AtomicBool::new(false));
+    let chunks = Chunks {
+        sender,
+        stalled: Arc::clone(&stalled),
+    };
     let writer = web::Data::clone(state);
     // The export runs as a task of its own, so that it is recorded as ended even when its
     // client leaves part-way.
     actix_web::rt::spawn(async move {
-        if let Err(error) = write(&writer, user, request, now, &sender).await {
+        if let Err(error) = write(&writer, user, request, now, &chunks).await {
             tracing::error!(error = %error, "export failed part-way");
-            let failed = sender.send(Err(std::io::Error::other("export failed")));
+            let failed = chunks
+                .sender
+                .send(Err(std::io::Error::other("export failed")));
             let _ = actix_web::rt::time::timeout(STALL_LIMIT, failed).await;
         }
     });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
+    let body = futures_util::stream::unfold(Some(receiver), move |receiver| {
+        let stalled = Arc::clone(&stalled);
+        async move {
+            let mut receiver = receiver?;
+            match receiver.recv().await {
+                Some(chunk) => Some((chunk, Some(receiver))),
+                None if stalled.load(Ordering::Relaxed) => {
+                    let abandoned =
+                        std::io::Error::other("export abandoned: its client stopped reading");
+                    Some((Err(abandoned), None))
+                }
+                None => None,
+            }
+        }
     });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, media_type))

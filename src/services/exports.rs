@@ -222,6 +222,12 @@ pub fn record_end(
     Ok(())
 }
 
+/// A batch of an export, written out.
+pub struct Batch {
+    pub bytes: Vec<u8>,
+    pub incidents: u64,
+}
+
 /// An export under way, read a batch at a time. Each batch needs a connection only while it is
 /// read, so the caller can take a database turn per batch, like any other request, and hold
 /// none while a slow client reads.
@@ -229,8 +235,8 @@ pub struct ExportBatches {
     filter: IncidentFilter,
     format: Format,
     personal: bool,
-    /// Incidents written so far.
-    sent: u64,
+    /// Incidents written out so far.
+    written: u64,
     /// GeoJSON features written without a position.
     unlocated: u64,
     finished: bool,
@@ -242,15 +248,15 @@ impl ExportBatches {
             filter: filter_for(user, request.filters.clone()),
             format: request.format,
             personal: request.include_personal,
-            sent: 0,
+            written: 0,
             unlocated: 0,
             finished: false,
         }
     }
 
-    /// How many incidents the batches so far held.
-    pub fn sent(&self) -> u64 {
-        self.sent
+    /// Whether every incident has been read: the last batch was not a full one.
+    pub fn finished(&self) -> bool {
+        self.finished
     }
 
     /// What comes before the first incident: the CSV header, or the GeoJSON collection's start.
@@ -268,7 +274,7 @@ impl ExportBatches {
     }
 
     /// The next batch of incidents, written out; `None` once every incident has been.
-    pub fn next_batch(&mut self, conn: &mut DbConnection) -> AppResult<Option<Vec<u8>>> {
+    pub fn next_batch(&mut self, conn: &mut DbConnection) -> AppResult<Option<Batch>> {
         if self.finished {
             return Ok(None);
         }
@@ -308,7 +314,7 @@ impl ExportBatches {
                             Value::Null
                         }
                     };
-                    if self.sent > 0 {
+                    if self.written > 0 {
                         chunk.push(b',');
                     }
                     let feature = json!({
@@ -317,9 +323,12 @@ impl ExportBatches {
                     chunk.extend(feature.to_string().into_bytes());
                 }
             }
-            self.sent += 1;
+            self.written += 1;
         }
-        Ok(Some(chunk))
+        Ok(Some(Batch {
+            bytes: chunk,
+            incidents: rows.len() as u64,
+        }))
     }
 
     /// What comes after the last incident: for GeoJSON, the collection's end.
