@@ -129,27 +129,31 @@ impl SummaryCache {
         key: &SummaryKey,
         state: RegistryState,
     ) -> QueryResult<Option<Arc<Summary>>> {
-        let counted = {
+        // Figures counted in another state are taken only after a look at what changed since.
+        let (sealed, already_counted, summary) = {
             let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
-            counted
+            match counted
                 .get(key)
                 .filter(|c| c.counted_at.elapsed() < Self::AT_MOST)
-                .map(|c| (c.state, c.already_counted.clone(), Arc::clone(&c.summary)))
-        };
-        let Some((counted_state, already_counted, summary)) = counted else {
-            return Ok(None);
-        };
-        if counted_state != state {
-            if store::counted_changes_since(conn, counted_state.sealed, &already_counted)? {
-                return Ok(None);
-            }
-            // They still hold: from now on only what is written after `state` is looked at.
-            let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = counted.get_mut(key)
-                && Arc::ptr_eq(&entry.summary, &summary)
             {
-                entry.state = state;
+                None => return Ok(None),
+                Some(c) if c.state == state => return Ok(Some(Arc::clone(&c.summary))),
+                Some(c) => (
+                    c.state.sealed,
+                    c.already_counted.clone(),
+                    Arc::clone(&c.summary),
+                ),
             }
+        };
+        if store::counted_changes_since(conn, sealed, &already_counted)? {
+            return Ok(None);
+        }
+        // They still hold: from now on only what is written after `state` is looked at.
+        let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = counted.get_mut(key)
+            && Arc::ptr_eq(&entry.summary, &summary)
+        {
+            entry.state = state;
         }
         Ok(Some(summary))
     }

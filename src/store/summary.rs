@@ -303,25 +303,19 @@ fn numbered(sql: &str) -> String {
     numbered
 }
 
-/// Runs a summary query: PostgreSQL numbers its placeholders, SQLite takes them as written.
+/// Runs a summary query and collects its rows.
 fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<Vec<R>>
 where
     R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
-    // Every `?` is a placeholder: the statements put no question mark anywhere else.
-    debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
-    match conn {
-        DbConnection::Postgres(pg) => {
-            bind_all(diesel::sql_query(numbered(sql)).into_boxed::<Pg>(), params).load(pg)
-        }
-        DbConnection::Sqlite(sqlite) => {
-            bind_all(diesel::sql_query(sql).into_boxed::<Sqlite>(), params).load(sqlite)
-        }
-    }
+    let mut rows = Vec::new();
+    for_each_row(conn, sql, params, |row| rows.push(row))?;
+    Ok(rows)
 }
 
-/// Runs a summary query and hands each row to `each` as it comes, for results too many to hold
-/// at once: both databases give one row at a time.
+/// Runs a summary query and hands each row to `each` as it comes, so that results too many to
+/// hold at once need not be: both databases give one row at a time. PostgreSQL numbers its
+/// placeholders, SQLite takes them as written.
 fn for_each_row<R>(
     conn: &mut DbConnection,
     sql: &str,
@@ -331,6 +325,7 @@ fn for_each_row<R>(
 where
     R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
+    // Every `?` is a placeholder: the statements put no question mark anywhere else.
     debug_assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
     match conn {
         DbConnection::Postgres(pg) => {
