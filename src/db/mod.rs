@@ -5,6 +5,7 @@ pub mod schema;
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -212,6 +213,7 @@ fn apply_sqlite_pragmas(conn: &mut DbConnection) -> diesel::QueryResult<()> {
 pub fn connect(url: &str, max_size: u32, wait: Duration) -> Result<DbPool, DbSetupError> {
     let backend = backend_of(url).ok_or_else(|| DbSetupError::UnknownScheme(redact(url)))?;
     if backend == Backend::Sqlite {
+        stop_sqlite_memory_count();
         create_sqlite_folder(url)?;
     }
     let pool = Pool::builder()
@@ -230,6 +232,7 @@ pub fn connect(url: &str, max_size: u32, wait: Duration) -> Result<DbPool, DbSet
 pub fn connect_one(url: &str) -> Result<DbConnection, DbSetupError> {
     let backend = backend_of(url).ok_or_else(|| DbSetupError::UnknownScheme(redact(url)))?;
     if backend == Backend::Sqlite {
+        stop_sqlite_memory_count();
         create_sqlite_folder(url)?;
     }
     let mut conn =
@@ -238,6 +241,21 @@ pub fn connect_one(url: &str) -> Result<DbConnection, DbSetupError> {
     check_ours(&mut conn)?;
     apply_sqlite_pragmas(&mut conn).map_err(|e| DbSetupError::Establish(e.to_string()))?;
     Ok(conn)
+}
+
+/// SQLite counts the memory it uses under one lock for the whole process, on every allocation:
+/// threads reading at once queued on it (8 % of a list page's time at 32 connections). Nothing
+/// reads that count. It can only be switched off before SQLite starts, hence before the first
+/// connection; later calls change nothing.
+fn stop_sqlite_memory_count() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int. Once SQLite has started,
+        // sqlite3_config returns SQLITE_MISUSE and changes nothing.
+        unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0);
+        }
+    });
 }
 
 /// The database file of an SQLite URL; `None` for another backend.
