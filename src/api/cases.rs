@@ -20,6 +20,7 @@ use crate::error::AppError;
 use crate::services::cases::{self as service, CaseDetail, CreateRequest, ListRequest, Upload};
 use crate::store::cases::{AccusedRow, CaseRow, DocumentRow, TransitionRow};
 use crate::store::files::FileStore;
+use crate::store::incidents::ListedIncident;
 
 use super::incidents::{IncidentSummary, idempotency_key, one_of_codes};
 use super::input::{
@@ -182,7 +183,10 @@ fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
         overdue,
         days_idle,
         lead_officer_username,
-        incidents: incidents.into_iter().map(IncidentSummary::from).collect(),
+        incidents: incidents
+            .into_iter()
+            .map(|row| IncidentSummary::from(ListedIncident::from(row)))
+            .collect(),
         withheld_incidents,
         timeline: timeline.into_iter().map(TransitionView::from).collect(),
         accused: accused

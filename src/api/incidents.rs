@@ -18,7 +18,7 @@ use crate::domain::access::Clearance;
 use crate::domain::incident::{self as rules, Perpetrator, Source, Status};
 use crate::error::{AppError, AppResult};
 use crate::services::incidents::{self as service, CreateRequest, Incident, ListRequest};
-use crate::store::incidents::{IncidentRow, VersionRow};
+use crate::store::incidents::{IncidentRow, ListedIncident, VersionRow};
 
 use super::input::{
     JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
@@ -478,10 +478,15 @@ pub struct IncidentSummary {
     version: i64,
 }
 
-impl From<IncidentRow> for IncidentSummary {
-    fn from(row: IncidentRow) -> Self {
+impl From<ListedIncident> for IncidentSummary {
+    fn from(row: ListedIncident) -> Self {
         IncidentSummary {
-            victim_counts: VictimCounts::of(&row),
+            victim_counts: VictimCounts {
+                killed: row.killed,
+                injured: row.injured,
+                abducted: row.abducted,
+                missing: row.missing,
+            },
             id: row.id,
             reference: row.reference,
             mission: row.mission_code,

@@ -19,8 +19,8 @@ use crate::domain::validation::{FieldError, text_length};
 use crate::error::{AppError, AppResult};
 use crate::services::missions::RecentMissions;
 use crate::store::incidents::{
-    self as store, Children, IncidentFilter, IncidentRow, PerpetratorRow, SourceRow, VersionRow,
-    VictimRow,
+    self as store, Children, IncidentFilter, IncidentRow, ListedIncident, PerpetratorRow,
+    SourceRow, VersionRow, VictimRow,
 };
 use crate::store::{ReferenceCounter, audit, is_unique_violation, next_reference_number};
 
@@ -1133,8 +1133,12 @@ pub fn list(
     user: &AuthUser,
     request: ListRequest,
     now: NaiveDateTime,
-) -> AppResult<Vec<IncidentRow>> {
+) -> AppResult<Vec<ListedIncident>> {
     require_reader(conn, user, "incidents.list", now)?;
     let limit = request.limit;
-    Ok(store::list(conn, &filter_for(user, request), limit + 1)?)
+    Ok(store::list_page(
+        conn,
+        &filter_for(user, request),
+        limit + 1,
+    )?)
 }

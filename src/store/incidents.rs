@@ -239,6 +239,9 @@ pub fn versions(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<VersionRow
         .load(conn)
 }
 
+/// The database behind `DbConnection`, whichever it is.
+type Backend = <DbConnection as Connection>::Backend;
+
 /// What a list may show and what it asks for.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
@@ -269,15 +272,78 @@ pub(crate) fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Newest first (by when it happened), keyset-paged on (occurred_at, id).
+/// What a list shows of an incident: the row without its narrative, search text and the other
+/// fields only the incident's own page shows. A page of lists read and copied those for nothing;
+/// on SQLite, with many pages read at once, threads then queued for the allocator.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+pub struct ListedIncident {
+    pub id: String,
+    pub reference: Option<String>,
+    pub mission_code: String,
+    pub status: String,
+    pub classification: String,
+    pub occurred_at: NaiveDateTime,
+    pub time_precision: String,
+    pub place_name: Option<String>,
+    pub attack_type: String,
+    pub summary: String,
+    pub killed: i32,
+    pub injured: i32,
+    pub abducted: i32,
+    pub missing: i32,
+    pub version: i64,
+}
+
+impl From<IncidentRow> for ListedIncident {
+    fn from(row: IncidentRow) -> Self {
+        ListedIncident {
+            id: row.id,
+            reference: row.reference,
+            mission_code: row.mission_code,
+            status: row.status,
+            classification: row.classification,
+            occurred_at: row.occurred_at,
+            time_precision: row.time_precision,
+            place_name: row.place_name,
+            attack_type: row.attack_type,
+            summary: row.summary,
+            killed: row.killed,
+            injured: row.injured,
+            abducted: row.abducted,
+            missing: row.missing,
+            version: row.version,
+        }
+    }
+}
+
+/// Newest first (by when it happened), keyset-paged on (occurred_at, id), whole rows.
 pub fn list(
     conn: &mut DbConnection,
     filter: &IncidentFilter,
     limit: i64,
 ) -> QueryResult<Vec<IncidentRow>> {
-    let mut query = incidents::table
+    matching(filter)
         .select(IncidentRow::as_select())
-        .into_boxed();
+        .limit(limit)
+        .load(conn)
+}
+
+/// As `list`, with only what a list shows of each.
+pub fn list_page(
+    conn: &mut DbConnection,
+    filter: &IncidentFilter,
+    limit: i64,
+) -> QueryResult<Vec<ListedIncident>> {
+    matching(filter)
+        .select(ListedIncident::as_select())
+        .limit(limit)
+        .load(conn)
+}
+
+/// The incidents the filter lets through, newest first.
+fn matching(filter: &IncidentFilter) -> incidents::BoxedQuery<'static, Backend> {
+    let mut query = incidents::table.into_boxed();
     if let Some(visible) = &filter.viewer_missions {
         query = filter_one_of!(query, incidents::mission_code, visible.as_slice());
     }
@@ -322,10 +388,7 @@ pub fn list(
                 .sql(")"),
         );
     }
-    query
-        .order((incidents::occurred_at.desc(), incidents::id.desc()))
-        .limit(limit)
-        .load(conn)
+    query.order((incidents::occurred_at.desc(), incidents::id.desc()))
 }
 
 /// The incident whose victim has this casualty id.
