@@ -323,9 +323,8 @@ pub fn list(
     filter: &IncidentFilter,
     limit: i64,
 ) -> QueryResult<Vec<IncidentRow>> {
-    matching(filter)
+    matching(filter, limit)
         .select(IncidentRow::as_select())
-        .limit(limit)
         .load(conn)
 }
 
@@ -335,14 +334,13 @@ pub fn list_page(
     filter: &IncidentFilter,
     limit: i64,
 ) -> QueryResult<Vec<ListedIncident>> {
-    matching(filter)
+    matching(filter, limit)
         .select(ListedIncident::as_select())
-        .limit(limit)
         .load(conn)
 }
 
-/// The incidents the filter lets through, newest first.
-fn matching(filter: &IncidentFilter) -> incidents::BoxedQuery<'static, Backend> {
+/// The first `limit` incidents the filter lets through, newest first.
+fn matching(filter: &IncidentFilter, limit: i64) -> incidents::BoxedQuery<'static, Backend> {
     let mut query = incidents::table.into_boxed();
     if let Some(visible) = &filter.viewer_missions {
         query = filter_one_of!(query, incidents::mission_code, visible.as_slice());
@@ -388,7 +386,9 @@ fn matching(filter: &IncidentFilter) -> incidents::BoxedQuery<'static, Backend> 
                 .sql(")"),
         );
     }
-    query.order((incidents::occurred_at.desc(), incidents::id.desc()))
+    query
+        .order((incidents::occurred_at.desc(), incidents::id.desc()))
+        .limit(limit)
 }
 
 /// The incident whose victim has this casualty id.
