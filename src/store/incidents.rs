@@ -273,8 +273,8 @@ pub(crate) fn like_pattern(word: &str) -> String {
 }
 
 /// What a list shows of an incident: the row without its narrative, search text and the other
-/// fields only the incident's own page shows. A page of lists read and copied those for nothing;
-/// on SQLite, with many pages read at once, threads then queued for the allocator.
+/// fields only the incident's own page shows. Lists read and copied those for nothing; on
+/// SQLite, with many pages read at once, threads then queued for the allocator.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = incidents)]
 pub struct ListedIncident {
