@@ -1,16 +1,22 @@
 //! Incident exports: CSV and GeoJSON that standard readers parse, exactly the filtered
 //! incidents, personal data only when asked by someone allowed, formula cells neutralised,
-//! every export recorded, and exports larger than one batch.
+//! every export recorded, exports larger than one batch, and a client that leaves part way.
 
 mod common;
 
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
+use diesel::{RunQueryDsl, sql_query};
 use serde_json::{Value, json};
 
-use common::{Answer, Backend, PASSWORD, TestApp, with_token};
+use common::server::Server;
+use common::{Answer, Backend, PASSWORD, TestApp, Word, with_token};
+use peacekeeper_registry::db::DbConnection;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
 on_both_backends!(
@@ -18,6 +24,7 @@ on_both_backends!(
     geojson_places_what_has_a_position,
     personal_data_only_when_asked_and_allowed,
     exports_larger_than_a_batch_are_whole,
+    a_client_leaving_part_way_is_recorded,
 );
 
 fn incident(mission: &str, at: &str, summary: &str, position: Option<(f64, f64)>) -> Value {
@@ -364,4 +371,109 @@ async fn exports_larger_than_a_batch_are_whole(backend: Backend) {
     let raw: Value = serde_json::from_slice(&geo.bytes).unwrap();
     assert_eq!(raw["features"].as_array().unwrap().len(), 611);
     assert_eq!(raw["unlocated_features"], 611);
+}
+
+/// Copies of the incident, enough that their CSV (over 10 MB) cannot all wait in the
+/// connection's buffers: the server is still writing when a client that stopped reading leaves.
+const COPIES: usize = 50_000;
+
+/// SQL that copies the incident `COPIES` times under new ids, without a reference number.
+fn copies_of(id: &str) -> String {
+    format!(
+        "WITH RECURSIVE copy(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copy WHERE n < {COPIES}) \
+         INSERT INTO incidents (id, reference, mission_code, status, classification, occurred_at, \
+           time_precision, occurred_until, reported_at, reported_by, place_name, admin1, admin2, \
+           latitude, longitude, geo_precision, location_type, attack_type, weapons, summary, \
+           narrative, verified_by, verified_at, withdrawn_reason, killed, injured, abducted, \
+           missing, search_text, version, created_at, updated_at) \
+         SELECT id || '-' || CAST(n AS TEXT), NULL, mission_code, status, classification, \
+           occurred_at, time_precision, occurred_until, reported_at, reported_by, place_name, \
+           admin1, admin2, latitude, longitude, geo_precision, location_type, attack_type, \
+           weapons, summary, narrative, verified_by, verified_at, withdrawn_reason, killed, \
+           injured, abducted, missing, search_text, version, created_at, updated_at \
+         FROM incidents, copy WHERE incidents.id = '{id}'"
+    )
+}
+
+/// The details of the export's closing audit record, once it is written.
+fn closing_record(t: &TestApp) -> Option<Value> {
+    let mut conn = t.conn();
+    let details: Vec<Word> = sql_query(
+        "SELECT details AS value FROM audit_log WHERE action = 'export.incidents.finished'",
+    )
+    .load(&mut *conn as &mut DbConnection)
+    .unwrap();
+    details
+        .first()
+        .map(|word| serde_json::from_str(&word.value).unwrap())
+}
+
+/// A client that hangs up part way through an export: the server stops reading for it and its
+/// closing record says the export was incomplete, with the incidents handed on until then.
+/// Over real HTTP to the real server, so that the client truly leaves.
+async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let first = api
+        .post(
+            "/api/v1/incidents",
+            Some(&officer),
+            incident("MINUSCA", "2026-02-01T06:00:00Z", "Convoy hit", None),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(t.execute_sql(&copies_of(&id_of(&first))).unwrap(), COPIES);
+
+    let folder = tempfile::tempdir().unwrap();
+    let server = Server::start(folder.path(), &t.db.url);
+    let login = json!({ "username": "officer", "password": PASSWORD }).to_string();
+    let (status, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap();
+
+    let mut client = TcpStream::connect(&server.addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        client,
+        "GET /api/v1/incidents/export HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    let mut start = vec![0; 64 * 1024];
+    client.read_exact(&mut start).unwrap();
+    assert!(
+        String::from_utf8_lossy(&start).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&start[..200])
+    );
+    drop(client);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let closing = loop {
+        if let Some(details) = closing_record(&t) {
+            break details;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no closing record for the export"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(closing["complete"], false, "{closing}");
+    let handed_on = closing["rows"].as_u64().unwrap();
+    assert!(
+        handed_on < COPIES as u64,
+        "{handed_on} of {} incidents handed on to a client that left",
+        COPIES + 1
+    );
+    server.stop();
 }
