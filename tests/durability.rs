@@ -46,14 +46,6 @@ fn assert_audit_verifies(folder: &std::path::Path, url: &str) {
     );
 }
 
-/// Signs in over HTTP with the tests' password; the session's token.
-fn sign_in(server: &Server, username: &str) -> String {
-    let login = json!({ "username": username, "password": PASSWORD }).to_string();
-    let (status, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
-    assert_eq!(status, 200, "{session}");
-    session["token"].as_str().unwrap().to_string()
-}
-
 /// Creates the security officer `officer.a` with the command line, as an administrator would.
 fn create_officer(folder: &std::path::Path, url: &str) {
     let made = registry(folder, url)
@@ -341,7 +333,7 @@ async fn sigterm_lets_writes_in_flight_finish_then_exits_0(backend: Backend) {
         ("PKR_WRITES_PER_MINUTE_PER_TOKEN", "0"),
     ];
     let mut server = Server::start_with(folder.path(), &t.db.url, &settings);
-    let token = sign_in(&server, "officer.a");
+    let token = server.sign_in("officer.a");
 
     let heard: Vec<Heard> = std::thread::scope(|scope| {
         let writers: Vec<_> = (0..8)
@@ -412,7 +404,7 @@ fn under_write_load<T>(
         ("PKR_DOCUMENT_FOLDER", documents.as_str()),
     ];
     let server = Server::start_with(folder, &t.db.url, &settings);
-    let officer = sign_in(&server, "officer.a");
+    let officer = server.sign_in("officer.a");
     let acknowledged = Mutex::new(Vec::<String>::new());
     let stop = AtomicBool::new(false);
     let (acknowledged_before, outcome) = std::thread::scope(|scope| {
@@ -809,7 +801,7 @@ async fn a_full_or_read_only_disk_is_answered_plainly_and_changes_nothing() {
         ("PKR_WRITES_PER_MINUTE_PER_TOKEN", "0"),
     ];
     let server = Server::start_with(folder.path(), &url, &settings);
-    let token = sign_in(&server, "officer.a");
+    let token = server.sign_in("officer.a");
     let long = "The patrol reported the attack in detail. ".repeat(400);
     let write = |n: usize| {
         let mut body: serde_json::Value =
@@ -1000,7 +992,7 @@ async fn the_database_server_crashing_loses_no_acknowledged_write() {
         ("PKR_DATABASE_TIMEOUT_SECONDS", "2"),
     ];
     let server = Server::start_with(folder.path(), &url, &settings);
-    let token = sign_in(&server, "officer.a");
+    let token = server.sign_in("officer.a");
 
     let stop = AtomicBool::new(false);
     let acknowledged = Mutex::new(Vec::<String>::new());

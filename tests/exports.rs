@@ -433,10 +433,7 @@ async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
 
     let folder = tempfile::tempdir().unwrap();
     let server = Server::start(folder.path(), &t.db.url);
-    let login = json!({ "username": "officer", "password": PASSWORD }).to_string();
-    let (status, session) = server.request("POST", "/api/v1/auth/login", Some(&login));
-    assert_eq!(status, 200, "{session}");
-    let token = session["token"].as_str().unwrap();
+    let token = server.sign_in("officer");
 
     let mut client = TcpStream::connect(&server.addr).unwrap();
     client

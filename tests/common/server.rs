@@ -130,6 +130,15 @@ impl Server {
         }
     }
 
+    /// Signs in over HTTP with the tests' password; the session's token.
+    pub fn sign_in(&self, username: &str) -> String {
+        let login = serde_json::json!({ "username": username, "password": super::PASSWORD });
+        let (status, session) =
+            self.request("POST", "/api/v1/auth/login", Some(&login.to_string()));
+        assert_eq!(status, 200, "{session}");
+        session["token"].as_str().unwrap().to_string()
+    }
+
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
         self.try_request(method, path, None, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
