@@ -36,6 +36,8 @@ pub struct AppState {
     pub throttles: Arc<throttle::Throttles>,
     /// Turns for password checks, one fewer than the cores (see `password_turn`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Exports begun and not yet recorded as ended.
+    pub open_exports: Arc<services::exports::OpenExports>,
     /// Summaries already counted, while the registry has not changed.
     pub summaries: Arc<services::summary::SummaryCache>,
     /// Sessions checked within the last second.
@@ -64,6 +66,7 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
+            open_exports: Arc::default(),
             summaries: Arc::new(services::summary::SummaryCache::new(
                 metrics.summaries_counted.clone(),
             )),

@@ -16,6 +16,7 @@ use peacekeeper_registry::db::{self, DbConnection, DbPool};
 use peacekeeper_registry::domain::access::{Clearance, Role, one_of};
 use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::import::un_fatalities;
+use peacekeeper_registry::services::exports::OpenExports;
 use peacekeeper_registry::services::{cases, imports};
 use peacekeeper_registry::store::audit::{self, AuditContext};
 use peacekeeper_registry::store::backup;
@@ -201,7 +202,9 @@ fn serve(settings: Settings) -> Result<(), String> {
     let seal_every = Duration::from_secs(settings.audit_seal_interval_seconds.into());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = AppState::new(pool.clone(), settings.clone(), clock);
-    actix_web::rt::System::new().block_on(async move {
+    let (open_exports, clock) = (Arc::clone(&state.open_exports), Arc::clone(&state.clock));
+    let sealing = pool.clone();
+    let served = actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
             // Send each part of an answer at once: with Nagle's algorithm a streamed export
@@ -229,9 +232,26 @@ fn serve(settings: Settings) -> Result<(), String> {
                 println!("Listening on http://{addr}");
             }
         }
-        actix_web::rt::spawn(seal_audit_trail(pool, seal_every));
+        actix_web::rt::spawn(seal_audit_trail(sealing, seal_every));
         server.run().await.map_err(|e| e.to_string())
-    })
+    });
+    record_exports_cut_short(&pool, &open_exports, clock.now());
+    served
+}
+
+/// Exports still running when the shutdown's grace ran out were dropped with the workers: their
+/// end is recorded now, so that the audit trail says they were cut short, and where.
+fn record_exports_cut_short(pool: &DbPool, open: &OpenExports, now: chrono::NaiveDateTime) {
+    match db::with_connection(pool, |conn| open.end_all(conn, now)) {
+        Ok(0) => {}
+        Ok(count) => tracing::warn!(
+            count,
+            "exports cut short by the shutdown, recorded as incomplete"
+        ),
+        Err(error) => {
+            tracing::error!(error = %error, "exports cut short by the shutdown could not be recorded")
+        }
+    }
 }
 
 /// glibc gives each thread that allocates under contention an arena of its own, up to eight per

@@ -1,6 +1,7 @@
 //! Incident exports: CSV and GeoJSON that standard readers parse, exactly the filtered
 //! incidents, personal data only when asked by someone allowed, formula cells neutralised,
-//! every export recorded, exports larger than one batch, and a client that leaves part way.
+//! every export recorded, exports larger than one batch, and an export cut short by its client
+//! or by the server stopping.
 
 mod common;
 
@@ -16,8 +17,10 @@ use serde_json::{Value, json};
 
 use common::server::Server;
 use common::{Answer, Backend, PASSWORD, TestApp, Word, with_token};
+use peacekeeper_registry::auth::{AuthUser, RequestMeta};
 use peacekeeper_registry::db::DbConnection;
 use peacekeeper_registry::domain::access::{Clearance, Role};
+use peacekeeper_registry::services::exports::{ExportRequest, Format, OpenExports};
 
 on_both_backends!(
     csv_holds_exactly_the_filtered_incidents_safely,
@@ -25,6 +28,8 @@ on_both_backends!(
     personal_data_only_when_asked_and_allowed,
     exports_larger_than_a_batch_are_whole,
     a_client_leaving_part_way_is_recorded,
+    an_export_cut_short_by_a_shutdown_is_recorded,
+    an_export_is_recorded_as_ended_once,
 );
 
 fn incident(mission: &str, at: &str, summary: &str, position: Option<(f64, f64)>) -> Value {
@@ -395,23 +400,31 @@ fn copies_of(id: &str) -> String {
     )
 }
 
-/// The details of the export's closing audit record, once it is written.
-fn closing_record(t: &TestApp) -> Option<Value> {
+/// The details of the exports' closing audit records written so far.
+fn closing_records(t: &TestApp) -> Vec<Value> {
     let mut conn = t.conn();
     let details: Vec<Word> = sql_query(
-        "SELECT details AS value FROM audit_log WHERE action = 'export.incidents.finished'",
+        "SELECT details AS value FROM audit_log \
+         WHERE action = 'export.incidents.finished' ORDER BY id",
     )
     .load(&mut *conn as &mut DbConnection)
     .unwrap();
     details
-        .first()
+        .iter()
         .map(|word| serde_json::from_str(&word.value).unwrap())
+        .collect()
 }
 
-/// A client that hangs up part way through an export: the server stops reading for it and its
-/// closing record says the export was incomplete, with the incidents handed on until then.
-/// Over real HTTP to the real server, so that the client truly leaves.
-async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
+/// An export under way over real HTTP to the real server: its client has read the first 64 KB
+/// of an export of `COPIES` incidents, far more than the connection's buffers hold.
+struct ExportUnderWay {
+    t: TestApp,
+    server: Server,
+    client: TcpStream,
+    _folder: tempfile::TempDir,
+}
+
+async fn an_export_under_way(backend: Backend, settings: &[(&str, &str)]) -> ExportUnderWay {
     let t = TestApp::new(backend);
     t.create_user(
         "officer",
@@ -419,22 +432,19 @@ async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
         Clearance::StrictlyConfidential,
         &[],
     );
-    let api = t.api().await;
-    let officer = api.login("officer", PASSWORD).await;
-    let first = api
-        .post(
-            "/api/v1/incidents",
-            Some(&officer),
-            incident("MINUSCA", "2026-02-01T06:00:00Z", "Convoy hit", None),
-        )
-        .await;
-    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
-    assert_eq!(t.execute_sql(&copies_of(&id_of(&first))).unwrap(), COPIES);
+    let first = {
+        let api = t.api().await;
+        let officer = api.login("officer", PASSWORD).await;
+        let body = incident("MINUSCA", "2026-02-01T06:00:00Z", "Convoy hit", None);
+        let first = api.post("/api/v1/incidents", Some(&officer), body).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        id_of(&first)
+    };
+    assert_eq!(t.execute_sql(&copies_of(&first)).unwrap(), COPIES);
 
     let folder = tempfile::tempdir().unwrap();
-    let server = Server::start(folder.path(), &t.db.url);
+    let server = Server::start_with(folder.path(), &t.db.url, settings);
     let token = server.sign_in("officer");
-
     let mut client = TcpStream::connect(&server.addr).unwrap();
     client
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -452,19 +462,17 @@ async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&start[..200])
     );
-    drop(client);
+    ExportUnderWay {
+        t,
+        server,
+        client,
+        _folder: folder,
+    }
+}
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let closing = loop {
-        if let Some(details) = closing_record(&t) {
-            break details;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no closing record for the export"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+/// The closing record of an export cut short: incomplete, with fewer incidents handed on than
+/// there are.
+fn assert_cut_short(closing: &Value) {
     assert_eq!(closing["complete"], false, "{closing}");
     let handed_on = closing["rows"].as_u64().unwrap();
     assert!(
@@ -472,5 +480,94 @@ async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
         "{handed_on} of {} incidents handed on to a client that left",
         COPIES + 1
     );
-    server.stop();
+}
+
+/// A client that hangs up part way through an export: the server stops reading for it and its
+/// closing record says the export was incomplete, with the incidents handed on until then.
+async fn a_client_leaving_part_way_is_recorded(backend: Backend) {
+    let export = an_export_under_way(backend, &[]).await;
+    drop(export.client);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let closing = loop {
+        match &closing_records(&export.t)[..] {
+            [] => assert!(
+                Instant::now() < deadline,
+                "no closing record for the export"
+            ),
+            [details] => break details.clone(),
+            several => panic!("one export, several closing records: {several:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_cut_short(&closing);
+    export.server.stop();
+}
+
+/// A server asked to stop while an export's client is still reading: once the grace is over
+/// the export is dropped, and the server records it as cut short before it exits.
+async fn an_export_cut_short_by_a_shutdown_is_recorded(backend: Backend) {
+    let mut export = an_export_under_way(backend, &[("PKR_SHUTDOWN_GRACE_SECONDS", "1")]).await;
+    export.server.terminate();
+    let exit = export.server.wait_for_exit(Duration::from_secs(30));
+    assert!(
+        exit.is_some_and(|status| status.success()),
+        "the server did not stop cleanly: {exit:?}\n{}",
+        export.server.logs()
+    );
+    let closing = closing_records(&export.t);
+    assert_eq!(
+        closing.len(),
+        1,
+        "one closing record for the export cut short: {closing:?}\n{}",
+        export.server.logs()
+    );
+    assert_cut_short(&closing[0]);
+    drop(export.client);
+}
+
+/// An export's end is recorded once, whether the export records it first or a stopping server
+/// does: the one who comes second finds it recorded.
+async fn an_export_is_recorded_as_ended_once(backend: Backend) {
+    let t = TestApp::new(backend);
+    let officer = AuthUser {
+        id: t.create_user(
+            "officer",
+            Role::SecurityOfficer,
+            Clearance::Unclassified,
+            &[],
+        ),
+        username: "officer".to_string(),
+        role: Role::SecurityOfficer,
+        clearance: Clearance::Unclassified,
+        missions: Vec::new(),
+        must_change_password: false,
+        token_hash: String::new(),
+        request: RequestMeta::default(),
+    };
+    let request = ExportRequest {
+        filters: Default::default(),
+        format: Format::Csv,
+        include_personal: false,
+    };
+    let (open, now) = (OpenExports::default(), t.now());
+    let mut conn = t.conn();
+
+    let (stopped_first, sent) = open.begin(&mut conn, &officer, &request, now).unwrap();
+    sent.fetch_add(500, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(open.end_all(&mut conn, now).unwrap(), 1);
+    open.end(&mut conn, stopped_first, now, true).unwrap();
+
+    let (ended_first, _) = open.begin(&mut conn, &officer, &request, now).unwrap();
+    open.end(&mut conn, ended_first, now, true).unwrap();
+    assert_eq!(open.end_all(&mut conn, now).unwrap(), 0);
+    drop(conn);
+
+    let closing = closing_records(&t);
+    assert_eq!(closing.len(), 2, "{closing:?}");
+    assert_eq!(closing[0]["export"], stopped_first, "{closing:?}");
+    assert_eq!(closing[0]["rows"], 500, "{closing:?}");
+    assert_eq!(closing[0]["complete"], false, "{closing:?}");
+    assert_eq!(closing[1]["export"], ended_first, "{closing:?}");
+    assert_eq!(closing[1]["complete"], true, "{closing:?}");
 }

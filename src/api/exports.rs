@@ -1,7 +1,7 @@
 //! `GET /api/v1/incidents/export`: the incidents of a list, whole, as CSV or GeoJSON, streamed.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -85,9 +85,10 @@ impl Chunks {
 }
 
 /// Writes the export to `chunks` and records it: its filters before the first byte leaves,
-/// its row count when it ends, however it ends. Every batch is read in a database turn of its
-/// own, so exports wait their turn like any other request and hold no connection, nor any
-/// thread, while their clients read. Answers the number of incidents handed on.
+/// its row count when it ends, however it ends (when the server stops first, it records the
+/// end as it exits: `OpenExports`). Every batch is read in a database turn of its own, so
+/// exports wait their turn like any other request and hold no connection, nor any thread,
+/// while their clients read. Answers the number of incidents handed on.
 async fn write(
     state: &AppState,
     user: AuthUser,
@@ -95,18 +96,22 @@ async fn write(
     now: NaiveDateTime,
     chunks: &Chunks,
 ) -> AppResult<u64> {
-    let (recorder, recorded) = (user.clone(), request.clone());
-    let started = state
-        .run(move |conn| exports::record_start(conn, &recorder, &recorded, now))
+    let (open, recorder, recorded) = (
+        Arc::clone(&state.open_exports),
+        user.clone(),
+        request.clone(),
+    );
+    let (started, sent) = state
+        .run(move |conn| open.begin(conn, &recorder, &recorded, now))
         .await?;
-    let mut sent = 0;
     let batches = ExportBatches::new(&user, &request);
-    let outcome = write_batches(state, batches, chunks, &mut sent).await;
+    let outcome = write_batches(state, batches, chunks, &sent).await;
     let complete = matches!(outcome, Ok(true));
+    let open = Arc::clone(&state.open_exports);
     state
-        .run(move |conn| exports::record_end(conn, &user, now, started, sent, complete))
+        .run(move |conn| open.end(conn, started, now, complete))
         .await?;
-    outcome.map(|_| sent)
+    outcome.map(|_| sent.load(Ordering::Relaxed))
 }
 
 /// Sends the opening, every batch and the closing, counting in `sent` the incidents handed on;
@@ -115,7 +120,7 @@ async fn write_batches(
     state: &AppState,
     batches: ExportBatches,
     chunks: &Chunks,
-    sent: &mut u64,
+    sent: &AtomicU64,
 ) -> AppResult<bool> {
     if !chunks.hand_on(batches.opening()?).await {
         return Ok(false);
@@ -130,7 +135,7 @@ async fn write_batches(
         if !chunks.hand_on(batch.bytes).await {
             return Ok(false);
         }
-        *sent += batch.incidents;
+        sent.fetch_add(batch.incidents, Ordering::Relaxed);
     }
     let closing = batches.lock().closing();
     match closing {

@@ -3,8 +3,11 @@
 //! and row count.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDateTime;
+use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{AuthUser, policy};
@@ -182,7 +185,7 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> AppResult<Vec<u8>> {
 
 /// Records that an export began, with its filters, before the first byte leaves. Answers the
 /// record's id, which the closing record (`record_end`) names.
-pub fn record_start(
+fn record_start(
     conn: &mut DbConnection,
     user: &AuthUser,
     request: &ExportRequest,
@@ -203,7 +206,7 @@ pub fn record_start(
 }
 
 /// Records how an export ended, however it ended: how many incidents left, and whether all did.
-pub fn record_end(
+fn record_end(
     conn: &mut DbConnection,
     user: &AuthUser,
     now: NaiveDateTime,
@@ -220,6 +223,71 @@ pub fn record_end(
         json!({ "export": started, "rows": sent, "complete": complete }),
     )?;
     Ok(())
+}
+
+/// Exports begun and not yet recorded as ended. An export records its own end, however its
+/// client leaves; but a server that stops drops the exports still running when its grace runs
+/// out, and records their end itself (`end_all`). Whoever takes an export out of here records
+/// its end, so it is recorded once.
+#[derive(Default)]
+pub struct OpenExports {
+    open: Mutex<HashMap<i64, OpenExport>>,
+}
+
+struct OpenExport {
+    user: AuthUser,
+    sent: Arc<AtomicU64>,
+}
+
+impl OpenExports {
+    /// Records that an export began, before its first byte leaves, and keeps it open. Answers
+    /// the record's id and the count of incidents handed on, for the export to keep up.
+    pub fn begin(
+        &self,
+        conn: &mut DbConnection,
+        user: &AuthUser,
+        request: &ExportRequest,
+        now: NaiveDateTime,
+    ) -> AppResult<(i64, Arc<AtomicU64>)> {
+        let started = record_start(conn, user, request, now)?;
+        let sent = Arc::new(AtomicU64::new(0));
+        let export = OpenExport {
+            user: user.clone(),
+            sent: Arc::clone(&sent),
+        };
+        self.open.lock().insert(started, export);
+        Ok((started, sent))
+    }
+
+    /// Records how the export `started` ended, unless the server already did as it stopped.
+    pub fn end(
+        &self,
+        conn: &mut DbConnection,
+        started: i64,
+        now: NaiveDateTime,
+        complete: bool,
+    ) -> AppResult<()> {
+        let Some(export) = self.open.lock().remove(&started) else {
+            return Ok(());
+        };
+        let sent = export.sent.load(Ordering::Relaxed);
+        record_end(conn, &export.user, now, started, sent, complete)
+    }
+
+    /// Records every export still open as ended incomplete, with the incidents it had handed
+    /// on: for a server that has stopped serving. Answers how many there were; each is tried,
+    /// and the first failure is answered.
+    pub fn end_all(&self, conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
+        let open: Vec<(i64, OpenExport)> = self.open.lock().drain().collect();
+        let mut failure = None;
+        for (started, export) in &open {
+            let sent = export.sent.load(Ordering::Relaxed);
+            if let Err(error) = record_end(conn, &export.user, now, *started, sent, false) {
+                failure.get_or_insert(error);
+            }
+        }
+        failure.map_or(Ok(open.len()), Err)
+    }
 }
 
 /// A batch of an export, written out.
