@@ -209,11 +209,23 @@ pub fn summary(
         if let Some(summary) = cache.get(conn, &key, state)? {
             return Ok(summary);
         }
+        let began = Instant::now();
         let incidents = store::incident_groups(conn, &scope, grouping)?;
+        let incidents_counted = began.elapsed();
         let dead = store::dead_groups(conn, &scope, grouping)?;
+        let dead_counted = began.elapsed();
         let mut case_figures = summary::CaseFigures::default();
         store::for_each_counted_case(conn, &scope, grouping, |case| case_figures.add(case))?;
         let (cases, medians) = case_figures.finish();
+        // What the operators see of a count that takes seconds, and which part took them.
+        tracing::info!(
+            seconds = began.elapsed().as_secs_f64(),
+            incidents = incidents_counted.as_secs_f64(),
+            dead = (dead_counted - incidents_counted).as_secs_f64(),
+            cases = (began.elapsed() - dead_counted).as_secs_f64(),
+            missions = ?scope.missions,
+            "summary counted"
+        );
         let (rows, totals) = summary::summarize(&incidents, &dead, &cases, &medians);
         let summary = Arc::new(Summary {
             from: request.from,
