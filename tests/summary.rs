@@ -426,6 +426,23 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
         limited.body["totals"]["killed_by_nationality"].get("ZAF"),
         None
     );
+    // Counting named missions joins cases to their incidents the other way round from counting
+    // all of them (`Sql::case_tables`): both must give MINUSCA the same rows.
+    let minusca_rows = |summary: &Answer| -> Vec<Value> {
+        let rows = summary.body["rows"].as_array().unwrap();
+        rows.iter()
+            .filter(|r| r["mission"] == "MINUSCA")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(minusca_rows(&limited), minusca_rows(&everything));
+    assert!(
+        minusca_rows(&limited)
+            .iter()
+            .any(|r| r["incidents_with_case"].as_u64() > Some(0)),
+        "{}",
+        limited.body
+    );
     api.get("/api/v1/summary?mission=MONUSCO", Some(&minusca))
         .await
         .assert_problem(403);

@@ -119,6 +119,18 @@ impl Sql {
     /// earliest incident lies in it, not those that merely have a later incident there.
     fn case_tables(&self, scope: &Scope, params: &mut Vec<Param>) -> String {
         let counted = self.counted(scope, false, params);
+        // Counting every mission, the links (120,000 at a million incidents) are far fewer than
+        // the counted incidents, so each link looks up its incident (SQLite keeps to the order
+        // of a `CROSS JOIN`); counting named missions, their incidents are the fewer and each
+        // looks up its links. On SQLite at a million incidents the statement took 6.5 s the
+        // other way round over every mission (5.0 s), and 2.1 s over one mission (0.85 s).
+        let linked = if scope.missions.is_none() {
+            format!(
+                "case_incidents l CROSS JOIN incidents i WHERE i.id = l.incident_id AND {counted}"
+            )
+        } else {
+            format!("case_incidents l JOIN incidents i ON i.id = l.incident_id WHERE {counted}")
+        };
         let mut bounds = self.in_period("MIN(i.occurred_at)", scope, params);
         if !bounds.is_empty() {
             bounds = format!("HAVING {}", bounds.trim_start_matches(" AND "));
@@ -149,8 +161,7 @@ impl Sql {
         format!(
             "first_links AS ( \
                 SELECT l.case_id, MIN(i.occurred_at) AS first_at \
-                FROM case_incidents l JOIN incidents i ON i.id = l.incident_id \
-                WHERE {counted} GROUP BY l.case_id {bounds}), \
+                FROM {linked} GROUP BY l.case_id {bounds}), \
              steps AS ( \
                 SELECT t.case_id, {reached} \
                 FROM case_transitions t JOIN first_links f ON f.case_id = t.case_id \
