@@ -173,6 +173,10 @@ impl Sql {
 /// Runs the summary's statements in one transaction, so that rows and totals count the same
 /// registry even while others write: on PostgreSQL a read-only snapshot (`REPEATABLE READ`); on
 /// SQLite a read transaction sees one state of the file from its first read on.
+///
+/// PostgreSQL's compiling of the statements to machine code (`jit`) is off for the transaction:
+/// the cases' statement, estimated far costlier than it is, spent 2.9 s of its 4.5 s compiling
+/// at a million incidents; it ran in 3.2 to 3.8 s without, and the other statements no slower.
 pub fn in_one_snapshot<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
@@ -181,6 +185,7 @@ pub fn in_one_snapshot<T>(
         if conn.backend() == Backend::Postgres {
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(conn)?;
+            diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
         }
         work(conn)
     })
