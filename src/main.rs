@@ -248,9 +248,10 @@ fn record_exports_cut_short(pool: &DbPool, open: &OpenExports, now: chrono::Naiv
             count,
             "exports cut short by the shutdown, recorded as incomplete"
         ),
-        Err(error) => {
-            tracing::error!(error = %error, "exports cut short by the shutdown could not be recorded")
-        }
+        Err(error) => tracing::error!(
+            error = %error,
+            "exports cut short by the shutdown could not be recorded"
+        ),
     }
 }
 

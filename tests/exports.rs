@@ -16,10 +16,11 @@ use diesel::{RunQueryDsl, sql_query};
 use serde_json::{Value, json};
 
 use common::server::Server;
-use common::{Answer, Backend, PASSWORD, TestApp, Word, with_token};
+use common::{Answer, Backend, Number, PASSWORD, TestApp, Word, with_token};
 use peacekeeper_registry::auth::{AuthUser, RequestMeta};
 use peacekeeper_registry::db::DbConnection;
 use peacekeeper_registry::domain::access::{Clearance, Role};
+use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::services::exports::{ExportRequest, Format, OpenExports};
 
 on_both_backends!(
@@ -527,7 +528,9 @@ async fn an_export_cut_short_by_a_shutdown_is_recorded(backend: Backend) {
 }
 
 /// An export's end is recorded once, whether the export records it first or a stopping server
-/// does: the one who comes second finds it recorded.
+/// does: the one who comes second finds it recorded. And once the server has recorded the
+/// exports still open, no other may begin. (The two one after the other: the lock that keeps
+/// them apart when they meet is `OpenExports`' own.)
 async fn an_export_is_recorded_as_ended_once(backend: Backend) {
     let t = TestApp::new(backend);
     let officer = AuthUser {
@@ -553,21 +556,30 @@ async fn an_export_is_recorded_as_ended_once(backend: Backend) {
     let (open, now) = (OpenExports::default(), t.now());
     let mut conn = t.conn();
 
+    let (ended_first, _) = open.begin(&mut conn, &officer, &request, now).unwrap();
     let (stopped_first, sent) = open.begin(&mut conn, &officer, &request, now).unwrap();
     sent.fetch_add(500, std::sync::atomic::Ordering::Relaxed);
+    open.end(&mut conn, ended_first, now, true).unwrap();
     assert_eq!(open.end_all(&mut conn, now).unwrap(), 1);
     open.end(&mut conn, stopped_first, now, true).unwrap();
-
-    let (ended_first, _) = open.begin(&mut conn, &officer, &request, now).unwrap();
-    open.end(&mut conn, ended_first, now, true).unwrap();
-    assert_eq!(open.end_all(&mut conn, now).unwrap(), 0);
     drop(conn);
 
     let closing = closing_records(&t);
     assert_eq!(closing.len(), 2, "{closing:?}");
-    assert_eq!(closing[0]["export"], stopped_first, "{closing:?}");
-    assert_eq!(closing[0]["rows"], 500, "{closing:?}");
-    assert_eq!(closing[0]["complete"], false, "{closing:?}");
-    assert_eq!(closing[1]["export"], ended_first, "{closing:?}");
-    assert_eq!(closing[1]["complete"], true, "{closing:?}");
+    assert_eq!(closing[0]["export"], ended_first, "{closing:?}");
+    assert_eq!(closing[0]["complete"], true, "{closing:?}");
+    assert_eq!(closing[1]["export"], stopped_first, "{closing:?}");
+    assert_eq!(closing[1]["rows"], 500, "{closing:?}");
+    assert_eq!(closing[1]["complete"], false, "{closing:?}");
+
+    let refused = open.begin(&mut t.conn(), &officer, &request, now);
+    assert!(
+        matches!(refused, Err(AppError::Unavailable(_))),
+        "an export began on a stopped server: {refused:?}"
+    );
+    let begun: Number =
+        sql_query("SELECT COUNT(*) AS value FROM audit_log WHERE action = 'export.incidents'")
+            .get_result(&mut *t.conn() as &mut DbConnection)
+            .unwrap();
+    assert_eq!(begun.value, 2, "an export began on a stopped server");
 }

@@ -107,9 +107,9 @@ async fn write(
     let batches = ExportBatches::new(&user, &request);
     let outcome = write_batches(state, batches, chunks, &sent).await;
     let complete = matches!(outcome, Ok(true));
-    let open = Arc::clone(&state.open_exports);
+    let (open, clock) = (Arc::clone(&state.open_exports), Arc::clone(&state.clock));
     state
-        .run(move |conn| open.end(conn, started, now, complete))
+        .run(move |conn| open.end(conn, started, clock.now(), complete))
         .await?;
     outcome.map(|_| sent.load(Ordering::Relaxed))
 }

@@ -227,11 +227,23 @@ fn record_end(
 
 /// Exports begun and not yet recorded as ended. An export records its own end, however its
 /// client leaves; but a server that stops drops the exports still running when its grace runs
-/// out, and records their end itself (`end_all`). Whoever takes an export out of here records
-/// its end, so it is recorded once.
+/// out, and records their end itself (`end_all`) before it exits. Whoever takes an export out
+/// of here records its end, so it is recorded once.
+///
+/// The records are written holding the lock: the server's workers stop without waiting for
+/// the database work they started, so a beginning or an ending under way must be finished
+/// before `end_all` looks, and none may begin after. Exports begin and end a few times a
+/// minute, so taking turns for these writes costs nothing that shows.
 #[derive(Default)]
 pub struct OpenExports {
-    open: Mutex<HashMap<i64, OpenExport>>,
+    state: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    exports: HashMap<i64, OpenExport>,
+    /// Set by `end_all`: the server is stopping and no export may begin.
+    closed: bool,
 }
 
 struct OpenExport {
@@ -241,7 +253,7 @@ struct OpenExport {
 
 impl OpenExports {
     /// Records that an export began, before its first byte leaves, and keeps it open. Answers
-    /// the record's id and the count of incidents handed on, for the export to keep up.
+    /// the record's id and the count of incidents handed on, for the export to add to.
     pub fn begin(
         &self,
         conn: &mut DbConnection,
@@ -249,17 +261,23 @@ impl OpenExports {
         request: &ExportRequest,
         now: NaiveDateTime,
     ) -> AppResult<(i64, Arc<AtomicU64>)> {
+        let mut open = self.state.lock();
+        if open.closed {
+            return Err(AppError::Unavailable("the server is stopping".to_string()));
+        }
         let started = record_start(conn, user, request, now)?;
         let sent = Arc::new(AtomicU64::new(0));
         let export = OpenExport {
             user: user.clone(),
             sent: Arc::clone(&sent),
         };
-        self.open.lock().insert(started, export);
+        open.exports.insert(started, export);
         Ok((started, sent))
     }
 
     /// Records how the export `started` ended, unless the server already did as it stopped.
+    /// If the record cannot be written, the export stays open for the server to record as it
+    /// stops (as incomplete, at that time).
     pub fn end(
         &self,
         conn: &mut DbConnection,
@@ -267,26 +285,33 @@ impl OpenExports {
         now: NaiveDateTime,
         complete: bool,
     ) -> AppResult<()> {
-        let Some(export) = self.open.lock().remove(&started) else {
+        let mut open = self.state.lock();
+        let Some(export) = open.exports.remove(&started) else {
             return Ok(());
         };
         let sent = export.sent.load(Ordering::Relaxed);
-        record_end(conn, &export.user, now, started, sent, complete)
+        let recorded = record_end(conn, &export.user, now, started, sent, complete);
+        if recorded.is_err() {
+            open.exports.insert(started, export);
+        }
+        recorded
     }
 
     /// Records every export still open as ended incomplete, with the incidents it had handed
-    /// on: for a server that has stopped serving. Answers how many there were; each is tried,
-    /// and the first failure is answered.
+    /// on, and lets none begin from then on: for a server that has stopped serving. Answers how
+    /// many there were; each is tried, and the first failure is answered.
     pub fn end_all(&self, conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<usize> {
-        let open: Vec<(i64, OpenExport)> = self.open.lock().drain().collect();
+        let mut open = self.state.lock();
+        open.closed = true;
+        let exports: Vec<(i64, OpenExport)> = open.exports.drain().collect();
         let mut failure = None;
-        for (started, export) in &open {
+        for (started, export) in &exports {
             let sent = export.sent.load(Ordering::Relaxed);
             if let Err(error) = record_end(conn, &export.user, now, *started, sent, false) {
                 failure.get_or_insert(error);
             }
         }
-        failure.map_or(Ok(open.len()), Err)
+        failure.map_or(Ok(exports.len()), Err)
     }
 }
 
