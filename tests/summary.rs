@@ -439,7 +439,7 @@ async fn missions_and_clearance_limit_what_is_counted(backend: Backend) {
     assert!(
         minusca_rows(&limited)
             .iter()
-            .any(|r| r["incidents_with_case"].as_u64() > Some(0)),
+            .any(|r| r["cases_referred"].as_u64() > Some(0)),
         "{}",
         limited.body
     );

@@ -217,12 +217,13 @@ pub fn summary(
         let mut case_figures = summary::CaseFigures::default();
         store::for_each_counted_case(conn, &scope, grouping, |case| case_figures.add(case))?;
         let (cases, medians) = case_figures.finish();
+        let counted = began.elapsed();
         // What the operators see of a count that takes seconds, and which part took them.
         tracing::info!(
-            seconds = began.elapsed().as_secs_f64(),
-            incidents = incidents_counted.as_secs_f64(),
-            dead = (dead_counted - incidents_counted).as_secs_f64(),
-            cases = (began.elapsed() - dead_counted).as_secs_f64(),
+            seconds = counted.as_secs_f64(),
+            incidents_seconds = incidents_counted.as_secs_f64(),
+            dead_seconds = (dead_counted - incidents_counted).as_secs_f64(),
+            cases_seconds = (counted - dead_counted).as_secs_f64(),
             missions = ?scope.missions,
             "summary counted"
         );
