@@ -469,4 +469,22 @@ mod tests {
         assert_eq!(backend_of("mysql://u@h/db"), None);
         assert_eq!(backend_of("data/registry.sqlite3"), None);
     }
+
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        used: i32,
+    }
+
+    /// The planner's stability guarantee (set for the build in `.cargo/config.toml`): without
+    /// it SQLite compiles every statement with a `LIMIT` again at each run.
+    #[test]
+    fn the_bundled_sqlite_keeps_its_query_plans() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let answer: Used =
+            diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(answer.used, 1);
+    }
 }
