@@ -596,11 +596,8 @@ pub fn stalled(
         .filter(case_incidents::case_id.eq(cases::id))
         .filter(incidents::status.ne("draft"))
         .filter(incidents::classification.eq_any(scope.classifications.clone()));
-    // Written as the index `cases_open_by_last_step` states it, so both databases use it (the
-    // ended statuses are those of `CaseStatus::is_open`).
-    let open = diesel::dsl::sql::<Bool>(r#""cases"."status" NOT IN ('final', 'closed')"#);
     let mut query = cases::table
-        .filter(open)
+        .filter(super::cases::still_open())
         .filter(cases::last_moved_on.lt(moved_before))
         .filter(diesel::dsl::exists(visible.select(case_incidents::case_id)))
         .into_boxed();
