@@ -101,6 +101,22 @@ impl ManageConnection for Connections {
     }
 }
 
+/// Runs one query on the connection's own database type (`PgConnection` or `SqliteConnection`).
+///
+/// Through the two-database connection, diesel writes a statement's SQL text anew at every run,
+/// even when the statement is already prepared: a tenth of the server's CPU on a read by id. The
+/// statements of the busiest requests go straight to the database's own connection instead. The
+/// query is written once and must compile for both databases, as diesel's query builder does.
+macro_rules! on_own_backend {
+    ($conn:expr, |$own:ident| $query:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($own) => $query,
+            $crate::db::DbConnection::Sqlite($own) => $query,
+        }
+    };
+}
+pub(crate) use on_own_backend;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{audit_chain, audit_log, audit_pending};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, on_own_backend, write_transaction};
 use crate::domain::audit::{
     AuditContent, BrokenRecord, ChainVerifier, GENESIS_HASH, StoredLink, chain_hash, record_hash,
 };
@@ -112,22 +112,22 @@ pub fn append(
     };
     let hash = record_hash(&content);
     // A trigger queues the record in audit_pending for the sealer.
-    let id: i64 = diesel::insert_into(audit_log::table)
-        .values(NewRecord {
-            occurred_at: content.occurred_at,
-            actor_id: content.actor_id,
-            actor_username: content.actor_username,
-            action,
-            entity_type,
-            entity_id,
-            request_id: content.request_id,
-            client_addr: content.client_addr,
-            details: &details,
-            record_hash: &hash,
-        })
+    let record = NewRecord {
+        occurred_at: content.occurred_at,
+        actor_id: content.actor_id,
+        actor_username: content.actor_username,
+        action,
+        entity_type,
+        entity_id,
+        request_id: content.request_id,
+        client_addr: content.client_addr,
+        details: &details,
+        record_hash: &hash,
+    };
+    on_own_backend!(conn, |own| diesel::insert_into(audit_log::table)
+        .values(&record)
         .returning(audit_log::id)
-        .get_result(conn)?;
-    Ok(id)
+        .get_result(own))
 }
 
 /// Appends one record in a transaction of its own (for events that change nothing else, such

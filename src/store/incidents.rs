@@ -4,11 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
-use crate::db::DbConnection;
 use crate::db::schema::{
     idempotency_keys, incident_perpetrators, incident_sources, incident_versions, incident_victims,
     incidents,
 };
+use crate::db::{DbConnection, on_own_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(
@@ -110,48 +110,31 @@ pub struct VersionRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &IncidentRow, children: &Children) -> QueryResult<()> {
-    diesel::insert_into(incidents::table)
+    on_own_backend!(conn, |own| diesel::insert_into(incidents::table)
         .values(row)
-        .execute(conn)?;
+        .execute(own))?;
     insert_children(conn, children)
 }
 
-/// On PostgreSQL each list goes in one statement, one round trip; SQLite, in the process, takes
-/// them one row at a time (multi-row inserts are not available through the common connection).
+/// Each list goes in one statement.
 fn insert_children(conn: &mut DbConnection, children: &Children) -> QueryResult<()> {
-    if let DbConnection::Postgres(pg) = conn {
+    on_own_backend!(conn, |own| {
         if !children.victims.is_empty() {
             diesel::insert_into(incident_victims::table)
                 .values(&children.victims)
-                .execute(pg)?;
+                .execute(own)?;
         }
         if !children.perpetrators.is_empty() {
             diesel::insert_into(incident_perpetrators::table)
                 .values(&children.perpetrators)
-                .execute(pg)?;
+                .execute(own)?;
         }
         if !children.sources.is_empty() {
             diesel::insert_into(incident_sources::table)
                 .values(&children.sources)
-                .execute(pg)?;
+                .execute(own)?;
         }
-        return Ok(());
-    }
-    for victim in &children.victims {
-        diesel::insert_into(incident_victims::table)
-            .values(victim)
-            .execute(conn)?;
-    }
-    for perpetrator in &children.perpetrators {
-        diesel::insert_into(incident_perpetrators::table)
-            .values(perpetrator)
-            .execute(conn)?;
-    }
-    for source in &children.sources {
-        diesel::insert_into(incident_sources::table)
-            .values(source)
-            .execute(conn)?;
-    }
+    });
     Ok(())
 }
 
@@ -167,31 +150,31 @@ pub fn replace_children(conn: &mut DbConnection, id: &str, children: &Children) 
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<IncidentRow>> {
-    incidents::table
+    on_own_backend!(conn, |own| incidents::table
         .find(id)
         .select(IncidentRow::as_select())
-        .first(conn)
-        .optional()
+        .first(own)
+        .optional())
 }
 
 pub fn children(conn: &mut DbConnection, id: &str) -> QueryResult<Children> {
-    Ok(Children {
+    on_own_backend!(conn, |own| Ok(Children {
         victims: incident_victims::table
             .filter(incident_victims::incident_id.eq(id))
             .order(incident_victims::position.asc())
             .select(VictimRow::as_select())
-            .load(conn)?,
+            .load(own)?,
         perpetrators: incident_perpetrators::table
             .filter(incident_perpetrators::incident_id.eq(id))
             .order(incident_perpetrators::position.asc())
             .select(PerpetratorRow::as_select())
-            .load(conn)?,
+            .load(own)?,
         sources: incident_sources::table
             .filter(incident_sources::incident_id.eq(id))
             .order(incident_sources::position.asc())
             .select(SourceRow::as_select())
-            .load(conn)?,
-    })
+            .load(own)?,
+    }))
 }
 
 /// Writes the whole row when the stored version is still `expected_version`; false otherwise.
@@ -225,9 +208,9 @@ pub fn casualty_ids_in_use(
 }
 
 pub fn insert_version(conn: &mut DbConnection, version: &VersionRow) -> QueryResult<()> {
-    diesel::insert_into(incident_versions::table)
+    on_own_backend!(conn, |own| diesel::insert_into(incident_versions::table)
         .values(version)
-        .execute(conn)?;
+        .execute(own))?;
     Ok(())
 }
 
