@@ -101,12 +101,14 @@ impl ManageConnection for Connections {
     }
 }
 
-/// Runs one query on the connection's own database type (`PgConnection` or `SqliteConnection`).
+/// Runs a query, or a few, on the connection's own database type (`PgConnection` or
+/// `SqliteConnection`) rather than through the two-database connection, which has diesel write
+/// a statement's SQL text anew at every run, even when the statement is already prepared. Used
+/// for the statements of the busiest requests (see "Read by id" in docs/performance.md).
 ///
-/// Through the two-database connection, diesel writes a statement's SQL text anew at every run,
-/// even when the statement is already prepared: about 15 % of the server's CPU on a read by id.
-/// The statements of the busiest requests go straight to the database's own connection instead.
-/// The query is written once and must compile for both databases, as diesel's query builder does.
+/// `own` names the inner connection. The expression is written once and compiled once per
+/// database, so it must suit both (raw SQL with `$1` or `?` would not). It is not a closure:
+/// a `?` inside returns from the enclosing function.
 macro_rules! on_own_backend {
     ($conn:expr, |$own:ident| $query:expr) => {
         match $conn {

@@ -111,7 +111,6 @@ pub fn append(
         details: &details,
     };
     let hash = record_hash(&content);
-    // A trigger queues the record in audit_pending for the sealer.
     let record = NewRecord {
         occurred_at: content.occurred_at,
         actor_id: content.actor_id,
@@ -124,6 +123,7 @@ pub fn append(
         details: &details,
         record_hash: &hash,
     };
+    // A trigger queues the record in audit_pending for the sealer.
     on_own_backend!(conn, |own| diesel::insert_into(audit_log::table)
         .values(&record)
         .returning(audit_log::id)
@@ -205,8 +205,8 @@ type Link = (
 );
 
 /// On PostgreSQL a batch of links goes in one statement (`SEAL_BATCH` rows of three values stay
-/// far below its 65,535 a statement); SQLite, in the process, takes them one row at a time
-/// (multi-row inserts are not available through the common connection).
+/// far below its 65,535 a statement); SQLite, in the process, takes them one row at a time: a
+/// one-row insert stays prepared, where diesel compiles a multi-row insert anew at every run.
 fn insert_links(conn: &mut DbConnection, links: &[Link]) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         diesel::insert_into(audit_chain::table)

@@ -116,25 +116,46 @@ pub fn insert(conn: &mut DbConnection, row: &IncidentRow, children: &Children) -
     insert_children(conn, children)
 }
 
-/// Each list goes in one statement.
+/// On PostgreSQL each list goes in one statement, one round trip. SQLite, in the process, takes
+/// them one row at a time: a one-row insert stays prepared, where diesel compiles a multi-row
+/// insert anew at every run.
 fn insert_children(conn: &mut DbConnection, children: &Children) -> QueryResult<()> {
-    on_own_backend!(conn, |own| {
-        if !children.victims.is_empty() {
-            diesel::insert_into(incident_victims::table)
-                .values(&children.victims)
-                .execute(own)?;
+    match conn {
+        DbConnection::Postgres(pg) => {
+            if !children.victims.is_empty() {
+                diesel::insert_into(incident_victims::table)
+                    .values(&children.victims)
+                    .execute(pg)?;
+            }
+            if !children.perpetrators.is_empty() {
+                diesel::insert_into(incident_perpetrators::table)
+                    .values(&children.perpetrators)
+                    .execute(pg)?;
+            }
+            if !children.sources.is_empty() {
+                diesel::insert_into(incident_sources::table)
+                    .values(&children.sources)
+                    .execute(pg)?;
+            }
         }
-        if !children.perpetrators.is_empty() {
-            diesel::insert_into(incident_perpetrators::table)
-                .values(&children.perpetrators)
-                .execute(own)?;
+        DbConnection::Sqlite(sqlite) => {
+            for victim in &children.victims {
+                diesel::insert_into(incident_victims::table)
+                    .values(victim)
+                    .execute(sqlite)?;
+            }
+            for perpetrator in &children.perpetrators {
+                diesel::insert_into(incident_perpetrators::table)
+                    .values(perpetrator)
+                    .execute(sqlite)?;
+            }
+            for source in &children.sources {
+                diesel::insert_into(incident_sources::table)
+                    .values(source)
+                    .execute(sqlite)?;
+            }
         }
-        if !children.sources.is_empty() {
-            diesel::insert_into(incident_sources::table)
-                .values(&children.sources)
-                .execute(own)?;
-        }
-    });
+    }
     Ok(())
 }
 
@@ -414,15 +435,15 @@ pub fn find_idempotency_key(
     user_id: &str,
     key: &str,
 ) -> QueryResult<Option<(String, String)>> {
-    idempotency_keys::table
+    on_own_backend!(conn, |own| idempotency_keys::table
         .filter(idempotency_keys::user_id.eq(user_id))
         .filter(idempotency_keys::key.eq(key))
         .select((
             idempotency_keys::request_hash,
             idempotency_keys::resource_id,
         ))
-        .first(conn)
-        .optional()
+        .first(own)
+        .optional())
 }
 
 pub fn insert_idempotency_key(
@@ -433,7 +454,7 @@ pub fn insert_idempotency_key(
     resource_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
+    on_own_backend!(conn, |own| diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::user_id.eq(user_id),
             idempotency_keys::key.eq(key),
@@ -441,6 +462,6 @@ pub fn insert_idempotency_key(
             idempotency_keys::resource_id.eq(resource_id),
             idempotency_keys::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(own))?;
     Ok(())
 }
