@@ -8,7 +8,9 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use common::{Answer, Backend, PASSWORD, TestApp, with_token};
+use peacekeeper_registry::db;
 use peacekeeper_registry::domain::access::{Clearance, Role};
+use peacekeeper_registry::store::{self, incidents};
 
 on_both_backends!(
     the_full_journey_of_an_incident,
@@ -20,6 +22,7 @@ on_both_backends!(
     every_invalid_field_is_named_by_its_path,
     lists_filter_and_page_without_gaps_or_repeats,
     withdrawn_incidents_stay_marked,
+    a_casualty_id_taken_meanwhile_fails_the_write_whole,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -524,6 +527,45 @@ async fn every_invalid_field_is_named_by_its_path(backend: Backend) {
         vec!["classification"]
     );
     assert_eq!(t.count("incidents"), 1, "refused input changes nothing");
+}
+
+/// A casualty id found free when the incident was checked, then recorded by another incident
+/// before it was written: the write fails as a duplicate (answered 409), and the incident's row,
+/// written first in the same transaction, goes back with it.
+async fn a_casualty_id_taken_meanwhile_fails_the_write_whole(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let mut body = incident("The first record of the victim");
+    body["victims"][0]["casualty_id"] = json!("MINUSCA-2026-03-00042");
+    let first = id_of(&post_incident(&api, &a, body).await);
+
+    // The second incident as the registry would write it: the first's rows under a new id.
+    let mut conn = t.conn();
+    let mut row = incidents::find(&mut conn, &first).unwrap().unwrap();
+    let mut children = incidents::children(&mut conn, &first).unwrap();
+    let second = "0192d6a0-0000-7000-8000-000000000042".to_string();
+    row.id = second.clone();
+    row.reference = None;
+    children
+        .victims
+        .iter_mut()
+        .for_each(|v| v.incident_id = second.clone());
+    children
+        .perpetrators
+        .iter_mut()
+        .for_each(|p| p.incident_id = second.clone());
+    children
+        .sources
+        .iter_mut()
+        .for_each(|s| s.incident_id = second.clone());
+    let error = db::write_transaction(&mut conn, |conn| incidents::insert(conn, &row, &children))
+        .unwrap_err();
+    assert!(store::is_unique_violation(&error), "{error}");
+    assert_eq!(t.count("incidents"), 1);
+    assert_eq!(t.count("incident_victims"), 2);
+    assert_eq!(t.count("incident_sources"), 1);
 }
 
 async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {
