@@ -23,6 +23,7 @@ on_both_backends!(
     lists_filter_and_page_without_gaps_or_repeats,
     withdrawn_incidents_stay_marked,
     a_casualty_id_taken_meanwhile_fails_the_write_whole,
+    every_list_reads_back_as_written,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -566,6 +567,65 @@ async fn a_casualty_id_taken_meanwhile_fails_the_write_whole(backend: Backend) {
     assert_eq!(t.count("incidents"), 1);
     assert_eq!(t.count("incident_victims"), 2);
     assert_eq!(t.count("incident_sources"), 1);
+}
+
+/// An incident's lists come back from the database in their order, with every value as written:
+/// PostgreSQL reads them in one statement as JSON, SQLite row by row.
+async fn every_list_reads_back_as_written(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let officer = api.login("officer.a", PASSWORD).await;
+
+    let mut body = incident("Convoy attacked on the Kaga-Bandoro road");
+    // Twelve victims: in text order, position 10 would come before position 2.
+    body["victims"] = (0..12)
+        .map(|i| {
+            json!({
+                "personnel_type": if i % 2 == 0 { "military" } else { "police" },
+                "nationality": if i % 3 == 0 { Value::Null } else { json!("BGD") },
+                "gender": "female",
+                "outcome": if i < 4 { "killed" } else { "injured" },
+                "casualty_id": format!("CAS-ROUNDTRIP-{i:02}"),
+                "name": format!("Nadia \"Zé\" O'Brien \\ {i}"),
+                "unit": if i == 5 { Value::Null } else { json!("BANBAT-2") },
+            })
+        })
+        .collect();
+    body["perpetrators"] = json!([
+        { "actor_name": "3R", "actor_type": "armed_group", "attribution": "confirmed", "claimed_responsibility": true },
+        { "actor_type": "unknown", "attribution": "possible" }
+    ]);
+    body["sources"] = json!([
+        { "source_type": "incident_report", "description": "Flash report, \"urgent\"\nsecond line", "received_at": "2026-03-14T07:05:30.123456Z", "reliability": "A", "credibility": 1 },
+        { "source_type": "witness", "description": "Driver of the lead vehicle", "reliability": "C", "credibility": 3 }
+    ]);
+    let created = post_incident(&api, &officer, body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let read = api
+        .get(
+            &format!("/api/v1/incidents/{}", id_of(&created)),
+            Some(&officer),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+
+    for list in ["victims", "perpetrators", "sources"] {
+        assert_eq!(read.body[list], created.body[list], "{list} as read back");
+    }
+    let victims = read.body["victims"].as_array().expect("victims");
+    assert_eq!(victims.len(), 12);
+    assert_eq!(victims[10]["casualty_id"], "CAS-ROUNDTRIP-10");
+    assert_eq!(victims[10]["name"], "Nadia \"Zé\" O'Brien \\ 10");
+    assert_eq!(victims[9]["nationality"], Value::Null);
+    assert_eq!(victims[5]["unit"], Value::Null);
+    assert_eq!(read.body["perpetrators"][0]["claimed_responsibility"], true);
+    assert_eq!(read.body["perpetrators"][1]["actor_name"], Value::Null);
+    assert_eq!(
+        read.body["sources"][0]["received_at"],
+        "2026-03-14T07:05:30.123456Z"
+    );
+    assert_eq!(read.body["sources"][1]["received_at"], Value::Null);
 }
 
 async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {

@@ -54,8 +54,7 @@ fn classification_of(code: &str) -> Clearance {
     Clearance::from_code(code).unwrap_or(Clearance::StrictlyConfidential)
 }
 
-fn load(conn: &mut DbConnection, row: IncidentRow) -> AppResult<Incident> {
-    let children = store::children(conn, &row.id)?;
+fn assemble(row: IncidentRow, children: Children) -> AppResult<Incident> {
     let data = IncidentData {
         mission: row.mission_code.clone(),
         classification: classification_of(&row.classification),
@@ -276,8 +275,11 @@ fn visible(
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
-    let row = visible_row(conn, user, id, attempted, now)?;
-    load(conn, row)
+    require_reader(conn, user, attempted, now)?;
+    match store::find_with_children(conn, id)? {
+        Some((row, children)) if may_see(user, &row) => assemble(row, children),
+        _ => Err(not_found(conn, user, attempted, id, now)),
+    }
 }
 
 /// The incident's row alone (no lists), if this user may see it; `NotFound` (recorded) otherwise.
@@ -290,17 +292,17 @@ fn visible_row(
 ) -> AppResult<IncidentRow> {
     require_reader(conn, user, attempted, now)?;
     match store::find(conn, id)? {
-        Some(row)
-            if user.viewer().can_see_incident(
-                &row.mission_code,
-                row.status == Status::Draft.code(),
-                classification_of(&row.classification),
-            ) =>
-        {
-            Ok(row)
-        }
+        Some(row) if may_see(user, &row) => Ok(row),
         _ => Err(not_found(conn, user, attempted, id, now)),
     }
+}
+
+fn may_see(user: &AuthUser, row: &IncidentRow) -> bool {
+    user.viewer().can_see_incident(
+        &row.mission_code,
+        row.status == Status::Draft.code(),
+        classification_of(&row.classification),
+    )
 }
 
 /// Turns an incident as written into one ready to store, or refuses it: 403 (recorded) when the
@@ -494,9 +496,10 @@ fn replay(
             "was used before with a different request; use a new key for a new incident",
         ));
     }
-    let row = store::find(conn, &resource_id)?.ok_or(AppError::NotFound)?;
+    let (row, children) =
+        store::find_with_children(conn, &resource_id)?.ok_or(AppError::NotFound)?;
     Ok(Some(Created {
-        incident: load(conn, row)?,
+        incident: assemble(row, children)?,
         replayed: true,
     }))
 }
@@ -749,8 +752,8 @@ fn check_status(incident: &Incident, action: Move, has_reason: bool) -> AppResul
 
 /// The incident as stored now, inside a write transaction.
 fn reload(conn: &mut DbConnection, id: &str) -> AppResult<Incident> {
-    let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-    load(conn, row)
+    let (row, children) = store::find_with_children(conn, id)?.ok_or(AppError::NotFound)?;
+    assemble(row, children)
 }
 
 fn save(
