@@ -72,7 +72,7 @@ impl Default for Settings {
         Settings {
             database_url: "sqlite://data/registry.sqlite3".to_string(),
             listen: "127.0.0.1:8080".to_string(),
-            pool_size: 8,
+            pool_size: 4,
             database_timeout_seconds: 5,
             shutdown_grace_seconds: 30,
             session_idle_minutes: 30,
