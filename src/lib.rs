@@ -134,6 +134,31 @@ impl AppState {
         steps.await.map_err(AppError::internal)?
     }
 
+    /// The summary `user` asked for. A count of a million incidents takes seconds: the
+    /// requests that find no figures counted wait for their turn to count without holding a
+    /// database connection, which those waiting behind a count would otherwise keep from
+    /// everyone else until they timed out. Once it is their turn, the figures are usually there.
+    pub async fn summary(
+        &self,
+        user: &auth::AuthUser,
+        request: services::summary::SummaryRequest,
+        now: chrono::NaiveDateTime,
+    ) -> AppResult<Arc<services::summary::Summary>> {
+        let (reader, asked, cache) = (user.clone(), request.clone(), self.summaries.clone());
+        let counted = self
+            .run(move |conn| {
+                services::summary::summary_if_counted(conn, &reader, asked, now, &cache)
+            })
+            .await?;
+        if let Some(summary) = counted {
+            return Ok(summary);
+        }
+        let _turn = self.summaries.turn_to_count.lock().await;
+        let (reader, cache) = (user.clone(), self.summaries.clone());
+        self.run(move |conn| services::summary::summary(conn, &reader, request, now, &cache))
+            .await
+    }
+
     /// Runs database work on the blocking thread pool, never on the async workers. Requests
     /// take turns first, in the order they came, one per pooled connection: more threads than
     /// connections would only wait for one, each with its own memory, and be woken in no

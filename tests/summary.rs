@@ -8,6 +8,9 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use common::{Answer, Backend, PASSWORD, TestApp, with_token};
+use futures_util::future::join_all;
+use peacekeeper_registry::config::Settings;
+use peacekeeper_registry::db;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
 on_both_backends!(
@@ -17,6 +20,7 @@ on_both_backends!(
     summaries_come_as_csv_and_are_recorded,
     the_stalled_list_is_oldest_first,
     figures_follow_every_change,
+    those_waiting_for_a_count_hold_no_connection,
 );
 
 fn victim(personnel_type: &str, nationality: Option<&str>, outcome: &str) -> Value {
@@ -801,4 +805,38 @@ async fn figures_follow_every_change(backend: Backend) {
         json!({ "to": "referred", "effective_on": "2025-02-01" })
     );
     assert_eq!(totals().await["cases_referred"], referred_before + 1);
+}
+
+/// Counting a million incidents takes seconds. Summaries asked meanwhile wait for their turn to
+/// count without a database connection: on a server with a single connection, the other
+/// requests are still answered while three summaries wait, and the three then share one count.
+async fn those_waiting_for_a_count_hold_no_connection(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("lead.one", Role::Leadership, Clearance::Unclassified, &[]);
+    let wait = std::time::Duration::from_secs(2);
+    let settings = Settings {
+        database_timeout_seconds: 2,
+        ..t.settings()
+    };
+    let pool = db::connect(&t.db.url, 1, wait).expect("connect");
+    let state = peacekeeper_registry::AppState::new(pool, settings, t.clock.clone());
+    let api = common::Api::over(state.clone()).await;
+    let token = api.login("lead.one", PASSWORD).await;
+
+    // A count is under way.
+    let count_under_way = state.summaries.turn_to_count.lock().await;
+    let summaries = join_all((0..3).map(|_| api.get("/api/v1/summary", Some(&token))));
+    let meanwhile = async {
+        let answer = api.get("/api/v1/summary/stalled", Some(&token)).await;
+        drop(count_under_way);
+        answer
+    };
+    let (summaries, meanwhile) = futures_util::join!(summaries, meanwhile);
+
+    assert_eq!(meanwhile.status, StatusCode::OK, "{}", meanwhile.body);
+    for summary in &summaries {
+        assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+        assert_eq!(summary.body, summaries[0].body);
+    }
+    assert_eq!(state.metrics.summaries_counted.get(), 1);
 }

@@ -103,17 +103,12 @@ pub async fn summary(
         "from": request.from, "to": request.to, "missions": request.missions,
         "group": request.grouping,
     });
-    let cache = state.summaries.clone();
-    let summary = state
-        .run(move |conn| {
-            let summary = service::summary(conn, &user, request, now, &cache)?;
-            if csv {
-                service::record_download(conn, &user, "summary", filters, summary.rows.len(), now)?;
-            }
-            Ok(summary)
-        })
-        .await?;
+    let summary = state.summary(&user, request, now).await?;
     if csv {
+        let rows = summary.rows.len();
+        state
+            .run(move |conn| service::record_download(conn, &user, "summary", filters, rows, now))
+            .await?;
         let body = summary_csv(&summary).map_err(AppError::internal)?;
         return Ok(csv_response("summary.csv", body));
     }

@@ -13,7 +13,7 @@ use crate::auth::{AuthUser, policy};
 use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
 use crate::domain::summary::{self, Figures, Grouping, Row};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::summary::{self as store, RegistryState, Scope, StalledRow};
 use crate::store::{audit, cases as case_store};
 
@@ -101,6 +101,8 @@ pub struct SummaryCache {
     /// One summary is counted at a time: the others wait for it and take its figures when they
     /// asked the same, instead of counting the same millions side by side.
     counting: Mutex<()>,
+    /// The same, for requests still holding no database connection (see `AppState::summary`).
+    pub turn_to_count: tokio::sync::Mutex<()>,
     /// How many times the figures were counted, for the monitoring.
     times_counted: IntCounter,
 }
@@ -117,6 +119,7 @@ impl SummaryCache {
         SummaryCache {
             counted: Mutex::default(),
             counting: Mutex::default(),
+            turn_to_count: tokio::sync::Mutex::default(),
             times_counted,
         }
     }
@@ -184,6 +187,7 @@ impl SummaryCache {
     }
 }
 
+/// The summary the user asked for, counted now unless the figures counted before still hold.
 pub fn summary(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -191,6 +195,30 @@ pub fn summary(
     now: NaiveDateTime,
     cache: &SummaryCache,
 ) -> AppResult<Arc<Summary>> {
+    let counted = summary_counting_if(conn, user, request, now, cache, true)?;
+    counted.ok_or_else(|| AppError::internal("a summary was asked to be counted and was not"))
+}
+
+/// The summary the user asked for if the figures counted before still hold; `None` when it
+/// must be counted (see `AppState::summary`).
+pub fn summary_if_counted(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: SummaryRequest,
+    now: NaiveDateTime,
+    cache: &SummaryCache,
+) -> AppResult<Option<Arc<Summary>>> {
+    summary_counting_if(conn, user, request, now, cache, false)
+}
+
+fn summary_counting_if(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: SummaryRequest,
+    now: NaiveDateTime,
+    cache: &SummaryCache,
+    may_count: bool,
+) -> AppResult<Option<Arc<Summary>>> {
     let mut scope = scope_of(conn, user, &request.missions, "summary.read", now)?;
     scope.from = request.from.map(|d| d.and_time(chrono::NaiveTime::MIN));
     scope.until = request
@@ -202,12 +230,15 @@ pub fn summary(
     let summary = store::in_one_snapshot(conn, |conn| {
         let state = store::registry_state(conn)?;
         if let Some(summary) = cache.get(conn, &key, state)? {
-            return Ok(summary);
+            return Ok(Some(summary));
+        }
+        if !may_count {
+            return Ok(None);
         }
         let _turn = cache.counting.lock().unwrap_or_else(|e| e.into_inner());
         // Someone may have counted the same while this request waited.
         if let Some(summary) = cache.get(conn, &key, state)? {
-            return Ok(summary);
+            return Ok(Some(summary));
         }
         let began = Instant::now();
         let incidents = store::incident_groups(conn, &scope, grouping)?;
@@ -237,7 +268,7 @@ pub fn summary(
             totals,
         });
         cache.put(conn, key, state, &summary)?;
-        Ok(summary)
+        Ok(Some(summary))
     })?;
     Ok(summary)
 }

@@ -148,10 +148,12 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let asked = Asked::of(req.query_string());
     let (request, missions_asked) = (asked.request(), asked.missions());
     let (reader, now) = (user.clone(), state.clock.now());
-    let cache = state.summaries.clone();
+    let summary = match state.summary(&reader, request, now).await {
+        Ok(summary) => summary,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
     let found = state
         .run(move |conn| {
-            let summary = service::summary(conn, &reader, request, now, &cache)?;
             let stalled_request = StalledRequest {
                 missions: missions_asked,
                 days: STALLED_AFTER_DAYS,
@@ -160,10 +162,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             };
             let stalled = service::stalled(conn, &reader, stalled_request, now)?;
             let mission_codes = super::missions_worked_on(conn, &reader)?;
-            Ok((summary, stalled, mission_codes))
+            Ok((stalled, mission_codes))
         })
         .await;
-    let (summary, stalled, mission_codes) = match found {
+    let (stalled, mission_codes) = match found {
         Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };
@@ -333,21 +335,18 @@ pub async fn download(
             "group": request.grouping,
         });
         let (reader, now) = (user, state.clock.now());
-        let cache = state.summaries.clone();
-        let found = state
-            .run(move |conn| {
-                let summary = service::summary(conn, &reader, request, now, &cache)?;
-                service::record_download(
-                    conn,
-                    &reader,
-                    "summary",
-                    filters,
-                    summary.rows.len(),
-                    now,
-                )?;
-                Ok(summary)
-            })
-            .await;
+        let found = match state.summary(&reader, request, now).await {
+            Ok(summary) => {
+                let rows = summary.rows.len();
+                state
+                    .run(move |conn| {
+                        service::record_download(conn, &reader, "summary", filters, rows, now)
+                    })
+                    .await
+                    .map(|_| summary)
+            }
+            Err(error) => Err(error),
+        };
         return match found {
             Ok(summary) => {
                 let body = summary_csv(&summary).map_err(AppError::internal)?;
