@@ -153,10 +153,21 @@ impl AppState {
         if let Some(summary) = counted {
             return Ok(summary);
         }
-        let _turn = self.summaries.turn_to_count.lock().await;
-        let (reader, cache) = (user.clone(), self.summaries.clone());
-        self.run(move |conn| services::summary::summary(conn, &reader, request, now, &cache))
+        let turns = Arc::clone(&self.summaries.turns_to_count);
+        let wait = services::summary::SummaryCache::WAIT_FOR_COUNT;
+        let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned())
             .await
+            .map_err(|_| {
+                AppError::Unavailable("the summaries are being counted just now".to_string())
+            })?
+            .map_err(AppError::internal)?;
+        let (reader, cache) = (user.clone(), self.summaries.clone());
+        // The turn goes with the count, as in `run`: a count goes on when its client leaves.
+        self.run(move |conn| {
+            let _turn = turn;
+            services::summary::summary(conn, &reader, request, now, &cache)
+        })
+        .await
     }
 
     /// Runs database work on the blocking thread pool, never on the async workers. Requests

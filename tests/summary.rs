@@ -824,10 +824,17 @@ async fn those_waiting_for_a_count_hold_no_connection(backend: Backend) {
     let token = api.login("lead.one", PASSWORD).await;
 
     // A count is under way.
-    let count_under_way = state.summaries.turn_to_count.lock().await;
+    let count_under_way = state
+        .summaries
+        .turns_to_count
+        .acquire()
+        .await
+        .expect("the turn to count");
     let summaries = join_all((0..3).map(|_| api.get("/api/v1/summary", Some(&token))));
     let meanwhile = async {
         let answer = api.get("/api/v1/summary/stalled", Some(&token)).await;
+        // The summaries asked are waiting for their turn, not counting.
+        assert_eq!(state.metrics.summaries_counted.get(), 0);
         drop(count_under_way);
         answer
     };

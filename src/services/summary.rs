@@ -99,16 +99,22 @@ struct CountedSummary {
 pub struct SummaryCache {
     counted: Mutex<HashMap<SummaryKey, CountedSummary>>,
     /// One summary is counted at a time: the others wait for it and take its figures when they
-    /// asked the same, instead of counting the same millions side by side.
+    /// asked the same, instead of counting the same millions side by side. This is the wait
+    /// inside the database work, whoever calls `summary`.
     counting: Mutex<()>,
-    /// The same, for requests still holding no database connection (see `AppState::summary`).
-    pub turn_to_count: tokio::sync::Mutex<()>,
+    /// The turn to count for requests of this server, waited for before they take a database
+    /// connection (see `AppState::summary`); it goes with the count, so they seldom meet
+    /// `counting` held.
+    pub turns_to_count: Arc<tokio::sync::Semaphore>,
     /// How many times the figures were counted, for the monitoring.
     times_counted: IntCounter,
 }
 
 impl SummaryCache {
     const AT_MOST: Duration = Duration::from_secs(60);
+    /// How long a request waits for its turn to count before it is answered 503: a count of
+    /// the whole registry takes seconds, so this covers several in a row.
+    pub const WAIT_FOR_COUNT: Duration = Duration::from_secs(60);
     /// Past this many scopes and groupings, the oldest figures are forgotten all at once.
     const ENTRIES: usize = 256;
     /// At most this many records waiting for the sealer are remembered with the figures; past
@@ -119,7 +125,7 @@ impl SummaryCache {
         SummaryCache {
             counted: Mutex::default(),
             counting: Mutex::default(),
-            turn_to_count: tokio::sync::Mutex::default(),
+            turns_to_count: Arc::new(tokio::sync::Semaphore::new(1)),
             times_counted,
         }
     }

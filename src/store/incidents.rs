@@ -201,8 +201,18 @@ pub fn find_with_children(
 }
 
 /// The incident and each of its lists as a JSON array of its rows, in their order; the arrays'
-/// keys are the columns' names, which are the row structs' field names.
-const INCIDENT_WITH_LISTS: &str = "SELECT incidents.*, \
+/// keys are the columns' names, which are the row structs' field names. The incident's columns
+/// are named one by one, as `IncidentRow` has them: PostgreSQL refuses to run a prepared
+/// statement whose columns changed, which `incidents.*` would do when a column is added.
+const INCIDENT_WITH_LISTS: &str = "SELECT incidents.id, incidents.reference, \
+     incidents.mission_code, incidents.status, incidents.classification, incidents.occurred_at, \
+     incidents.time_precision, incidents.occurred_until, incidents.reported_at, \
+     incidents.reported_by, incidents.place_name, incidents.admin1, incidents.admin2, \
+     incidents.latitude, incidents.longitude, incidents.geo_precision, incidents.location_type, \
+     incidents.attack_type, incidents.weapons, incidents.summary, incidents.narrative, \
+     incidents.verified_by, incidents.verified_at, incidents.withdrawn_reason, incidents.killed, \
+     incidents.injured, incidents.abducted, incidents.missing, incidents.search_text, \
+     incidents.version, incidents.created_at, incidents.updated_at, \
      (SELECT coalesce(json_agg(v ORDER BY v.position), '[]')::text \
       FROM incident_victims v WHERE v.incident_id = incidents.id) AS victims, \
      (SELECT coalesce(json_agg(p ORDER BY p.position), '[]')::text \
@@ -211,9 +221,10 @@ const INCIDENT_WITH_LISTS: &str = "SELECT incidents.*, \
       FROM incident_sources s WHERE s.incident_id = incidents.id) AS sources \
      FROM incidents WHERE incidents.id = ";
 
-/// `INCIDENT_WITH_LISTS` as a query type of its own: diesel keeps a statement prepared only
-/// when its type says what it is, never for SQL given as text (`sql_query`, `sql`), and
-/// preparing this one anew at each read cost more than the round trips it saves.
+/// `INCIDENT_WITH_LISTS` as a query type of its own. Diesel keeps statements prepared, found by
+/// their type or their SQL text, but not those given as SQL text (`sql_query`, `sql`), which
+/// mark themselves unsafe to keep: prepared anew at each read, this one cost more than the
+/// round trips it saves.
 #[derive(QueryId)]
 struct IncidentWithListsQuery {
     id: String,
@@ -262,8 +273,17 @@ fn find_with_children_as_json(
     Ok(Some((found.incident, children)))
 }
 
+/// A list's rows from its JSON array. The error says where the array went wrong, never what it
+/// held: a victim's name must not reach the logs.
 fn rows_from_json<T: for<'de> Deserialize<'de>>(json: &str) -> QueryResult<Vec<T>> {
-    serde_json::from_str(json).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+    serde_json::from_str(json).map_err(|e| {
+        let place = format!(
+            "an incident's list came back unreadable at line {}, column {}",
+            e.line(),
+            e.column()
+        );
+        diesel::result::Error::DeserializationError(place.into())
+    })
 }
 
 pub fn children(conn: &mut DbConnection, id: &str) -> QueryResult<Children> {

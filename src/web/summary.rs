@@ -335,25 +335,19 @@ pub async fn download(
             "group": request.grouping,
         });
         let (reader, now) = (user, state.clock.now());
-        let found = match state.summary(&reader, request, now).await {
-            Ok(summary) => {
-                let rows = summary.rows.len();
-                state
-                    .run(move |conn| {
-                        service::record_download(conn, &reader, "summary", filters, rows, now)
-                    })
-                    .await
-                    .map(|_| summary)
-            }
-            Err(error) => Err(error),
+        let summary = match state.summary(&reader, request, now).await {
+            Ok(summary) => summary,
+            Err(error) => return Ok(failure_page(&req, error)),
         };
-        return match found {
-            Ok(summary) => {
-                let body = summary_csv(&summary).map_err(AppError::internal)?;
-                Ok(csv_response("summary.csv", body))
-            }
-            Err(error) => Ok(failure_page(&req, error)),
-        };
+        let rows = summary.rows.len();
+        let recorded = state
+            .run(move |conn| service::record_download(conn, &reader, "summary", filters, rows, now))
+            .await;
+        if let Err(error) = recorded {
+            return Ok(failure_page(&req, error));
+        }
+        let body = summary_csv(&summary).map_err(AppError::internal)?;
+        return Ok(csv_response("summary.csv", body));
     };
     let start = |text: &str| Asked::date(text).map(|d| d.and_time(NaiveTime::MIN));
     let request = ExportRequest {
