@@ -165,7 +165,7 @@ impl AppState {
         // The turn goes with the count, as in `run`: a count goes on when its client leaves.
         self.run(move |conn| {
             let _turn = turn;
-            services::summary::summary(conn, &reader, request, now, &cache)
+            services::summary::count_summary(conn, &reader, request, now, &cache)
         })
         .await
     }

@@ -13,7 +13,7 @@ use crate::auth::{AuthUser, policy};
 use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
 use crate::domain::summary::{self, Figures, Grouping, Row};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::summary::{self as store, RegistryState, Scope, StalledRow};
 use crate::store::{audit, cases as case_store};
 
@@ -99,12 +99,9 @@ struct CountedSummary {
 pub struct SummaryCache {
     counted: Mutex<HashMap<SummaryKey, CountedSummary>>,
     /// One summary is counted at a time: the others wait for it and take its figures when they
-    /// asked the same, instead of counting the same millions side by side. This is the wait
-    /// inside the database work, whoever calls `summary`.
-    counting: Mutex<()>,
-    /// The turn to count for requests of this server, waited for before they take a database
-    /// connection (see `AppState::summary`); it goes with the count, so they seldom meet
-    /// `counting` held.
+    /// asked the same, instead of counting the same millions side by side. The turn is waited
+    /// for before a database connection is taken, and goes with the count (see
+    /// `AppState::summary`).
     pub turns_to_count: Arc<tokio::sync::Semaphore>,
     /// How many times the figures were counted, for the monitoring.
     times_counted: IntCounter,
@@ -124,7 +121,6 @@ impl SummaryCache {
     pub fn new(times_counted: IntCounter) -> SummaryCache {
         SummaryCache {
             counted: Mutex::default(),
-            counting: Mutex::default(),
             turns_to_count: Arc::new(tokio::sync::Semaphore::new(1)),
             times_counted,
         }
@@ -193,18 +189,6 @@ impl SummaryCache {
     }
 }
 
-/// The summary the user asked for, counted now unless the figures counted before still hold.
-pub fn summary(
-    conn: &mut DbConnection,
-    user: &AuthUser,
-    request: SummaryRequest,
-    now: NaiveDateTime,
-    cache: &SummaryCache,
-) -> AppResult<Arc<Summary>> {
-    let counted = summary_counting_if(conn, user, request, now, cache, true)?;
-    counted.ok_or_else(|| AppError::internal("a summary was asked to be counted and was not"))
-}
-
 /// The summary the user asked for if the figures counted before still hold; `None` when it
 /// must be counted (see `AppState::summary`).
 pub fn summary_if_counted(
@@ -214,37 +198,29 @@ pub fn summary_if_counted(
     now: NaiveDateTime,
     cache: &SummaryCache,
 ) -> AppResult<Option<Arc<Summary>>> {
-    summary_counting_if(conn, user, request, now, cache, false)
+    let key = key_asked(conn, user, &request, now)?;
+    Ok(store::in_one_snapshot(conn, |conn| {
+        let state = store::registry_state(conn)?;
+        cache.get(conn, &key, state)
+    })?)
 }
 
-fn summary_counting_if(
+/// The summary the user asked for, counted now unless the figures counted before still hold
+/// (another request may have counted them while this one waited). Called holding the turn to
+/// count (`SummaryCache::turns_to_count`).
+pub fn count_summary(
     conn: &mut DbConnection,
     user: &AuthUser,
     request: SummaryRequest,
     now: NaiveDateTime,
     cache: &SummaryCache,
-    may_count: bool,
-) -> AppResult<Option<Arc<Summary>>> {
-    let mut scope = scope_of(conn, user, &request.missions, "summary.read", now)?;
-    scope.from = request.from.map(|d| d.and_time(chrono::NaiveTime::MIN));
-    scope.until = request
-        .to
-        .and_then(|d| d.checked_add_days(Days::new(1)))
-        .map(|d| d.and_time(chrono::NaiveTime::MIN));
-    let grouping = request.grouping;
-    let key = (scope.clone(), grouping);
+) -> AppResult<Arc<Summary>> {
+    let key = key_asked(conn, user, &request, now)?;
+    let (scope, grouping) = key.clone();
     let summary = store::in_one_snapshot(conn, |conn| {
         let state = store::registry_state(conn)?;
         if let Some(summary) = cache.get(conn, &key, state)? {
-            return Ok(Some(summary));
-        }
-        if !may_count {
-            return Ok(None);
-        }
-        let _turn = cache.counting.lock().unwrap_or_else(|e| e.into_inner());
-        // Someone may have counted the same while this request waited.
-        if let Some(summary) = cache.get(conn, &key, state)? {
-            return Ok(Some(summary));
+            return Ok(summary);
         }
         let began = Instant::now();
         let incidents = store::incident_groups(conn, &scope, grouping)?;
@@ -274,9 +250,26 @@ fn summary_counting_if(
             totals,
         });
         cache.put(conn, key, state, &summary)?;
-        Ok(Some(summary))
+        Ok(summary)
     })?;
     Ok(summary)
+}
+
+/// What the user may count of what they asked, and how grouped: the summary's key among the
+/// figures counted (a refusal is recorded by `scope_of`).
+fn key_asked(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    request: &SummaryRequest,
+    now: NaiveDateTime,
+) -> AppResult<SummaryKey> {
+    let mut scope = scope_of(conn, user, &request.missions, "summary.read", now)?;
+    scope.from = request.from.map(|d| d.and_time(chrono::NaiveTime::MIN));
+    scope.until = request
+        .to
+        .and_then(|d| d.checked_add_days(Days::new(1)))
+        .map(|d| d.and_time(chrono::NaiveTime::MIN));
+    Ok((scope, request.grouping))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
