@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use common::{Answer, Backend, PASSWORD, TestApp, with_token};
 use peacekeeper_registry::db;
 use peacekeeper_registry::domain::access::{Clearance, Role};
-use peacekeeper_registry::store::{self, incidents};
+use peacekeeper_registry::store::{self, audit, incidents};
 
 on_both_backends!(
     the_full_journey_of_an_incident,
@@ -23,7 +23,7 @@ on_both_backends!(
     lists_filter_and_page_without_gaps_or_repeats,
     withdrawn_incidents_stay_marked,
     a_casualty_id_taken_meanwhile_fails_the_write_whole,
-    every_list_reads_back_as_written,
+    an_incident_reads_back_as_written,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -532,7 +532,7 @@ async fn every_invalid_field_is_named_by_its_path(backend: Backend) {
 
 /// A casualty id found free when the incident was checked, then recorded by another incident
 /// before it was written: the write fails as a duplicate (answered 409), and the incident's row,
-/// written first in the same transaction, goes back with it.
+/// its version and its audit record, written with it, go back with it.
 async fn a_casualty_id_taken_meanwhile_fails_the_write_whole(backend: Backend) {
     let t = TestApp::new(backend);
     team(&t);
@@ -561,23 +561,55 @@ async fn a_casualty_id_taken_meanwhile_fails_the_write_whole(backend: Backend) {
         .sources
         .iter_mut()
         .for_each(|s| s.incident_id = second.clone());
-    let error = db::write_transaction(&mut conn, |conn| incidents::insert(conn, &row, &children))
-        .unwrap_err();
+    let version = incidents::VersionRow {
+        incident_id: second.clone(),
+        version: 1,
+        action: "create".to_string(),
+        changed_at: t.now(),
+        changed_by: row.reported_by.clone(),
+        reason: None,
+        changes: "{}".to_string(),
+        snapshot: "{}".to_string(),
+    };
+    let context = audit::AuditContext::system(t.now(), "test");
+    let record = audit::new_record(
+        &context,
+        "incident.create",
+        "incident",
+        Some(&second),
+        json!({}),
+    );
+    let (versions, records) = (t.count("incident_versions"), t.count("audit_log"));
+    let error = db::write_transaction(&mut conn, |conn| {
+        incidents::insert_recorded(conn, &row, &children, &version, &record)
+    })
+    .unwrap_err();
     assert!(store::is_unique_violation(&error), "{error}");
     assert_eq!(t.count("incidents"), 1);
     assert_eq!(t.count("incident_victims"), 2);
     assert_eq!(t.count("incident_sources"), 1);
+    assert_eq!(t.count("incident_versions"), versions);
+    assert_eq!(t.count("audit_log"), records);
 }
 
-/// An incident's lists come back from the database in their order, with every value as written:
-/// PostgreSQL reads them in one statement as JSON, SQLite row by row.
-async fn every_list_reads_back_as_written(backend: Backend) {
+/// An incident comes back from the database with every value as written, its lists in their
+/// order, and its creation recorded in a trail that verifies. PostgreSQL writes all of it in one
+/// statement and reads it back in another, both through JSON; SQLite row by row.
+async fn an_incident_reads_back_as_written(backend: Backend) {
     let t = TestApp::new(backend);
     team(&t);
     let api = t.api().await;
     let officer = api.login("officer.a", PASSWORD).await;
 
     let mut body = incident("Convoy attacked on the Kaga-Bandoro road");
+    // Every field of the incident itself given, with a microsecond and a coordinate whose
+    // decimal form is long.
+    body["occurred_at"] = json!("2026-03-14T06:30:00.000001Z");
+    body["occurred_until"] = json!("2026-03-14T09:45:10.654321Z");
+    body["admin2"] = json!("Bambari");
+    body["latitude"] = json!(5.123_456_789_012_345_f64);
+    body["longitude"] = json!(-0.1);
+    body["geo_precision"] = json!("near");
     // Twelve victims: in text order, position 10 would come before position 2.
     body["victims"] = (0..12)
         .map(|i| {
@@ -602,17 +634,19 @@ async fn every_list_reads_back_as_written(backend: Backend) {
     ]);
     let created = post_incident(&api, &officer, body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = id_of(&created);
     let read = api
-        .get(
-            &format!("/api/v1/incidents/{}", id_of(&created)),
-            Some(&officer),
-        )
+        .get(&format!("/api/v1/incidents/{id}"), Some(&officer))
         .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
 
-    for list in ["victims", "perpetrators", "sources"] {
-        assert_eq!(read.body[list], created.body[list], "{list} as read back");
-    }
+    // The answer to the create is made from what was given, the read from what was stored.
+    assert_eq!(read.body, created.body, "the incident as read back");
+    assert_eq!(read.body["occurred_until"], "2026-03-14T09:45:10.654321Z");
+    assert_eq!(read.body["admin2"], "Bambari");
+    assert_eq!(read.body["latitude"], 5.123_456_789_012_345_f64);
+    assert_eq!(read.body["longitude"], -0.1);
+    assert_eq!(read.body["geo_precision"], "near");
     let victims = read.body["victims"].as_array().expect("victims");
     assert_eq!(victims.len(), 12);
     assert_eq!(victims[10]["casualty_id"], "CAS-ROUNDTRIP-10");
@@ -626,6 +660,25 @@ async fn every_list_reads_back_as_written(backend: Backend) {
         "2026-03-14T07:05:30.123456Z"
     );
     assert_eq!(read.body["sources"][1]["received_at"], Value::Null);
+
+    let history = api
+        .get(&format!("/api/v1/incidents/{id}/history"), Some(&officer))
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    assert_eq!(
+        history.body["items"][0]["action"], "create",
+        "{}",
+        history.body
+    );
+
+    let mut conn = t.conn();
+    let records = audit::list(&mut conn, &Default::default(), 1).unwrap();
+    assert_eq!(records[0].action, "incident.create");
+    assert_eq!(records[0].entity_id.as_deref(), Some(id.as_str()));
+    assert_eq!(records[0].actor_username.as_deref(), Some("officer.a"));
+    assert!(records[0].request_id.is_some(), "the request is named");
+    let report = audit::verify(&mut conn).unwrap();
+    assert!(report.intact, "{:?}", report.first_broken);
 }
 
 async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {

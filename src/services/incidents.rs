@@ -219,22 +219,32 @@ fn record_version(
     action: &str,
     reason: Option<&str>,
 ) -> AppResult<Value> {
+    let (version, changes) = new_version(user, before, incident, action, reason);
+    store::insert_version(conn, &version)?;
+    Ok(changes)
+}
+
+/// The version row of `incident` as it now stands, and what changed since `before`.
+fn new_version(
+    user: &AuthUser,
+    before: Option<&Value>,
+    incident: &Incident,
+    action: &str,
+    reason: Option<&str>,
+) -> (VersionRow, Value) {
     let after = snapshot(&incident.row, &incident.data);
     let changes = crate::domain::audit::changes(before.unwrap_or(&json!({})), &after);
-    store::insert_version(
-        conn,
-        &VersionRow {
-            incident_id: incident.row.id.clone(),
-            version: incident.row.version,
-            action: action.to_string(),
-            changed_at: incident.row.updated_at,
-            changed_by: user.id.clone(),
-            reason: reason.map(str::to_string),
-            changes: changes.to_string(),
-            snapshot: after.to_string(),
-        },
-    )?;
-    Ok(changes)
+    let version = VersionRow {
+        incident_id: incident.row.id.clone(),
+        version: incident.row.version,
+        action: action.to_string(),
+        changed_at: incident.row.updated_at,
+        changed_by: user.id.clone(),
+        reason: reason.map(str::to_string),
+        changes: changes.to_string(),
+        snapshot: after.to_string(),
+    };
+    (version, changes)
 }
 
 fn deny(
@@ -528,26 +538,26 @@ fn create_once(
 
     let mut row = blank_row(id, &user.id, now);
     fill_row(&mut row, data);
-    store::insert(conn, &row, &children_of(id, data)).map_err(|e| {
+    let mut incident = Incident {
+        row,
+        data: data.clone(),
+    };
+    let (version, changes) = new_version(user, None, &incident, "create", None);
+    let record = audit::new_record(
+        &user.audit(now),
+        "incident.create",
+        "incident",
+        Some(id),
+        json!({ "mission": data.mission, "changes": redacted(changes) }),
+    );
+    let children = children_of(id, data);
+    store::insert_recorded(conn, &incident.row, &children, &version, &record).map_err(|e| {
         if is_unique_violation(&e) {
             AppError::Conflict("A casualty id of this incident is already recorded.".to_string())
         } else {
             e.into()
         }
     })?;
-    let mut incident = Incident {
-        row,
-        data: data.clone(),
-    };
-    let changes = record_version(conn, user, None, &incident, "create", None)?;
-    audit::append(
-        conn,
-        &user.audit(now),
-        "incident.create",
-        "incident",
-        Some(id),
-        json!({ "mission": data.mission, "changes": redacted(changes) }),
-    )?;
     if submit {
         incident = submit_loaded(conn, user, incident, now)?;
     }
@@ -615,29 +625,25 @@ pub(crate) fn record_imported(
     row.verified_by = Some(reporter_id.to_string());
     row.verified_at = Some(now);
     refresh_search_text(&mut row);
-    store::insert(conn, &row, &children_of(&id, data))?;
     let after = snapshot(&row, data);
-    store::insert_version(
-        conn,
-        &VersionRow {
-            incident_id: id.clone(),
-            version: row.version,
-            action: "import".to_string(),
-            changed_at: now,
-            changed_by: reporter_id.to_string(),
-            reason: Some(reason.to_string()),
-            changes: crate::domain::audit::changes(&json!({}), &after).to_string(),
-            snapshot: after.to_string(),
-        },
-    )?;
-    audit::append(
-        conn,
+    let version = VersionRow {
+        incident_id: id.clone(),
+        version: row.version,
+        action: "import".to_string(),
+        changed_at: now,
+        changed_by: reporter_id.to_string(),
+        reason: Some(reason.to_string()),
+        changes: crate::domain::audit::changes(&json!({}), &after).to_string(),
+        snapshot: after.to_string(),
+    };
+    let record = audit::new_record(
         context,
         "incident.import",
         "incident",
         Some(&id),
         json!({ "reference": row.reference, "mission": row.mission_code, "victims": data.victims.len() }),
-    )?;
+    );
+    store::insert_recorded(conn, &row, &children_of(&id, data), &version, &record)?;
     Ok(row)
 }
 

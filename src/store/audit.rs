@@ -74,19 +74,64 @@ impl AuditRecord {
     }
 }
 
-#[derive(Insertable)]
+/// A record ready to be written: its content and the hash of that content.
+#[derive(Debug, Clone, Insertable, Serialize)]
 #[diesel(table_name = audit_log, treat_none_as_default_value = false)]
-struct NewRecord<'a> {
-    occurred_at: NaiveDateTime,
-    actor_id: Option<&'a str>,
-    actor_username: Option<&'a str>,
-    action: &'a str,
-    entity_type: &'a str,
-    entity_id: Option<&'a str>,
-    request_id: Option<&'a str>,
-    client_addr: Option<&'a str>,
-    details: &'a str,
-    record_hash: &'a str,
+pub struct NewAuditRecord {
+    pub occurred_at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_username: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub details: String,
+    pub record_hash: String,
+}
+
+/// The record of one action, hashed; to be written inside the transaction of the change it
+/// records (`insert`, or with an incident by `incidents::insert_recorded`).
+pub fn new_record(
+    context: &AuditContext,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    details: serde_json::Value,
+) -> NewAuditRecord {
+    let details = details.to_string();
+    let record_hash = record_hash(&AuditContent {
+        occurred_at: context.now,
+        actor_id: context.actor_id.as_deref(),
+        actor_username: context.actor_username.as_deref(),
+        action,
+        entity_type,
+        entity_id,
+        request_id: context.request_id.as_deref(),
+        client_addr: context.client_addr.as_deref(),
+        details: &details,
+    });
+    NewAuditRecord {
+        occurred_at: context.now,
+        actor_id: context.actor_id.clone(),
+        actor_username: context.actor_username.clone(),
+        action: action.to_string(),
+        entity_type: entity_type.to_string(),
+        entity_id: entity_id.map(str::to_string),
+        request_id: context.request_id.clone(),
+        client_addr: context.client_addr.clone(),
+        details,
+        record_hash,
+    }
+}
+
+/// Writes a record made by `new_record`.
+pub fn insert(conn: &mut DbConnection, record: &NewAuditRecord) -> QueryResult<i64> {
+    // A trigger queues the record in audit_pending for the sealer.
+    on_own_backend!(conn, |own| diesel::insert_into(audit_log::table)
+        .values(record)
+        .returning(audit_log::id)
+        .get_result(own))
 }
 
 /// Appends one record; call it inside the transaction of the change it records.
@@ -98,36 +143,10 @@ pub fn append(
     entity_id: Option<&str>,
     details: serde_json::Value,
 ) -> QueryResult<i64> {
-    let details = details.to_string();
-    let content = AuditContent {
-        occurred_at: context.now,
-        actor_id: context.actor_id.as_deref(),
-        actor_username: context.actor_username.as_deref(),
-        action,
-        entity_type,
-        entity_id,
-        request_id: context.request_id.as_deref(),
-        client_addr: context.client_addr.as_deref(),
-        details: &details,
-    };
-    let hash = record_hash(&content);
-    let record = NewRecord {
-        occurred_at: content.occurred_at,
-        actor_id: content.actor_id,
-        actor_username: content.actor_username,
-        action,
-        entity_type,
-        entity_id,
-        request_id: content.request_id,
-        client_addr: content.client_addr,
-        details: &details,
-        record_hash: &hash,
-    };
-    // A trigger queues the record in audit_pending for the sealer.
-    on_own_backend!(conn, |own| diesel::insert_into(audit_log::table)
-        .values(&record)
-        .returning(audit_log::id)
-        .get_result(own))
+    insert(
+        conn,
+        &new_record(context, action, entity_type, entity_id, details),
+    )
 }
 
 /// Appends one record in a transaction of its own (for events that change nothing else, such
