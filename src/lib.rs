@@ -76,15 +76,25 @@ impl AppState {
         })
     }
 
-    /// A turn to check a password, to be held by the work that checks it. Argon2 takes a core
-    /// and about 19 MiB for each check: with one core always left to the other requests, a storm
-    /// of sign-ins waits its turn instead of starving everyone else.
-    pub async fn password_turn(&self) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
-        self.password_checks
-            .clone()
+    /// Runs password work (Argon2) on a blocking thread in a password turn, holding no
+    /// database connection. Argon2 takes a core and about 19 MiB for each hash: with one core
+    /// always left to the other requests, a storm of sign-ins waits its turn instead of
+    /// starving everyone else.
+    pub async fn in_password_turn<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let turn = Arc::clone(&self.password_checks)
             .acquire_owned()
             .await
-            .map_err(crate::error::AppError::internal)
+            .map_err(AppError::internal)?;
+        // The turn goes with the work, as in `run`.
+        Ok(actix::block(move || {
+            let _turn = turn;
+            work()
+        })
+        .await?)
     }
 
     /// Checks a sign-in and counts a refusal, in three steps: the account is read in a
@@ -106,13 +116,12 @@ impl AppState {
             let account = state
                 .run(move |conn| auth::accounts::find_account(conn, &name))
                 .await?;
-            let turn = state.password_turn().await?;
-            let (account, password_ok) = actix::block(move || {
-                let _turn = turn;
-                let password_ok = auth::accounts::check_password(account.as_ref(), &password);
-                (account, password_ok)
-            })
-            .await?;
+            let (account, password_ok) = state
+                .in_password_turn(move || {
+                    let password_ok = auth::accounts::check_password(account.as_ref(), &password);
+                    (account, password_ok)
+                })
+                .await?;
             let outcome = state
                 .run(move |conn| {
                     auth::accounts::finish_sign_in(
@@ -130,6 +139,46 @@ impl AppState {
                 state.metrics.failed_sign_ins.inc();
             }
             outcome
+        });
+        steps.await.map_err(AppError::internal)?
+    }
+
+    /// Changes the user's own password in three steps, as `sign_in` checks one: the account
+    /// is read in a database turn, the current password checked and the new one hashed in a
+    /// password turn holding no connection, and the change (or the count of a wrong current
+    /// password) written in a database turn, after which the sessions this server checked
+    /// lately are forgotten. A task of its own, so a wrong password is counted even when the
+    /// client leaves.
+    pub async fn change_own_password(
+        state: &Data<AppState>,
+        user: auth::AuthUser,
+        current: String,
+        new: String,
+    ) -> AppResult<auth::accounts::NewSession> {
+        use auth::accounts;
+        let state = Data::clone(state);
+        let steps = actix_web::rt::spawn(async move {
+            let (settings, now) = (state.settings.clone(), state.clock.now());
+            let reader = user.clone();
+            let stored = state
+                .run(move |conn| accounts::account_for_password_change(conn, &reader, now))
+                .await?;
+            let checked_hash = stored.password_hash.clone();
+            let check = state
+                .in_password_turn(move || accounts::check_password_change(&stored, &current, &new))
+                .await??;
+            state
+                .change_accounts(move |conn| {
+                    accounts::finish_password_change(
+                        conn,
+                        &settings,
+                        &user,
+                        &checked_hash,
+                        check,
+                        now,
+                    )
+                })
+                .await
         });
         steps.await.map_err(AppError::internal)?
     }

@@ -339,19 +339,18 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
                 .read_line(&mut password)
                 .map_err(|e| format!("cannot read the password: {e}"))?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            let created = accounts::create_user(
-                &mut conn,
-                &AuditContext::system(now, "cli"),
-                NewAccount {
-                    username,
-                    password,
-                    role,
-                    clearance,
-                    missions,
-                    must_change_password: false,
-                },
-            )
+            let checked = accounts::check_new_account(NewAccount {
+                username,
+                password,
+                role,
+                clearance,
+                missions,
+                must_change_password: false,
+            })
             .map_err(describe)?;
+            let created =
+                accounts::create_user(&mut conn, &AuditContext::system(now, "cli"), checked)
+                    .map_err(describe)?;
             println!(
                 "created user `{}` ({}) with id {}",
                 created.user.username, created.user.role, created.user.id

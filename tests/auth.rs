@@ -9,7 +9,7 @@ use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::AppState;
-use peacekeeper_registry::auth::{RequestMeta, accounts};
+use peacekeeper_registry::auth::{AuthUser, RequestMeta, accounts};
 use peacekeeper_registry::config::Settings;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::error::AppError;
@@ -27,6 +27,8 @@ on_both_backends!(
     disabling_a_user_ends_their_sessions,
     changing_the_password_ends_every_session,
     a_password_changed_while_a_sign_in_was_checked_refuses_it,
+    a_password_changed_while_a_change_was_checked_refuses_it,
+    password_work_waits_for_its_turn_holding_no_connection,
     short_or_common_passwords_are_refused,
     accounts_made_by_an_admin_change_their_password_first,
     first_start_creates_one_admin_who_must_change_the_password,
@@ -388,6 +390,129 @@ async fn a_password_changed_while_a_sign_in_was_checked_refuses_it(backend: Back
         t.audit_actions().last().map(String::as_str),
         Some("auth.login_failed")
     );
+}
+
+/// The current password was checked against a hash that another change replaced before this
+/// change was written: the one given is no longer the current one, and it counts as wrong.
+async fn a_password_changed_while_a_change_was_checked_refuses_it(backend: Backend) {
+    let t = TestApp::new(backend);
+    let id = t.create_user(
+        "legal.two",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let user = AuthUser {
+        id,
+        username: "legal.two".to_string(),
+        role: Role::LegalOfficer,
+        clearance: Clearance::Confidential,
+        missions: vec![],
+        must_change_password: false,
+        token_hash: String::new(),
+        request: RequestMeta::default(),
+    };
+    let stored = accounts::account_for_password_change(&mut t.conn(), &user, t.now()).unwrap();
+    let check =
+        accounts::check_password_change(&stored, PASSWORD, "velvet lantern orbit quietly 52")
+            .unwrap();
+    assert!(matches!(check, accounts::PasswordChangeCheck::Ready { .. }));
+
+    let api = t.api().await;
+    let token = api.login("legal.two", PASSWORD).await;
+    api.change_password(&token, PASSWORD, "tangerine cobalt harbour sleeps 91")
+        .await;
+
+    let finished = accounts::finish_password_change(
+        &mut t.conn(),
+        &t.settings(),
+        &user,
+        &stored.password_hash,
+        check,
+        t.now(),
+    );
+    match finished {
+        Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "current"),
+        other => panic!(
+            "expected the current password refused, got {:?}",
+            other.err()
+        ),
+    }
+    assert_eq!(
+        t.audit_actions().last().map(String::as_str),
+        Some("user.password_change_failed")
+    );
+    api.login("legal.two", "tangerine cobalt harbour sleeps 91")
+        .await;
+}
+
+/// Changing a password and creating an account each run Argon2. They wait for a password turn
+/// like sign-ins, and hold no database connection meanwhile: a one-connection server answers
+/// other requests while every password turn is taken.
+async fn password_work_waits_for_its_turn_holding_no_connection(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    t.create_user(
+        "legal.one",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let wait = std::time::Duration::from_secs(2);
+    let settings = Settings {
+        database_timeout_seconds: 2,
+        ..t.settings()
+    };
+    let pool = peacekeeper_registry::db::connect(&t.db.url, 1, wait).expect("connect");
+    let state = AppState::new(pool, settings, t.clock.clone());
+    let api = common::Api::over(state.clone()).await;
+    let admin = api.login("chief", PASSWORD).await;
+    let legal = api.login("legal.one", PASSWORD).await;
+    let count_users = || t.count("users");
+    let users_before = count_users();
+    let stored_hash = || {
+        accounts::find_account(&mut t.conn(), "legal.one")
+            .unwrap()
+            .unwrap()
+            .password_hash
+    };
+    let hash_before = stored_hash();
+
+    // Every password turn is taken.
+    let turns = state.password_checks.available_permits() as u32;
+    let all_turns = state
+        .password_checks
+        .acquire_many(turns)
+        .await
+        .expect("the password turns");
+    let password_work = async {
+        futures_util::join!(
+            api.change_password_answer(&legal, PASSWORD, "tangerine cobalt harbour sleeps 91"),
+            api.post(
+                "/api/v1/users",
+                Some(&admin),
+                json!({ "username": "legal.new", "password": "marble whistle canyon drift 38", "role": "legal_officer" }),
+            )
+        )
+    };
+    let meanwhile = async {
+        // Time for both to reach their turn: work done without one would be written by then.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        let answer = api.get("/api/v1/me", Some(&admin)).await;
+        // Both wait for a turn: nothing is written yet.
+        assert_eq!(count_users(), users_before, "no account created yet");
+        assert_eq!(stored_hash(), hash_before, "no password changed yet");
+        drop(all_turns);
+        answer
+    };
+    let ((changed, created), meanwhile) = futures_util::join!(password_work, meanwhile);
+
+    assert_eq!(meanwhile.status, StatusCode::OK, "{}", meanwhile.body);
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(count_users(), users_before + 1);
+    api.login("legal.one", "tangerine cobalt harbour sleeps 91")
+        .await;
 }
 
 async fn short_or_common_passwords_are_refused(backend: Backend) {

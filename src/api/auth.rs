@@ -141,12 +141,6 @@ pub async fn change_password(
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let body: PasswordChange = body.parse()?;
-    let settings = state.settings.clone();
-    let now = state.clock.now();
-    let session = state
-        .change_accounts(move |conn| {
-            accounts::change_own_password(conn, &settings, &user, &body.current, &body.new, now)
-        })
-        .await?;
+    let session = AppState::change_own_password(&state, user, body.current, body.new).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }

@@ -131,23 +131,24 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
+    let admin = user.clone();
+    state
+        .run(move |conn| policy::require_role(conn, &admin, &[Role::Admin], "users.create", now))
+        .await?;
+    let body: CreateUser = body.parse()?;
+    let account = NewAccount {
+        username: body.username,
+        password: body.password,
+        role: body.role,
+        clearance: body.clearance.unwrap_or(Clearance::Unclassified),
+        missions: body.missions,
+        must_change_password: true,
+    };
+    let checked = state
+        .in_password_turn(move || accounts::check_new_account(account))
+        .await??;
     let created = state
-        .run(move |conn| {
-            policy::require_role(conn, &user, &[Role::Admin], "users.create", now)?;
-            let body: CreateUser = body.parse()?;
-            accounts::create_user(
-                conn,
-                &user.audit(now),
-                NewAccount {
-                    username: body.username,
-                    password: body.password,
-                    role: body.role,
-                    clearance: body.clearance.unwrap_or(Clearance::Unclassified),
-                    missions: body.missions,
-                    must_change_password: true,
-                },
-            )
-        })
+        .run(move |conn| accounts::create_user(conn, &user.audit(now), checked))
         .await?;
     let location = format!("/api/v1/users/{}", created.user.id);
     let view = UserView::from(created);

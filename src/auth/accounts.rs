@@ -266,46 +266,93 @@ pub fn active_sessions(
         .collect())
 }
 
-/// Changes the user's own password. Every session of the user ends, this one too; a fresh
-/// session is returned so the user carries on.
-pub fn change_own_password(
+/// The first step of changing one's own password: the account as stored, whose hash the
+/// current password is then checked against (`check_password_change`). A locked account may
+/// not change it.
+pub fn account_for_password_change(
     conn: &mut DbConnection,
-    settings: &Settings,
     user: &AuthUser,
-    current: &str,
-    new: &str,
     now: NaiveDateTime,
-) -> AppResult<NewSession> {
+) -> AppResult<UserRow> {
     let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
     if is_locked(stored.locked_until, now) {
-        return Err(AppError::Forbidden(
-            "The account is locked after failed attempts; try again later.".to_string(),
-        ));
+        return Err(locked_out());
     }
+    Ok(stored)
+}
+
+fn locked_out() -> AppError {
+    AppError::Forbidden("The account is locked after failed attempts; try again later.".to_string())
+}
+
+/// What the check of a password change found.
+pub enum PasswordChangeCheck {
+    /// The current password is right and the new one acceptable: the new one's hash.
+    Ready { new_hash: String },
+    /// The password given as the current one is not.
+    WrongCurrent,
+}
+
+/// The second step: checks the current password against `stored`'s hash and the new one
+/// against the policy, and hashes the new one. Argon2 twice, holding no connection: run it in
+/// a password turn. A new password refused is answered at once; a wrong current one is counted
+/// in the last step.
+pub fn check_password_change(
+    stored: &UserRow,
+    current: &str,
+    new: &str,
+) -> AppResult<PasswordChangeCheck> {
     if !password::verify(current, &stored.password_hash) {
-        // A wrong current password counts like a failed sign-in: a stolen token must not
-        // open unlimited guessing.
-        write_transaction(conn, |conn| {
-            users::lock_row(conn, &user.id)?;
-            count_wrong_password(
-                conn,
-                settings,
-                &user.audit(now),
-                &user.id,
-                "user.password_change_failed",
-            )
-        })?;
-        return Err(AppError::invalid("current", "is not the current password"));
+        return Ok(PasswordChangeCheck::WrongCurrent);
     }
     let mut violations = Violations::new();
-    violations.check("new", password_policy::check(new, &[&user.username]));
+    violations.check("new", password_policy::check(new, &[&stored.username]));
     if new == current {
         violations.add("new", "must differ from the current password");
     }
     violations.into_result().map_err(AppError::Validation)?;
     let new_hash = password::hash(new).map_err(AppError::internal)?;
+    Ok(PasswordChangeCheck::Ready { new_hash })
+}
 
-    write_transaction(conn, |conn| {
+/// The last step, under the account's row lock: a wrong current password counts like a failed
+/// sign-in (a stolen token must not open unlimited guessing); a right one sets the new
+/// password and ends every session of the user, this one too, and a fresh session is returned
+/// so the user carries on. `checked_hash` is the hash the current password was checked
+/// against: if the password changed since, the one given is no longer the current one.
+pub fn finish_password_change(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    user: &AuthUser,
+    checked_hash: &str,
+    check: PasswordChangeCheck,
+    now: NaiveDateTime,
+) -> AppResult<NewSession> {
+    // The inner result is the answer; the outer one commits the count of a wrong password too.
+    write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
+        users::lock_row(conn, &user.id)?;
+        let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+        if is_locked(stored.locked_until, now) {
+            return Ok(Err(locked_out()));
+        }
+        let new_hash = match check {
+            PasswordChangeCheck::Ready { new_hash } if stored.password_hash == checked_hash => {
+                new_hash
+            }
+            _ => {
+                count_wrong_password(
+                    conn,
+                    settings,
+                    &user.audit(now),
+                    &user.id,
+                    "user.password_change_failed",
+                )?;
+                return Ok(Err(AppError::invalid(
+                    "current",
+                    "is not the current password",
+                )));
+            }
+        };
         users::set_password(conn, &user.id, &new_hash, false, now)?;
         let ended = sessions::revoke_all_of_user(conn, &user.id, now)?;
         let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
@@ -317,13 +364,13 @@ pub fn change_own_password(
             Some(&user.id),
             json!({ "sessions_ended": ended }),
         )?;
-        Ok(NewSession {
+        Ok(Ok(NewSession {
             user_id: user.id.clone(),
             token,
             expires_at,
             must_change_password: false,
-        })
-    })
+        }))
+    })?
 }
 
 /// What is needed to create an account.
@@ -338,21 +385,53 @@ pub struct NewAccount {
     pub must_change_password: bool,
 }
 
+/// A new account checked but for its missions, its password hashed if it passed.
+pub struct CheckedAccount {
+    account: NewAccount,
+    username: String,
+    violations: Violations,
+    password_hash: Option<String>,
+}
+
+/// Checks a new account's username and password, and hashes the password if both pass:
+/// Argon2, holding no connection, so run it in a password turn. The missions are checked with
+/// the write (`create_user`), and every problem is answered at once.
+pub fn check_new_account(mut account: NewAccount) -> AppResult<CheckedAccount> {
+    let username = user_rules::normalize_username(&account.username);
+    let password = std::mem::take(&mut account.password);
+    let mut violations = Violations::new();
+    violations.check("username", user_rules::check_username(&username));
+    violations.check("password", password_policy::check(&password, &[&username]));
+    let password_hash = if violations.is_empty() {
+        Some(password::hash(&password).map_err(AppError::internal)?)
+    } else {
+        None
+    };
+    Ok(CheckedAccount {
+        account,
+        username,
+        violations,
+        password_hash,
+    })
+}
+
+/// Writes an account checked by `check_new_account`, once its missions are found to exist.
 pub fn create_user(
     conn: &mut DbConnection,
     context: &AuditContext,
-    account: NewAccount,
+    checked: CheckedAccount,
 ) -> AppResult<UserWithMissions> {
-    let username = user_rules::normalize_username(&account.username);
-    let mut violations = Violations::new();
-    violations.check("username", user_rules::check_username(&username));
-    violations.check(
-        "password",
-        password_policy::check(&account.password, &[&username]),
-    );
+    let CheckedAccount {
+        account,
+        username,
+        mut violations,
+        password_hash,
+    } = checked;
     check_missions(conn, &mut violations, &account.missions)?;
     violations.into_result().map_err(AppError::Validation)?;
-    let password_hash = password::hash(&account.password).map_err(AppError::internal)?;
+    // With no problem found, the password passed and was hashed.
+    let password_hash =
+        password_hash.ok_or_else(|| AppError::internal("an account checked without a hash"))?;
     let user = UserRow {
         id: Uuid::now_v7().to_string(),
         username,

@@ -584,13 +584,7 @@ async fn change_password(
     if form.new != form.repeat {
         return refused("", t.passwords_differ, &user);
     }
-    let (settings, now) = (state.settings.clone(), state.clock.now());
-    let changer = user.clone();
-    let outcome = state
-        .change_accounts(move |conn| {
-            accounts::change_own_password(conn, &settings, &changer, &form.current, &form.new, now)
-        })
-        .await;
+    let outcome = AppState::change_own_password(&state, user.clone(), form.current, form.new).await;
     // Refusals are shown on the form; anything else is answered as an error.
     match outcome {
         Ok(session) => {

@@ -257,18 +257,20 @@ impl TestApp {
         clearance: Clearance,
         missions: &[&str],
     ) -> String {
+        let checked = accounts::check_new_account(NewAccount {
+            username: username.to_string(),
+            password: PASSWORD.to_string(),
+            role,
+            clearance,
+            missions: missions.iter().map(|m| m.to_string()).collect(),
+            must_change_password: false,
+        })
+        .expect("a valid account");
         let mut conn = self.conn();
         accounts::create_user(
             &mut conn,
             &AuditContext::system(self.now(), "test"),
-            NewAccount {
-                username: username.to_string(),
-                password: PASSWORD.to_string(),
-                role,
-                clearance,
-                missions: missions.iter().map(|m| m.to_string()).collect(),
-                must_change_password: false,
-            },
+            checked,
         )
         .expect("create user")
         .user
