@@ -274,15 +274,23 @@ pub fn format_time(time: NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// The year the first peacekeeping mission (UNTSO) began: no incident of the registry is
+/// older. It also keeps out years PostgreSQL cannot store (before year 1).
+pub const EARLIEST_YEAR: i32 = 1948;
+
 /// Parses an RFC 3339 time, kept at the microsecond precision both databases store.
 fn parse_time(text: &str) -> Result<NaiveDateTime, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
+    let time = chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| {
             let time = t.naive_utc();
             time.duration_trunc(TimeDelta::microseconds(1))
                 .unwrap_or(time)
         })
-        .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-03-14T06:30:00Z".to_string())
+        .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-03-14T06:30:00Z".to_string())?;
+    if time.year() < EARLIEST_YEAR {
+        return Err(format!("must not be before {EARLIEST_YEAR}"));
+    }
+    Ok(time)
 }
 
 fn code(
@@ -925,6 +933,31 @@ mod tests {
             vec!["occurred_at"],
             "next month has not begun"
         );
+    }
+
+    #[test]
+    fn times_before_the_first_mission_are_refused() {
+        // The last is still 1947 once in UTC.
+        for given in [
+            "0000-03-14T06:30:00Z",
+            "1947-12-31T23:59:59Z",
+            "1948-01-01T00:30:00+01:00",
+        ] {
+            let mut input = minimal();
+            input.occurred_at = Some(given.into());
+            assert_eq!(fields(&input), vec!["occurred_at"], "{given}");
+        }
+        let mut input = minimal();
+        input.occurred_at = Some("1948-01-01T00:00:00Z".into());
+        assert!(validate(&input, now()).is_ok());
+        input.sources = vec![SourceInput {
+            source_type: Some("witness".into()),
+            description: Some("A villager".into()),
+            received_at: Some("0001-01-01T00:00:00Z".into()),
+            reliability: Some("B".into()),
+            credibility: Some(2),
+        }];
+        assert_eq!(fields(&input), vec!["sources[0].received_at"]);
     }
 
     #[test]
