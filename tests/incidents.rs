@@ -8,6 +8,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use common::{Answer, Backend, PASSWORD, TestApp, with_token};
+use diesel::RunQueryDsl;
 use peacekeeper_registry::db;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::store::{self, audit, incidents};
@@ -24,6 +25,7 @@ on_both_backends!(
     withdrawn_incidents_stay_marked,
     a_casualty_id_taken_meanwhile_fails_the_write_whole,
     an_incident_reads_back_as_written,
+    rows_sent_as_json_name_every_column,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -679,6 +681,57 @@ async fn an_incident_reads_back_as_written(backend: Backend) {
     assert!(records[0].request_id.is_some(), "the request is named");
     let report = audit::verify(&mut conn).unwrap();
     assert!(report.intact, "{:?}", report.first_broken);
+}
+
+/// On PostgreSQL a new incident's rows go to the database as JSON whose keys must be the
+/// columns' names: a key that names no column would leave its column NULL without an error.
+async fn rows_sent_as_json_name_every_column(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let officer = api.login("officer.a", PASSWORD).await;
+    let mut body = incident("Checkpoint attacked at dawn");
+    body["perpetrators"] = json!([{ "actor_type": "unknown", "attribution": "possible" }]);
+    let id = id_of(&post_incident(&api, &officer, body).await);
+
+    let mut conn = t.conn();
+    let row = incidents::find(&mut conn, &id).unwrap().unwrap();
+    let children = incidents::children(&mut conn, &id).unwrap();
+    let versions = incidents::versions(&mut conn, &id).unwrap();
+    let context = audit::AuditContext::system(t.now(), "test");
+    let record = audit::new_record(&context, "test", "incident", Some(&id), json!({}));
+    let keys = |row: Value| -> Vec<String> {
+        let mut keys: Vec<String> = row.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let sent = [
+        ("incidents", json!(row)),
+        ("incident_victims", json!(children.victims[0])),
+        ("incident_perpetrators", json!(children.perpetrators[0])),
+        ("incident_sources", json!(children.sources[0])),
+        ("incident_versions", json!(versions[0])),
+        ("audit_log", json!(record)),
+    ];
+    for (table, row) in sent {
+        let sql = match backend {
+            Backend::Sqlite => format!("SELECT name AS value FROM pragma_table_info('{table}')"),
+            Backend::Postgres => format!(
+                "SELECT column_name::text AS value FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = '{table}'"
+            ),
+        };
+        let mut columns: Vec<String> = diesel::sql_query(sql)
+            .load::<common::Word>(&mut *conn as &mut db::DbConnection)
+            .unwrap()
+            .into_iter()
+            .map(|column| column.value)
+            // The audit record's id is the database's to give.
+            .filter(|column| !(table == "audit_log" && column == "id"))
+            .collect();
+        columns.sort();
+        assert_eq!(keys(row), columns, "{table}");
+    }
 }
 
 async fn lists_filter_and_page_without_gaps_or_repeats(backend: Backend) {

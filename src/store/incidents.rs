@@ -131,8 +131,8 @@ fn insert(conn: &mut DbConnection, row: &IncidentRow, children: &Children) -> Qu
 }
 
 /// A new incident with its lists, its first version and the audit record of its creation.
-/// PostgreSQL takes them in one statement, one round trip instead of five (measured in
-/// docs/performance.md); SQLite, in the process, one after the other.
+/// PostgreSQL takes them in one statement, one round trip instead of one a table (measured in
+/// docs/performance.md); SQLite, in the process, one statement a row.
 pub fn insert_recorded(
     conn: &mut DbConnection,
     row: &IncidentRow,
@@ -158,7 +158,9 @@ pub fn insert_recorded(
 }
 
 /// The rows `insert_recorded` writes on PostgreSQL, sent as one JSON parameter. Its keys are
-/// the columns' names, which are the row structs' field names.
+/// the columns' names, which are the row structs' field names: a field renamed for serde would
+/// leave its column NULL (`rows_sent_as_json_name_every_column` in tests/incidents.rs checks
+/// every key against the tables).
 #[derive(Serialize)]
 struct RecordedRows<'a> {
     incident: &'a IncidentRow,
@@ -169,11 +171,23 @@ struct RecordedRows<'a> {
     audit: &'a NewAuditRecord,
 }
 
-/// What follows the parameter, `RecordedRows` as JSON: each part of the `WITH` writes its
-/// rows, the lists as JSON arrays, so that the statement's text is the same whatever their
-/// length and it stays prepared. The lists' references to the incident written beside them are
-/// checked at the end of the statement. Columns are named one by one, so that a column added
-/// later keeps its default.
+/// The statement of `insert_recorded` on PostgreSQL, whose one parameter is `RecordedRows` as
+/// JSON. Its shape:
+///
+/// ```sql
+/// WITH given AS (SELECT $1::json AS rows),
+///   incident AS (INSERT INTO incidents (...) SELECT ... FROM given,
+///                json_populate_record(NULL::incidents, given.rows -> 'incident')),
+///   victims AS (... json_populate_recordset(NULL::incident_victims, given.rows -> 'victims')),
+///   perpetrators AS (...), sources AS (...), version AS (...)
+/// INSERT INTO audit_log (...) SELECT ... FROM given, json_populate_record(...)
+/// ```
+///
+/// Diesel numbers parameters as it writes them, so the text is given as what comes before the
+/// parameter and this, what comes after. The lists go as JSON arrays, so that the text is the
+/// same whatever their length and the statement stays prepared. The lists' references to the
+/// incident written beside them are checked at the end of the statement. Columns are named one
+/// by one, so that a column added later keeps its default.
 const INSERT_RECORDED_AFTER_PARAMETER: &str = "::json AS rows), \
    incident AS ( \
      INSERT INTO incidents (id, reference, mission_code, status, classification, occurred_at, \
@@ -216,6 +230,8 @@ const INSERT_RECORDED_AFTER_PARAMETER: &str = "::json AS rows), \
      client_addr, details, record_hash \
    FROM given, json_populate_record(NULL::audit_log, given.rows -> 'audit')";
 
+const INSERT_RECORDED_BEFORE_PARAMETER: &str = "WITH given AS (SELECT ";
+
 /// The statement of `insert_recorded` on PostgreSQL, as a query type of its own so that it
 /// stays prepared (see `IncidentWithListsQuery`).
 #[derive(QueryId)]
@@ -225,7 +241,7 @@ struct InsertRecordedQuery {
 
 impl QueryFragment<Pg> for InsertRecordedQuery {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH given AS (SELECT ");
+        out.push_sql(INSERT_RECORDED_BEFORE_PARAMETER);
         out.push_bind_param::<Text, _>(&self.rows)?;
         out.push_sql(INSERT_RECORDED_AFTER_PARAMETER);
         Ok(())
