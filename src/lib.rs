@@ -27,6 +27,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
+use crate::store::users::UserWithMissions;
 
 /// What every request can reach.
 pub struct AppState {
@@ -34,7 +35,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub throttles: Arc<throttle::Throttles>,
-    /// Turns for password checks, one fewer than the cores (see `password_turn`).
+    /// Turns for password work, one fewer than the cores (see `in_password_turn`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Exports begun and not yet recorded as ended.
     pub open_exports: Arc<services::exports::OpenExports>,
@@ -111,7 +112,7 @@ impl AppState {
     ) -> AppResult<auth::accounts::NewSession> {
         let state = Data::clone(state);
         let steps = actix_web::rt::spawn(async move {
-            let (settings, now) = (state.settings.clone(), state.clock.now());
+            let settings = state.settings.clone();
             let name = username.clone();
             let account = state
                 .run(move |conn| auth::accounts::find_account(conn, &name))
@@ -122,6 +123,8 @@ impl AppState {
                     (account, password_ok)
                 })
                 .await?;
+            // The turns may have taken a while: the session starts now.
+            let now = state.clock.now();
             let outcome = state
                 .run(move |conn| {
                     auth::accounts::finish_sign_in(
@@ -163,24 +166,34 @@ impl AppState {
             let stored = state
                 .run(move |conn| accounts::account_for_password_change(conn, &reader, now))
                 .await?;
-            let checked_hash = stored.password_hash.clone();
             let check = state
                 .in_password_turn(move || accounts::check_password_change(&stored, &current, &new))
                 .await??;
+            // The turns may have taken a while: the change happens now.
+            let now = state.clock.now();
             state
                 .change_accounts(move |conn| {
-                    accounts::finish_password_change(
-                        conn,
-                        &settings,
-                        &user,
-                        &checked_hash,
-                        check,
-                        now,
-                    )
+                    accounts::finish_password_change(conn, &settings, &user, check, now)
                 })
                 .await
         });
         steps.await.map_err(AppError::internal)?
+    }
+
+    /// Creates an account for `creator` (an administrator) in two steps: its username and
+    /// password checked and the password hashed in a password turn holding no connection, then
+    /// its missions checked and the account written in a database turn.
+    pub async fn create_account(
+        &self,
+        creator: &auth::AuthUser,
+        account: auth::accounts::NewAccount,
+    ) -> AppResult<UserWithMissions> {
+        let checked = self
+            .in_password_turn(move || auth::accounts::check_new_account(account))
+            .await??;
+        let context = creator.audit(self.clock.now());
+        self.run(move |conn| auth::accounts::create_user(conn, &context, checked))
+            .await
     }
 
     /// The summary `user` asked for. A count of a million incidents takes seconds: the

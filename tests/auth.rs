@@ -9,7 +9,7 @@ use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::AppState;
-use peacekeeper_registry::auth::{AuthUser, RequestMeta, accounts};
+use peacekeeper_registry::auth::{AuthUser, RequestMeta, accounts, password, token};
 use peacekeeper_registry::config::Settings;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::error::AppError;
@@ -27,7 +27,7 @@ on_both_backends!(
     disabling_a_user_ends_their_sessions,
     changing_the_password_ends_every_session,
     a_password_changed_while_a_sign_in_was_checked_refuses_it,
-    a_password_changed_while_a_change_was_checked_refuses_it,
+    a_password_change_checked_before_a_change_meanwhile_is_refused,
     password_work_waits_for_its_turn_holding_no_connection,
     short_or_common_passwords_are_refused,
     accounts_made_by_an_admin_change_their_password_first,
@@ -392,9 +392,11 @@ async fn a_password_changed_while_a_sign_in_was_checked_refuses_it(backend: Back
     );
 }
 
-/// The current password was checked against a hash that another change replaced before this
-/// change was written: the one given is no longer the current one, and it counts as wrong.
-async fn a_password_changed_while_a_change_was_checked_refuses_it(backend: Backend) {
+/// A password change is written a while after its request was authenticated and its current
+/// password checked. Meanwhile the session may have ended (another change ends every session)
+/// or the password been set otherwise: either way nothing is changed, and nothing counted
+/// against the user, whose password was right when checked.
+async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend: Backend) {
     let t = TestApp::new(backend);
     let id = t.create_user(
         "legal.two",
@@ -402,48 +404,57 @@ async fn a_password_changed_while_a_change_was_checked_refuses_it(backend: Backe
         Clearance::Confidential,
         &[],
     );
-    let user = AuthUser {
-        id,
+    let api = t.api().await;
+    let changer = |token: &str| AuthUser {
+        id: id.clone(),
         username: "legal.two".to_string(),
         role: Role::LegalOfficer,
         clearance: Clearance::Confidential,
         missions: vec![],
         must_change_password: false,
-        token_hash: String::new(),
+        token_hash: token::hash_token(token),
         request: RequestMeta::default(),
     };
-    let stored = accounts::account_for_password_change(&mut t.conn(), &user, t.now()).unwrap();
-    let check =
-        accounts::check_password_change(&stored, PASSWORD, "velvet lantern orbit quietly 52")
-            .unwrap();
-    assert!(matches!(check, accounts::PasswordChangeCheck::Ready { .. }));
+    let checked = |user: &AuthUser, current: &str| {
+        let stored = accounts::account_for_password_change(&mut t.conn(), user, t.now()).unwrap();
+        let check =
+            accounts::check_password_change(&stored, current, "velvet lantern orbit quietly 52")
+                .unwrap();
+        assert!(matches!(check, accounts::PasswordChangeCheck::Ready { .. }));
+        check
+    };
+    let finish = |user: &AuthUser, check| {
+        accounts::finish_password_change(&mut t.conn(), &t.settings(), user, check, t.now())
+    };
 
-    let api = t.api().await;
-    let token = api.login("legal.two", PASSWORD).await;
-    api.change_password(&token, PASSWORD, "tangerine cobalt harbour sleeps 91")
+    // Another change ended every session, this one's too.
+    let first = changer(&api.login("legal.two", PASSWORD).await);
+    let check = checked(&first, PASSWORD);
+    let other = api.login("legal.two", PASSWORD).await;
+    api.change_password(&other, PASSWORD, "tangerine cobalt harbour sleeps 91")
         .await;
+    assert!(matches!(finish(&first, check), Err(AppError::Unauthorized)));
 
-    let finished = accounts::finish_password_change(
-        &mut t.conn(),
-        &t.settings(),
-        &user,
-        &stored.password_hash,
-        check,
-        t.now(),
+    // The password set meanwhile by other means, the session still open.
+    let second = changer(
+        &api.login("legal.two", "tangerine cobalt harbour sleeps 91")
+            .await,
     );
-    match finished {
-        Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "current"),
-        other => panic!(
-            "expected the current password refused, got {:?}",
-            other.err()
-        ),
-    }
-    assert_eq!(
-        t.audit_actions().last().map(String::as_str),
-        Some("user.password_change_failed")
+    let check = checked(&second, "tangerine cobalt harbour sleeps 91");
+    let set_otherwise = password::hash("a password set by other means 77").unwrap();
+    t.execute_sql(&format!(
+        "UPDATE users SET password_hash = '{set_otherwise}' WHERE id = '{id}'"
+    ))
+    .unwrap();
+    assert!(matches!(finish(&second, check), Err(AppError::Conflict(_))));
+    assert!(
+        !t.audit_actions()
+            .contains(&"user.password_change_failed".to_string()),
+        "nothing counted"
     );
-    api.login("legal.two", "tangerine cobalt harbour sleeps 91")
-        .await;
+    api.login_answer("legal.two", "velvet lantern orbit quietly 52")
+        .await
+        .assert_problem(401);
 }
 
 /// Changing a password and creating an account each run Argon2. They wait for a password turn

@@ -144,12 +144,7 @@ pub async fn create(
         missions: body.missions,
         must_change_password: true,
     };
-    let checked = state
-        .in_password_turn(move || accounts::check_new_account(account))
-        .await??;
-    let created = state
-        .run(move |conn| accounts::create_user(conn, &user.audit(now), checked))
-        .await?;
+    let created = state.create_account(&user, account).await?;
     let location = format!("/api/v1/users/{}", created.user.id);
     let view = UserView::from(created);
     Ok(HttpResponse::Created()

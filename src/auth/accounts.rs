@@ -287,8 +287,12 @@ fn locked_out() -> AppError {
 
 /// What the check of a password change found.
 pub enum PasswordChangeCheck {
-    /// The current password is right and the new one acceptable: the new one's hash.
-    Ready { new_hash: String },
+    /// The current password is right and the new one acceptable.
+    Ready {
+        /// The hash the current password was checked against.
+        checked_hash: String,
+        new_hash: String,
+    },
     /// The password given as the current one is not.
     WrongCurrent,
 }
@@ -312,19 +316,21 @@ pub fn check_password_change(
     }
     violations.into_result().map_err(AppError::Validation)?;
     let new_hash = password::hash(new).map_err(AppError::internal)?;
-    Ok(PasswordChangeCheck::Ready { new_hash })
+    Ok(PasswordChangeCheck::Ready {
+        checked_hash: stored.password_hash.clone(),
+        new_hash,
+    })
 }
 
-/// The last step, under the account's row lock: a wrong current password counts like a failed
-/// sign-in (a stolen token must not open unlimited guessing); a right one sets the new
-/// password and ends every session of the user, this one too, and a fresh session is returned
-/// so the user carries on. `checked_hash` is the hash the current password was checked
-/// against: if the password changed since, the one given is no longer the current one.
+/// The last step, under the account's row lock, which may come a while after the request was
+/// authenticated: the session must still be open and the account enabled and unlocked. A
+/// wrong current password counts like a failed sign-in (a stolen token must not open
+/// unlimited guessing); a right one sets the new password and ends every session of the user,
+/// this one too, and a fresh session is returned so the user carries on.
 pub fn finish_password_change(
     conn: &mut DbConnection,
     settings: &Settings,
     user: &AuthUser,
-    checked_hash: &str,
     check: PasswordChangeCheck,
     now: NaiveDateTime,
 ) -> AppResult<NewSession> {
@@ -332,14 +338,14 @@ pub fn finish_password_change(
     write_transaction(conn, |conn| -> AppResult<AppResult<NewSession>> {
         users::lock_row(conn, &user.id)?;
         let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
+        if stored.disabled || !sessions::is_open(conn, &user.token_hash)? {
+            return Ok(Err(AppError::Unauthorized));
+        }
         if is_locked(stored.locked_until, now) {
             return Ok(Err(locked_out()));
         }
         let new_hash = match check {
-            PasswordChangeCheck::Ready { new_hash } if stored.password_hash == checked_hash => {
-                new_hash
-            }
-            _ => {
+            PasswordChangeCheck::WrongCurrent => {
                 count_wrong_password(
                     conn,
                     settings,
@@ -352,6 +358,15 @@ pub fn finish_password_change(
                     "is not the current password",
                 )));
             }
+            // The password given was right when checked: nothing to count.
+            PasswordChangeCheck::Ready { checked_hash, .. }
+                if stored.password_hash != checked_hash =>
+            {
+                return Ok(Err(AppError::Conflict(
+                    "The password was changed meanwhile; sign in again.".to_string(),
+                )));
+            }
+            PasswordChangeCheck::Ready { new_hash, .. } => new_hash,
         };
         users::set_password(conn, &user.id, &new_hash, false, now)?;
         let ended = sessions::revoke_all_of_user(conn, &user.id, now)?;
@@ -387,29 +402,39 @@ pub struct NewAccount {
 
 /// A new account checked but for its missions, its password hashed if it passed.
 pub struct CheckedAccount {
-    account: NewAccount,
     username: String,
+    role: Role,
+    clearance: Clearance,
+    missions: Vec<String>,
+    must_change_password: bool,
+    /// The username's and password's problems; the missions' are added with the write.
     violations: Violations,
+    /// None when there are problems: a refused password is not hashed.
     password_hash: Option<String>,
 }
 
 /// Checks a new account's username and password, and hashes the password if both pass:
 /// Argon2, holding no connection, so run it in a password turn. The missions are checked with
 /// the write (`create_user`), and every problem is answered at once.
-pub fn check_new_account(mut account: NewAccount) -> AppResult<CheckedAccount> {
+pub fn check_new_account(account: NewAccount) -> AppResult<CheckedAccount> {
     let username = user_rules::normalize_username(&account.username);
-    let password = std::mem::take(&mut account.password);
     let mut violations = Violations::new();
     violations.check("username", user_rules::check_username(&username));
-    violations.check("password", password_policy::check(&password, &[&username]));
+    violations.check(
+        "password",
+        password_policy::check(&account.password, &[&username]),
+    );
     let password_hash = if violations.is_empty() {
-        Some(password::hash(&password).map_err(AppError::internal)?)
+        Some(password::hash(&account.password).map_err(AppError::internal)?)
     } else {
         None
     };
     Ok(CheckedAccount {
-        account,
         username,
+        role: account.role,
+        clearance: account.clearance,
+        missions: account.missions,
+        must_change_password: account.must_change_password,
         violations,
         password_hash,
     })
@@ -422,12 +447,15 @@ pub fn create_user(
     checked: CheckedAccount,
 ) -> AppResult<UserWithMissions> {
     let CheckedAccount {
-        account,
         username,
+        role,
+        clearance,
+        missions,
+        must_change_password,
         mut violations,
         password_hash,
     } = checked;
-    check_missions(conn, &mut violations, &account.missions)?;
+    check_missions(conn, &mut violations, &missions)?;
     violations.into_result().map_err(AppError::Validation)?;
     // With no problem found, the password passed and was hashed.
     let password_hash =
@@ -436,17 +464,17 @@ pub fn create_user(
         id: Uuid::now_v7().to_string(),
         username,
         password_hash,
-        role: account.role.code().to_string(),
-        clearance: account.clearance.code().to_string(),
+        role: role.code().to_string(),
+        clearance: clearance.code().to_string(),
         disabled: false,
-        must_change_password: account.must_change_password,
+        must_change_password,
         failed_logins: 0,
         locked_until: None,
         version: 1,
         created_at: context.now,
         updated_at: context.now,
     };
-    let missions = dedup(account.missions);
+    let missions = dedup(missions);
     write_transaction(conn, |conn| {
         users::insert(conn, &user, &missions).map_err(|e| {
             if is_unique_violation(&e) {

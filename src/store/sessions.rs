@@ -52,6 +52,16 @@ pub fn find_with_user(
     Ok(Some((session, user, missions)))
 }
 
+/// Whether the session exists and has not been ended.
+pub fn is_open(conn: &mut DbConnection, token_hash: &str) -> QueryResult<bool> {
+    let revoked_at: Option<Option<NaiveDateTime>> = sessions::table
+        .find(token_hash)
+        .select(sessions::revoked_at)
+        .first(conn)
+        .optional()?;
+    Ok(matches!(revoked_at, Some(None)))
+}
+
 pub fn touch(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(sessions::table.find(token_hash))
         .set(sessions::last_seen_at.eq(now))

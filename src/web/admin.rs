@@ -240,18 +240,7 @@ pub async fn create_user(
         missions: chosen_missions(&pairs),
         must_change_password: true,
     };
-    let (creator, now) = (user.clone(), state.clock.now());
-    let created = match state
-        .in_password_turn(move || accounts::check_new_account(account))
-        .await
-    {
-        Ok(Ok(checked)) => {
-            state
-                .run(move |conn| accounts::create_user(conn, &creator.audit(now), checked))
-                .await
-        }
-        Ok(Err(error)) | Err(error) => Err(error),
-    };
+    let created = state.create_account(&user, account).await;
     match created {
         Ok(created) => Ok(redirect(&format!("/admin/users/{}", created.user.id))),
         Err(AppError::Validation(errors)) => users_page(&req, &state, &user, &pairs, &errors).await,
