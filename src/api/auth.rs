@@ -134,7 +134,8 @@ pub struct PasswordChange {
 /// Change one's own password.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth",
     request_body = PasswordChange,
-    responses((status = 200, description = "Changed. Every session of the account has ended; this is a new one.", body = SessionView)))]
+    responses((status = 200, description = "Changed. Every session of the account has ended; this is a new one.", body = SessionView),
+        (status = 409, description = "The password was changed meanwhile, after the current one was checked; sign in again.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
