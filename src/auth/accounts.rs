@@ -388,8 +388,8 @@ pub fn finish_password_change(
     })?
 }
 
-/// What is needed to create an account.
-#[derive(Debug, Clone)]
+/// What is needed to create an account. No `Debug`: it holds a password.
+#[derive(Clone)]
 pub struct NewAccount {
     pub username: String,
     pub password: String,

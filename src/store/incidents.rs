@@ -171,6 +171,10 @@ struct RecordedRows<'a> {
     audit: &'a NewAuditRecord,
 }
 
+/// The text of `insert_recorded`'s statement on PostgreSQL before its one parameter, and the
+/// text after it (`INSERT_RECORDED_AFTER_PARAMETER`).
+const INSERT_RECORDED_BEFORE_PARAMETER: &str = "WITH given AS (SELECT ";
+
 /// The statement of `insert_recorded` on PostgreSQL, whose one parameter is `RecordedRows` as
 /// JSON. Its shape:
 ///
@@ -183,8 +187,8 @@ struct RecordedRows<'a> {
 /// INSERT INTO audit_log (...) SELECT ... FROM given, json_populate_record(...)
 /// ```
 ///
-/// Diesel numbers parameters as it writes them, so the text is given as what comes before the
-/// parameter and this, what comes after. The lists go as JSON arrays, so that the text is the
+/// Diesel numbers parameters as it writes them, so the text is given in two: what comes before
+/// the parameter (`INSERT_RECORDED_BEFORE_PARAMETER`) and this, what comes after. The lists go as JSON arrays, so that the text is the
 /// same whatever their length and the statement stays prepared. The lists' references to the
 /// incident written beside them are checked at the end of the statement. Columns are named one
 /// by one, so that a column added later keeps its default.
@@ -229,8 +233,6 @@ const INSERT_RECORDED_AFTER_PARAMETER: &str = "::json AS rows), \
    SELECT occurred_at, actor_id, actor_username, action, entity_type, entity_id, request_id, \
      client_addr, details, record_hash \
    FROM given, json_populate_record(NULL::audit_log, given.rows -> 'audit')";
-
-const INSERT_RECORDED_BEFORE_PARAMETER: &str = "WITH given AS (SELECT ";
 
 /// The statement of `insert_recorded` on PostgreSQL, as a query type of its own so that it
 /// stays prepared (see `IncidentWithListsQuery`).
