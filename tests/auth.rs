@@ -674,6 +674,11 @@ async fn wrong_current_passwords_count_toward_the_lock(backend: Backend) {
         .await
         .assert_problem(403);
     assert!(t.audit_actions().contains(&"auth.lockout".to_string()));
+    assert_eq!(
+        t.audit_actions().last().map(String::as_str),
+        Some("user.password_change_locked"),
+        "the try on a locked account is recorded"
+    );
 }
 
 async fn text_with_a_nul_character_is_refused_alike_on_both_databases(backend: Backend) {

@@ -268,7 +268,7 @@ pub fn active_sessions(
 
 /// The first step of changing one's own password: the account as stored, whose hash the
 /// current password is then checked against (`check_password_change`). A locked account may
-/// not change it.
+/// not change it, and the attempt is recorded.
 pub fn account_for_password_change(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -276,9 +276,29 @@ pub fn account_for_password_change(
 ) -> AppResult<UserRow> {
     let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
     if is_locked(stored.locked_until, now) {
+        write_transaction(conn, |conn| record_locked_out(conn, user, &stored, now))?;
         return Err(locked_out());
     }
     Ok(stored)
+}
+
+/// Records a password change tried on a locked account (as a sign-in records
+/// `auth.login_locked`): a stolen token still in use after the lock-out is worth seeing.
+fn record_locked_out(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    stored: &UserRow,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    audit::append(
+        conn,
+        &user.audit(now),
+        "user.password_change_locked",
+        "user",
+        Some(&user.id),
+        json!({ "locked_until": stored.locked_until }),
+    )?;
+    Ok(())
 }
 
 fn locked_out() -> AppError {
@@ -342,6 +362,7 @@ pub fn finish_password_change(
             return Ok(Err(AppError::Unauthorized));
         }
         if is_locked(stored.locked_until, now) {
+            record_locked_out(conn, user, &stored, now)?;
             return Ok(Err(locked_out()));
         }
         let new_hash = match check {

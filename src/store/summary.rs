@@ -221,7 +221,7 @@ pub fn registry_state(conn: &mut DbConnection) -> QueryResult<RegistryState> {
 /// The actions that never change what the summaries count: signing in and out, accounts,
 /// refusals, downloads and case documents. Any other action, one added later included, is
 /// taken as a change.
-const UNCOUNTED_ACTIONS: [&str; 17] = [
+const UNCOUNTED_ACTIONS: [&str; 18] = [
     "auth.login",
     "auth.login_failed",
     "auth.login_locked",
@@ -232,6 +232,7 @@ const UNCOUNTED_ACTIONS: [&str; 17] = [
     "user.update",
     "user.password_change",
     "user.password_change_failed",
+    "user.password_change_locked",
     "access.denied",
     "export.incidents",
     "export.incidents.finished",
