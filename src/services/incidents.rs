@@ -219,27 +219,36 @@ fn record_version(
     action: &str,
     reason: Option<&str>,
 ) -> AppResult<Value> {
-    let (version, changes) = new_version(user, before, incident, action, reason);
+    let (version, changes) = new_version(
+        &user.id,
+        before,
+        &incident.row,
+        &incident.data,
+        action,
+        reason,
+    );
     store::insert_version(conn, &version)?;
     Ok(changes)
 }
 
-/// The version row of `incident` as it now stands, and what changed since `before`.
+/// The version row of the incident as `row` and `data` now stand, changed by `changed_by`,
+/// and what changed since `before`.
 fn new_version(
-    user: &AuthUser,
+    changed_by: &str,
     before: Option<&Value>,
-    incident: &Incident,
+    row: &IncidentRow,
+    data: &IncidentData,
     action: &str,
     reason: Option<&str>,
 ) -> (VersionRow, Value) {
-    let after = snapshot(&incident.row, &incident.data);
+    let after = snapshot(row, data);
     let changes = crate::domain::audit::changes(before.unwrap_or(&json!({})), &after);
     let version = VersionRow {
-        incident_id: incident.row.id.clone(),
-        version: incident.row.version,
+        incident_id: row.id.clone(),
+        version: row.version,
         action: action.to_string(),
-        changed_at: incident.row.updated_at,
-        changed_by: user.id.clone(),
+        changed_at: row.updated_at,
+        changed_by: changed_by.to_string(),
         reason: reason.map(str::to_string),
         changes: changes.to_string(),
         snapshot: after.to_string(),
@@ -542,7 +551,7 @@ fn create_once(
         row,
         data: data.clone(),
     };
-    let (version, changes) = new_version(user, None, &incident, "create", None);
+    let (version, changes) = new_version(&user.id, None, &incident.row, data, "create", None);
     let record = audit::new_record(
         &user.audit(now),
         "incident.create",
@@ -625,17 +634,7 @@ pub(crate) fn record_imported(
     row.verified_by = Some(reporter_id.to_string());
     row.verified_at = Some(now);
     refresh_search_text(&mut row);
-    let after = snapshot(&row, data);
-    let version = VersionRow {
-        incident_id: id.clone(),
-        version: row.version,
-        action: "import".to_string(),
-        changed_at: now,
-        changed_by: reporter_id.to_string(),
-        reason: Some(reason.to_string()),
-        changes: crate::domain::audit::changes(&json!({}), &after).to_string(),
-        snapshot: after.to_string(),
-    };
+    let (version, _) = new_version(reporter_id, None, &row, data, "import", Some(reason));
     let record = audit::new_record(
         context,
         "incident.import",
@@ -672,21 +671,15 @@ pub(crate) fn add_imported_victims(
     let expected = incident.row.version;
     save(conn, &mut incident, expected, now)?;
     store::replace_children(conn, incident_id, &children_of(incident_id, &incident.data))?;
-    let after = snapshot(&incident.row, &incident.data);
-    let changes = crate::domain::audit::changes(&before, &after);
-    store::insert_version(
-        conn,
-        &VersionRow {
-            incident_id: incident_id.to_string(),
-            version: incident.row.version,
-            action: "import".to_string(),
-            changed_at: now,
-            changed_by: reporter_id.to_string(),
-            reason: Some(reason.to_string()),
-            changes: changes.to_string(),
-            snapshot: after.to_string(),
-        },
-    )?;
+    let (version, _) = new_version(
+        reporter_id,
+        Some(&before),
+        &incident.row,
+        &incident.data,
+        "import",
+        Some(reason),
+    );
+    store::insert_version(conn, &version)?;
     audit::append(
         conn,
         context,

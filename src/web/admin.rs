@@ -240,8 +240,7 @@ pub async fn create_user(
         missions: chosen_missions(&pairs),
         must_change_password: true,
     };
-    let created = state.create_account(&user, account).await;
-    match created {
+    match state.create_account(&user, account).await {
         Ok(created) => Ok(redirect(&format!("/admin/users/{}", created.user.id))),
         Err(AppError::Validation(errors)) => users_page(&req, &state, &user, &pairs, &errors).await,
         Err(AppError::Conflict(why)) => {
