@@ -331,11 +331,15 @@ pub fn find_with_children(
     if let DbConnection::Postgres(pg) = conn {
         return find_with_children_as_json(pg, id);
     }
-    let Some(row) = find(conn, id)? else {
-        return Ok(None);
-    };
-    let children = children(conn, id)?;
-    Ok(Some((row, children)))
+    // One read transaction: the row and its lists as of one moment, even while a change
+    // commits between the statements.
+    conn.transaction(|conn| {
+        let Some(row) = find(conn, id)? else {
+            return Ok(None);
+        };
+        let children = children(conn, id)?;
+        Ok(Some((row, children)))
+    })
 }
 
 /// The incident and each of its lists as a JSON array of its rows, in their order; the arrays'
