@@ -270,6 +270,28 @@ impl AppState {
         .await?
     }
 
+    /// Runs a read of a few rows by key that writes nothing. SQLite answers within the process
+    /// in microseconds, and in WAL mode its readers never wait for the writer: there the read
+    /// runs on the HTTP worker itself when a database turn and a connection are both free at
+    /// once, since the hop to a blocking thread and back cost more than the read (see "Read by
+    /// id" in docs/performance.md). Otherwise, and always on PostgreSQL, whose answer is a
+    /// round trip away, it runs as `run` does.
+    pub async fn run_quick_read<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if db::backend_of(&self.settings.database_url) == Some(db::Backend::Sqlite)
+            && let Ok(turn) = Arc::clone(&self.database_turns).try_acquire_owned()
+            && let Some(kept) = self.pool.try_get()
+        {
+            let _turn = turn;
+            self.metrics.database_wait.observe(0.0);
+            return db::with_kept_connection(kept, work);
+        }
+        self.run(work).await
+    }
+
     /// Runs work that ends sessions or changes accounts, then forgets the sessions this server
     /// checked lately, so that the change holds from the next request on.
     pub async fn change_accounts<T, F>(&self, work: F) -> AppResult<T>

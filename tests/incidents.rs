@@ -26,6 +26,8 @@ on_both_backends!(
     a_casualty_id_taken_meanwhile_fails_the_write_whole,
     an_incident_reads_back_as_written,
     rows_sent_as_json_name_every_column,
+    reads_by_id_refused_are_recorded_and_others_not,
+    a_read_by_id_waits_for_a_connection_when_none_is_free,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -1223,4 +1225,95 @@ async fn incidents_of_a_closed_mission_can_still_be_corrected(backend: Backend) 
     tokio::time::sleep(peacekeeper_registry::recently_read::AT_MOST).await;
     let answer = post_incident(&api, &a, incident("After the mission reopened")).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+}
+
+/// A read by id is answered from reads alone when the reader may see the incident (on SQLite,
+/// on the HTTP worker itself); a refusal or a 404 takes the path that records it.
+async fn reads_by_id_refused_are_recorded_and_others_not(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = id_of(&created);
+    let path = format!("/api/v1/incidents/{id}");
+    let denials_of = |username: &str| {
+        t.count(&format!(
+            "audit_log WHERE action = 'access.denied' AND entity_id = '{id}' AND actor_username = '{username}'"
+        ))
+    };
+
+    let read = api.get(&path, Some(&a)).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body, created.body, "read back as created");
+    assert_eq!(
+        denials_of("officer.a"),
+        0,
+        "a read allowed records no refusal"
+    );
+
+    let other = api.login("officer.other", PASSWORD).await;
+    api.get(&path, Some(&other)).await.assert_problem(404);
+    assert_eq!(
+        denials_of("officer.other"),
+        1,
+        "a 404 to another mission is recorded"
+    );
+
+    let chief = api.login("chief", PASSWORD).await;
+    api.get(&path, Some(&chief)).await.assert_problem(403);
+    assert_eq!(
+        t.count("audit_log WHERE action = 'access.denied' AND actor_username = 'chief'"),
+        1,
+        "an administrator's refusal is recorded"
+    );
+
+    let missing = "/api/v1/incidents/00000000-0000-4000-8000-000000000000";
+    api.get(missing, Some(&a)).await.assert_problem(404);
+    assert_eq!(
+        t.count("audit_log WHERE action = 'access.denied' AND entity_id = '00000000-0000-4000-8000-000000000000'"),
+        1,
+        "a read of an incident that does not exist is recorded"
+    );
+}
+
+/// With the only connection taken, a read by id waits for it, as any request does, rather
+/// than failing or holding up the HTTP worker that serves other requests meanwhile.
+async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    // A request waits 2 s for a connection; a call that blocked the worker in the pool
+    // itself would wait the pool's own 10 s, and hold up every request on that worker.
+    let pool_wait = std::time::Duration::from_secs(10);
+    let settings = peacekeeper_registry::config::Settings {
+        database_timeout_seconds: 2,
+        ..t.settings()
+    };
+    let pool = db::connect(&t.db.url, 1, pool_wait).expect("connect");
+    let state = peacekeeper_registry::AppState::new(pool.clone(), settings, t.clock.clone());
+    let api = common::Api::over(state).await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
+    let path = format!("/api/v1/incidents/{}", id_of(&created));
+
+    let taken = pool.get().expect("the only connection");
+    let started = std::time::Instant::now();
+    let meanwhile = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        // The worker is free: a request needing no database is answered.
+        let health = api.get("/healthz", None).await;
+        let answered_after = started.elapsed();
+        drop(taken);
+        (health, answered_after)
+    };
+    let (read, (health, answered_after)) = futures_util::join!(api.get(&path, Some(&a)), meanwhile);
+
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    assert!(
+        answered_after < pool_wait / 2,
+        "the read held up the worker for {answered_after:?}"
+    );
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body, created.body);
 }

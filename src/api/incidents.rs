@@ -316,7 +316,16 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    on_incident(state, user, id.into_inner(), service::get).await
+    let (reader, id) = (user.clone(), id.into_inner());
+    let asked = id.clone();
+    let found = state
+        .run_quick_read(move |conn| service::get_if_visible(conn, &reader, &asked))
+        .await?;
+    match found {
+        Some(incident) => Ok(respond(StatusCode::OK, incident, &user)),
+        // The refusal or the 404, recorded.
+        None => on_incident(state, user, id, service::get).await,
+    }
 }
 
 /// Change an incident; amending a verified one needs a reason.

@@ -191,7 +191,8 @@ pub fn with_connection_within<T>(
     with_kept_connection(pool.get_timeout(wait)?, work)
 }
 
-fn with_kept_connection<T>(
+/// Runs `work` on a connection already taken from the pool.
+pub fn with_kept_connection<T>(
     mut kept: PooledDb,
     work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
 ) -> AppResult<T> {

@@ -706,6 +706,22 @@ pub fn get(
     visible(conn, user, id, "incidents.read", now)
 }
 
+/// The incident if this user may read it, found by reads alone; `None` where `get` would refuse
+/// or answer 404, which only `get` records.
+pub fn get_if_visible(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+) -> AppResult<Option<Incident>> {
+    if !user.viewer().reads_incidents() {
+        return Ok(None);
+    }
+    match store::find_with_children(conn, id)? {
+        Some((row, children)) if may_see(user, &row) => assemble(row, children).map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// Security officers of the incident's mission may change it; others are refused (recorded).
 /// Run outside the write transaction, so the refusal's record is not rolled back with it.
 fn check_may_write(
