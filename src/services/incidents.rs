@@ -295,9 +295,9 @@ fn visible(
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
     require_reader(conn, user, attempted, now)?;
-    match store::find_with_children(conn, id)? {
-        Some((row, children)) if may_see(user, &row) => assemble(row, children),
-        _ => Err(not_found(conn, user, attempted, id, now)),
+    match get_if_visible(conn, user, id)? {
+        Some(incident) => Ok(incident),
+        None => Err(not_found(conn, user, attempted, id, now)),
     }
 }
 
