@@ -53,6 +53,13 @@ pub struct AppState {
     database_turns: Arc<tokio::sync::Semaphore>,
 }
 
+/// A turn at the database (see `AppState::run`): held until the work ends.
+struct DatabaseTurn {
+    permit: tokio::sync::OwnedSemaphorePermit,
+    asked: std::time::Instant,
+    deadline: std::time::Instant,
+}
+
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
         // Registering fixed names in a fresh registry fails only if two share a name.
@@ -241,26 +248,48 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        // One deadline for the turn and the connection: in an outage the answer is a 503
-        // within `database_timeout_seconds`, not one wait after the other.
+        let turn = self.take_database_turn().await?;
+        self.run_in_turn(turn, work).await
+    }
+
+    /// Waits for a turn at the database, in the order asked. One deadline for the turn and the
+    /// connection: in an outage the answer is a 503 within `database_timeout_seconds`, not one
+    /// wait after the other.
+    async fn take_database_turn(&self) -> AppResult<DatabaseTurn> {
         let wait = self.settings.database_timeout();
         let asked = std::time::Instant::now();
-        let deadline = asked + wait;
         let turns = Arc::clone(&self.database_turns);
         let waiting = self.metrics.waiting_for_database();
         let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned()).await;
         drop(waiting);
-        let waited = self.metrics.database_wait.clone();
-        let turn = turn
+        let permit = turn
             .map_err(|_| {
-                waited.observe(wait.as_secs_f64());
+                self.metrics.database_wait.observe(wait.as_secs_f64());
                 AppError::Unavailable("no database connection came free".to_string())
             })?
             .map_err(AppError::internal)?;
+        Ok(DatabaseTurn {
+            permit,
+            asked,
+            deadline: asked + wait,
+        })
+    }
+
+    /// Runs work on the blocking thread pool in a turn already taken.
+    async fn run_in_turn<T, F>(&self, turn: DatabaseTurn, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = self.pool.clone();
+        let waited = self.metrics.database_wait.clone();
         // The turn goes with the work: it ends when the work does, even if the request is gone.
         actix::block(move || {
-            let _turn = turn;
+            let DatabaseTurn {
+                permit: _turn,
+                asked,
+                deadline,
+            } = turn;
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             db::with_connection_within(&pool, left, |conn| {
                 waited.observe(asked.elapsed().as_secs_f64());
@@ -272,8 +301,8 @@ impl AppState {
 
     /// Runs a read of a few rows by key that writes nothing. SQLite answers within the process
     /// in microseconds, and in WAL mode its readers never wait for the writer: there the read
-    /// runs on the HTTP worker itself when a database turn and a connection are both free at
-    /// once, since the hop to a blocking thread and back cost more than the read (see "Read by
+    /// takes its turn as `run` does, then runs on the HTTP worker itself when a connection is
+    /// free, since the hop to a blocking thread and back cost more than the read (see "Read by
     /// id" in docs/performance.md). Otherwise, and always on PostgreSQL, whose answer is a
     /// round trip away, it runs as `run` does.
     pub async fn run_quick_read<T, F>(&self, work: F) -> AppResult<T>
@@ -281,15 +310,25 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        if db::backend_of(&self.settings.database_url) == Some(db::Backend::Sqlite)
-            && let Ok(turn) = Arc::clone(&self.database_turns).try_acquire_owned()
-            && let Some(kept) = self.pool.try_get()
-        {
-            let _turn = turn;
-            self.metrics.database_wait.observe(0.0);
-            return db::with_kept_connection(kept, work);
+        if db::backend_of(&self.settings.database_url) != Some(db::Backend::Sqlite) {
+            return self.run(work).await;
         }
-        self.run(work).await
+        // Waiting for the turn rather than going to a blocking thread when none is free: the
+        // turns are handed out in order, so once a few requests wait for one, every read
+        // after them would find none free and take the slow way too (5 % of the reads at 32
+        // connections, in bursts, when the sessions checked within the last second were
+        // checked again).
+        let turn = self.take_database_turn().await?;
+        match self.pool.try_get() {
+            Some(kept) => {
+                let _turn = turn.permit;
+                self.metrics
+                    .database_wait
+                    .observe(turn.asked.elapsed().as_secs_f64());
+                db::with_kept_connection(kept, work)
+            }
+            None => self.run_in_turn(turn, work).await,
+        }
     }
 
     /// Runs work that ends sessions or changes accounts, then forgets the sessions this server

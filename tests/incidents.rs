@@ -28,6 +28,7 @@ on_both_backends!(
     rows_sent_as_json_name_every_column,
     reads_by_id_refused_are_recorded_and_others_not,
     a_read_by_id_waits_for_a_connection_when_none_is_free,
+    a_read_by_id_waits_its_turn_and_gives_up_with_a_503,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -1316,4 +1317,92 @@ async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend)
     );
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     assert_eq!(read.body, created.body);
+}
+
+/// With every database turn taken by other work, a read by id waits for a turn without holding
+/// up the HTTP worker, is answered once one comes free, and is answered 503 when none comes
+/// within the configured wait.
+async fn a_read_by_id_waits_its_turn_and_gives_up_with_a_503(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let settings = peacekeeper_registry::config::Settings {
+        database_timeout_seconds: 1,
+        ..t.settings()
+    };
+    let turns = 2;
+    let pool = db::connect(&t.db.url, turns, std::time::Duration::from_secs(10)).expect("connect");
+    let state = peacekeeper_registry::AppState::new(pool, settings, t.clock.clone());
+    let api = common::Api::over(state.clone()).await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
+    let path = format!("/api/v1/incidents/{}", id_of(&created));
+    let second = std::time::Duration::from_secs(1);
+
+    // A turn comes free within the wait: the read is answered.
+    // The session is checked just before, so that the read needs the database only to read.
+    api.get(&path, Some(&a)).await;
+    let (release, released) = std::sync::mpsc::channel();
+    let read_and_release = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let meanwhile = async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+            // The worker is free: a request needing no database is answered meanwhile.
+            let health = api.get("/healthz", None).await;
+            let answered_after = started.elapsed();
+            for _ in 0..turns {
+                release.send(()).unwrap();
+            }
+            (health, answered_after)
+        };
+        futures_util::join!(api.get(&path, Some(&a)), meanwhile)
+    };
+    let (held, (read, (health, answered_after))) =
+        futures_util::join!(hold_every_turn(&state, turns, released), read_and_release);
+    assert!(held.iter().all(Result::is_ok));
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    assert!(
+        answered_after < second,
+        "the read held up the worker for {answered_after:?}"
+    );
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body, created.body);
+
+    // No turn comes free within the wait: 503, as for any request that needs the database.
+    api.get(&path, Some(&a)).await;
+    let (release, released) = std::sync::mpsc::channel();
+    let read_then_release = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let read = actix_web::rt::time::timeout(5 * second, api.get(&path, Some(&a))).await;
+        let waited = started.elapsed();
+        for _ in 0..turns {
+            release.send(()).unwrap();
+        }
+        (read, waited)
+    };
+    let (held, (read, waited)) =
+        futures_util::join!(hold_every_turn(&state, turns, released), read_then_release);
+    assert!(held.iter().all(Result::is_ok));
+    let read = read.expect("an answer within the wait, not a read waiting on");
+    read.assert_problem(503);
+    assert!(waited >= second, "gave up after {waited:?}");
+}
+
+/// Database work that holds every turn, and so every connection, until `release` says so once
+/// for each.
+async fn hold_every_turn(
+    state: &actix_web::web::Data<peacekeeper_registry::AppState>,
+    turns: u32,
+    release: std::sync::mpsc::Receiver<()>,
+) -> Vec<peacekeeper_registry::error::AppResult<()>> {
+    let release = std::sync::Arc::new(std::sync::Mutex::new(release));
+    join_all((0..turns).map(|_| {
+        let release = release.clone();
+        state.run(move |_conn| {
+            let _ = release.lock().unwrap().recv();
+            Ok(())
+        })
+    }))
+    .await
 }
