@@ -23,13 +23,6 @@ use peacekeeper_registry::store::backup;
 use peacekeeper_registry::store::files::FileStore;
 use peacekeeper_registry::{AppState, app};
 
-/// mimalloc rather than the C library's allocator: a read by id allocates a few hundred small
-/// values and the C library's allocator took 7 % of the server's time on them; with mimalloc a
-/// read costs about 6 % less CPU (docs/performance.md). Its transparent huge pages are off
-/// (`no_thp`): they doubled the server's resident memory.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The Peacekeeper Safety Incident Registry: attacks on UN peacekeepers and every case's road
 /// to justice.
 #[derive(Parser)]
