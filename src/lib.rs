@@ -315,9 +315,8 @@ impl AppState {
         }
         // Waiting for the turn rather than going to a blocking thread when none is free: the
         // turns are handed out in order, so once a few requests wait for one, every read
-        // after them would find none free and take the slow way too (5 % of the reads at 32
-        // connections, in bursts, when the sessions checked within the last second were
-        // checked again).
+        // after them would find none free and take the slow way too, in bursts (see "Read by
+        // id on SQLite, 2026-11-30, later" in docs/performance.md).
         let turn = self.take_database_turn().await?;
         match self.pool.try_get() {
             Some(kept) => {
