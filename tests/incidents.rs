@@ -1279,6 +1279,29 @@ async fn reads_by_id_refused_are_recorded_and_others_not(backend: Backend) {
     );
 }
 
+/// How long a request waits for its turn and a connection in `state_over_small_pool`.
+const SMALL_POOL_TIMEOUT_SECONDS: u32 = 2;
+/// How long the pool itself would let a caller wait, longer than any request's wait.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A server's state over a pool of `connections` on the test's database, whose requests wait
+/// `SMALL_POOL_TIMEOUT_SECONDS` for the database; the pool is returned too, to take from.
+fn state_over_small_pool(
+    t: &TestApp,
+    connections: u32,
+) -> (
+    db::DbPool,
+    actix_web::web::Data<peacekeeper_registry::AppState>,
+) {
+    let settings = peacekeeper_registry::config::Settings {
+        database_timeout_seconds: SMALL_POOL_TIMEOUT_SECONDS,
+        ..t.settings()
+    };
+    let pool = db::connect(&t.db.url, connections, POOL_WAIT).expect("connect");
+    let state = peacekeeper_registry::AppState::new(pool.clone(), settings, t.clock.clone());
+    (pool, state)
+}
+
 /// With the only connection taken, a read by id waits for it, as any request does, rather
 /// than failing or holding up the HTTP worker that serves other requests meanwhile.
 async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend) {
@@ -1286,13 +1309,7 @@ async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend)
     team(&t);
     // A request waits 2 s for a connection; a call that blocked the worker in the pool
     // itself would wait the pool's own 10 s, and hold up every request on that worker.
-    let pool_wait = std::time::Duration::from_secs(10);
-    let settings = peacekeeper_registry::config::Settings {
-        database_timeout_seconds: 2,
-        ..t.settings()
-    };
-    let pool = db::connect(&t.db.url, 1, pool_wait).expect("connect");
-    let state = peacekeeper_registry::AppState::new(pool.clone(), settings, t.clock.clone());
+    let (pool, state) = state_over_small_pool(&t, 1);
     let api = common::Api::over(state).await;
     let a = api.login("officer.a", PASSWORD).await;
     let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
@@ -1312,7 +1329,7 @@ async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend)
 
     assert_eq!(health.status, StatusCode::OK, "{}", health.body);
     assert!(
-        answered_after < pool_wait / 2,
+        answered_after < POOL_WAIT / 2,
         "the read held up the worker for {answered_after:?}"
     );
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
@@ -1325,14 +1342,9 @@ async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend)
 async fn a_read_by_id_waits_its_turn_and_gives_up_with_a_503(backend: Backend) {
     let t = TestApp::new(backend);
     team(&t);
-    let database_timeout = std::time::Duration::from_secs(2);
-    let settings = peacekeeper_registry::config::Settings {
-        database_timeout_seconds: 2,
-        ..t.settings()
-    };
+    let database_timeout = std::time::Duration::from_secs(SMALL_POOL_TIMEOUT_SECONDS.into());
     let turns = 2;
-    let pool = db::connect(&t.db.url, turns, std::time::Duration::from_secs(10)).expect("connect");
-    let state = peacekeeper_registry::AppState::new(pool, settings, t.clock.clone());
+    let (_, state) = state_over_small_pool(&t, turns);
     let api = common::Api::over(state.clone()).await;
     let a = api.login("officer.a", PASSWORD).await;
     let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
