@@ -386,8 +386,10 @@ pub fn app(
     let counted = state.metrics.http.clone();
     App::new()
         .app_data(state)
-        .configure(web::configure)
+        // The API first: a request is matched against the routes in the order they were added,
+        // and the API's are the ones asked thousands of times a second.
         .configure(api::configure)
+        .configure(web::configure)
         .wrap(actix_web::middleware::from_fn(
             api::metrics_address_serves_metrics_only,
         ))
@@ -396,5 +398,5 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(api::request_id_header))
         .wrap(actix_web::middleware::from_fn(api::security_headers))
         .wrap(counted)
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<api::RequestSpan>::new())
 }
