@@ -1,8 +1,13 @@
 //! What this server read from the database within the last second, so that something asked on
-//! every request (a session, the missions) costs one query a second rather than one a request.
+//! every request (a session, the missions) costs a query or two a second rather than one a
+//! request.
 //!
 //! A change made through this server makes it forget at once (`forget_all`); a change made
 //! through another server, or by a command, is seen within `AT_MOST`.
+//!
+//! A value is read again a little before it runs out, by the first request to ask for it
+//! then, while the others still believe it: the many requests of one session ask the database
+//! once, rather than all at once when the value runs out.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -12,6 +17,9 @@ use std::time::{Duration, Instant};
 /// How long a value read is believed without asking the database again.
 pub const AT_MOST: Duration = Duration::from_secs(1);
 
+/// How old a value is when the next request to ask for it is sent to read it again.
+const READ_AGAIN_AFTER: Duration = Duration::from_millis(500);
+
 /// Enough for every session of every mission's staff at once; past it, the stale entries go first.
 const CAPACITY: usize = 10_000;
 
@@ -20,10 +28,17 @@ pub struct RecentlyRead<K, V> {
 }
 
 struct Inner<K, V> {
-    /// Each value with the moment the read that found it began.
-    by_key: HashMap<K, (V, Instant)>,
+    by_key: HashMap<K, Entry<V>>,
     /// Counts the forgettings, so that a read that began before one is not kept after it.
     generation: u64,
+}
+
+struct Entry<V> {
+    value: V,
+    /// When the read that found it began.
+    read_at: Instant,
+    /// Whether a request was already sent to read it again.
+    reading_again: bool,
 }
 
 /// A read from the database, begun now.
@@ -44,11 +59,20 @@ impl<K, V> Default for RecentlyRead<K, V> {
 }
 
 impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
-    /// The value of this key if it was read within `AT_MOST`.
+    /// The value of this key if it was read within `AT_MOST`; `None` also to the first caller
+    /// past `READ_AGAIN_AFTER`, which is to read it again and `keep` it.
     pub fn get(&self, key: &K) -> Option<V> {
-        let inner = self.lock();
-        let (value, read_at) = inner.by_key.get(key)?;
-        (read_at.elapsed() < AT_MOST).then(|| value.clone())
+        let mut inner = self.lock();
+        let entry = inner.by_key.get_mut(key)?;
+        let age = entry.read_at.elapsed();
+        if age >= AT_MOST {
+            return None;
+        }
+        if age >= READ_AGAIN_AFTER && !entry.reading_again {
+            entry.reading_again = true;
+            return None;
+        }
+        Some(entry.value.clone())
     }
 
     /// To be called before the database is asked, and given back to `keep` with its answer:
@@ -70,12 +94,17 @@ impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
         if inner.by_key.len() >= CAPACITY {
             inner
                 .by_key
-                .retain(|_, (_, read_at)| read_at.elapsed() < AT_MOST);
+                .retain(|_, entry| entry.read_at.elapsed() < AT_MOST);
             if inner.by_key.len() >= CAPACITY {
                 inner.by_key.clear();
             }
         }
-        inner.by_key.insert(key, (value, read.began_at));
+        let entry = Entry {
+            value,
+            read_at: read.began_at,
+            reading_again: false,
+        };
+        inner.by_key.insert(key, entry);
     }
 
     /// Forgets everything: after this server changed what was read.
@@ -118,11 +147,37 @@ mod tests {
     fn a_value_is_believed_for_at_most_a_second_from_its_read() {
         let recent = RecentlyRead::default();
         let read = recent.begin_read();
-        std::thread::sleep(AT_MOST / 2);
+        std::thread::sleep(READ_AGAIN_AFTER / 2);
         recent.keep(read, "a", 1);
         assert_eq!(recent.get(&"a"), Some(1));
-        std::thread::sleep(AT_MOST / 2);
+        std::thread::sleep(AT_MOST - READ_AGAIN_AFTER / 2);
         assert_eq!(recent.get(&"a"), None);
+    }
+
+    #[test]
+    fn one_asker_reads_again_while_the_others_believe_the_value() {
+        let recent = RecentlyRead::default();
+        recent.keep(recent.begin_read(), "a", 1);
+        std::thread::sleep(READ_AGAIN_AFTER);
+        assert_eq!(recent.get(&"a"), None, "the first asker reads it again");
+        assert_eq!(recent.get(&"a"), Some(1), "the others believe it meanwhile");
+        assert_eq!(recent.get(&"a"), Some(1));
+        recent.keep(recent.begin_read(), "a", 2);
+        assert_eq!(recent.get(&"a"), Some(2), "what was read again is believed");
+    }
+
+    #[test]
+    fn a_value_nobody_read_again_runs_out_all_the_same() {
+        let recent = RecentlyRead::default();
+        recent.keep(recent.begin_read(), "a", 1);
+        std::thread::sleep(READ_AGAIN_AFTER);
+        assert_eq!(recent.get(&"a"), None, "the first asker reads it again");
+        std::thread::sleep(AT_MOST - READ_AGAIN_AFTER);
+        assert_eq!(
+            recent.get(&"a"),
+            None,
+            "its read failed: no one believes it now"
+        );
     }
 
     #[test]
