@@ -5,9 +5,9 @@
 //! A change made through this server makes it forget at once (`forget_all`); a change made
 //! through another server, or by a command, is seen within `AT_MOST`.
 //!
-//! A value is read again a little before it runs out, by the first request to ask for it
-//! then, while the others still believe it: the many requests of one session ask the database
-//! once, rather than all at once when the value runs out.
+//! Half-way through its second, a value is read again by the first request to ask for it, while
+//! the others still believe it: the many requests of one session ask the database once, rather
+//! than all together when the value runs out (they still do when that read fails).
 
 use std::collections::HashMap;
 use std::hash::Hash;

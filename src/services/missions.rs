@@ -17,8 +17,8 @@ use crate::store::missions::{self, MissionRow};
 
 /// The missions as the database showed them within the last second (see `recently_read`).
 /// Every incident written is checked against its mission (does it exist, is it still open),
-/// and missions change a few times a year: asking the database once a second instead of once
-/// a write saves one statement of the eight a create sends.
+/// and missions change a few times a year: asking the database once or twice a second instead
+/// of once a write saves one statement of the eight a create sends.
 #[derive(Default)]
 pub struct RecentMissions {
     all: RecentlyRead<(), Arc<Vec<MissionRow>>>,
