@@ -1381,8 +1381,8 @@ async fn a_read_by_id_waits_its_turn_and_gives_up_with_a_503(backend: Backend) {
     assert_eq!(read.body, created.body);
 
     // No turn comes free within the wait: 503, as for any request that needs the database.
-    // The session is checked again just before: the server believes a check for a second and
-    // reads it again after half of one, so the read below asks the database for nothing else.
+    // The session is checked just before, so that the read below finds it believed; were it
+    // read again meanwhile (after half a second), that read too would wait and end in the 503.
     api.get(&path, Some(&a)).await;
     let (release, released) = std::sync::mpsc::channel();
     let read_then_release = async {
