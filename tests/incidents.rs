@@ -1316,24 +1316,45 @@ async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend)
     let path = format!("/api/v1/incidents/{}", id_of(&created));
 
     let taken = pool.get().expect("the only connection");
+    let read = read_while_the_worker_answers(&api, &path, &a, POOL_WAIT / 2, || drop(taken)).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body, created.body);
+}
+
+/// Reads `path` while, 300 ms in, the same worker is asked for `/healthz`, which needs no
+/// database: it must answer within `within` of the read's start, the read not holding the
+/// worker up. Then `let_go` frees what the read waits for; the read's answer is returned.
+async fn read_while_the_worker_answers<S, B>(
+    api: &common::Api<S>,
+    path: &str,
+    token: &str,
+    within: std::time::Duration,
+    let_go: impl FnOnce(),
+) -> Answer
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
     let started = std::time::Instant::now();
     let meanwhile = async {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-        // The worker is free: a request needing no database is answered.
         let health = api.get("/healthz", None).await;
         let answered_after = started.elapsed();
-        drop(taken);
+        let_go();
         (health, answered_after)
     };
-    let (read, (health, answered_after)) = futures_util::join!(api.get(&path, Some(&a)), meanwhile);
-
+    let (read, (health, answered_after)) =
+        futures_util::join!(api.get(path, Some(token)), meanwhile);
     assert_eq!(health.status, StatusCode::OK, "{}", health.body);
     assert!(
-        answered_after < POOL_WAIT / 2,
+        answered_after < within,
         "the read held up the worker for {answered_after:?}"
     );
-    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
-    assert_eq!(read.body, created.body);
+    read
 }
 
 /// With every database turn taken by other work, a read by id waits for a turn without holding
@@ -1355,28 +1376,15 @@ async fn a_read_by_id_waits_its_turn_and_gives_up_with_a_503(backend: Backend) {
     api.get(&path, Some(&a)).await;
     let (release, released) = std::sync::mpsc::channel();
     // `join!` polls the holders first: they take every turn before the read asks for one.
-    let read_and_release = async {
-        let started = std::time::Instant::now();
-        let meanwhile = async {
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
-            // The worker is free: a request needing no database is answered meanwhile.
-            let health = api.get("/healthz", None).await;
-            let answered_after = started.elapsed();
+    let read_and_release =
+        read_while_the_worker_answers(&api, &path, &a, database_timeout / 2, || {
             for _ in 0..turns {
                 let _ = release.send(());
             }
-            (health, answered_after)
-        };
-        futures_util::join!(api.get(&path, Some(&a)), meanwhile)
-    };
-    let (held, (read, (health, answered_after))) =
+        });
+    let (held, read) =
         futures_util::join!(hold_every_turn(&state, turns, released), read_and_release);
     assert!(held.iter().all(Result::is_ok));
-    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
-    assert!(
-        answered_after < database_timeout / 2,
-        "the read held up the worker for {answered_after:?}"
-    );
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     assert_eq!(read.body, created.body);
 
