@@ -157,8 +157,18 @@ async fn the_full_journey_of_an_incident(backend: Backend) {
     assert_eq!(submitted.body["status"], "submitted");
     assert_eq!(submitted.body["reference"], "MINUSCA-2026-00001");
 
+    // Verifying names the version read: none, or a stale one, verifies nothing.
+    let unnamed = api
+        .post(&format!("{path}/verify"), Some(&b), json!({}))
+        .await;
+    unnamed.assert_problem(422);
+    assert_eq!(unnamed.error_fields(), vec!["version"]);
+    api.post(&format!("{path}/verify"), Some(&b), json!({ "version": 2 }))
+        .await
+        .assert_problem(409);
+
     let refused = api
-        .post(&format!("{path}/verify"), Some(&a), json!({}))
+        .post(&format!("{path}/verify"), Some(&a), json!({ "version": 3 }))
         .await;
     refused.assert_problem(403);
     assert!(
@@ -171,10 +181,15 @@ async fn the_full_journey_of_an_incident(backend: Backend) {
     );
 
     let verified = api
-        .post(&format!("{path}/verify"), Some(&b), json!({}))
+        .send(
+            with_token(TestRequest::post().uri(&format!("{path}/verify")), Some(&b))
+                .insert_header(("If-Match", "\"3\"")),
+        )
         .await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
     assert_eq!(verified.body["status"], "verified");
+    assert_eq!(verified.body["amendment_pending"], false);
+    assert_eq!(verified.body["last_verified_version"], 4);
     let version = verified.body["version"].as_i64().unwrap();
 
     let no_reason = api
@@ -186,12 +201,30 @@ async fn the_full_journey_of_an_incident(backend: Backend) {
         .await;
     no_reason.assert_problem(422);
     assert_eq!(no_reason.error_fields(), vec!["reason"]);
+    // An amendment goes back to be verified again: nobody yet stands behind its content.
     let amended = api
         .patch(&path, Some(&b), json!({ "version": version, "place_name": "Bambari north", "reason": "Location corrected by the sector" }))
         .await;
     assert_eq!(amended.status, StatusCode::OK, "{}", amended.body);
-    assert_eq!(amended.body["status"], "verified");
+    assert_eq!(amended.body["status"], "submitted");
+    assert_eq!(amended.body["amendment_pending"], true);
+    assert_eq!(amended.body["last_verified_version"], 4);
+    assert_eq!(amended.body["verified_by"], Value::Null);
+    assert_eq!(amended.body["verified_at"], Value::Null);
     assert_eq!(amended.body["place_name"], "Bambari north");
+    // Its author may not verify it; the reporter, who wrote nothing since version 4, may.
+    let by_author = api
+        .post(&format!("{path}/verify"), Some(&b), json!({ "version": 5 }))
+        .await;
+    by_author.assert_problem(403);
+    assert!(
+        by_author.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("since it was last verified"),
+        "{}",
+        by_author.body
+    );
 
     let history = api.get(&format!("{path}/history"), Some(&b)).await;
     assert_eq!(history.status, StatusCode::OK);
@@ -216,7 +249,19 @@ async fn the_full_journey_of_an_incident(backend: Backend) {
         json!({ "from": "Bambari", "to": "Bambari north" })
     );
     assert_eq!(items[4]["incident"]["place_name"], "Bambari north");
+    assert_eq!(items[4]["incident"]["status"], "submitted");
+    assert_eq!(
+        items[3]["incident"]["place_name"], "Bambari",
+        "the history keeps the verified version the amendment changed"
+    );
     assert_ne!(items[3]["changed_by"], items[0]["changed_by"]);
+    let reverified = api
+        .post(&format!("{path}/verify"), Some(&a), json!({ "version": 5 }))
+        .await;
+    assert_eq!(reverified.status, StatusCode::OK, "{}", reverified.body);
+    assert_eq!(reverified.body["status"], "verified");
+    assert_eq!(reverified.body["amendment_pending"], false);
+    assert_eq!(reverified.body["last_verified_version"], 6);
 
     let actions = t.audit_actions();
     for action in [
@@ -623,7 +668,7 @@ async fn an_incident_reads_back_as_written(backend: Backend) {
                 "nationality": if i % 3 == 0 { Value::Null } else { json!("BGD") },
                 "gender": "female",
                 "outcome": if i < 4 { "killed" } else { "injured" },
-                "casualty_id": format!("CAS-ROUNDTRIP-{i:02}"),
+                "casualty_id": format!("MINUSCA-2026-11-{i:05}"),
                 "name": format!("Nadia \"Zé\" O'Brien \\ {i}"),
                 "unit": if i == 5 { Value::Null } else { json!("BANBAT-2") },
             })
@@ -654,7 +699,7 @@ async fn an_incident_reads_back_as_written(backend: Backend) {
     assert_eq!(read.body["geo_precision"], "near");
     let victims = read.body["victims"].as_array().expect("victims");
     assert_eq!(victims.len(), 12);
-    assert_eq!(victims[10]["casualty_id"], "CAS-ROUNDTRIP-10");
+    assert_eq!(victims[10]["casualty_id"], "MINUSCA-2026-11-00010");
     assert_eq!(victims[10]["name"], "Nadia \"Zé\" O'Brien \\ 10");
     assert_eq!(victims[9]["nationality"], Value::Null);
     assert_eq!(victims[5]["unit"], Value::Null);

@@ -130,7 +130,7 @@ macro_rules! build_world {
         ])));
         // Verified counts like submitted.
         let second = $api.login("officer.two", PASSWORD).await;
-        post_ok!($api, &second, format!("/api/v1/incidents/{i1}/verify"), json!({}));
+        post_ok!($api, &second, format!("/api/v1/incidents/{i1}/verify"), json!({ "version": 2 }));
         let i2 = id_of(&post_ok!($api, &officer, incidents, incident("MINUSCA", "2024-05-03", "ied", "confidential", vec![
             victim("military_observer", None, "killed"),
             victim("other", Some("FRA"), "abducted"),

@@ -751,18 +751,32 @@ async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(bac
         .await;
     assert_eq!(submitted.status, StatusCode::SEE_OTHER);
 
-    // Verified by a second officer, then amended by one not cleared for victims' names: the
-    // form does not show them, the amendment needs a reason, and the names survive it.
-    let verified = api
+    // B wrote part of it, so only C is offered Verify, which names the version shown. Then C,
+    // not cleared for victims' names, amends it: the form does not show them, the amendment
+    // needs a reason, and the names survive it.
+    let c = api.login("officer.c", PASSWORD).await;
+    let as_c = [("pkr_session", c.as_str()), ("pkr_csrf", CSRF)];
+    let for_b = html(&api.send(get(&incident, &as_b)).await);
+    assert!(!for_b.contains("/verify\""), "B edited it: {for_b}");
+    let for_c = html(&api.send(get(&incident, &as_c)).await);
+    assert!(for_c.contains("/verify\""), "{for_c}");
+    let shown = hidden(&for_c, "version");
+    let refused = api
         .send(post(
             &format!("{incident}/verify"),
             &as_b,
-            &[("csrf", CSRF)],
+            &[("csrf", CSRF), ("version", shown.as_str())],
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let verified = api
+        .send(post(
+            &format!("{incident}/verify"),
+            &as_c,
+            &[("csrf", CSRF), ("version", shown.as_str())],
         ))
         .await;
     assert_eq!(verified.status, StatusCode::SEE_OTHER);
-    let c = api.login("officer.c", PASSWORD).await;
-    let as_c = [("pkr_session", c.as_str()), ("pkr_csrf", CSRF)];
     let edit = html(&api.send(get(&format!("{incident}/edit"), &as_c)).await);
     assert!(!edit.contains("Moussa") && !edit.contains("name=\"victims[0].name\""));
     assert!(edit.contains("name=\"reason\""));
@@ -794,6 +808,12 @@ async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(bac
         "{page}"
     );
     assert!(page.contains("amended") && page.contains("The place was missing"));
+    assert!(page.contains("amended, awaiting verification"), "{page}");
+    // C wrote the amendment: B, who wrote nothing since the verification, is offered Verify.
+    let for_c = html(&api.send(get(&incident, &as_c)).await);
+    assert!(!for_c.contains("/verify\""), "{for_c}");
+    let for_b = html(&api.send(get(&incident, &as_b)).await);
+    assert!(for_b.contains("/verify\""), "{for_b}");
 
     let no_reason = api
         .send(post(

@@ -87,6 +87,11 @@ pub struct IncidentView {
     narrative: String,
     verified_by: Option<String>,
     verified_at: Option<DateTime<Utc>>,
+    /// Submitted again by an amendment of the verified version `last_verified_version`: it
+    /// waits for an officer who wrote none of the amendment to verify it.
+    amendment_pending: bool,
+    /// The version last verified (null when it never was).
+    last_verified_version: Option<i64>,
     withdrawn_reason: Option<String>,
     version: i64,
     created_at: DateTime<Utc>,
@@ -117,6 +122,7 @@ impl From<&Source> for SourceView {
 fn view(incident: Incident, user: &AuthUser) -> IncidentView {
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
     let Incident { row, data } = incident;
+    let amendment_pending = row.amendment_pending();
     IncidentView {
         victims: data
             .victims
@@ -157,6 +163,8 @@ fn view(incident: Incident, user: &AuthUser) -> IncidentView {
         narrative: row.narrative,
         verified_by: row.verified_by,
         verified_at: row.verified_at.map(|t| t.and_utc()),
+        amendment_pending,
+        last_verified_version: row.last_verified_version,
         withdrawn_reason: row.withdrawn_reason,
         version: row.version,
         created_at: row.created_at.and_utc(),
@@ -380,17 +388,45 @@ pub async fn submit(
     on_incident(state, user, id.into_inner(), service::submit).await
 }
 
-/// Verify a submitted incident.
+/// The body of `POST /api/v1/incidents/{id}/verify`: the version verified, unless it comes
+/// as `If-Match`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    /// The version read, which is the one verified (or `If-Match`).
+    version: Option<i64>,
+}
+
+/// Verify the version read of a submitted incident.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/verify", tag = "incidents",
-    params(("id" = String, Path, description = "The record's id (a UUID).")),
-    responses((status = 200, description = "Verified (by someone other than its reporter).", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
-        (status = 409, description = "The incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path, description = "The record's id (a UUID)."), super::input::VersionHeader),
+    request_body(content = Option<Verification>, description = "The version read, unless sent as `If-Match`."),
+    responses((status = 200, description = "Verified, by a security officer of the mission who wrote none of its content since it was last verified.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 403, description = "Not a security officer of the mission, or one who wrote part of the content since the last verification (the two-person rule).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The version is not the stored one, or the incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     id: web::Path<String>,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    on_incident(state, user, id.into_inner(), service::verify).await
+    let now = state.clock.now();
+    let if_match = if_match(&req);
+    let (writer, id) = (user.clone(), id.into_inner());
+    let incident = state
+        .run(move |conn| {
+            service::check_may_change(conn, &writer, &id, "incidents.verify", now)?;
+            let sent = if body.is_empty() {
+                None
+            } else {
+                body.parse::<Verification>()?.version
+            };
+            let version = expected_version(if_match, sent)?;
+            service::verify(conn, &writer, &id, version, now)
+        })
+        .await?;
+    Ok(respond(StatusCode::OK, incident, &user))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -562,6 +598,18 @@ pub(super) fn list_request(query: &str) -> Result<ListRequest, AppError> {
                     _ => return Err(AppError::invalid("fatal", "must be true or false")),
                 })
             }
+            "awaiting_my_verification" => {
+                request.awaiting_my_verification = match value.as_ref() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "awaiting_my_verification",
+                            "must be true or false",
+                        ));
+                    }
+                }
+            }
             "q" => request.q = Some(search_text(value)?),
             "limit" => limit = Some(parse_limit(&value)?),
             "cursor" => {
@@ -605,6 +653,9 @@ pub struct IncidentFilters {
     classification: Option<String>,
     /// Only incidents with (true) or without (false) deaths.
     fatal: Option<bool>,
+    /// Only the submitted incidents the signed-in security officer may verify: of their
+    /// missions, with none of their content written by them since the last verification.
+    awaiting_my_verification: Option<bool>,
     /// Occurred at or after (RFC 3339).
     from: Option<DateTime<Utc>>,
     /// Occurred at or before (RFC 3339), not before `from`.

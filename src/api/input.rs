@@ -55,6 +55,11 @@ impl FromRequest for JsonBody {
 }
 
 impl JsonBody {
+    /// No body at all, as a request whose only input is a header sends.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         if !self.is_json {
             return Err(AppError::UnsupportedMediaType(

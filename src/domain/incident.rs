@@ -733,13 +733,14 @@ pub enum Move {
 }
 
 /// The status after `action`, or why it is not allowed. An edit of a verified incident is an
-/// amendment: it needs a reason and the incident stays verified.
+/// amendment: it needs a reason and sends the incident back to be verified again, by someone
+/// who did not write the amendment (see `verification`).
 pub fn next_status(current: Status, action: Move, has_reason: bool) -> Result<Status, String> {
     use Status::*;
     match (current, action) {
         (Withdrawn, _) => Err("the incident is withdrawn; it can no longer change".to_string()),
         (Draft | Submitted, Move::Edit) => Ok(current),
-        (Verified, Move::Edit) if has_reason => Ok(Verified),
+        (Verified, Move::Edit) if has_reason => Ok(Submitted),
         (Verified, Move::Edit) => Err(
             "a verified incident is changed by an amendment, which needs a `reason`".to_string(),
         ),
@@ -1018,7 +1019,7 @@ mod tests {
             (Submitted, Verify, false, Ok(Verified)),
             (Submitted, Withdraw, false, Ok(Withdrawn)),
             (Verified, Edit, false, Err(())),
-            (Verified, Edit, true, Ok(Verified)),
+            (Verified, Edit, true, Ok(Submitted)),
             (Verified, Submit, false, Err(())),
             (Verified, Verify, false, Err(())),
             (Verified, Withdraw, false, Ok(Withdrawn)),

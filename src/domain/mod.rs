@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod case;
+pub mod casualty_id;
 pub mod country;
 pub mod incident;
 pub mod mission;
@@ -12,3 +13,4 @@ pub mod spreadsheet;
 pub mod summary;
 pub mod user;
 pub mod validation;
+pub mod verification;

@@ -36,6 +36,9 @@ pub struct ImportReport {
     pub duplicates: Vec<DuplicateRow>,
     /// Victims whose casualty id the registry already holds (not recorded again).
     pub already_present: u64,
+    /// Deaths of a mission's day that an incident the mission recorded itself already covers
+    /// (it holds one of the day's casualty ids): not imported, a security officer adds them.
+    pub held_for_the_mission: u64,
     pub rejected: Vec<RejectedRow>,
     pub missions_created: Vec<String>,
     pub nationality_unknown: u64,
@@ -80,12 +83,41 @@ pub fn import(
     });
     match result {
         Ok(report) => Ok(report),
-        Err(Outcome::DryRun(report)) => Ok(ImportReport {
-            dry_run: true,
-            ..*report
-        }),
+        Err(Outcome::DryRun(report)) => {
+            // What was asked and what it counted is recorded, in a transaction of its own: the
+            // import's own was rolled back.
+            write_transaction(conn, |conn| {
+                audit::append(
+                    conn,
+                    context,
+                    "import.un_fatalities.dry_run",
+                    "import",
+                    None,
+                    counts(file_name, &report),
+                )
+            })?;
+            Ok(ImportReport {
+                dry_run: true,
+                ..*report
+            })
+        }
         Err(Outcome::Failed(error)) => Err(error),
     }
+}
+
+/// What an import's audit record says of it: its file and its counts, no content.
+fn counts(file_name: &str, report: &ImportReport) -> serde_json::Value {
+    serde_json::json!({
+        "file": file_name,
+        "rows_read": report.rows_read,
+        "incidents_created": report.incidents_created,
+        "incidents_amended": report.incidents_amended,
+        "victims_created": report.victims_created,
+        "already_present": report.already_present,
+        "held_for_the_mission": report.held_for_the_mission,
+        "rejected": report.rejected.len(),
+        "missions_created": report.missions_created,
+    })
 }
 
 fn write(
@@ -107,7 +139,7 @@ fn write(
         last_update: plan.last_update.clone(),
         ..Default::default()
     };
-    let reporter = dataset_account(conn, now)?;
+    let reporter = dataset_account(conn, context, now)?;
     let known: BTreeSet<String> = missions::list(conn)?.into_iter().map(|m| m.code).collect();
     let wanted: Vec<String> = plan
         .incidents
@@ -146,14 +178,30 @@ fn write(
             .collect();
         let count = victims.len();
         // A day already imported that gained deaths in a later edition of the file: its
-        // incident takes them in, so the day stays one incident.
-        let earlier = match present_here.first() {
-            Some(victim) => incident_store::incident_of_casualty(conn, &victim.casualty_id)?
-                .filter(|row| {
-                    row.mission_code == planned.mission && row.occurred_at.date() == planned.date
-                }),
-            None => None,
-        };
+        // incident takes them in, so the day stays one incident. The import adds only to the
+        // incidents it made itself and that still count; a day whose deaths an incident of the
+        // mission's own holds is left to the mission's officers, and nothing names it here.
+        let mut earlier = None;
+        let mut held = false;
+        for victim in &present_here {
+            let Some(holder) = incident_store::incident_of_casualty(conn, &victim.casualty_id)?
+            else {
+                continue;
+            };
+            let own = holder.reported_by == reporter
+                && matches!(holder.status.as_str(), "submitted" | "verified");
+            if !own {
+                held = true;
+            } else if holder.mission_code == planned.mission
+                && holder.occurred_at.date() == planned.date
+            {
+                earlier = Some(holder);
+            }
+        }
+        if held {
+            report.held_for_the_mission += count as u64;
+            continue;
+        }
         let input = IncidentInput {
             mission: Some(planned.mission.clone()),
             classification: Some(Clearance::Unclassified.code().to_string()),
@@ -198,14 +246,12 @@ fn write(
             }
         };
         if let Some(existing) = earlier {
-            // The dataset's own incidents say how many died; others keep their words.
+            // The dataset's own incidents say how many died.
             let total = existing.killed.max(0) as usize + count;
-            let texts = (existing.reported_by == reporter).then(|| {
-                (
-                    summary_of(total, &planned.mission, planned.date),
-                    narrative_of(total, &planned.mission, planned.date),
-                )
-            });
+            let texts = Some((
+                summary_of(total, &planned.mission, planned.date),
+                narrative_of(total, &planned.mission, planned.date),
+            ));
             crate::services::incidents::add_imported_victims(
                 conn,
                 context,
@@ -236,16 +282,7 @@ fn write(
         "import.un_fatalities",
         "import",
         None,
-        serde_json::json!({
-            "file": file_name,
-            "rows_read": report.rows_read,
-            "incidents_created": report.incidents_created,
-            "incidents_amended": report.incidents_amended,
-            "victims_created": report.victims_created,
-            "already_present": report.already_present,
-            "rejected": report.rejected.len(),
-            "missions_created": report.missions_created,
-        }),
+        counts(file_name, &report),
     )?;
     Ok(report)
 }
@@ -264,7 +301,11 @@ fn narrative_of(count: usize, mission: &str, date: chrono::NaiveDate) -> String 
 }
 
 /// The dataset's account, made on first use: disabled, so nobody can sign in as it.
-fn dataset_account(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<String> {
+fn dataset_account(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    now: NaiveDateTime,
+) -> AppResult<String> {
     if let Some(user) = users::find_by_username(conn, DATASET_ACCOUNT)? {
         return Ok(user.id);
     }
@@ -284,6 +325,21 @@ fn dataset_account(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Str
         updated_at: now,
     };
     users::insert(conn, &row, &[])?;
+    audit::append(
+        conn,
+        context,
+        "user.create",
+        "user",
+        Some(&row.id),
+        serde_json::json!({
+            "username": row.username,
+            "role": row.role,
+            "clearance": row.clearance,
+            "missions": [],
+            "disabled": true,
+            "source": "un_fatalities import",
+        }),
+    )?;
     Ok(row.id)
 }
 
@@ -344,6 +400,10 @@ pub fn describe(report: &ImportReport) -> String {
     line(format!(
         "already present (casualty id recorded before): {}",
         report.already_present
+    ));
+    line(format!(
+        "held back, belong to an incident the mission recorded (a security officer adds them): {}",
+        report.held_for_the_mission
     ));
     line(format!(
         "duplicate casualty ids in the file: {}",

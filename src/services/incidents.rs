@@ -16,6 +16,7 @@ use crate::domain::incident::{
     self, IncidentData, IncidentInput, Move, Perpetrator, Source, Status, Victim,
 };
 use crate::domain::validation::{FieldError, text_length};
+use crate::domain::{casualty_id, verification};
 use crate::error::{AppError, AppResult};
 use crate::services::missions::RecentMissions;
 use crate::store::incidents::{
@@ -328,7 +329,8 @@ fn may_see(user: &AuthUser, row: &IncidentRow) -> bool {
 /// user may not write in its mission; otherwise one 422 listing every problem at once, those of
 /// the fields and those only the registry can see (an unknown or closed mission, a
 /// classification above the author's clearance, a casualty id recorded elsewhere).
-/// `current_mission` is the stored incident's: records of a closed mission can still be corrected.
+/// `current` is the stored incident's content: records of a closed mission can still be corrected,
+/// and the casualty ids already on it stay as they are.
 #[allow(clippy::too_many_arguments)]
 fn prepare(
     conn: &mut DbConnection,
@@ -336,10 +338,19 @@ fn prepare(
     user: &AuthUser,
     input: &IncidentInput,
     incident_id: &str,
-    current_mission: Option<&str>,
+    current: Option<&IncidentData>,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<IncidentData> {
+    let current_mission = current.map(|data| data.mission.as_str());
+    let existing_ids: Vec<String> = current
+        .map(|data| {
+            data.victims
+                .iter()
+                .filter_map(|v| v.casualty_id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let validated = incident::validate(input, now);
     let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
 
@@ -386,16 +397,47 @@ fn prepare(
             (!id.is_empty()).then(|| (i, id.to_string()))
         })
         .collect();
-    if !ids.is_empty() {
-        let wanted: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
-        let taken = store::casualty_ids_in_use(conn, &wanted, incident_id)?;
-        for (i, id) in &ids {
-            if taken.contains(id) {
-                errors.push(FieldError::new(
-                    format!("victims[{i}].casualty_id"),
-                    "is already recorded for a victim of another incident",
-                ));
-            }
+    // An id new in this change must be of the incident's own mission (the ids already on it,
+    // the official dataset's among them, stay as they are), so that only one's own mission's
+    // ids can be found taken.
+    let mission = input.mission.as_deref().unwrap_or_default();
+    let mut wanted: Vec<(usize, String)> = Vec::new();
+    for (i, id) in ids {
+        if existing_ids.contains(&id) {
+            continue;
+        }
+        if casualty_id::fits(mission, &id) {
+            wanted.push((i, id));
+        } else {
+            errors.push(FieldError::new(
+                format!("victims[{i}].casualty_id"),
+                format!("must read {mission}-YYYY-MM-NNNNN: a UN casualty id of the incident's own mission"),
+            ));
+        }
+    }
+    if !wanted.is_empty() {
+        let asked: Vec<String> = wanted.iter().map(|(_, id)| id.clone()).collect();
+        let holders = store::holders_of_casualty_ids(conn, &asked, incident_id)?;
+        for (i, id) in &wanted {
+            let Some(holder) = holders.iter().find(|h| &h.casualty_id == id) else {
+                continue;
+            };
+            // The other incident is named only to those who may read it.
+            let seen = user.viewer().can_see_incident(
+                &holder.mission_code,
+                holder.status == Status::Draft.code(),
+                classification_of(&holder.classification),
+            );
+            let message = match (&holder.reference, seen) {
+                (Some(reference), true) => {
+                    format!("is already recorded for a victim of {reference}")
+                }
+                _ => "is already recorded for a victim of another incident".to_string(),
+            };
+            errors.push(FieldError::new(
+                format!("victims[{i}].casualty_id"),
+                message,
+            ));
         }
     }
     match validated {
@@ -441,7 +483,7 @@ pub fn create(
     };
     // A retry is answered before anything else is checked: its first answer was a success.
     if let Some((key, hash)) = &request.idempotency
-        && let Some(replayed) = replay(conn, user, key, hash)?
+        && let Some(replayed) = replay(conn, user, key, hash, now)?
     {
         return Ok(replayed);
     }
@@ -462,7 +504,7 @@ pub fn create(
             // A request with the same key may have committed meanwhile (its casualty ids are
             // then "in use"): answer as it did.
             if let Some((key, hash)) = &request.idempotency
-                && let Some(replayed) = replay(conn, user, key, hash)?
+                && let Some(replayed) = replay(conn, user, key, hash, now)?
             {
                 return Ok(replayed);
             }
@@ -499,12 +541,14 @@ pub fn create(
     }
 }
 
-/// The incident an earlier request with this key made, or 422 when the key came with another body.
+/// The incident an earlier request with this key made, answered as a read would answer it now
+/// (404 when the user may no longer see it), or 422 when the key came with another body.
 fn replay(
     conn: &mut DbConnection,
     user: &AuthUser,
     key: &str,
     hash: &str,
+    now: NaiveDateTime,
 ) -> AppResult<Option<Created>> {
     let Some((stored_hash, resource_id)) = store::find_idempotency_key(conn, &user.id, key)? else {
         return Ok(None);
@@ -515,10 +559,8 @@ fn replay(
             "was used before with a different request; use a new key for a new incident",
         ));
     }
-    let (row, children) =
-        store::find_with_children(conn, &resource_id)?.ok_or(AppError::NotFound)?;
     Ok(Some(Created {
-        incident: assemble(row, children)?,
+        incident: visible(conn, user, &resource_id, "incidents.create", now)?,
         replayed: true,
     }))
 }
@@ -533,7 +575,7 @@ fn create_once(
     now: NaiveDateTime,
 ) -> Result<Created, Attempt> {
     if let Some((key, hash)) = idempotency {
-        if let Some(replayed) = replay(conn, user, key, hash)? {
+        if let Some(replayed) = replay(conn, user, key, hash, now)? {
             return Ok(replayed);
         }
         store::insert_idempotency_key(conn, &user.id, key, hash, id, now).map_err(|e| {
@@ -611,6 +653,7 @@ fn blank_row(id: &str, reporter_id: &str, now: NaiveDateTime) -> IncidentRow {
         version: 1,
         created_at: now,
         updated_at: now,
+        last_verified_version: None,
     }
 }
 
@@ -633,6 +676,7 @@ pub(crate) fn record_imported(
     row.status = Status::Verified.code().to_string();
     row.verified_by = Some(reporter_id.to_string());
     row.verified_at = Some(now);
+    row.last_verified_version = Some(row.version);
     refresh_search_text(&mut row);
     let (version, _) = new_version(reporter_id, None, &row, data, "import", Some(reason));
     let record = audit::new_record(
@@ -669,6 +713,12 @@ pub(crate) fn add_imported_victims(
     let data = incident.data.clone();
     fill_row(&mut incident.row, &data);
     let expected = incident.row.version;
+    // The official source stands behind the deaths it adds: a verified incident of the import
+    // stays verified by the dataset's account, at its new version. One amended by an officer
+    // still waits for a second officer, the import's deaths included.
+    if incident.status() == Status::Verified {
+        incident.row.last_verified_version = Some(expected + 1);
+    }
     save(conn, &mut incident, expected, now)?;
     store::replace_children(conn, incident_id, &children_of(incident_id, &incident.data))?;
     let (version, _) = new_version(
@@ -844,7 +894,7 @@ pub fn update(
         user,
         &input,
         id,
-        Some(&current.data.mission),
+        Some(&current.data),
         "incidents.update",
         now,
     )?;
@@ -871,6 +921,12 @@ pub fn update(
         let before = snapshot(&incident.row, &incident.data);
         fill_row(&mut incident.row, &data);
         incident.data = data;
+        if amendment {
+            // Nobody has yet stood behind the amended content: it waits for a second officer.
+            incident.row.status = Status::Submitted.code().to_string();
+            incident.row.verified_by = None;
+            incident.row.verified_at = None;
+        }
         save(conn, &mut incident, expected_version, now)?;
         store::replace_children(conn, id, &children_of(id, &incident.data)).map_err(|e| {
             if is_unique_violation(&e) {
@@ -966,33 +1022,83 @@ pub fn submit(
     })
 }
 
+/// Who wrote content of this incident since it was last verified, from its history.
+fn writers_since_verified(
+    conn: &mut DbConnection,
+    row: &IncidentRow,
+) -> AppResult<std::collections::BTreeSet<String>> {
+    let history = store::authorship(conn, &row.id)?;
+    let steps = history
+        .iter()
+        .map(|(version, action, by)| verification::Step {
+            version: *version,
+            action,
+            by,
+        });
+    Ok(
+        verification::writers_since(steps, row.last_verified_version)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Whether this user may verify the incident now: a security officer of its mission, the
+/// incident submitted, and none of its content written by them since it was last verified.
+pub fn may_verify(conn: &mut DbConnection, user: &AuthUser, row: &IncidentRow) -> AppResult<bool> {
+    if !user.viewer().can_write_incident(&row.mission_code)
+        || row.status != Status::Submitted.code()
+    {
+        return Ok(false);
+    }
+    Ok(!writers_since_verified(conn, row)?.contains(&user.id))
+}
+
+/// Verifies the version `expected_version` of a submitted incident (409 when it is no longer
+/// the stored one), under the two-person rule (403 for anyone who wrote content since the last
+/// verification).
 pub fn verify(
     conn: &mut DbConnection,
     user: &AuthUser,
     id: &str,
+    expected_version: i64,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
     let current = visible_row(conn, user, id, "incidents.verify", now)?;
     check_may_write(conn, user, &current, "incidents.verify", now)?;
-    if current.reported_by == user.id {
-        return Err(deny(
-            conn,
-            user,
-            "incidents.verify",
-            Some(id),
-            now,
-            "Two-person rule: the officer who reported an incident cannot verify it; another security officer of the mission must.",
-        ));
+    let stale = || {
+        AppError::Conflict(format!(
+            "The incident was changed since you read it (version {expected_version}); read it again before you verify it."
+        ))
+    };
+    let refused = |conn: &mut DbConnection, row: &IncidentRow| -> AppResult<Option<&'static str>> {
+        let writers = writers_since_verified(conn, row)?;
+        let writers = writers.iter().map(String::as_str).collect();
+        Ok(verification::refusal(&user.id, &writers))
+    };
+    if current.version == expected_version
+        && current.status == Status::Submitted.code()
+        && let Some(why) = refused(conn, &current)?
+    {
+        return Err(deny(conn, user, "incidents.verify", Some(id), now, why));
     }
     write_transaction(conn, |conn| {
         let mut incident = reload(conn, id)?;
         check_status(&incident, Move::Verify, false)?;
+        if incident.row.version != expected_version {
+            return Err(stale());
+        }
+        // Checked again inside the transaction: the history cannot have grown since the
+        // version was compared, but the rule is cheap and this keeps it in one place.
+        if let Some(why) = refused(conn, &incident.row)? {
+            return Err(AppError::Forbidden(why.to_string()));
+        }
         let before = snapshot(&incident.row, &incident.data);
         incident.row.status = Status::Verified.code().to_string();
         incident.row.verified_by = Some(user.id.clone());
         incident.row.verified_at = Some(now);
-        let expected = incident.row.version;
-        save(conn, &mut incident, expected, now)?;
+        incident.row.last_verified_version = Some(expected_version + 1);
+        save(conn, &mut incident, expected_version, now)?;
         record_version(conn, user, Some(&before), &incident, "verify", None)?;
         audit::append(
             conn,
@@ -1102,6 +1208,9 @@ pub struct ListRequest {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub fatal: Option<bool>,
+    /// Only those the user may verify: submitted, of their missions, none of their content
+    /// written by the user since the last verification.
+    pub awaiting_my_verification: bool,
     pub q: Option<String>,
     pub after: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -1125,6 +1234,7 @@ pub(crate) fn filter_for(user: &AuthUser, request: ListRequest) -> IncidentFilte
         from: request.from,
         to: request.to,
         fatal: request.fatal,
+        awaiting_verification_by: request.awaiting_my_verification.then(|| user.id.clone()),
         words: request
             .q
             .unwrap_or_default()
@@ -1153,6 +1263,10 @@ pub fn list(
     now: NaiveDateTime,
 ) -> AppResult<Vec<ListedIncident>> {
     require_reader(conn, user, "incidents.list", now)?;
+    if request.awaiting_my_verification && user.role != Role::SecurityOfficer {
+        // Only security officers verify.
+        return Ok(Vec::new());
+    }
     let limit = request.limit;
     Ok(store::list_page(
         conn,

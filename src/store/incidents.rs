@@ -63,6 +63,15 @@ pub struct IncidentRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The version last verified, if it ever was.
+    pub last_verified_version: Option<i64>,
+}
+
+impl IncidentRow {
+    /// Submitted again after a verification: an amendment waiting to be verified.
+    pub fn amendment_pending(&self) -> bool {
+        self.status == "submitted" && self.last_verified_version.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -198,12 +207,12 @@ const INSERT_RECORDED_AFTER_PARAMETER: &str = "::json AS rows), \
        time_precision, occurred_until, reported_at, reported_by, place_name, admin1, admin2, \
        latitude, longitude, geo_precision, location_type, attack_type, weapons, summary, \
        narrative, verified_by, verified_at, withdrawn_reason, killed, injured, abducted, \
-       missing, search_text, version, created_at, updated_at) \
+       missing, search_text, version, created_at, updated_at, last_verified_version) \
      SELECT id, reference, mission_code, status, classification, occurred_at, time_precision, \
        occurred_until, reported_at, reported_by, place_name, admin1, admin2, latitude, \
        longitude, geo_precision, location_type, attack_type, weapons, summary, narrative, \
        verified_by, verified_at, withdrawn_reason, killed, injured, abducted, missing, \
-       search_text, version, created_at, updated_at \
+       search_text, version, created_at, updated_at, last_verified_version \
      FROM given, json_populate_record(NULL::incidents, given.rows -> 'incident')), \
    victims AS ( \
      INSERT INTO incident_victims (incident_id, position, personnel_type, nationality, gender, \
@@ -355,6 +364,7 @@ const INCIDENT_WITH_LISTS: &str = "SELECT incidents.id, incidents.reference, \
      incidents.verified_by, incidents.verified_at, incidents.withdrawn_reason, incidents.killed, \
      incidents.injured, incidents.abducted, incidents.missing, incidents.search_text, \
      incidents.version, incidents.created_at, incidents.updated_at, \
+     incidents.last_verified_version, \
      (SELECT coalesce(json_agg(v ORDER BY v.position), '[]')::text \
       FROM incident_victims v WHERE v.incident_id = incidents.id) AS victims, \
      (SELECT coalesce(json_agg(p ORDER BY p.position), '[]')::text \
@@ -478,6 +488,36 @@ pub fn casualty_ids_in_use(
         .load(conn)
 }
 
+/// An incident that already holds a casualty id, as much as deciding whether to name it takes.
+#[derive(Debug, Clone, Queryable)]
+pub struct CasualtyHolder {
+    pub casualty_id: String,
+    pub reference: Option<String>,
+    pub mission_code: String,
+    pub status: String,
+    pub classification: String,
+}
+
+/// The incidents other than `except_incident` whose victims hold one of `ids`.
+pub fn holders_of_casualty_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+    except_incident: &str,
+) -> QueryResult<Vec<CasualtyHolder>> {
+    incident_victims::table
+        .inner_join(incidents::table)
+        .filter(incident_victims::casualty_id.eq_any(ids))
+        .filter(incident_victims::incident_id.ne(except_incident))
+        .select((
+            incident_victims::casualty_id.assume_not_null(),
+            incidents::reference,
+            incidents::mission_code,
+            incidents::status,
+            incidents::classification,
+        ))
+        .load(conn)
+}
+
 pub fn insert_version(conn: &mut DbConnection, version: &VersionRow) -> QueryResult<()> {
     on_own_backend!(conn, |own| diesel::insert_into(incident_versions::table)
         .values(version)
@@ -490,6 +530,19 @@ pub fn versions(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<VersionRow
         .filter(incident_versions::incident_id.eq(id))
         .order(incident_versions::version.asc())
         .select(VersionRow::as_select())
+        .load(conn)
+}
+
+/// Each version's number, action and author, oldest first: what the two-person rule reads.
+pub fn authorship(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<(i64, String, String)>> {
+    incident_versions::table
+        .filter(incident_versions::incident_id.eq(id))
+        .order(incident_versions::version.asc())
+        .select((
+            incident_versions::version,
+            incident_versions::action,
+            incident_versions::changed_by,
+        ))
         .load(conn)
 }
 
@@ -512,6 +565,9 @@ pub struct IncidentFilter {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub fatal: Option<bool>,
+    /// Only submitted incidents this user (an id) wrote no content of since their last
+    /// verification: those they may verify.
+    pub awaiting_verification_by: Option<String>,
     /// Lower-case words that must all appear.
     pub words: Vec<String>,
     /// Continue after this (occurred_at, id), newest first.
@@ -628,6 +684,22 @@ fn matching(filter: &IncidentFilter, limit: i64) -> incidents::BoxedQuery<'stati
     }
     for word in &filter.words {
         query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
+    }
+    if let Some(officer) = &filter.awaiting_verification_by {
+        let content_actions = crate::domain::verification::CONTENT_ACTIONS
+            .map(|action| format!("'{action}'"))
+            .join(", ");
+        query = query.filter(incidents::status.eq("submitted")).filter(
+            diesel::dsl::sql::<Bool>(
+                "NOT EXISTS (SELECT 1 FROM incident_versions written \
+                 WHERE written.incident_id = incidents.id AND written.changed_by = ",
+            )
+            .bind::<Text, _>(officer.clone())
+            .sql(&format!(
+                " AND written.action IN ({content_actions}) \
+                 AND written.version > COALESCE(incidents.last_verified_version, 0))"
+            )),
+        );
     }
     if let Some((at, id)) = &filter.after {
         // A row comparison, which both databases read as one range of the index on (time, id),

@@ -63,6 +63,7 @@ struct Filters {
     from: String,
     to: String,
     q: String,
+    awaiting_my_verification: bool,
     cursor: String,
 }
 
@@ -82,6 +83,7 @@ impl Filters {
                 "from" => filters.from = value,
                 "to" => filters.to = value,
                 "q" => filters.q = value.chars().take(200).collect(),
+                "awaiting_my_verification" => filters.awaiting_my_verification = value == "true",
                 "cursor" => filters.cursor = value,
                 _ => {}
             }
@@ -112,6 +114,7 @@ impl Filters {
                 .and_then(|d| d.checked_add_days(Days::new(1)))
                 .map(|d| d.and_time(NaiveTime::MIN)),
             q: (!self.q.trim().is_empty()).then(|| self.q.clone()),
+            awaiting_my_verification: self.awaiting_my_verification,
             after: decode_cursor(&self.cursor).ok().and_then(|key| {
                 let (time, id) = key.split_once('|')?;
                 let time = chrono::DateTime::parse_from_rfc3339(time).ok()?.naive_utc();
@@ -139,6 +142,9 @@ impl Filters {
             if !value.is_empty() {
                 query.append_pair(key, value);
             }
+        }
+        if self.awaiting_my_verification {
+            query.append_pair("awaiting_my_verification", "true");
         }
         query.append_pair("cursor", cursor);
         format!("/incidents?{}", query.finish())
@@ -301,7 +307,8 @@ struct Actions {
 }
 
 impl Actions {
-    fn of(user: &AuthUser, row: &IncidentRow) -> Actions {
+    /// `may_verify` is the two-person rule's answer for this reader.
+    fn of(user: &AuthUser, row: &IncidentRow, may_verify: bool) -> Actions {
         let writes = user.viewer().can_write_incident(&row.mission_code);
         let status = Status::from_code(&row.status);
         Actions {
@@ -309,8 +316,7 @@ impl Actions {
             edit: writes && matches!(status, Some(Status::Draft | Status::Submitted)),
             amend: writes && status == Some(Status::Verified),
             submit: writes && status == Some(Status::Draft),
-            // The second pair of eyes: whoever reported it does not verify it.
-            verify: writes && status == Some(Status::Submitted) && row.reported_by != user.id,
+            verify: may_verify,
             withdraw: writes && status != Some(Status::Withdrawn),
             open_case: user.viewer().can_write_case(&row.mission_code)
                 && user.role == crate::domain::access::Role::LegalOfficer
@@ -346,6 +352,7 @@ async fn incident_page(
     let found = state
         .run(move |conn| {
             let incident = service::get(conn, &reader_user, &id, now)?;
+            let may_verify = service::may_verify(conn, &reader_user, &incident.row)?;
             let versions = service::history(conn, &reader_user, &id, now)?;
             // One lookup per person, however many versions they wrote.
             let mut names: std::collections::HashMap<String, String> = Default::default();
@@ -359,17 +366,17 @@ async fn incident_page(
                 let who = names[&version.changed_by].clone();
                 history.push((version, who));
             }
-            Ok((incident, history))
+            Ok((incident, may_verify, history))
         })
         .await;
-    let (incident, versions) = match found {
+    let (incident, may_verify, versions) = match found {
         Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };
     let lang = Lang::of(&req);
     let t = lang.texts();
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
-    let actions = Actions::of(&user, &incident.row);
+    let actions = Actions::of(&user, &incident.row, may_verify);
     let (row, data) = (incident.row, incident.data);
     let place: Vec<&str> = [
         row.place_name.as_deref(),
@@ -387,7 +394,11 @@ async fn incident_page(
     let page = IncidentPage {
         page: chrome(&req, lang, &title, Some(&user), &csrf),
         summary: row.summary.clone(),
-        status: label(lang, &row.status),
+        status: if row.amendment_pending() {
+            t.amended_awaiting_verification.to_string()
+        } else {
+            label(lang, &row.status)
+        },
         mission: row.mission_code.clone(),
         occurred: date_time(lang, row.occurred_at, row.time_precision == "exact"),
         precision: label(lang, &row.time_precision),
@@ -479,11 +490,16 @@ pub async fn change_status(
     };
     let (id, to) = path.into_inner();
     let reason = Some(form::value(&pairs, "reason").to_string());
+    // The version shown on the page is the one verified; a page without it verifies nothing.
+    let version = form::value(&pairs, "version").parse::<i64>().ok();
     let (mover, moved_id, now) = (user.clone(), id.clone(), state.clock.now());
     let moved = state
         .run(move |conn| match to.as_str() {
             "submit" => service::submit(conn, &mover, &moved_id, now),
-            "verify" => service::verify(conn, &mover, &moved_id, now),
+            "verify" => match version {
+                Some(version) => service::verify(conn, &mover, &moved_id, version, now),
+                None => Err(AppError::invalid("version", "is required")),
+            },
             "withdraw" => service::withdraw(conn, &mover, &moved_id, reason, now),
             _ => Err(AppError::NotFound),
         })

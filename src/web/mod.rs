@@ -157,10 +157,25 @@ struct LoginPage {
     username: String,
 }
 
+/// An incident waiting for the reader's verification, as the home page lists it.
+struct AwaitingLine {
+    id: String,
+    reference: String,
+    mission: String,
+    summary: String,
+}
+
+/// How many incidents awaiting verification the home page lists before it links to the rest.
+const AWAITING_ON_HOME: i64 = 10;
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     page: Chrome,
+    /// Security officers: the incidents they may verify, the first few.
+    verifies: bool,
+    awaiting: Vec<AwaitingLine>,
+    more_awaiting: bool,
     reads_incidents: bool,
     records_incidents: bool,
     reads_summary: bool,
@@ -387,9 +402,39 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         return Ok(redirect("/password"));
     }
     let lang = Lang::of(&req);
+    let verifies = user.role == Role::SecurityOfficer;
+    let mut awaiting = Vec::new();
+    if verifies {
+        let (reader, now) = (user.clone(), state.clock.now());
+        let request = crate::services::incidents::ListRequest {
+            awaiting_my_verification: true,
+            limit: AWAITING_ON_HOME,
+            ..Default::default()
+        };
+        let found = state
+            .run(move |conn| crate::services::incidents::list(conn, &reader, request, now))
+            .await;
+        awaiting = match found {
+            Ok(rows) => rows,
+            Err(error) => return Ok(failure_page(&req, error)),
+        };
+    }
+    let more_awaiting = awaiting.len() as i64 > AWAITING_ON_HOME;
     let (csrf, new_csrf) = csrf_of(&req);
     let page = HomePage {
         page: chrome(&req, lang, lang.texts().home, Some(&user), &csrf),
+        verifies,
+        more_awaiting,
+        awaiting: awaiting
+            .into_iter()
+            .take(AWAITING_ON_HOME as usize)
+            .map(|row| AwaitingLine {
+                id: row.id,
+                reference: row.reference.unwrap_or_default(),
+                mission: row.mission_code,
+                summary: row.summary,
+            })
+            .collect(),
         reads_incidents: user.viewer().reads_incidents(),
         records_incidents: user.role == Role::SecurityOfficer,
         reads_summary: matches!(
