@@ -29,6 +29,11 @@ on_both_backends!(
     reads_by_id_refused_are_recorded_and_others_not,
     a_read_by_id_waits_for_a_connection_when_none_is_free,
     a_read_by_id_waits_its_turn_and_gives_up_with_a_503,
+    an_officer_who_edited_anothers_report_may_not_verify_it,
+    verification_follows_the_two_person_rule_over_random_sequences,
+    officers_find_what_awaits_their_verification,
+    a_replay_answers_as_a_read_would,
+    a_taken_casualty_id_tells_only_what_the_officer_may_know,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -1472,4 +1477,339 @@ async fn hold_every_turn(
         })
     }))
     .await
+}
+
+/// Submits `body` as `token` and answers the incident's id.
+async fn submitted<S, B>(api: &common::Api<S>, token: &str, summary: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut body = incident(summary);
+    body["submit"] = json!(true);
+    let answer = post_incident(api, token, body).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    id_of(&answer)
+}
+
+/// An officer edits a colleague's submitted report, then tries to verify it: content only the
+/// verifier would have seen is not verified. A third officer may.
+async fn an_officer_who_edited_anothers_report_may_not_verify_it(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    t.create_user(
+        "officer.c",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let b = api.login("officer.b", PASSWORD).await;
+    let c = api.login("officer.c", PASSWORD).await;
+    let id = submitted(&api, &a, "Convoy attacked").await;
+    let path = format!("/api/v1/incidents/{id}");
+    let edited = api
+        .patch(
+            &path,
+            Some(&b),
+            json!({ "version": 2, "summary": "Convoy attacked at dawn" }),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let refused = api
+        .post(&format!("{path}/verify"), Some(&b), json!({ "version": 3 }))
+        .await;
+    refused.assert_problem(403);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("you wrote part of this incident's content"),
+        "{}",
+        refused.body
+    );
+    let stored = api.get(&path, Some(&a)).await;
+    assert_eq!(
+        stored.body["status"], "submitted",
+        "the refusal changed nothing"
+    );
+    assert_eq!(stored.body["version"], 3);
+    let verified = api
+        .post(&format!("{path}/verify"), Some(&c), json!({ "version": 3 }))
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    assert_eq!(verified.body["status"], "verified");
+}
+
+/// What an officer does in the random sequences below.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    Edit(usize),
+    Verify(usize),
+}
+
+/// Random sequences of edits, amendments and attempts to verify by three officers, through the
+/// API: an attempt succeeds exactly when its officer wrote nothing since the last verification
+/// (the sequence's own record of who wrote what decides, not the registry's rule), and the
+/// incident is verified only after such an attempt.
+async fn verification_follows_the_two_person_rule_over_random_sequences(backend: Backend) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    let t = TestApp::new(backend);
+    team(&t);
+    t.create_user(
+        "officer.c",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let tokens = [
+        api.login("officer.a", PASSWORD).await,
+        api.login("officer.b", PASSWORD).await,
+        api.login("officer.c", PASSWORD).await,
+    ];
+    let act = proptest::prop_oneof![
+        (0..3usize).prop_map(Act::Edit),
+        (0..3usize).prop_map(Act::Verify),
+    ];
+    let sequences = (0..3usize, proptest::collection::vec(act, 1..9));
+    let mut runner = TestRunner::deterministic();
+    for round in 0..16 {
+        let (reporter, acts) = sequences.new_tree(&mut runner).unwrap().current();
+        let id = submitted(&api, &tokens[reporter], &format!("Sequence {round}")).await;
+        let path = format!("/api/v1/incidents/{id}");
+        let mut version = 2;
+        let mut verified = false;
+        let mut ever_verified = false;
+        let mut wrote_since_verification = vec![reporter];
+        for act in &acts {
+            match *act {
+                Act::Edit(officer) => {
+                    let mut body =
+                        json!({ "version": version, "summary": format!("Edit {version}") });
+                    if verified {
+                        body["reason"] = json!("Corrected");
+                    }
+                    let answer = api.patch(&path, Some(&tokens[officer]), body).await;
+                    assert_eq!(answer.status, StatusCode::OK, "{acts:?}: {}", answer.body);
+                    assert_eq!(answer.body["status"], "submitted");
+                    // Submitted again after a verification, it awaits the next.
+                    assert_eq!(answer.body["amendment_pending"], ever_verified);
+                    version += 1;
+                    verified = false;
+                    wrote_since_verification.push(officer);
+                }
+                Act::Verify(officer) => {
+                    let answer = api
+                        .post(
+                            &format!("{path}/verify"),
+                            Some(&tokens[officer]),
+                            json!({ "version": version }),
+                        )
+                        .await;
+                    let expected = if verified {
+                        StatusCode::CONFLICT
+                    } else if wrote_since_verification.contains(&officer) {
+                        StatusCode::FORBIDDEN
+                    } else {
+                        StatusCode::OK
+                    };
+                    assert_eq!(
+                        answer.status, expected,
+                        "officer {officer} after {acts:?}: {}",
+                        answer.body
+                    );
+                    if expected == StatusCode::OK {
+                        version += 1;
+                        verified = true;
+                        ever_verified = true;
+                        wrote_since_verification.clear();
+                    }
+                }
+            }
+        }
+        let stored = api.get(&path, Some(&tokens[0])).await;
+        assert_eq!(stored.body["version"], version, "{acts:?}");
+        assert_eq!(
+            stored.body["status"],
+            if verified { "verified" } else { "submitted" },
+            "{acts:?}"
+        );
+    }
+}
+
+/// Each officer's list of what awaits their verification: submitted incidents of their missions
+/// none of whose content they wrote since the last verification.
+async fn officers_find_what_awaits_their_verification(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let b = api.login("officer.b", PASSWORD).await;
+    let other = api.login("officer.other", PASSWORD).await;
+    let by_a = submitted(&api, &a, "Reported by A").await;
+    let by_b = submitted(&api, &b, "Reported by B").await;
+    let draft = id_of(&post_incident(&api, &a, incident("A draft")).await);
+    let awaiting = |token: String| {
+        let api = &api;
+        async move {
+            let answer = api
+                .get(
+                    "/api/v1/incidents?awaiting_my_verification=true",
+                    Some(&token),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            answer.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(awaiting(a.clone()).await, vec![by_b.clone()]);
+    assert_eq!(awaiting(b.clone()).await, vec![by_a.clone()]);
+    assert!(
+        awaiting(other.clone()).await.is_empty(),
+        "another mission's"
+    );
+    assert!(!awaiting(a.clone()).await.contains(&draft));
+    // B verifies A's report, then amends it: it waits for A now, not for B.
+    api.post(
+        &format!("/api/v1/incidents/{by_a}/verify"),
+        Some(&b),
+        json!({ "version": 2 }),
+    )
+    .await;
+    assert!(awaiting(b.clone()).await.is_empty());
+    let amended = api
+        .patch(
+            &format!("/api/v1/incidents/{by_a}"),
+            Some(&b),
+            json!({ "version": 3, "summary": "Amended by B", "reason": "Sector report" }),
+        )
+        .await;
+    assert_eq!(amended.status, StatusCode::OK, "{}", amended.body);
+    let mut for_a = awaiting(a.clone()).await;
+    for_a.sort();
+    let mut expected = vec![by_a.clone(), by_b.clone()];
+    expected.sort();
+    assert_eq!(for_a, expected);
+    assert!(awaiting(b.clone()).await.is_empty());
+    api.get("/api/v1/incidents?awaiting_my_verification=maybe", Some(&a))
+        .await
+        .assert_problem(422);
+}
+
+/// A retry with an Idempotency-Key after the record moved out of the caller's sight answers
+/// 404, as a read does, and not the record.
+async fn a_replay_answers_as_a_read_would(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let b = api.login("officer.b", PASSWORD).await;
+    let body = incident("Retried over a bad link");
+    let send = || {
+        api.send(
+            with_token(TestRequest::post().uri("/api/v1/incidents"), Some(&b))
+                .insert_header(("Idempotency-Key", "field-office-9c1d"))
+                .set_json(body.clone()),
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let id = id_of(&first);
+    // Officer A, cleared higher, raises its classification above B's clearance.
+    let raised = api
+        .patch(
+            &format!("/api/v1/incidents/{id}"),
+            Some(&a),
+            json!({ "version": 1, "classification": "strictly_confidential" }),
+        )
+        .await;
+    assert_eq!(raised.status, StatusCode::OK, "{}", raised.body);
+    api.get(&format!("/api/v1/incidents/{id}"), Some(&b))
+        .await
+        .assert_problem(404);
+    let replayed = send().await;
+    replayed.assert_problem(404);
+    assert!(
+        !replayed
+            .body
+            .to_string()
+            .contains("Retried over a bad link")
+    );
+    assert_eq!(t.count("incidents"), 1, "the retry made nothing");
+}
+
+/// A casualty id an officer adds must be of the incident's own mission; one already recorded
+/// names the other incident only to those who may read it.
+async fn a_taken_casualty_id_tells_only_what_the_officer_may_know(backend: Backend) {
+    let t = TestApp::new(backend);
+    team(&t);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let b = api.login("officer.b", PASSWORD).await;
+    let other = api.login("officer.other", PASSWORD).await;
+    // A strictly confidential incident that officer B (confidential) may not see, and one B may.
+    let mut secret = incident("Secret");
+    secret["classification"] = json!("strictly_confidential");
+    secret["submit"] = json!(true);
+    secret["victims"][0]["casualty_id"] = json!("MINUSCA-2026-03-00001");
+    assert_eq!(
+        post_incident(&api, &a, secret).await.status,
+        StatusCode::CREATED
+    );
+    let mut open = incident("Open");
+    open["submit"] = json!(true);
+    open["victims"][0]["casualty_id"] = json!("MINUSCA-2026-03-00002");
+    let open = post_incident(&api, &a, open).await;
+    let open_reference = open.body["reference"].as_str().unwrap().to_string();
+
+    let with_id = |id: &str| {
+        let mut body = incident("Again");
+        body["victims"][0]["casualty_id"] = json!(id);
+        body
+    };
+    let hidden = post_incident(&api, &b, with_id("MINUSCA-2026-03-00001")).await;
+    hidden.assert_problem(422);
+    let message = hidden.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        message,
+        "is already recorded for a victim of another incident"
+    );
+    let named = post_incident(&api, &b, with_id("MINUSCA-2026-03-00002")).await;
+    assert_eq!(
+        named.body["errors"][0]["message"],
+        format!("is already recorded for a victim of {open_reference}")
+    );
+    // Another mission's officer cannot even ask: the id must be of their own mission.
+    let mut elsewhere = with_id("MINUSCA-2026-03-00001");
+    elsewhere["mission"] = json!("MONUSCO");
+    let asked = post_incident(&api, &other, elsewhere).await;
+    asked.assert_problem(422);
+    assert_eq!(asked.error_fields(), vec!["victims[0].casualty_id"]);
+    let message = asked.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("must read MONUSCO-YYYY-MM-NNNNN"),
+        "{message}"
+    );
+    for malformed in ["MINUSCA-2026-13-00001", "CAS-1", "MINUSCA-2026-03-1"] {
+        post_incident(&api, &a, with_id(malformed))
+            .await
+            .assert_problem(422);
+    }
+    assert_eq!(t.count("incidents"), 2, "refused input changes nothing");
 }
