@@ -17,6 +17,7 @@ on_both_backends!(
     a_later_edition_adds_deaths_to_their_day,
     broken_rows_are_reported_by_line,
     only_administrators_import,
+    the_import_touches_only_its_own,
 );
 
 const OFFICIAL_FILE: &str = concat!(
@@ -328,4 +329,145 @@ async fn a_later_edition_adds_deaths_to_their_day(backend: Backend) {
         "3 peacekeepers killed in a malicious act (MINUSMA, 2019-01-20)"
     );
     assert_eq!(incidents[0]["version"], 2);
+}
+
+/// The import adds deaths only to the incidents it made itself and that still count: a day whose
+/// deaths an officer's incident (a draft too) or a withdrawn one holds is held back, and those
+/// incidents stay exactly as they were. Its dry run and its account are recorded.
+async fn the_import_touches_only_its_own(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let chief = api.login("chief", PASSWORD).await;
+    let officer = api.login("officer", PASSWORD).await;
+    let header = official_file().lines().next().unwrap().to_string();
+    let row = |n: u32, day: &str| {
+        format!(
+            "{n},2019-{day},MINUSCA-2019-{}-0000{n},MINUSCA,Fatality,M,Chad,Military,Malicious Act,148.0,TCD,2025-04-04",
+            &day[..2]
+        )
+    };
+    let officers_incident = |day: &str, casualty: &str, submit: bool| {
+        serde_json::json!({
+            "mission": "MINUSCA",
+            "occurred_at": format!("2019-{day}T10:00:00Z"),
+            "attack_type": "ambush",
+            "summary": "Recorded by the mission",
+            "classification": "confidential",
+            "victims": [{ "personnel_type": "military", "outcome": "killed", "casualty_id": casualty }],
+            "submit": submit,
+        })
+    };
+    let submitted = api
+        .post(
+            "/api/v1/incidents",
+            Some(&officer),
+            officers_incident("01-20", "MINUSCA-2019-01-00001", true),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::CREATED, "{}", submitted.body);
+    let draft = api
+        .post(
+            "/api/v1/incidents",
+            Some(&officer),
+            officers_incident("02-10", "MINUSCA-2019-02-00001", false),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
+    // A day the import made, withdrawn since by an officer.
+    let first = [header.clone(), row(1, "03-05"), row(2, "03-05")].join("\n");
+    let report = api.send(import_request(&chief, first, "")).await;
+    assert_eq!(report.body["incidents_created"], 1, "{}", report.body);
+    let imported = all_incidents!(api, &officer, "&status=verified");
+    let imported_id = imported[0]["id"].as_str().unwrap().to_string();
+    let withdrawn = api
+        .post(
+            &format!("/api/v1/incidents/{imported_id}/withdraw"),
+            Some(&officer),
+            serde_json::json!({ "reason": "Counted in the mission's own report" }),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
+    assert_eq!(
+        t.count(
+            "audit_log WHERE action = 'user.create' AND details LIKE '%un-fatalities-dataset%'"
+        ),
+        1,
+        "the import's account is recorded as made"
+    );
+
+    let ids = [
+        submitted.body["id"].as_str().unwrap().to_string(),
+        draft.body["id"].as_str().unwrap().to_string(),
+        imported_id,
+    ];
+    let mut before = Vec::new();
+    for id in &ids {
+        let record = api
+            .get(&format!("/api/v1/incidents/{id}"), Some(&officer))
+            .await;
+        let history = api
+            .get(&format!("/api/v1/incidents/{id}/history"), Some(&officer))
+            .await;
+        before.push((record.body, history.body));
+    }
+
+    // A later edition: each of the three days gained a death.
+    let later = [
+        header,
+        row(1, "01-20"),
+        row(3, "01-20"),
+        row(1, "02-10"),
+        row(2, "02-10"),
+        row(1, "03-05"),
+        row(2, "03-05"),
+        row(3, "03-05"),
+    ]
+    .join("\n");
+    let audit_before = t.count("audit_log");
+    let dry = api
+        .send(import_request(&chief, later.clone(), "?dry_run=true"))
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert_eq!(
+        t.count("audit_log"),
+        audit_before + 1,
+        "one record of the dry run"
+    );
+    assert_eq!(
+        t.count("audit_log WHERE action = 'import.un_fatalities.dry_run'"),
+        1
+    );
+    let report = api.send(import_request(&chief, later, "")).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.body["held_for_the_mission"], 3, "{}", report.body);
+    assert_eq!(report.body["already_present"], 4, "{}", report.body);
+    assert_eq!(report.body["incidents_created"], 0);
+    assert_eq!(report.body["incidents_amended"], 0);
+    assert_eq!(report.body["victims_created"], 0);
+    assert_eq!(
+        dry.body["held_for_the_mission"], 3,
+        "the dry run counts the same"
+    );
+    for (id, (record, history)) in ids.iter().zip(before) {
+        let after = api
+            .get(&format!("/api/v1/incidents/{id}"), Some(&officer))
+            .await;
+        assert_eq!(after.body, record, "{id} unchanged");
+        let after = api
+            .get(&format!("/api/v1/incidents/{id}/history"), Some(&officer))
+            .await;
+        assert_eq!(after.body, history, "{id}'s history unchanged");
+    }
+    // Nothing in the report names the mission's records.
+    let text = report.body.to_string();
+    for id in &ids {
+        assert!(!text.contains(id.as_str()));
+    }
 }
