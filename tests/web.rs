@@ -758,6 +758,15 @@ async fn the_incident_form_saves_once_names_bad_fields_and_shows_stale_edits(bac
     let as_c = [("pkr_session", c.as_str()), ("pkr_csrf", CSRF)];
     let for_b = html(&api.send(get(&incident, &as_b)).await);
     assert!(!for_b.contains("/verify\""), "B edited it: {for_b}");
+    // C's home page lists it as awaiting C's verification; B's does not.
+    let home_c = html(&api.send(get("/", &as_c)).await);
+    assert!(home_c.contains("Awaiting your verification"), "{home_c}");
+    assert!(home_c.contains(&format!("href=\"{incident}\"")), "{home_c}");
+    let home_b = html(&api.send(get("/", &as_b)).await);
+    assert!(
+        home_b.contains("No incident awaits your verification."),
+        "{home_b}"
+    );
     let for_c = html(&api.send(get(&incident, &as_c)).await);
     assert!(for_c.contains("/verify\""), "{for_c}");
     let shown = hidden(&for_c, "version");

@@ -420,7 +420,8 @@ pub async fn verify(
             let sent = if body.is_empty() {
                 None
             } else {
-                body.parse::<Verification>()?.version
+                body.parse::<Option<Verification>>()?
+                    .and_then(|sent| sent.version)
             };
             let version = expected_version(if_match, sent)?;
             service::verify(conn, &writer, &id, version, now)
