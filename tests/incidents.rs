@@ -1806,6 +1806,13 @@ async fn a_taken_casualty_id_tells_only_what_the_officer_may_know(backend: Backe
         message.starts_with("must read MONUSCO-YYYY-MM-NNNNN"),
         "{message}"
     );
+    // With a mission the registry does not know, casualty ids are not looked at at all.
+    let mut unknown = with_id("NOSUCH-1");
+    unknown["mission"] = json!("NOSUCH");
+    assert_eq!(
+        post_incident(&api, &a, unknown).await.error_fields(),
+        vec!["mission"]
+    );
     for malformed in ["MINUSCA-2026-13-00001", "CAS-1", "MINUSCA-2026-03-1"] {
         post_incident(&api, &a, with_id(malformed))
             .await

@@ -354,6 +354,8 @@ fn prepare(
     let validated = incident::validate(input, now);
     let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
 
+    // Casualty ids are checked only against a mission the registry knows and the user writes in.
+    let mut mission_known = false;
     if let Some(code) = input.mission.as_deref().filter(|m| !m.is_empty()) {
         match missions.find(conn, code)? {
             None => errors.push(FieldError::new(
@@ -371,6 +373,7 @@ fn prepare(
                         &format!("Only security officers of {code} record its incidents."),
                     ));
                 }
+                mission_known = true;
                 if !mission.active && current_mission != Some(code) {
                     errors.push(FieldError::new(
                         "mission",
@@ -402,7 +405,7 @@ fn prepare(
     // ids can be found taken.
     let mission = input.mission.as_deref().unwrap_or_default();
     let mut wanted: Vec<(usize, String)> = Vec::new();
-    for (i, id) in ids {
+    for (i, id) in ids.into_iter().filter(|_| mission_known) {
         if existing_ids.contains(&id) {
             continue;
         }
@@ -718,6 +721,8 @@ pub(crate) fn add_imported_victims(
     // still waits for a second officer, the import's deaths included.
     if incident.status() == Status::Verified {
         incident.row.last_verified_version = Some(expected + 1);
+        incident.row.verified_by = Some(reporter_id.to_string());
+        incident.row.verified_at = Some(now);
     }
     save(conn, &mut incident, expected, now)?;
     store::replace_children(conn, incident_id, &children_of(incident_id, &incident.data))?;
@@ -1082,7 +1087,7 @@ pub fn verify(
     {
         return Err(deny(conn, user, "incidents.verify", Some(id), now, why));
     }
-    write_transaction(conn, |conn| {
+    let verified = write_transaction(conn, |conn| {
         let mut incident = reload(conn, id)?;
         check_status(&incident, Move::Verify, false)?;
         if incident.row.version != expected_version {
@@ -1109,7 +1114,14 @@ pub fn verify(
             json!({ "version": incident.row.version }),
         )?;
         Ok(incident)
-    })
+    });
+    match verified {
+        // A refusal found inside the transaction is recorded outside it, so it is not undone.
+        Err(AppError::Forbidden(why)) => {
+            Err(deny(conn, user, "incidents.verify", Some(id), now, &why))
+        }
+        other => other,
+    }
 }
 
 pub fn withdraw(
