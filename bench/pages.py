@@ -29,6 +29,8 @@ ROOT = os.path.dirname(HERE)
 BINARY = os.path.join(ROOT, "target", "release", "peacekeeper-registry")
 DATASET = os.path.join(ROOT, "tests", "data", "DPPADPOSS-FATALITIES.csv")
 PASSWORD = "bench passphrase that nobody guesses"
+# Accounts of these roles work on every mission only when made with --all-missions.
+MISSION_ROLES = {"security_officer", "legal_officer", "leadership"}
 GOAL_MS = 50.0
 
 
@@ -91,7 +93,8 @@ def main():
     ]:
         run(
             ["user", "create", "--username", username, "--role", role,
-             "--clearance", "strictly_confidential", "--password-stdin"],
+             "--clearance", "strictly_confidential", "--password-stdin"]
+            + (["--all-missions"] if role in MISSION_ROLES else []),
             env,
             stdin=PASSWORD + "\n",
         )

@@ -30,8 +30,11 @@ password="a scanning passphrase nobody guesses"
 "$binary" migrate >/dev/null
 "$binary" import un-fatalities "$root/tests/data/DPPADPOSS-FATALITIES.csv" >/dev/null
 for pair in officer:security_officer legal:legal_officer leader:leadership auditor:auditor admin.scan:admin; do
+    # Headquarters accounts: the roles that work on missions work on all of them.
+    scope=()
+    case "${pair##*:}" in security_officer | legal_officer | leadership) scope=(--all-missions) ;; esac
     echo "$password" | "$binary" user create --username "${pair%%:*}" --role "${pair##*:}" \
-        --clearance strictly_confidential --password-stdin >/dev/null
+        "${scope[@]}" --clearance strictly_confidential --password-stdin >/dev/null
 done
 "$binary" serve >"$work/server.log" 2>&1 &
 server=$!

@@ -76,9 +76,14 @@ enum UserCommand {
         /// admin, security_officer, legal_officer, leadership or auditor.
         #[arg(long)]
         role: String,
-        /// A mission the user works on; repeat for several; none means all missions.
+        /// A mission the user works on; repeat for several. Security officers, legal officers
+        /// and leadership need at least one, or --all-missions.
         #[arg(long = "mission", value_name = "CODE")]
         missions: Vec<String>,
+        /// The account works on every mission (headquarters): security officers, legal
+        /// officers and leadership only.
+        #[arg(long)]
+        all_missions: bool,
         /// unclassified, confidential or strictly_confidential.
         #[arg(long, default_value = "unclassified")]
         clearance: String,
@@ -319,6 +324,7 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
             username,
             role,
             missions,
+            all_missions,
             clearance,
             password_stdin,
         } => {
@@ -345,6 +351,7 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
                 role,
                 clearance,
                 missions,
+                all_missions,
                 must_change_password: false,
             })
             .map_err(describe)?;

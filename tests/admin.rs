@@ -19,6 +19,7 @@ on_both_backends!(
     bad_account_values_are_named,
     everyone_signed_in_reads_the_missions,
     admins_add_and_deactivate_missions,
+    every_mission_only_when_the_account_says_so,
 );
 
 /// Every administrator endpoint, as (method, path, body).
@@ -202,13 +203,14 @@ async fn admins_create_list_read_and_change_users(backend: Backend) {
         .send(
             with_token(TestRequest::patch().uri(&format!("/api/v1/users/{}", ids[0])), Some(&token))
                 .insert_header(("If-Match", etag))
-                .set_json(json!({ "role": "leadership", "clearance": "strictly_confidential", "missions": [] })),
+                .set_json(json!({ "role": "leadership", "clearance": "strictly_confidential", "missions": [], "all_missions": true })),
         )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     assert_eq!(changed.body["role"], "leadership");
     assert_eq!(changed.body["clearance"], "strictly_confidential");
     assert_eq!(changed.body["missions"], json!([]));
+    assert_eq!(changed.body["all_missions"], true);
     assert_eq!(changed.body["version"], 2);
     assert_eq!(changed.header("etag"), Some("\"2\""));
 
@@ -460,4 +462,97 @@ async fn admins_add_and_deactivate_missions(backend: Backend) {
     let actions = t.audit_actions();
     assert!(actions.contains(&"mission.create".to_string()));
     assert_eq!(actions.iter().filter(|a| *a == "mission.update").count(), 2);
+}
+
+/// Work on every mission is an explicit flag: an account of a role that works on missions with
+/// neither missions nor the flag is refused, and taking away the last mission grants nothing.
+async fn every_mission_only_when_the_account_says_so(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let field = t.create_user(
+        "field",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let token = api.login("chief", PASSWORD).await;
+    let account = |username: &str, role: &str, extra: Value| {
+        let mut body = json!({ "username": username, "password": "marble whistle canyon drift 38", "role": role });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+
+    let unticked = api
+        .patch(
+            &format!("/api/v1/users/{field}"),
+            Some(&token),
+            json!({ "missions": [], "version": 1 }),
+        )
+        .await;
+    unticked.assert_problem(422);
+    assert_eq!(unticked.error_fields(), vec!["missions"]);
+    let read = api
+        .get(&format!("/api/v1/users/{field}"), Some(&token))
+        .await;
+    assert_eq!(read.body["missions"], json!(["MINUSCA"]));
+    assert_eq!(read.body["all_missions"], false);
+    assert_eq!(read.body["version"], 1);
+
+    let users_before = t.count("users");
+    let nowhere = api
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            account("hq.leader", "leadership", json!({})),
+        )
+        .await;
+    nowhere.assert_problem(422);
+    assert_eq!(nowhere.error_fields(), vec!["missions"]);
+    let auditor_everywhere = api
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            account("auditor.two", "auditor", json!({ "all_missions": true })),
+        )
+        .await;
+    auditor_everywhere.assert_problem(422);
+    assert_eq!(auditor_everywhere.error_fields(), vec!["all_missions"]);
+    assert_eq!(
+        t.count("users"),
+        users_before,
+        "refused input changes nothing"
+    );
+
+    let everywhere = api
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            account("hq.leader", "leadership", json!({ "all_missions": true })),
+        )
+        .await;
+    assert_eq!(
+        everywhere.status,
+        StatusCode::CREATED,
+        "{}",
+        everywhere.body
+    );
+    assert_eq!(everywhere.body["all_missions"], true);
+    let auditor = api
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            account("auditor.two", "auditor", json!({})),
+        )
+        .await;
+    assert_eq!(auditor.status, StatusCode::CREATED, "{}", auditor.body);
+    assert_eq!(auditor.body["all_missions"], false);
+    assert_eq!(
+        t.count(
+            "audit_log WHERE action = 'user.create' AND details LIKE '%\"all_missions\":true%'"
+        ),
+        1
+    );
 }

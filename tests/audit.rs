@@ -31,7 +31,7 @@ async fn each_change_is_recorded_with_who_and_from_where(backend: Backend) {
         .send(
             with_token(TestRequest::post().uri("/api/v1/users"), Some(&token))
                 .peer_addr("198.51.100.7:40000".parse().unwrap())
-                .set_json(json!({ "username": "legal", "password": "marble whistle canyon drift 38", "role": "legal_officer" })),
+                .set_json(json!({ "username": "legal", "password": "marble whistle canyon drift 38", "role": "legal_officer", "all_missions": true })),
         )
         .await;
     assert_eq!(answer.status, StatusCode::CREATED);

@@ -411,6 +411,7 @@ async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend:
         role: Role::LegalOfficer,
         clearance: Clearance::Confidential,
         missions: vec![],
+        all_missions: true,
         must_change_password: false,
         token_hash: token::hash_token(token),
         request: RequestMeta::default(),
@@ -502,7 +503,7 @@ async fn password_work_waits_for_its_turn_holding_no_connection(backend: Backend
             api.post(
                 "/api/v1/users",
                 Some(&admin),
-                json!({ "username": "legal.new", "password": "marble whistle canyon drift 38", "role": "legal_officer" }),
+                json!({ "username": "legal.new", "password": "marble whistle canyon drift 38", "role": "legal_officer", "all_missions": true }),
             )
         )
     };

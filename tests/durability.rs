@@ -51,6 +51,7 @@ fn create_officer(folder: &std::path::Path, url: &str) {
     let made = registry(folder, url)
         .args(["user", "create", "--username", "officer.a"])
         .args(["--role", "security_officer", "--clearance", "confidential"])
+        .arg("--all-missions")
         .arg("--password-stdin")
         .stdin(std::process::Stdio::piped())
         .spawn()

@@ -544,6 +544,7 @@ async fn an_export_is_recorded_as_ended_once(backend: Backend) {
         role: Role::SecurityOfficer,
         clearance: Clearance::Unclassified,
         missions: Vec::new(),
+        all_missions: true,
         must_change_password: false,
         token_hash: String::new(),
         request: RequestMeta::default(),

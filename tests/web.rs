@@ -1277,6 +1277,26 @@ async fn administrators_manage_accounts_and_missions(backend: Backend) {
     assert_eq!(login.body["must_change_password"], true, "{}", login.body);
     let form = html(&api.send(get(&account, &as_chief)).await);
     let version = hidden(&form, "version");
+    assert!(form.contains("name=\"all_missions\""), "{form}");
+    // Unticking the last mission grants nothing: the form is refused and nothing changes.
+    let unticked = api
+        .send(post(
+            &account,
+            &as_chief,
+            &[
+                ("csrf", CSRF),
+                ("role", "security_officer"),
+                ("clearance", "confidential"),
+                ("version", &version),
+            ],
+        ))
+        .await;
+    assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&unticked).contains("must name at least one mission"));
+    assert_eq!(
+        hidden(&html(&api.send(get(&account, &as_chief)).await), "version"),
+        version
+    );
     let changed = api
         .send(post(
             &account,

@@ -22,8 +22,10 @@ pub struct UserView {
     username: String,
     role: String,
     clearance: String,
-    /// Missions the user works on; empty means all.
+    /// Missions the user works on.
     missions: Vec<String>,
+    /// Works on every mission (security officers, legal officers and leadership only).
+    all_missions: bool,
     disabled: bool,
     must_change_password: bool,
     locked_until: Option<DateTime<Utc>>,
@@ -40,6 +42,7 @@ impl From<UserWithMissions> for UserView {
             role: user.role,
             clearance: user.clearance,
             missions,
+            all_missions: user.all_missions,
             disabled: user.disabled,
             must_change_password: user.must_change_password,
             locked_until: user.locked_until.map(|t| t.and_utc()),
@@ -116,8 +119,14 @@ pub struct CreateUser {
     password: String,
     role: Role,
     clearance: Option<Clearance>,
+    /// The missions the account works on: at least one for security officers, legal officers
+    /// and leadership, unless `all_missions`.
     #[serde(default)]
     missions: Vec<String>,
+    /// Works on every mission: an explicit grant, for security officers, legal officers and
+    /// leadership only.
+    #[serde(default)]
+    all_missions: bool,
 }
 
 /// Create an account with a first password.
@@ -142,6 +151,7 @@ pub async fn create(
         role: body.role,
         clearance: body.clearance.unwrap_or(Clearance::Unclassified),
         missions: body.missions,
+        all_missions: body.all_missions,
         must_change_password: true,
     };
     let created = state.create_account(&user, account).await?;
@@ -178,6 +188,7 @@ pub struct UpdateUser {
     role: Option<Role>,
     clearance: Option<Clearance>,
     missions: Option<Vec<String>>,
+    all_missions: Option<bool>,
     disabled: Option<bool>,
     version: Option<i64>,
 }
@@ -211,6 +222,7 @@ pub async fn update(
                     role: body.role,
                     clearance: body.clearance,
                     missions: body.missions,
+                    all_missions: body.all_missions,
                     disabled: body.disabled,
                 },
             )?;

@@ -417,6 +417,9 @@ pub struct NewAccount {
     pub role: Role,
     pub clearance: Clearance,
     pub missions: Vec<String>,
+    /// Works on every mission: only for the roles that work on missions, and never implied
+    /// by an empty list of missions.
+    pub all_missions: bool,
     /// True for accounts an administrator makes: the user picks their own password first.
     pub must_change_password: bool,
 }
@@ -427,6 +430,7 @@ pub struct CheckedAccount {
     role: Role,
     clearance: Clearance,
     missions: Vec<String>,
+    all_missions: bool,
     must_change_password: bool,
     /// The username's and password's problems; the missions' are added with the write.
     violations: Violations,
@@ -445,6 +449,17 @@ pub fn check_new_account(account: NewAccount) -> AppResult<CheckedAccount> {
         "password",
         password_policy::check(&account.password, &[&username]),
     );
+    if let Some(problem) = account
+        .role
+        .missions_problem(&account.missions, account.all_missions)
+    {
+        let field = if account.all_missions {
+            "all_missions"
+        } else {
+            "missions"
+        };
+        violations.add(field, problem);
+    }
     let password_hash = if violations.is_empty() {
         Some(password::hash(&account.password).map_err(AppError::internal)?)
     } else {
@@ -455,6 +470,7 @@ pub fn check_new_account(account: NewAccount) -> AppResult<CheckedAccount> {
         role: account.role,
         clearance: account.clearance,
         missions: account.missions,
+        all_missions: account.all_missions,
         must_change_password: account.must_change_password,
         violations,
         password_hash,
@@ -472,6 +488,7 @@ pub fn create_user(
         role,
         clearance,
         missions,
+        all_missions,
         must_change_password,
         mut violations,
         password_hash,
@@ -494,6 +511,7 @@ pub fn create_user(
         version: 1,
         created_at: context.now,
         updated_at: context.now,
+        all_missions,
     };
     let missions = dedup(missions);
     write_transaction(conn, |conn| {
@@ -515,6 +533,7 @@ pub fn create_user(
                 "role": user.role,
                 "clearance": user.clearance,
                 "missions": missions,
+                "all_missions": user.all_missions,
                 "must_change_password": user.must_change_password,
             }),
         )?;
@@ -554,6 +573,7 @@ pub struct AccountPatch {
     pub role: Option<Role>,
     pub clearance: Option<Clearance>,
     pub missions: Option<Vec<String>>,
+    pub all_missions: Option<bool>,
     pub disabled: Option<bool>,
 }
 
@@ -597,11 +617,27 @@ pub fn update_user(
             .missions
             .clone()
             .map_or(current_missions.clone(), dedup);
+        let new_role = Role::from_code(&role)
+            .ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
+        // A role that reads no mission's records drops the flag unless it is asked for.
+        let all_missions = patch
+            .all_missions
+            .unwrap_or(current.all_missions && new_role.works_on_missions());
+        // The account as it would stand: unticking the last mission grants nothing.
+        if let Some(problem) = new_role.missions_problem(&missions, all_missions) {
+            let field = if all_missions {
+                "all_missions"
+            } else {
+                "missions"
+            };
+            return Err(AppError::invalid(field, problem));
+        }
 
         let change = AccountChange {
             role: &role,
             clearance: &clearance,
             disabled,
+            all_missions,
         };
         if !users::update_account(conn, id, expected_version, &change, context.now)? {
             return Err(AppError::Conflict(format!(
@@ -613,8 +649,8 @@ pub fn update_user(
             users::set_missions(conn, id, &missions)?;
         }
         let mut changes = changes_between(
-            &json!({ "role": current.role, "clearance": current.clearance, "disabled": current.disabled, "missions": current_missions }),
-            &json!({ "role": role, "clearance": clearance, "disabled": disabled, "missions": missions }),
+            &json!({ "role": current.role, "clearance": current.clearance, "disabled": current.disabled, "missions": current_missions, "all_missions": current.all_missions }),
+            &json!({ "role": role, "clearance": clearance, "disabled": disabled, "missions": missions, "all_missions": all_missions }),
         );
         if disabled && !current.disabled {
             let ended = sessions::revoke_all_of_user(conn, id, context.now)?;
@@ -680,6 +716,7 @@ pub fn create_first_admin(
         version: 1,
         created_at: now,
         updated_at: now,
+        all_missions: false,
     };
     let context = AuditContext::system(now, "first-start");
     let created = write_transaction(conn, |conn| {

@@ -81,8 +81,10 @@ pub struct AuthUser {
     pub username: String,
     pub role: Role,
     pub clearance: Clearance,
-    /// Missions the user works on; empty means all (headquarters).
+    /// Missions the user works on.
     pub missions: Vec<String>,
+    /// Works on every mission (headquarters), as the account says explicitly.
+    pub all_missions: bool,
     pub must_change_password: bool,
     pub token_hash: String,
     pub request: RequestMeta,
@@ -94,6 +96,7 @@ impl AuthUser {
             role: self.role,
             clearance: self.clearance,
             missions: &self.missions,
+            all_missions: self.all_missions,
         }
     }
 
@@ -225,6 +228,7 @@ fn authenticate(
         id: user.id,
         username: user.username,
         missions,
+        all_missions: user.all_missions,
         must_change_password: user.must_change_password,
         token_hash,
         request: RequestMeta::default(),

@@ -27,6 +27,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         language -> Nullable<Text>,
+        all_missions -> Bool,
     }
 }
 

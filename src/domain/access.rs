@@ -34,6 +34,31 @@ impl Role {
     pub fn from_code(code: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.code() == code)
     }
+
+    /// Security officers, legal officers and leadership work on missions: some of them, or all
+    /// of them when their account says so. Administrators and auditors read no mission's records.
+    pub fn works_on_missions(self) -> bool {
+        matches!(
+            self,
+            Role::SecurityOfficer | Role::LegalOfficer | Role::Leadership
+        )
+    }
+
+    /// Why an account of this role cannot have these missions and this all-missions flag, if
+    /// it cannot: work on every mission is granted by the flag, never by an empty list.
+    pub fn missions_problem(self, missions: &[String], all_missions: bool) -> Option<&'static str> {
+        if !self.works_on_missions() {
+            return all_missions
+                .then_some("is only for security officers, legal officers and leadership");
+        }
+        if missions.is_empty() && !all_missions {
+            return Some(
+                "must name at least one mission, unless the account works on all missions \
+                 (`all_missions`)",
+            );
+        }
+        None
+    }
 }
 
 /// The highest classification a user may read. Ordered: a higher clearance covers the lower ones.
@@ -72,13 +97,15 @@ impl Clearance {
 pub struct Viewer<'a> {
     pub role: Role,
     pub clearance: Clearance,
-    /// Missions the user works on; empty means all (headquarters).
+    /// Missions the user works on.
     pub missions: &'a [String],
+    /// Works on every mission (headquarters), as the account says explicitly.
+    pub all_missions: bool,
 }
 
 impl Viewer<'_> {
     pub fn works_on(&self, mission: &str) -> bool {
-        self.missions.is_empty() || self.missions.iter().any(|m| m == mission)
+        self.all_missions || self.missions.iter().any(|m| m == mission)
     }
 
     /// Administrators and auditors keep the registry running and honest; they do not read the
@@ -164,16 +191,19 @@ mod tests {
             role: Role::SecurityOfficer,
             clearance: Clearance::Confidential,
             missions: &minusca,
+            all_missions: false,
         };
         let legal = Viewer {
             role: Role::LegalOfficer,
             clearance: Clearance::Confidential,
             missions: &[],
+            all_missions: true,
         };
         let admin = Viewer {
             role: Role::Admin,
             clearance: Clearance::StrictlyConfidential,
             missions: &[],
+            all_missions: true,
         };
         assert!(officer.can_see_incident("MINUSCA", true, Clearance::Confidential));
         assert!(!officer.can_see_incident("MONUSCO", false, Clearance::Unclassified));
@@ -188,6 +218,7 @@ mod tests {
             role: Role::Leadership,
             clearance: Clearance::Unclassified,
             missions: &[],
+            all_missions: true,
         };
         assert!(!low.sees_personal_data("MINUSCA"));
         let both = [Clearance::StrictlyConfidential, Clearance::Confidential];
@@ -197,6 +228,28 @@ mod tests {
         assert!(!admin.can_see_case("MINUSCA", [Clearance::Unclassified]));
         assert!(legal.can_write_case("MINUSCA"));
         assert!(!officer.can_write_case("MINUSCA"));
+    }
+
+    #[test]
+    fn every_mission_only_when_the_account_says_so() {
+        let none = Viewer {
+            role: Role::Leadership,
+            clearance: Clearance::StrictlyConfidential,
+            missions: &[],
+            all_missions: false,
+        };
+        assert!(!none.works_on("MINUSCA"));
+        assert!(!none.can_see_incident("MINUSCA", false, Clearance::Unclassified));
+        let missions = ["MINUSCA".to_string()];
+        for role in [Role::SecurityOfficer, Role::LegalOfficer, Role::Leadership] {
+            assert!(role.missions_problem(&[], false).is_some(), "{role:?}");
+            assert!(role.missions_problem(&[], true).is_none());
+            assert!(role.missions_problem(&missions, false).is_none());
+        }
+        for role in [Role::Admin, Role::Auditor] {
+            assert!(role.missions_problem(&[], false).is_none(), "{role:?}");
+            assert!(role.missions_problem(&[], true).is_some());
+        }
     }
 
     #[test]

@@ -265,8 +265,7 @@ fn check_lead_officer(
 ) -> AppResult<()> {
     let fitting = match users::find_by_id(conn, lead)? {
         Some(user) if !user.disabled && user.role == Role::LegalOfficer.code() => {
-            let missions = users::missions_of(conn, lead)?;
-            missions.is_empty() || missions.iter().any(|m| m == mission)
+            user.all_missions || users::missions_of(conn, lead)?.iter().any(|m| m == mission)
         }
         _ => false,
     };
@@ -1168,7 +1167,7 @@ pub fn list(
     require_reader(conn, user, "cases.list", now)?;
     let filter = CaseFilter {
         missions: request.missions,
-        viewer_missions: (!user.missions.is_empty()).then(|| user.missions.clone()),
+        viewer_missions: (!user.all_missions).then(|| user.missions.clone()),
         classifications_allowed: (user.clearance < Clearance::StrictlyConfidential).then(|| {
             Clearance::ALL
                 .into_iter()

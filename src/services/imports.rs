@@ -316,6 +316,8 @@ fn dataset_account(
         password_hash: password::hash(&unusable).map_err(AppError::internal)?,
         role: Role::SecurityOfficer.code().to_string(),
         clearance: Clearance::Unclassified.code().to_string(),
+        // It reports the dataset's deaths in every mission; nobody signs in as it.
+        all_missions: true,
         disabled: true,
         must_change_password: false,
         failed_logins: 0,
@@ -336,6 +338,7 @@ fn dataset_account(
             "role": row.role,
             "clearance": row.clearance,
             "missions": [],
+            "all_missions": true,
             "disabled": true,
             "source": "un_fatalities import",
         }),

@@ -1233,7 +1233,7 @@ pub(crate) fn filter_for(user: &AuthUser, request: ListRequest) -> IncidentFilte
     let viewer = user.viewer();
     IncidentFilter {
         missions: request.missions,
-        viewer_missions: (!user.missions.is_empty()).then(|| user.missions.clone()),
+        viewer_missions: (!user.all_missions).then(|| user.missions.clone()),
         classifications_allowed: Clearance::ALL
             .into_iter()
             .filter(|c| *c <= viewer.clearance)

@@ -60,7 +60,7 @@ fn scope_of(
     }
     let missions = if !asked.is_empty() {
         Some(asked.to_vec())
-    } else if !user.missions.is_empty() {
+    } else if !user.all_missions {
         Some(user.missions.clone())
     } else {
         None

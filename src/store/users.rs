@@ -21,9 +21,11 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Works on every mission; otherwise only on those of `user_missions`.
+    pub all_missions: bool,
 }
 
-/// A user with the missions they work on (empty: all missions).
+/// A user with the missions they work on.
 #[derive(Debug, Clone)]
 pub struct UserWithMissions {
     pub user: UserRow,
@@ -141,6 +143,7 @@ pub struct AccountChange<'a> {
     pub role: &'a str,
     pub clearance: &'a str,
     pub disabled: bool,
+    pub all_missions: bool,
 }
 
 /// Returns false when the version no longer matches (someone changed the user meanwhile).
@@ -160,6 +163,7 @@ pub fn update_account(
         users::role.eq(change.role),
         users::clearance.eq(change.clearance),
         users::disabled.eq(change.disabled),
+        users::all_missions.eq(change.all_missions),
         users::version.eq(users::version + 1),
         users::updated_at.eq(now),
     ))

@@ -174,6 +174,8 @@ async fn users_page(
         Field::new(lang, "clearance", Kind::Select, value("clearance"))
             .codes(lang, clearance_codes())
             .with_error(&mut messages),
+        Field::new(lang, "all_missions", Kind::Checkbox, value("all_missions"))
+            .with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UsersPage {
@@ -185,8 +187,10 @@ async fn users_page(
                 href: format!("/admin/users/{}", row.user.id),
                 role: t.role(&row.user.role),
                 clearance: super::labels::label(lang, &row.user.clearance),
-                missions: if row.missions.is_empty() {
+                missions: if row.user.all_missions {
                     t.all_missions.to_string()
+                } else if row.missions.is_empty() {
+                    "—".to_string()
                 } else {
                     row.missions.join(", ")
                 },
@@ -238,6 +242,7 @@ pub async fn create_user(
         clearance: Clearance::from_code(form::value(&pairs, "clearance"))
             .unwrap_or(Clearance::Unclassified),
         missions: chosen_missions(&pairs),
+        all_missions: form::value(&pairs, "all_missions") == "true",
         must_change_password: true,
     };
     match state.create_account(&user, account).await {
@@ -275,17 +280,19 @@ async fn user_page(
     let lang = Lang::of(req);
     let mut messages = form::messages(lang, errors);
     // A refused change shows what the administrator asked for, not what is stored.
-    let (role, clearance, disabled, chosen) = match posted {
+    let (role, clearance, disabled, all_missions, chosen) = match posted {
         Some(pairs) => (
             form::value(pairs, "role").to_string(),
             form::value(pairs, "clearance").to_string(),
             form::value(pairs, "disabled").to_string(),
+            form::value(pairs, "all_missions").to_string(),
             chosen_missions(pairs),
         ),
         None => (
             row.role.clone(),
             row.clearance.clone(),
             if row.disabled { "true" } else { "" }.to_string(),
+            if row.all_missions { "true" } else { "" }.to_string(),
             theirs,
         ),
     };
@@ -299,6 +306,7 @@ async fn user_page(
             .required()
             .with_error(&mut messages),
         Field::new(lang, "disabled", Kind::Checkbox, &disabled).with_error(&mut messages),
+        Field::new(lang, "all_missions", Kind::Checkbox, &all_missions).with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UserPage {
@@ -349,6 +357,7 @@ pub async fn update_user(
         role: Role::from_code(form::value(&pairs, "role")),
         clearance: Clearance::from_code(form::value(&pairs, "clearance")),
         missions: Some(chosen_missions(&pairs)),
+        all_missions: Some(form::value(&pairs, "all_missions") == "true"),
         disabled: Some(form::value(&pairs, "disabled") == "true"),
     };
     let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);

@@ -268,6 +268,7 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("clearance", "Clearance", "Habilitation"),
     ("missions", "Missions", "Missions"),
     ("disabled", "Disabled", "Désactivé"),
+    ("all_missions", "All missions", "Toutes les missions"),
     ("password", "Password", "Mot de passe"),
     ("code", "Code", "Code"),
     ("version", "Version", "Version"),

@@ -263,6 +263,9 @@ impl TestApp {
             role,
             clearance,
             missions: missions.iter().map(|m| m.to_string()).collect(),
+            // The fixtures' headquarters accounts: no mission given means every mission, for
+            // the roles that work on missions.
+            all_missions: missions.is_empty() && role.works_on_missions(),
             must_change_password: false,
         })
         .expect("a valid account");
