@@ -7,8 +7,9 @@ The rows are what the registry itself would have written: victim counts, referen
 counters, search text, a first version with its snapshot, cases' urgency and last step. They
 are loaded the fastest correct way for each database: PostgreSQL by COPY, SQLite by batched
 inserts in one transaction. One worker per core generates the rows of its own missions (and,
-on PostgreSQL, copies them in) beside the others. Like a restore, the load writes no audit records: the trail covers
-what the service does afterwards.
+on PostgreSQL, copies them in) beside the others. Like a restore, the load writes no audit
+records of its own; it ends as a restore does, with `peacekeeper-registry audit baseline`, which
+records the hash of every loaded record's snapshot so that `audit verify` proves them from then on.
 
 Usage: bench/load.py DATABASE_URL --incidents N --cases M [--seed S]
 The accounts `bench.officer`, `bench.verifier` and `bench.legal` must exist.
@@ -398,8 +399,15 @@ def main():
         execute(url, ["ANALYZE"])
     generate_seconds = max(share[2] for share in shares)
     cases_written = sum(sum(share[1].values()) for share in shares)
+    baseline_started = time.monotonic()
+    binary = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "target", "release", "peacekeeper-registry")
+    subprocess.run([binary, "audit", "baseline"], check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "PKR_DATABASE_URL": url, "PKR_LOG_FILTER": "warn"})
+    baseline_seconds = time.monotonic() - baseline_started
     print(json.dumps({"incidents": args.incidents, "cases": cases_written, "workers": workers,
                       "generate_seconds": round(generate_seconds, 1),
+                      "baseline_seconds": round(baseline_seconds, 1),
                       "load_seconds": round(time.monotonic() - started - generate_seconds, 1)}))
 
 

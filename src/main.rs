@@ -17,7 +17,7 @@ use peacekeeper_registry::domain::access::{Clearance, Role, one_of};
 use peacekeeper_registry::error::AppError;
 use peacekeeper_registry::import::un_fatalities;
 use peacekeeper_registry::services::exports::OpenExports;
-use peacekeeper_registry::services::{cases, imports};
+use peacekeeper_registry::services::{audit as audit_service, cases, imports};
 use peacekeeper_registry::store::audit::{self, AuditContext};
 use peacekeeper_registry::store::backup;
 use peacekeeper_registry::store::files::FileStore;
@@ -117,8 +117,14 @@ enum ImportCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the whole hash chain: exit 0 when intact, 1 naming the first bad record.
+    /// Recompute the whole hash chain, rehash every stored version snapshot and every document,
+    /// and check every incident, case and account against the latest snapshot its audit records
+    /// prove: exit 0 when all is whole, 1 naming what is not.
     Verify,
+    /// Append an `audit.baseline` record, with its snapshot's hash, for every incident, case and
+    /// account: for records written straight into the database (a bulk load), so that the trail
+    /// proves them from now on.
+    Baseline,
 }
 
 fn main() -> ExitCode {
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::User(command) => user(&settings, command),
         Command::Audit(AuditCommand::Verify) => return verify_audit(&settings),
+        Command::Audit(AuditCommand::Baseline) => baseline(&settings),
         Command::Import(ImportCommand::UnFatalities {
             file,
             dry_run,
@@ -166,13 +173,36 @@ fn init_logs(settings: &Settings) {
 }
 
 /// One connection, with the migrations applied, for the commands that do one thing and exit.
+/// Records written before audit records proved their content get their baseline here, at the
+/// first start after the upgrade (nothing to do afterwards).
 fn connect_migrated(settings: &Settings) -> Result<DbConnection, String> {
     let mut conn = db::connect_one(&settings.database_url).map_err(|e| e.to_string())?;
     let applied = db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    let started = std::time::Instant::now();
+    let covered = audit_service::write_baseline(&mut conn, SystemClock.now()).map_err(describe)?;
+    if covered > 0 {
+        tracing::info!(
+            covered,
+            seconds = started.elapsed().as_secs_f64(),
+            "audit baseline written for records that had none"
+        );
+    }
     Ok(conn)
+}
+
+fn baseline(settings: &Settings) -> Result<(), String> {
+    let mut conn = connect_migrated(settings)?;
+    let started = std::time::Instant::now();
+    audit::queue_everything_for_baseline(&mut conn).map_err(|e| e.to_string())?;
+    let covered = audit_service::write_baseline(&mut conn, SystemClock.now()).map_err(describe)?;
+    println!(
+        "audit baseline: {covered} records covered in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn migrate(settings: &Settings) -> Result<(), String> {
@@ -378,9 +408,10 @@ fn verify_audit(settings: &Settings) -> ExitCode {
         audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
         let chain = audit::verify(&mut conn).map_err(|e| e.to_string())?;
         let documents = cases::check_documents(&mut conn, &files).map_err(|e| e.to_string())?;
-        Ok((chain, documents))
+        let records = audit_service::verify_records(&mut conn).map_err(describe)?;
+        Ok((chain, documents, records))
     });
-    let (chain, documents) = match reports {
+    let (chain, documents, records) = match reports {
         Ok(reports) => reports,
         Err(e) => {
             eprintln!("error: {e}");
@@ -415,7 +446,29 @@ fn verify_audit(settings: &Settings) -> ExitCode {
             );
         }
     }
-    if chain.first_broken.is_none() && documents.intact {
+    if records.intact {
+        println!(
+            "records intact: {} incidents, cases and accounts match their latest audited snapshot; {} stored versions match their audit records",
+            records.records_checked, records.snapshots_checked
+        );
+    } else {
+        println!(
+            "records CHANGED past the audit trail ({} found, the first {} named):",
+            records.problems_found,
+            records.problems.len()
+        );
+        for problem in &records.problems {
+            let version = problem
+                .version
+                .map(|v| format!(" version {v}"))
+                .unwrap_or_default();
+            println!(
+                "  {} {}{}: {}",
+                problem.entity_type, problem.entity_id, version, problem.problem
+            );
+        }
+    }
+    if chain.first_broken.is_none() && documents.intact && records.intact {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

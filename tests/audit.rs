@@ -19,6 +19,8 @@ on_both_backends!(
     the_database_refuses_to_rewrite_the_trail,
     concurrent_writers_and_sealers_keep_one_chain,
     auditors_filter_and_page_the_trail,
+    the_trail_proves_a_secret_life_without_its_content,
+    an_upgraded_database_is_baselined_and_withholds_old_details,
 );
 
 async fn each_change_is_recorded_with_who_and_from_where(backend: Backend) {
@@ -361,4 +363,357 @@ async fn auditors_filter_and_page_the_trail(backend: Backend) {
 
 fn urlencode(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
+}
+
+/// Every distinctive value a strictly confidential incident and its case hold in their life.
+const SECRET_VALUES: &[&str] = &[
+    "Kilometre Zeta",
+    "Narrative Omega",
+    "Ndassima Quarry",
+    "Ippy Sigma",
+    "Ouaka Delta",
+    "6.123456",
+    "21.654321",
+    "Faction Lambda",
+    "Witness Sigma",
+    "Nadia Kappa",
+    "BANBAT Rho",
+    "MINUSCA-2026-03-00077",
+    "Reason Theta",
+    "Withdrawn Iota",
+    "Case notes Mu",
+    "Next action Xi",
+    "Prosecutor Pi",
+    "Step note Chi",
+    "Colonel Psi",
+    "Charge Upsilon",
+    "Group Phi",
+];
+
+/// An auditor cleared only `unclassified` reads the whole trail of a strictly confidential
+/// incident's life (create, edit, submit, verification, amendment, withdrawal) and of a case
+/// with an accused person and a document, through the API and the pages: every change is there,
+/// with the names of the fields it changed and the hash of the record it made, and no value of
+/// those records appears anywhere.
+async fn the_trail_proves_a_secret_life_without_its_content(backend: Backend) {
+    let t = TestApp::new(backend);
+    for name in ["officer.a", "officer.b"] {
+        t.create_user(
+            name,
+            Role::SecurityOfficer,
+            Clearance::StrictlyConfidential,
+            &["MINUSCA"],
+        );
+    }
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    t.create_user("auditor.low", Role::Auditor, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let a = api.login("officer.a", PASSWORD).await;
+    let b = api.login("officer.b", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let auditor = api.login("auditor.low", PASSWORD).await;
+
+    let body = |summary: &str, casualty: Option<&str>| {
+        json!({
+            "mission": "MINUSCA",
+            "occurred_at": "2026-03-14T06:31:17Z",
+            "classification": "strictly_confidential",
+            "place_name": "Ndassima Quarry", "admin1": "Ouaka Delta", "admin2": "Ippy Sigma",
+            "latitude": 6.123456, "longitude": 21.654321,
+            "attack_type": "ambush",
+            "perpetrators": [{ "actor_name": "Faction Lambda", "actor_type": "armed_group", "attribution": "likely" }],
+            "victims": [{ "personnel_type": "military", "outcome": "killed", "name": "Nadia Kappa", "unit": "BANBAT Rho", "casualty_id": casualty }],
+            "sources": [{ "source_type": "witness", "description": "Witness Sigma statement", "reliability": "B", "credibility": 2 }],
+            "summary": summary,
+            "narrative": "Narrative Omega: the convoy was stopped at the quarry.",
+        })
+    };
+    let ok = |answer: &common::Answer| {
+        assert!(answer.status.is_success(), "{}", answer.body);
+        answer.body.clone()
+    };
+    let created = ok(&api
+        .post(
+            "/api/v1/incidents",
+            Some(&a),
+            body("Ambush at Kilometre Zeta", Some("MINUSCA-2026-03-00077")),
+        )
+        .await);
+    let id = created["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/incidents/{id}");
+    ok(&api
+        .patch(
+            &path,
+            Some(&a),
+            json!({ "version": 1, "summary": "Ambush at Kilometre Zeta, north" }),
+        )
+        .await);
+    ok(&api
+        .post(&format!("{path}/submit"), Some(&a), json!({}))
+        .await);
+    ok(&api
+        .post(&format!("{path}/verify"), Some(&b), json!({ "version": 3 }))
+        .await);
+    ok(&api
+        .patch(&path, Some(&a), json!({ "version": 4, "place_name": "Ndassima Quarry east", "reason": "Reason Theta: the sector corrected the place" }))
+        .await);
+
+    // A second incident, for a case with an accused person and a document.
+    let mut other = body("Kilometre Zeta, the second attack", None);
+    other["submit"] = json!(true);
+    let other = ok(&api.post("/api/v1/incidents", Some(&a), other).await);
+    let case = ok(&api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [other["id"]], "jurisdiction": "CAF", "authority": "Prosecutor Pi",
+                    "notes": "Case notes Mu", "next_action": "Next action Xi" }),
+        )
+        .await);
+    let case_id = case["id"].as_str().unwrap().to_string();
+    let case_path = format!("/api/v1/cases/{case_id}");
+    ok(&api
+        .post(
+            &format!("{case_path}/transitions"),
+            Some(&legal),
+            json!({ "to": "referred", "effective_on": t.now().date().to_string(), "note": "Step note Chi" }),
+        )
+        .await);
+    ok(&api
+        .post(&format!("{case_path}/accused"), Some(&legal),
+              json!({ "name": "Colonel Psi", "affiliation": "Group Phi", "charges": "Charge Upsilon" }))
+        .await);
+    ok(&t.upload_document(&legal, &case_id, "A document").await);
+    ok(&api
+        .post(
+            &format!("{path}/withdraw"),
+            Some(&a),
+            json!({ "reason": "Withdrawn Iota: a duplicate" }),
+        )
+        .await);
+
+    // The whole trail, through the API and the page.
+    let mut trail = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page_path = match &cursor {
+            Some(c) => format!("/api/v1/audit?limit=200&cursor={c}"),
+            None => "/api/v1/audit?limit=200".to_string(),
+        };
+        let page = api.get(&page_path, Some(&auditor)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        trail.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let page = api
+        .send(
+            TestRequest::get()
+                .uri("/audit")
+                .insert_header(("Cookie", format!("pkr_session={auditor}"))),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let texts = [
+        serde_json::to_string(&trail).unwrap(),
+        String::from_utf8_lossy(&page.bytes).to_string(),
+    ];
+    for value in SECRET_VALUES {
+        for text in &texts {
+            assert!(!text.contains(value), "{value} appears in the trail");
+        }
+    }
+
+    // Every step of the incident's life is there, with what changed and what it became.
+    let of_incident: Vec<&Value> = trail
+        .iter()
+        .filter(|r| r["entity_id"] == id.as_str())
+        .rev()
+        .collect();
+    let actions: Vec<&str> = of_incident
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "incident.create",
+            "incident.update",
+            "incident.submit",
+            "incident.verify",
+            "incident.amend",
+            "incident.withdraw"
+        ]
+    );
+    for (record, version) in of_incident.iter().zip(1..) {
+        let details = &record["details"];
+        assert_eq!(details["version_to"], version, "{details}");
+        assert_eq!(details["mission"], "MINUSCA");
+        assert_eq!(details["classification"], "strictly_confidential");
+        assert_eq!(details["snapshot_sha256"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(of_incident[1]["details"]["fields"], json!(["summary"]));
+    assert_eq!(of_incident[3]["details"]["status_from"], "submitted");
+    assert_eq!(of_incident[3]["details"]["status_to"], "verified");
+    assert!(
+        of_incident[4]["details"]["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("place_name"))
+    );
+    let of_case: Vec<&str> = trail
+        .iter()
+        .filter(|r| r["entity_id"] == case_id.as_str())
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        of_case,
+        [
+            "case.document.add",
+            "case.accused.add",
+            "case.transition",
+            "case.create"
+        ]
+    );
+
+    // And the trail proves the records as they stand.
+    let mut conn = t.conn();
+    let check = peacekeeper_registry::services::audit::verify_records(&mut conn).unwrap();
+    assert!(check.intact, "{:?}", check.problems);
+    assert!(check.snapshots_checked >= 10, "{check:?}");
+}
+
+/// A database an earlier release wrote (audit details holding content, nothing proving the
+/// records' content) is started with this one: the start writes one baseline record per
+/// incident, case and account, `audit verify` passes, and the old records' details reach only
+/// auditors cleared strictly confidential.
+async fn an_upgraded_database_is_baselined_and_withholds_old_details(backend: Backend) {
+    use common::server::registry;
+    let t = TestApp::before_migration(backend, "content_free_audit");
+    let officer = t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let legal = t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    // An incident and a case as the earlier release stored them, and an audit record of the
+    // kind it wrote, with the values changed.
+    let now = "2026-11-30 10:00:00";
+    let statements = [
+        format!("INSERT INTO incidents (id, reference, mission_code, status, classification, occurred_at, time_precision, reported_at, reported_by, geo_precision, location_type, attack_type, weapons, summary, narrative, killed, injured, abducted, missing, search_text, version, created_at, updated_at) VALUES ('inc-old', 'MINUSCA-2026-00001', 'MINUSCA', 'submitted', 'confidential', '2026-11-20 06:00:00', 'exact', '{now}', '{officer}', 'unknown', 'patrol', 'ambush', '[]', 'Old secret summary', 'Old secret narrative', 1, 0, 0, 0, 'old secret', 2, '{now}', '{now}')"),
+        "INSERT INTO incident_victims (incident_id, position, personnel_type, gender, outcome) VALUES ('inc-old', 0, 'military', 'male', 'killed')".to_string(),
+        format!("INSERT INTO incident_versions (incident_id, version, action, changed_at, changed_by, changes, snapshot) VALUES ('inc-old', 2, 'submit', '{now}', '{officer}', '{{}}', '{{\"summary\":\"Old secret summary\"}}')"),
+        format!("INSERT INTO cases (id, reference, mission_code, status, jurisdiction, lead_officer, urgency, opened_on, last_moved_on, search_text, version, created_by, created_at, updated_at) VALUES ('case-old', 'CASE-MINUSCA-2026-0001', 'MINUSCA', 'opened', 'CAF', '{legal}', '2026-11-30', '2026-11-30', '2026-11-30', '', 1, '{legal}', '{now}', '{now}')"),
+        "INSERT INTO case_incidents (case_id, incident_id) VALUES ('case-old', 'inc-old')".to_string(),
+    ];
+    for statement in &statements {
+        t.execute_sql(statement).unwrap();
+    }
+    let old_record = {
+        let mut conn = t.conn();
+        audit::append(
+            &mut conn,
+            &AuditContext::system(t.now(), "test"),
+            "incident.update",
+            "incident",
+            Some("inc-old"),
+            json!({ "changes": { "summary": { "from": "Older secret", "to": "Old secret summary" } } }),
+        )
+        .unwrap()
+    };
+
+    // The new release starts: its migrations, then the baseline.
+    let folder = tempfile::tempdir().unwrap();
+    let started = registry(folder.path(), &t.db.url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let users = t.count("users");
+    assert_eq!(
+        t.count("audit_log WHERE action = 'audit.baseline'"),
+        1 + 1 + users,
+        "one per incident, case and account"
+    );
+    assert_eq!(t.count("audit_baseline_pending"), 0);
+    let verified = registry(folder.path(), &t.db.url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{said}");
+    assert!(said.contains("records intact"), "{said}");
+    // A second start writes no baseline again.
+    let again = registry(folder.path(), &t.db.url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        t.count("audit_log WHERE action = 'audit.baseline'"),
+        1 + 1 + users
+    );
+
+    // The record written before holds content: only the auditors cleared for all see it.
+    t.create_user("auditor.low", Role::Auditor, Clearance::Confidential, &[]);
+    t.create_user(
+        "auditor.high",
+        Role::Auditor,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    let api = t.api().await;
+    let details_for = |name: &'static str| {
+        let api = &api;
+        async move {
+            let token = api.login(name, PASSWORD).await;
+            let page = api
+                .get("/api/v1/audit?entity_id=inc-old&limit=200", Some(&token))
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["sequence"] == old_record)
+                .map(|r| r["details"].clone())
+                .unwrap()
+        }
+    };
+    let low = details_for("auditor.low").await;
+    assert_eq!(
+        low,
+        json!("details withheld: recorded before content-free auditing")
+    );
+    let high = details_for("auditor.high").await;
+    assert_eq!(high["changes"]["summary"]["to"], "Old secret summary");
+    // The page withholds them the same way.
+    let low_token = api.login("auditor.low", PASSWORD).await;
+    let page = api
+        .send(
+            TestRequest::get()
+                .uri("/audit?entity_id=inc-old")
+                .insert_header(("Cookie", format!("pkr_session={low_token}"))),
+        )
+        .await;
+    let page = String::from_utf8_lossy(&page.bytes).to_string();
+    assert!(!page.contains("Old secret"), "{page}");
+    assert!(page.contains("details withheld"), "{page}");
 }

@@ -1662,7 +1662,7 @@ async fn changes_keep_links_people_and_dates_sound(backend: Backend) {
     // The trail says the name changed, never what it is.
     assert_eq!(
         t.count(
-            "audit_log WHERE action = 'case.accused.update' AND details LIKE '%personal data%'"
+            "audit_log WHERE action = 'case.accused.update' AND details LIKE '%\"accused_fields\":[\"name\"]%'"
         ),
         1
     );

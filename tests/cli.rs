@@ -17,6 +17,7 @@ on_both_backends!(
     accounts_are_made_and_disabled_from_the_command_line,
     audit_verify_exits_by_the_state_of_the_chain,
     audit_verify_rehashes_case_documents,
+    audit_verify_finds_records_changed_past_the_service,
     the_official_dataset_imports_from_the_command_line,
 );
 
@@ -562,4 +563,102 @@ fn the_metrics_address_serves_the_metrics_alone() {
         ),
         "{answer}"
     );
+}
+
+/// Changes made straight in the database, past the service and its audit records, to an
+/// incident's row, to one of its victims, to a stored version of another, to a case and to an
+/// account: `audit verify` exits 1 and names each (record type, id, version).
+async fn audit_verify_finds_records_changed_past_the_service(backend: Backend) {
+    use serde_json::json;
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSCA"],
+    );
+    let field = t.create_user(
+        "field",
+        Role::Leadership,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let mut ids = Vec::new();
+    for summary in ["First", "Second", "Third"] {
+        let made = api
+            .post(
+                "/api/v1/incidents",
+                Some(&officer),
+                json!({ "mission": "MINUSCA", "occurred_at": "2026-03-14T06:30:00Z", "attack_type": "ambush",
+                        "summary": summary, "submit": true,
+                        "victims": [{ "personnel_type": "police", "outcome": "injured" }] }),
+            )
+            .await;
+        assert_eq!(made.status.as_u16(), 201, "{}", made.body);
+        ids.push(made.body["id"].as_str().unwrap().to_string());
+    }
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [ids[0]], "jurisdiction": "CAF", "notes": "Opened" }),
+        )
+        .await;
+    assert_eq!(case.status.as_u16(), 201, "{}", case.body);
+    let case_id = case.body["id"].as_str().unwrap().to_string();
+    let folder = tempfile::tempdir().unwrap();
+    let verify = || {
+        run(
+            registry(folder.path(), &t.db.url).args(["audit", "verify"]),
+            None,
+        )
+    };
+
+    let intact = verify();
+    assert!(intact.status.success(), "{}", text(&intact.stdout));
+    assert!(
+        text(&intact.stdout).contains("records intact: 7 incidents, cases and accounts"),
+        "{}",
+        text(&intact.stdout)
+    );
+
+    let (first, second, third) = (&ids[0], &ids[1], &ids[2]);
+    for change in [
+        format!("UPDATE incidents SET summary = 'Rewritten' WHERE id = '{first}'"),
+        format!("UPDATE incident_victims SET outcome = 'killed' WHERE incident_id = '{second}'"),
+        format!(
+            "UPDATE incident_versions SET snapshot = replace(snapshot, 'Third', 'Forged') WHERE incident_id = '{third}' AND version = 1"
+        ),
+        format!("UPDATE cases SET notes = 'Rewritten' WHERE id = '{case_id}'"),
+        format!("UPDATE users SET clearance = 'strictly_confidential' WHERE id = '{field}'"),
+    ] {
+        t.execute_sql(&change).unwrap();
+    }
+    let changed = verify();
+    let said = text(&changed.stdout);
+    assert_eq!(changed.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("records CHANGED past the audit trail (5 found"),
+        "{said}"
+    );
+    for named in [
+        format!("incident {first} version 2: its rows differ"),
+        format!("incident {second} version 2: its rows differ"),
+        format!("incident {third} version 1: the stored version differs"),
+        format!("case {case_id} version 1: its rows differ"),
+        format!("user {field} version 1: its rows differ"),
+    ] {
+        assert!(said.contains(&named), "{named} in {said}");
+    }
+    // The chain itself was not touched.
+    assert!(said.contains("audit trail intact"), "{said}");
 }

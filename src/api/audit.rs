@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::{AuthUser, policy};
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::services::audit::{self as audit_service, RecordCheck};
 use crate::services::cases::{DocumentCheck, check_documents};
 use crate::store::audit::{self, AuditFilter, AuditRecord};
 use crate::store::files::FileStore;
@@ -117,27 +118,25 @@ pub async fn list(
         before_id,
     };
     let now = state.clock.now();
-    let (page, sealed) = state
+    let page = state
         .run(move |conn| {
             policy::require_role(conn, &user, &[Role::Auditor], "audit.list", now)?;
-            let rows = audit::list(conn, &filter, limit + 1)?;
-            let page = crate::store::Page::from_overfetch(rows, limit as usize);
-            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
-            let sealed = audit::sealed_ids(conn, &ids)?;
-            Ok((page, sealed))
+            let rows = audit_service::list(conn, &user, &filter, limit + 1)?;
+            Ok(crate::store::Page::from_overfetch(rows, limit as usize))
         })
         .await?;
     let next_cursor = page
         .has_more
-        .then(|| page.items.last().map(|r| encode_cursor(&r.id.to_string())))
+        .then(|| {
+            page.items
+                .last()
+                .map(|(r, _)| encode_cursor(&r.id.to_string()))
+        })
         .flatten();
     let items = page
         .items
         .into_iter()
-        .map(|record| {
-            let is_sealed = sealed.contains(&record.id);
-            view(record, is_sealed)
-        })
+        .map(|(record, sealed)| view(record, sealed))
         .collect();
     Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
 }
@@ -152,6 +151,9 @@ struct Verification {
     first_broken: Option<crate::domain::audit::BrokenRecord>,
     /// Every case document rehashed against the SHA-256 recorded at its upload.
     documents: DocumentCheck,
+    /// Every stored version snapshot rehashed against its audit record, and every incident,
+    /// case and account checked against the latest snapshot its audit records prove.
+    records: RecordCheck,
 }
 
 /// Seal what is pending, then recompute the whole chain and rehash every document.
@@ -166,13 +168,15 @@ pub async fn verify(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRe
             audit::seal_pending(conn)?;
             let chain = audit::verify(conn)?;
             let documents = check_documents(conn, &files)?;
+            let records = audit_service::verify_records(conn)?;
             Ok(Verification {
-                intact: chain.intact && documents.intact,
+                intact: chain.intact && documents.intact && records.intact,
                 chain_intact: chain.intact,
                 records_checked: chain.records_checked,
                 head_hash: chain.head_hash,
                 first_broken: chain.first_broken,
                 documents,
+                records,
             })
         })
         .await?;

@@ -2,7 +2,7 @@
 //! changes, creating and changing users. Each change and its audit record commit together.
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::config::Settings;
@@ -11,7 +11,7 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::audit::changes as changes_between;
 use crate::domain::session::{SessionState, SessionTimes, is_locked, session_state};
 use crate::domain::validation::Violations;
-use crate::domain::{password as password_policy, user as user_rules};
+use crate::domain::{password as password_policy, snapshot, user as user_rules};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditContext};
 use crate::store::sessions::{self, SessionRow};
@@ -409,6 +409,37 @@ pub fn finish_password_change(
     })?
 }
 
+/// What an audit record of an account change proves: the version the account became and the
+/// hash of its snapshot, added to the record's details.
+pub(crate) fn with_proof(mut details: Value, user: &UserRow, missions: &[String]) -> Value {
+    let account = snapshot::account(
+        &user.role,
+        &user.clearance,
+        missions,
+        user.all_missions,
+        user.disabled,
+    );
+    details["version_to"] = json!(user.version);
+    details["snapshot_sha256"] = json!(snapshot::digest(&snapshot::canonical(&account)));
+    details
+}
+
+/// The snapshot of an account as its rows stand now: what its latest audit record must prove.
+pub(crate) fn current_snapshot(conn: &mut DbConnection, id: &str) -> AppResult<Option<String>> {
+    let Some(user) = users::find_by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let missions = users::missions_of(conn, id)?;
+    let account = snapshot::account(
+        &user.role,
+        &user.clearance,
+        &missions,
+        user.all_missions,
+        user.disabled,
+    );
+    Ok(Some(snapshot::canonical(&account)))
+}
+
 /// What is needed to create an account. No `Debug`: it holds a password.
 #[derive(Clone)]
 pub struct NewAccount {
@@ -528,14 +559,18 @@ pub fn create_user(
             "user.create",
             "user",
             Some(&user.id),
-            json!({
-                "username": user.username,
-                "role": user.role,
-                "clearance": user.clearance,
-                "missions": missions,
-                "all_missions": user.all_missions,
-                "must_change_password": user.must_change_password,
-            }),
+            with_proof(
+                json!({
+                    "username": user.username,
+                    "role": user.role,
+                    "clearance": user.clearance,
+                    "missions": missions,
+                    "all_missions": user.all_missions,
+                    "must_change_password": user.must_change_password,
+                }),
+                &user,
+                &missions,
+            ),
         )?;
         Ok(UserWithMissions {
             user: user.clone(),
@@ -656,15 +691,16 @@ pub fn update_user(
             let ended = sessions::revoke_all_of_user(conn, id, context.now)?;
             changes["sessions_ended"] = json!(ended);
         }
+        let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
+        let details = json!({ "changes": changes, "version_from": current.version });
         audit::append(
             conn,
             context,
             "user.update",
             "user",
             Some(id),
-            json!({ "changes": changes }),
+            with_proof(details, &user, &missions),
         )?;
-        let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
         Ok(UserWithMissions { user, missions })
     })
 }
@@ -680,13 +716,16 @@ pub fn disable_user(
         let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
         users::set_disabled(conn, &user.id, true, context.now)?;
         let ended = sessions::revoke_all_of_user(conn, &user.id, context.now)?;
+        let now_disabled = users::find_by_id(conn, &user.id)?.ok_or(AppError::NotFound)?;
+        let missions = users::missions_of(conn, &user.id)?;
+        let details = json!({ "changes": { "disabled": { "from": user.disabled, "to": true } }, "sessions_ended": ended, "version_from": user.version });
         audit::append(
             conn,
             context,
             "user.update",
             "user",
             Some(&user.id),
-            json!({ "changes": { "disabled": { "from": user.disabled, "to": true } }, "sessions_ended": ended }),
+            with_proof(details, &now_disabled, &missions),
         )?;
         Ok(())
     })
@@ -734,7 +773,11 @@ pub fn create_first_admin(
             "user.create",
             "user",
             Some(&user.id),
-            json!({ "username": "admin", "role": "admin", "first_start": true }),
+            with_proof(
+                json!({ "username": "admin", "role": "admin", "first_start": true }),
+                &user,
+                &[],
+            ),
         )?;
         Ok::<bool, AppError>(true)
     })?;

@@ -315,6 +315,34 @@ pub fn redact(url: &str) -> String {
 
 /// Applies every pending migration; returns how many ran. A database that another program made,
 /// or that a newer version migrated, is refused before anything is written to it.
+/// Applies the pending migrations that come before the one named `name` (its name without the
+/// version, like `content_free_audit`): a database as an older release left it, for tests of
+/// an upgrade.
+pub fn run_migrations_before(conn: &mut DbConnection, name: &str) -> Result<usize, DbSetupError> {
+    fn run_until<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+        name: &str,
+    ) -> Result<usize, DbSetupError> {
+        let failed =
+            |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migrate(e.to_string());
+        let pending = conn.pending_migrations(source).map_err(failed)?;
+        let mut applied = 0;
+        for migration in pending {
+            if migration.name().to_string().ends_with(name) {
+                break;
+            }
+            conn.run_migration(&*migration).map_err(failed)?;
+            applied += 1;
+        }
+        Ok(applied)
+    }
+    match conn {
+        DbConnection::Postgres(pg) => run_until(pg, POSTGRES_MIGRATIONS, name),
+        DbConnection::Sqlite(sqlite) => run_until(sqlite, SQLITE_MIGRATIONS, name),
+    }
+}
+
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
     let migrate_error = |e: diesel::result::Error| DbSetupError::Migrate(e.to_string());
     let postgres = conn.backend() == Backend::Postgres;

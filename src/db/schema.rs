@@ -280,6 +280,30 @@ diesel::joinable!(case_incidents -> cases (case_id));
 diesel::joinable!(incident_victims -> incidents (incident_id));
 diesel::joinable!(case_incidents -> incidents (incident_id));
 
+diesel::table! {
+    case_versions (case_id, version) {
+        case_id -> Text,
+        version -> BigInt,
+        action -> Text,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+        snapshot -> Text,
+    }
+}
+
+diesel::table! {
+    audit_baseline_pending (entity_type, entity_id) {
+        entity_type -> Text,
+        entity_id -> Text,
+    }
+}
+
+diesel::table! {
+    audit_content_free (first_record) {
+        first_record -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     missions,
     users,
@@ -301,4 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_accused,
     case_documents,
     case_reference_counters,
+    case_versions,
+    audit_baseline_pending,
+    audit_content_free,
 );

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod mission;
 pub mod password;
 pub mod session;
+pub mod snapshot;
 pub mod spreadsheet;
 pub mod summary;
 pub mod user;

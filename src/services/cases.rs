@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::{Attempt, parse_fields as parse};
+use super::{Attempt, case_versions, parse_fields as parse};
 use crate::auth::{AuthUser, policy};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
@@ -312,11 +312,6 @@ fn refresh_derived(row: &mut CaseRow) {
     row.search_text = search_text(row);
 }
 
-/// The descriptive fields as the audit trail compares them.
-fn snapshot(fields: &CaseFields) -> Value {
-    serde_json::to_value(fields.to_input()).unwrap_or(Value::Null)
-}
-
 /// A creating request: the body, and the client's `Idempotency-Key` with the body's hash.
 pub struct CreateRequest {
     pub body: Map<String, Value>,
@@ -533,18 +528,14 @@ fn create_once(
             entered_at: now,
         },
     )?;
+    let details = case_versions::record(conn, &user.id, id, None, "create", now)?;
     audit::append(
         conn,
         &user.audit(now),
         "case.create",
         "case",
         Some(id),
-        json!({
-            "reference": row.reference,
-            "mission": mission,
-            "opened_on": opened_on,
-            "changes": crate::domain::audit::changes(&json!({}), &snapshot(fields)),
-        }),
+        details,
     )?;
     Ok(id.to_string())
 }
@@ -681,7 +672,7 @@ pub fn update(
         if case.row.version != expected_version {
             return Err(stale(expected_version));
         }
-        let before = snapshot(&case.fields());
+        let before = case_versions::snapshot_of(conn, id)?;
         fill_row(&mut case.row, &fields);
         save(conn, &mut case.row, now)?;
         let old_ids: Vec<&String> = case.incidents.iter().map(|i| &i.id).collect();
@@ -690,14 +681,14 @@ pub fn update(
         {
             store::set_incidents(conn, id, &fields.incident_ids)?;
         }
-        let changes = crate::domain::audit::changes(&before, &snapshot(&fields));
+        let details = case_versions::record(conn, &user.id, id, before.as_ref(), "update", now)?;
         audit::append(
             conn,
             &user.audit(now),
             "case.update",
             "case",
             Some(id),
-            json!({ "version": case.row.version, "changes": changes }),
+            details,
         )?;
         Ok(())
     })?;
@@ -722,6 +713,7 @@ pub fn transition(
         {
             return Err(stale(expected));
         }
+        let before = case_versions::snapshot_of(conn, id)?;
         let from = case.status();
         let timeline = store::transitions(conn, id)?;
         // The opening (no `from`) is not a transition: earlier steps may be recorded after it.
@@ -775,19 +767,15 @@ pub fn transition(
                 entered_at: now,
             },
         )?;
+        let details =
+            case_versions::record(conn, &user.id, id, before.as_ref(), "transition", now)?;
         audit::append(
             conn,
             &user.audit(now),
             "case.transition",
             "case",
             Some(id),
-            json!({
-                "from": from.code(),
-                "to": step.to.code(),
-                "effective_on": step.effective_on,
-                "closure_reason": step.closure_reason,
-                "version": case.row.version,
-            }),
+            details,
         )?;
         Ok(())
     })?;
@@ -829,24 +817,11 @@ pub fn accused_of(row: &AccusedRow) -> Accused {
 }
 
 /// The audit trail records what changed about an accused person, but never their name.
-fn accused_changes(before: &Accused, after: &Accused) -> Value {
-    let as_json = |accused: &Accused| {
-        let mut value = serde_json::to_value(accused.to_input()).unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut value {
-            map.remove("name");
-        }
-        value
-    };
-    let mut changes = crate::domain::audit::changes(&as_json(before), &as_json(after));
-    if before.name != after.name
-        && let Value::Object(map) = &mut changes
-    {
-        map.insert(
-            "name".into(),
-            json!("changed (personal data, not recorded here)"),
-        );
-    }
-    changes
+/// The names of an accused person's fields that a change touched (never their values).
+fn accused_fields(before: &Accused, after: &Accused) -> Vec<String> {
+    let as_json =
+        |accused: &Accused| serde_json::to_value(accused.to_input()).unwrap_or(Value::Null);
+    crate::domain::snapshot::changed_fields(&as_json(before), &as_json(after))
 }
 
 /// Whether the case's timeline ever reached a judgment.
@@ -876,17 +851,18 @@ pub fn add_accused(
         let accused =
             rules::validate_accused(&input, judged, None).map_err(AppError::Validation)?;
         let row = accused_row(&id, case_id, &accused, now);
+        let before = case_versions::snapshot_of(conn, case_id)?;
         store::insert_accused(conn, &row)?;
+        let mut details =
+            case_versions::record(conn, &user.id, case_id, before.as_ref(), "accused.add", now)?;
+        details["accused_id"] = json!(id);
         audit::append(
             conn,
             &user.audit(now),
             "case.accused.add",
             "case",
             Some(case_id),
-            json!({
-                "accused_id": id,
-                "changes": accused_changes(&Accused { name: accused.name.clone(), ..Default::default() }, &accused),
-            }),
+            details,
         )?;
         Ok::<_, AppError>(row)
     })?;
@@ -937,20 +913,27 @@ pub fn update_accused(
         let mut row = accused_row(accused_id, case_id, &accused, now);
         row.version = expected_version + 1;
         row.created_at = stored.created_at;
+        let before = case_versions::snapshot_of(conn, case_id)?;
         if !store::update_accused(conn, &row, expected_version)? {
             return Err(stale_accused());
         }
+        let mut details = case_versions::record(
+            conn,
+            &user.id,
+            case_id,
+            before.as_ref(),
+            "accused.update",
+            now,
+        )?;
+        details["accused_id"] = json!(accused_id);
+        details["accused_fields"] = json!(accused_fields(&accused_of(&stored), &accused));
         audit::append(
             conn,
             &user.audit(now),
             "case.accused.update",
             "case",
             Some(case_id),
-            json!({
-                "accused_id": accused_id,
-                "version": row.version,
-                "changes": accused_changes(&accused_of(&stored), &accused),
-            }),
+            details,
         )?;
         Ok(row)
     })?;
@@ -1018,20 +1001,28 @@ pub fn add_document(
     };
     write_transaction(conn, |conn| {
         store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
+        let before = case_versions::snapshot_of(conn, case_id)?;
         store::insert_document(conn, &row)?;
+        let mut details = case_versions::record(
+            conn,
+            &user.id,
+            case_id,
+            before.as_ref(),
+            "document.add",
+            now,
+        )?;
+        details["document_id"] = json!(row.id);
+        details["kind"] = json!(row.kind);
+        details["media_type"] = json!(row.media_type);
+        details["size_bytes"] = json!(row.size_bytes);
+        details["sha256"] = json!(row.sha256);
         audit::append(
             conn,
             &user.audit(now),
             "case.document.add",
             "case",
             Some(case_id),
-            json!({
-                "document_id": row.id,
-                "kind": row.kind,
-                "media_type": row.media_type,
-                "size_bytes": row.size_bytes,
-                "sha256": row.sha256,
-            }),
+            details,
         )?;
         Ok::<_, AppError>(())
     })?;

@@ -86,7 +86,10 @@ fn filters_json(request: &ExportRequest) -> Value {
     json!({
         "missions": f.missions, "status": f.status, "attack_type": f.attack_type,
         "classification": f.classification, "from": f.from.map(format_time),
-        "to": f.to.map(format_time), "fatal": f.fatal, "q": f.q,
+        "to": f.to.map(format_time), "fatal": f.fatal,
+        "awaiting_my_verification": f.awaiting_my_verification,
+        // The words searched may be content (a name, a place): only how many there were.
+        "search_words": f.q.as_deref().map(|q| q.split_whitespace().count()),
     })
 }
 

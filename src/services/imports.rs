@@ -333,15 +333,19 @@ fn dataset_account(
         "user.create",
         "user",
         Some(&row.id),
-        serde_json::json!({
-            "username": row.username,
-            "role": row.role,
-            "clearance": row.clearance,
-            "missions": [],
-            "all_missions": true,
-            "disabled": true,
-            "source": "un_fatalities import",
-        }),
+        crate::auth::accounts::with_proof(
+            serde_json::json!({
+                "username": row.username,
+                "role": row.role,
+                "clearance": row.clearance,
+                "missions": [],
+                "all_missions": true,
+                "disabled": true,
+                "source": "un_fatalities import",
+            }),
+            &row,
+            &[],
+        ),
     )?;
     Ok(row.id)
 }

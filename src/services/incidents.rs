@@ -15,6 +15,7 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{
     self, IncidentData, IncidentInput, Move, Perpetrator, Source, Status, Victim,
 };
+use crate::domain::snapshot::{self, ChangeFacts};
 use crate::domain::validation::{FieldError, text_length};
 use crate::domain::{casualty_id, verification};
 use crate::error::{AppError, AppResult};
@@ -202,16 +203,47 @@ fn refresh_search_text(row: &mut IncidentRow) {
         .to_lowercase();
 }
 
-/// The whole incident as a version of its history records it.
+/// The whole incident as a version of its history records it, and as its audit records prove
+/// it: its content, where it is in its life and who stands behind it.
 fn snapshot(incident_row: &IncidentRow, data: &IncidentData) -> Value {
     let mut value = serde_json::to_value(data.to_input()).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
-        map.insert("status".into(), json!(incident_row.status));
-        map.insert("reference".into(), json!(incident_row.reference));
+        let row = incident_row;
+        map.insert("status".into(), json!(row.status));
+        map.insert("reference".into(), json!(row.reference));
+        map.insert("reported_by".into(), json!(row.reported_by));
+        map.insert(
+            "reported_at".into(),
+            json!(incident::format_time(row.reported_at)),
+        );
+        map.insert("verified_by".into(), json!(row.verified_by));
+        map.insert(
+            "verified_at".into(),
+            json!(row.verified_at.map(incident::format_time)),
+        );
+        map.insert(
+            "last_verified_version".into(),
+            json!(row.last_verified_version),
+        );
+        map.insert("withdrawn_reason".into(), json!(row.withdrawn_reason));
+        map.insert(
+            "victim_counts".into(),
+            json!([row.killed, row.injured, row.abducted, row.missing]),
+        );
     }
     value
 }
 
+/// The snapshot of the incident as its rows stand now: what its latest audit record must prove.
+pub(crate) fn current_snapshot(row: IncidentRow, children: Children) -> AppResult<String> {
+    let incident = assemble(row, children)?;
+    Ok(snapshot::canonical(&snapshot(
+        &incident.row,
+        &incident.data,
+    )))
+}
+
+/// Writes the version the incident has just become and answers its audit record's details.
 fn record_version(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -220,7 +252,7 @@ fn record_version(
     action: &str,
     reason: Option<&str>,
 ) -> AppResult<Value> {
-    let (version, changes) = new_version(
+    let (version, details) = new_version(
         &user.id,
         before,
         &incident.row,
@@ -229,11 +261,12 @@ fn record_version(
         reason,
     );
     store::insert_version(conn, &version)?;
-    Ok(changes)
+    Ok(details)
 }
 
-/// The version row of the incident as `row` and `data` now stand, changed by `changed_by`,
-/// and what changed since `before`.
+/// The version row of the incident as `row` and `data` now stand, changed by `changed_by`, and
+/// the details of its audit record: what kind of change it was, never the values (those stay in
+/// the history, which only the incident's readers see).
 fn new_version(
     changed_by: &str,
     before: Option<&Value>,
@@ -243,7 +276,25 @@ fn new_version(
     reason: Option<&str>,
 ) -> (VersionRow, Value) {
     let after = snapshot(row, data);
-    let changes = crate::domain::audit::changes(before.unwrap_or(&json!({})), &after);
+    let empty = json!({});
+    let before = before.unwrap_or(&empty);
+    let changes = crate::domain::audit::changes(before, &after);
+    let snapshot_text = snapshot::canonical(&after);
+    let facts = ChangeFacts {
+        mission: Some(&row.mission_code),
+        classification: Some(&row.classification),
+        version_from: (row.version > 1).then(|| row.version - 1),
+        version_to: row.version,
+        status_from: before.get("status").and_then(Value::as_str),
+        status_to: Some(&row.status),
+        fields: snapshot::changed_fields(before, &after),
+        counts: vec![
+            ("victims", data.victims.len()),
+            ("perpetrators", data.perpetrators.len()),
+            ("sources", data.sources.len()),
+        ],
+        snapshot_sha256: snapshot::digest(&snapshot_text),
+    };
     let version = VersionRow {
         incident_id: row.id.clone(),
         version: row.version,
@@ -252,9 +303,9 @@ fn new_version(
         changed_by: changed_by.to_string(),
         reason: reason.map(str::to_string),
         changes: changes.to_string(),
-        snapshot: after.to_string(),
+        snapshot: snapshot_text,
     };
-    (version, changes)
+    (version, facts.details())
 }
 
 fn deny(
@@ -596,13 +647,13 @@ fn create_once(
         row,
         data: data.clone(),
     };
-    let (version, changes) = new_version(&user.id, None, &incident.row, data, "create", None);
+    let (version, details) = new_version(&user.id, None, &incident.row, data, "create", None);
     let record = audit::new_record(
         &user.audit(now),
         "incident.create",
         "incident",
         Some(id),
-        json!({ "mission": data.mission, "changes": redacted(changes) }),
+        details,
     );
     let children = children_of(id, data);
     store::insert_recorded(conn, &incident.row, &children, &version, &record).map_err(|e| {
@@ -681,14 +732,8 @@ pub(crate) fn record_imported(
     row.verified_at = Some(now);
     row.last_verified_version = Some(row.version);
     refresh_search_text(&mut row);
-    let (version, _) = new_version(reporter_id, None, &row, data, "import", Some(reason));
-    let record = audit::new_record(
-        context,
-        "incident.import",
-        "incident",
-        Some(&id),
-        json!({ "reference": row.reference, "mission": row.mission_code, "victims": data.victims.len() }),
-    );
+    let (version, details) = new_version(reporter_id, None, &row, data, "import", Some(reason));
+    let record = audit::new_record(context, "incident.import", "incident", Some(&id), details);
     store::insert_recorded(conn, &row, &children_of(&id, data), &version, &record)?;
     Ok(row)
 }
@@ -726,7 +771,7 @@ pub(crate) fn add_imported_victims(
     }
     save(conn, &mut incident, expected, now)?;
     store::replace_children(conn, incident_id, &children_of(incident_id, &incident.data))?;
-    let (version, _) = new_version(
+    let (version, details) = new_version(
         reporter_id,
         Some(&before),
         &incident.row,
@@ -741,15 +786,9 @@ pub(crate) fn add_imported_victims(
         "incident.import",
         "incident",
         Some(incident_id),
-        json!({ "version": incident.row.version, "victims_added": victims.len() }),
+        details,
     )?;
     Ok(())
-}
-
-/// The audit trail records what changed, without victims' names and units.
-fn redacted(mut changes: Value) -> Value {
-    incident::redact_personal(&mut changes);
-    changes
 }
 
 pub fn get(
@@ -943,7 +982,7 @@ pub fn update(
             }
         })?;
         let action = if amendment { "amend" } else { "update" };
-        let changes = record_version(
+        let details = record_version(
             conn,
             user,
             Some(&before),
@@ -957,7 +996,7 @@ pub fn update(
             &format!("incident.{action}"),
             "incident",
             Some(id),
-            json!({ "version": incident.row.version, "reason": reason, "changes": redacted(changes) }),
+            details,
         )?;
         Ok(incident)
     })
@@ -1001,14 +1040,14 @@ fn submit_loaded(
     refresh_search_text(&mut incident.row);
     let expected = incident.row.version;
     save(conn, &mut incident, expected, now)?;
-    record_version(conn, user, Some(&before), &incident, "submit", None)?;
+    let details = record_version(conn, user, Some(&before), &incident, "submit", None)?;
     audit::append(
         conn,
         &user.audit(now),
         "incident.submit",
         "incident",
         Some(&incident.row.id),
-        json!({ "reference": incident.row.reference, "version": incident.row.version }),
+        details,
     )?;
     Ok(incident)
 }
@@ -1104,14 +1143,14 @@ pub fn verify(
         incident.row.verified_at = Some(now);
         incident.row.last_verified_version = Some(expected_version + 1);
         save(conn, &mut incident, expected_version, now)?;
-        record_version(conn, user, Some(&before), &incident, "verify", None)?;
+        let details = record_version(conn, user, Some(&before), &incident, "verify", None)?;
         audit::append(
             conn,
             &user.audit(now),
             "incident.verify",
             "incident",
             Some(id),
-            json!({ "version": incident.row.version }),
+            details,
         )?;
         Ok(incident)
     });
@@ -1142,7 +1181,7 @@ pub fn withdraw(
         incident.row.withdrawn_reason = reason.clone();
         let expected = incident.row.version;
         save(conn, &mut incident, expected, now)?;
-        record_version(
+        let details = record_version(
             conn,
             user,
             Some(&before),
@@ -1156,7 +1195,7 @@ pub fn withdraw(
             "incident.withdraw",
             "incident",
             Some(id),
-            json!({ "reason": reason, "version": incident.row.version }),
+            details,
         )?;
         Ok(incident)
     })

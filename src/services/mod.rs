@@ -1,6 +1,8 @@
 //! Workflows that join the rules, the queries and the audit trail into one transaction each.
 //! Handlers call these; these hold no HTTP.
 
+pub mod audit;
+pub mod case_versions;
 pub mod cases;
 pub mod exports;
 pub mod imports;

@@ -10,7 +10,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::{audit_chain, audit_log, audit_pending};
+use crate::db::schema::{
+    audit_baseline_pending, audit_chain, audit_content_free, audit_log, audit_pending,
+};
 use crate::db::{DbConnection, on_own_backend, write_transaction};
 use crate::domain::audit::{
     AuditContent, BrokenRecord, ChainVerifier, GENESIS_HASH, StoredLink, chain_hash, record_hash,
@@ -132,6 +134,24 @@ pub fn insert(conn: &mut DbConnection, record: &NewAuditRecord) -> QueryResult<i
         .values(record)
         .returning(audit_log::id)
         .get_result(own))
+}
+
+/// Writes several records made by `new_record`: in one statement on PostgreSQL, one at a time
+/// on SQLite (in the process, where a one-row insert stays prepared).
+pub fn insert_many(conn: &mut DbConnection, records: &[NewAuditRecord]) -> QueryResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::insert_into(audit_log::table)
+            .values(records)
+            .execute(pg)?;
+        return Ok(());
+    }
+    for record in records {
+        insert(conn, record)?;
+    }
+    Ok(())
 }
 
 /// Appends one record; call it inside the transaction of the change it records.
@@ -351,6 +371,78 @@ pub fn list(
         query = query.filter(audit_log::id.lt(before_id));
     }
     query.order(audit_log::id.desc()).limit(limit).load(conn)
+}
+
+/// The records after `after_id` that claim a snapshot hash, by id, a batch at a time.
+pub fn claims_after(
+    conn: &mut DbConnection,
+    after_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRecord>> {
+    audit_log::table
+        .filter(audit_log::id.gt(after_id))
+        .filter(audit_log::details.like("%\"snapshot_sha256\"%"))
+        .order(audit_log::id.asc())
+        .limit(limit)
+        .select(AuditRecord::as_select())
+        .load(conn)
+}
+
+/// The first record whose details hold no content; those before it may.
+pub fn first_content_free(conn: &mut DbConnection) -> QueryResult<i64> {
+    let first: Option<i64> = audit_content_free::table
+        .select(audit_content_free::first_record)
+        .first(conn)
+        .optional()?;
+    Ok(first.unwrap_or(0))
+}
+
+/// Records that wait for their `audit.baseline`, a batch of one kind at a time.
+pub fn baseline_pending(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    audit_baseline_pending::table
+        .filter(audit_baseline_pending::entity_type.eq(entity_type))
+        .order(audit_baseline_pending::entity_id.asc())
+        .limit(limit)
+        .select(audit_baseline_pending::entity_id)
+        .load(conn)
+}
+
+pub fn baseline_done(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    ids: &[String],
+) -> QueryResult<()> {
+    diesel::delete(
+        audit_baseline_pending::table
+            .filter(audit_baseline_pending::entity_type.eq(entity_type))
+            .filter(audit_baseline_pending::entity_id.eq_any(ids)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Puts every incident, case and account on the baseline's list (those already on it stay).
+pub fn queue_everything_for_baseline(conn: &mut DbConnection) -> QueryResult<()> {
+    let ignore = match conn {
+        DbConnection::Postgres(_) => ("INSERT INTO", "ON CONFLICT DO NOTHING"),
+        DbConnection::Sqlite(_) => ("INSERT OR IGNORE INTO", ""),
+    };
+    for (kind, table) in [
+        ("incident", "incidents"),
+        ("case", "cases"),
+        ("user", "users"),
+    ] {
+        diesel::sql_query(format!(
+            "{} audit_baseline_pending (entity_type, entity_id) SELECT '{kind}', id FROM {table} {}",
+            ignore.0, ignore.1
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Is this record in the chain yet?

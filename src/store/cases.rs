@@ -8,7 +8,8 @@ use diesel::sql_types::{Bool, Date, Text};
 
 use crate::db::DbConnection;
 use crate::db::schema::{
-    case_accused, case_documents, case_incidents, case_transitions, cases, incidents, users,
+    case_accused, case_documents, case_incidents, case_transitions, case_versions, cases,
+    incidents, users,
 };
 use crate::store::incidents::IncidentRow;
 
@@ -254,6 +255,74 @@ pub fn first_step_on_incident(
         .filter(case_transitions::case_id.eq_any(case_ids))
         .select(diesel::dsl::min(case_transitions::effective_on))
         .first(conn)
+}
+
+/// One version of a case: the snapshot of the case and its parts after a change.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_versions)]
+pub struct CaseVersionRow {
+    pub case_id: String,
+    pub version: i64,
+    pub action: String,
+    pub changed_at: NaiveDateTime,
+    pub changed_by: String,
+    pub snapshot: String,
+}
+
+/// Takes the case's row lock for the rest of the transaction (PostgreSQL; SQLite has one writer
+/// at a time anyway), so that two changes to parts of one case number their versions in turn.
+pub fn lock(conn: &mut DbConnection, case_id: &str) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set(cases::id.eq(cases::id))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The number of the case's latest version (0 before its first).
+pub fn latest_version(conn: &mut DbConnection, case_id: &str) -> QueryResult<i64> {
+    let latest: Option<i64> = case_versions::table
+        .filter(case_versions::case_id.eq(case_id))
+        .select(diesel::dsl::max(case_versions::version))
+        .first(conn)?;
+    Ok(latest.unwrap_or(0))
+}
+
+pub fn insert_version(conn: &mut DbConnection, row: &CaseVersionRow) -> QueryResult<()> {
+    diesel::insert_into(case_versions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The versions of these cases, by case and version.
+pub fn versions_of(
+    conn: &mut DbConnection,
+    case_ids: &[String],
+) -> QueryResult<Vec<CaseVersionRow>> {
+    case_versions::table
+        .filter(case_versions::case_id.eq_any(case_ids))
+        .order((case_versions::case_id.asc(), case_versions::version.asc()))
+        .select(CaseVersionRow::as_select())
+        .load(conn)
+}
+
+/// The ids of the linked incidents of a case, sorted.
+pub fn incident_ids(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<String>> {
+    case_incidents::table
+        .filter(case_incidents::case_id.eq(case_id))
+        .order(case_incidents::incident_id.asc())
+        .select(case_incidents::incident_id)
+        .load(conn)
+}
+
+/// Case ids after `after_id`, by id, a batch at a time.
+pub fn ids_after(conn: &mut DbConnection, after_id: &str, limit: i64) -> QueryResult<Vec<String>> {
+    cases::table
+        .filter(cases::id.gt(after_id))
+        .order(cases::id.asc())
+        .limit(limit)
+        .select(cases::id)
+        .load(conn)
 }
 
 /// The user's name, for showing who leads a case.

@@ -438,6 +438,93 @@ fn rows_from_json<T: for<'de> Deserialize<'de>>(json: &str) -> QueryResult<Vec<T
     })
 }
 
+/// Incidents with ids after `after_id`, by id, with their lists: a batch for the checks that
+/// read every incident.
+pub fn batch_after(
+    conn: &mut DbConnection,
+    after_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<(IncidentRow, Children)>> {
+    let rows: Vec<IncidentRow> = incidents::table
+        .filter(incidents::id.gt(after_id))
+        .order(incidents::id.asc())
+        .limit(limit)
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    with_children(conn, rows)
+}
+
+/// These incidents (those that exist), by id, with their lists.
+pub fn batch_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(IncidentRow, Children)>> {
+    let rows: Vec<IncidentRow> = incidents::table
+        .filter(incidents::id.eq_any(ids))
+        .order(incidents::id.asc())
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    with_children(conn, rows)
+}
+
+/// Each row with its lists, read in one query a list for the whole batch.
+fn with_children(
+    conn: &mut DbConnection,
+    rows: Vec<IncidentRow>,
+) -> QueryResult<Vec<(IncidentRow, Children)>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut victims: Vec<VictimRow> = incident_victims::table
+        .filter(incident_victims::incident_id.eq_any(&ids))
+        .order((incident_victims::incident_id, incident_victims::position))
+        .select(VictimRow::as_select())
+        .load(conn)?;
+    let mut perpetrators: Vec<PerpetratorRow> = incident_perpetrators::table
+        .filter(incident_perpetrators::incident_id.eq_any(&ids))
+        .order((
+            incident_perpetrators::incident_id,
+            incident_perpetrators::position,
+        ))
+        .select(PerpetratorRow::as_select())
+        .load(conn)?;
+    let mut sources: Vec<SourceRow> = incident_sources::table
+        .filter(incident_sources::incident_id.eq_any(&ids))
+        .order((incident_sources::incident_id, incident_sources::position))
+        .select(SourceRow::as_select())
+        .load(conn)?;
+    // Rows and lists are both in id order: each incident takes the front of each list.
+    let mut batch = Vec::with_capacity(rows.len());
+    for row in rows {
+        let children = Children {
+            victims: take_front(&mut victims, |v| v.incident_id == row.id),
+            perpetrators: take_front(&mut perpetrators, |p| p.incident_id == row.id),
+            sources: take_front(&mut sources, |s| s.incident_id == row.id),
+        };
+        batch.push((row, children));
+    }
+    Ok(batch)
+}
+
+/// The items at the front of `list` that `belongs` accepts, taken out of it.
+fn take_front<T>(list: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T> {
+    let count = list.iter().take_while(|item| belongs(item)).count();
+    list.drain(..count).collect()
+}
+
+/// The stored snapshots of these incidents' versions, as (incident, version, snapshot).
+pub fn snapshots_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, i64, String)>> {
+    incident_versions::table
+        .filter(incident_versions::incident_id.eq_any(ids))
+        .select((
+            incident_versions::incident_id,
+            incident_versions::version,
+            incident_versions::snapshot,
+        ))
+        .load(conn)
+}
+
 pub fn children(conn: &mut DbConnection, id: &str) -> QueryResult<Children> {
     on_own_backend!(conn, |own| Ok(Children {
         victims: incident_victims::table

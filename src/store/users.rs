@@ -50,6 +50,14 @@ pub fn set_language(conn: &mut DbConnection, id: &str, code: &str) -> QueryResul
         .map(|_| ())
 }
 
+/// Every account's id, by id.
+pub fn all_ids(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    users::table
+        .order(users::id.asc())
+        .select(users::id)
+        .load(conn)
+}
+
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }

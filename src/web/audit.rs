@@ -11,6 +11,7 @@ use crate::api::input::{decode_cursor, encode_cursor};
 use crate::auth::policy;
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::services::audit as audit_service;
 use crate::services::cases::check_documents;
 use crate::store::audit::{self, AuditFilter};
 use crate::store::files::FileStore;
@@ -128,19 +129,16 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                     users::find_by_username(conn, &name)?.map_or_else(|| "-".to_string(), |u| u.id),
                 );
             }
-            let rows = audit::list(conn, &filter, PAGE_SIZE + 1)?;
-            let page = crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize);
-            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
-            let sealed = audit::sealed_ids(conn, &ids)?;
-            Ok((page, sealed))
+            let rows = audit_service::list(conn, &reader, &filter, PAGE_SIZE + 1)?;
+            Ok(crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize))
         })
         .await;
-    let (page_rows, sealed) = match found {
+    let page_rows = match found {
         Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };
     let next_href = match (page_rows.has_more, page_rows.items.last()) {
-        (true, Some(last)) => asked.next(&encode_cursor(&last.id.to_string())),
+        (true, Some((last, _))) => asked.next(&encode_cursor(&last.id.to_string())),
         _ => String::new(),
     };
     let lang = Lang::of(&req);
@@ -151,7 +149,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         lines: page_rows
             .items
             .into_iter()
-            .map(|record| Line {
+            .map(|(record, sealed)| Line {
                 sequence: record.id,
                 when: date_time(lang, record.occurred_at, true),
                 who: record
@@ -164,7 +162,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                 },
                 action: record.action,
                 details: record.details,
-                sealed: sealed.contains(&record.id),
+                sealed,
             })
             .collect(),
         next_href,
@@ -216,10 +214,11 @@ pub async fn verify(
             audit::seal_pending(conn)?;
             let chain = audit::verify(conn)?;
             let documents = check_documents(conn, &files)?;
-            Ok((chain, documents))
+            let records = audit_service::verify_records(conn)?;
+            Ok((chain, documents, records))
         })
         .await;
-    let (chain, documents) = match found {
+    let (chain, documents, records) = match found {
         Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };
@@ -237,10 +236,20 @@ pub async fn verify(
         what: format!("{} {}", t.document, failed.document_id),
         problem: failed.problem.clone(),
     }));
+    failures.extend(records.problems.iter().map(|problem| Failure {
+        what: match problem.version {
+            Some(version) => format!(
+                "{} {} ({} {version})",
+                problem.entity_type, problem.entity_id, t.version
+            ),
+            None => format!("{} {}", problem.entity_type, problem.entity_id),
+        },
+        problem: problem.problem.clone(),
+    }));
     let (csrf, new_csrf) = csrf_of(&req);
     let page = VerifyPage {
         page: chrome(&req, lang, t.verify_chain, Some(&user), &csrf),
-        intact: chain.intact && documents.intact,
+        intact: chain.intact && documents.intact && records.intact,
         chain_intact: chain.intact,
         records_checked: chain.records_checked,
         head_hash: chain.head_hash,

@@ -177,6 +177,15 @@ impl TestApp {
         Self::over(db, pool)
     }
 
+    /// The application over a fresh database migrated only up to the migration named `name`
+    /// (not included): the database as an earlier release left it, for tests of an upgrade.
+    pub fn before_migration(backend: Backend, name: &str) -> TestApp {
+        let db = TestDb::new(backend);
+        let pool = db::connect(&db.url, 4, DATABASE_WAIT).expect("connect");
+        db::run_migrations_before(&mut pool.get().expect("connection"), name).expect("migrate");
+        Self::over(db, pool)
+    }
+
     /// A second server on the same database: its own pool and state, nothing shared in memory.
     pub fn another_server(&self) -> web::Data<AppState> {
         let pool = db::connect(&self.db.url, 4, DATABASE_WAIT).expect("connect");

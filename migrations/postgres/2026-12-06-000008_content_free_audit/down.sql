@@ -1,0 +1,3 @@
+DROP TABLE audit_content_free;
+DROP TABLE audit_baseline_pending;
+DROP TABLE case_versions;

@@ -1,0 +1,299 @@
+//! The audit trail as auditors use it: its records, the proof that every record of the registry
+//! is what the trail says it became, and the baseline that brings records written before that
+//! proof existed under it.
+//!
+//! Each change's audit record carries the SHA-256 of the record's new snapshot (see
+//! `domain::snapshot`). Checking the records means two things: every stored version snapshot
+//! still has the hash its audit record claims, and every incident, case and account, as its rows
+//! stand now, has the hash of the latest claim about it. A change made in the database past the
+//! service breaks one or the other, and is named.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::auth::{AuthUser, accounts};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::access::Clearance;
+use crate::domain::snapshot;
+use crate::error::AppResult;
+use crate::services::{case_versions, incidents};
+use crate::store::audit::{self as store, AuditContext, AuditFilter, AuditRecord};
+use crate::store::cases as case_store;
+use crate::store::incidents as incident_store;
+use crate::store::users;
+
+const BATCH: i64 = 500;
+/// How many problems a check names before it stops listing them.
+const PROBLEMS_NAMED: usize = 20;
+
+/// What stands in for the details of a record written before audit records held no content,
+/// for auditors not cleared strictly confidential.
+pub const WITHHELD: &str = "details withheld: recorded before content-free auditing";
+
+/// A page of the trail, newest first, with whether each record is sealed yet. Records written
+/// before content-free auditing may hold content: their details reach only auditors cleared
+/// strictly confidential.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    filter: &AuditFilter,
+    limit: i64,
+) -> AppResult<Vec<(AuditRecord, bool)>> {
+    let mut records = store::list(conn, filter, limit)?;
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    let sealed = store::sealed_ids(conn, &ids)?;
+    if user.clearance < Clearance::StrictlyConfidential {
+        let first = store::first_content_free(conn)?;
+        for record in records.iter_mut().filter(|r| r.id < first) {
+            record.details = json!(WITHHELD).to_string();
+        }
+    }
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let is_sealed = sealed.contains(&record.id);
+            (record, is_sealed)
+        })
+        .collect())
+}
+
+/// A record of the registry that the trail does not prove.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordProblem {
+    pub entity_type: String,
+    pub entity_id: String,
+    /// The version concerned, when one is.
+    pub version: Option<i64>,
+    pub problem: String,
+}
+
+/// The outcome of checking every record against the trail.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct RecordCheck {
+    pub intact: bool,
+    /// Incidents, cases and accounts checked against their latest snapshot hash.
+    pub records_checked: u64,
+    /// Stored version snapshots rehashed against their audit records.
+    pub snapshots_checked: u64,
+    /// How many problems were found.
+    pub problems_found: u64,
+    /// The first problems found (at most 20).
+    pub problems: Vec<RecordProblem>,
+}
+
+impl RecordCheck {
+    fn problem(&mut self, entity_type: &str, entity_id: &str, version: Option<i64>, what: &str) {
+        self.problems_found += 1;
+        if self.problems.len() < PROBLEMS_NAMED {
+            self.problems.push(RecordProblem {
+                entity_type: entity_type.to_string(),
+                entity_id: entity_id.to_string(),
+                version,
+                problem: what.to_string(),
+            });
+        }
+    }
+}
+
+/// The latest claim about a record: its version and its snapshot's hash.
+type Latest = HashMap<(String, String), (i64, String)>;
+
+/// Rehashes every stored snapshot against its audit record, and every record's current rows
+/// against the latest hash the trail holds for it.
+pub fn verify_records(conn: &mut DbConnection) -> AppResult<RecordCheck> {
+    let mut check = RecordCheck::default();
+    let latest = check_stored_snapshots(conn, &mut check)?;
+    check_current_rows(conn, &latest, &mut check)?;
+    check.intact = check.problems.is_empty();
+    Ok(check)
+}
+
+/// Walks the trail's claims in order: each version snapshot an incident or case stores must have
+/// the hash its change's record claims. Answers the latest claim about each record.
+fn check_stored_snapshots(conn: &mut DbConnection, check: &mut RecordCheck) -> AppResult<Latest> {
+    let mut latest = Latest::new();
+    let mut after = 0;
+    loop {
+        let records = store::claims_after(conn, after, BATCH)?;
+        let Some(last) = records.last() else {
+            return Ok(latest);
+        };
+        after = last.id;
+        let mut stored_claims: Vec<(String, String, i64, String)> = Vec::new();
+        for record in &records {
+            let Some(entity_id) = &record.entity_id else {
+                continue;
+            };
+            let Ok(details) = serde_json::from_str::<Value>(&record.details) else {
+                continue;
+            };
+            let Some((version, hash)) = snapshot::claimed(&details) else {
+                continue;
+            };
+            let key = (record.entity_type.clone(), entity_id.clone());
+            latest.insert(key, (version, hash.to_string()));
+            // A baseline proves the rows as they stood, not a stored version.
+            if record.action != "audit.baseline" && record.entity_type != "user" {
+                stored_claims.push((
+                    record.entity_type.clone(),
+                    entity_id.clone(),
+                    version,
+                    hash.to_string(),
+                ));
+            }
+        }
+        for kind in ["incident", "case"] {
+            let claims: Vec<&(String, String, i64, String)> =
+                stored_claims.iter().filter(|c| c.0 == kind).collect();
+            if claims.is_empty() {
+                continue;
+            }
+            let ids: Vec<String> = claims.iter().map(|c| c.1.clone()).collect();
+            let stored: HashMap<(String, i64), String> = if kind == "incident" {
+                incident_store::snapshots_of(conn, &ids)?
+            } else {
+                case_store::versions_of(conn, &ids)?
+                    .into_iter()
+                    .map(|v| (v.case_id, v.version, v.snapshot))
+                    .collect()
+            }
+            .into_iter()
+            .map(|(id, version, text)| ((id, version), text))
+            .collect();
+            for (_, id, version, hash) in claims {
+                check.snapshots_checked += 1;
+                match stored.get(&(id.clone(), *version)) {
+                    None => check.problem(kind, id, Some(*version), "the version is missing"),
+                    Some(text) if snapshot::digest(text) != *hash => check.problem(
+                        kind,
+                        id,
+                        Some(*version),
+                        "the stored version differs from what its audit record proves",
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Every incident, case and account as its rows stand must hash to the latest claim about it.
+fn check_current_rows(
+    conn: &mut DbConnection,
+    latest: &Latest,
+    check: &mut RecordCheck,
+) -> AppResult<()> {
+    let compare = |check: &mut RecordCheck, kind: &str, id: &str, text: &str| {
+        check.records_checked += 1;
+        match latest.get(&(kind.to_string(), id.to_string())) {
+            None => check.problem(kind, id, None, "no audit record proves its content"),
+            Some((version, hash)) if snapshot::digest(text) != *hash => check.problem(
+                kind,
+                id,
+                Some(*version),
+                "its rows differ from the latest version its audit records prove",
+            ),
+            Some(_) => {}
+        }
+    };
+    let mut after = String::new();
+    loop {
+        let batch = incident_store::batch_after(conn, &after, BATCH)?;
+        let Some((last, _)) = batch.last() else { break };
+        after = last.id.clone();
+        for (row, children) in batch {
+            let id = row.id.clone();
+            let text = incidents::current_snapshot(row, children)?;
+            compare(check, "incident", &id, &text);
+        }
+    }
+    let mut after = String::new();
+    loop {
+        let ids = case_store::ids_after(conn, &after, BATCH)?;
+        let Some(last) = ids.last() else { break };
+        after = last.clone();
+        for id in ids {
+            if let Some(text) = case_versions::current_snapshot(conn, &id)? {
+                compare(check, "case", &id, &text);
+            }
+        }
+    }
+    for id in users::all_ids(conn)? {
+        if let Some(text) = accounts::current_snapshot(conn, &id)? {
+            compare(check, "user", &id, &text);
+        }
+    }
+    Ok(())
+}
+
+/// Appends an `audit.baseline` record for every record waiting for one, in batches: the hash of
+/// its snapshot as its rows stand, so that records written before audit records carried hashes
+/// are proved from now on. Answers how many were covered.
+pub fn write_baseline(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<u64> {
+    let context = AuditContext::system(now, "baseline");
+    let mut covered = 0;
+    for kind in ["incident", "case", "user"] {
+        loop {
+            let done = write_transaction(conn, |conn| baseline_batch(conn, &context, kind))?;
+            covered += done;
+            if done == 0 {
+                break;
+            }
+        }
+    }
+    Ok(covered)
+}
+
+/// One batch of one kind's baseline, in one transaction; answers how many it covered (0: none
+/// left).
+fn baseline_batch(conn: &mut DbConnection, context: &AuditContext, kind: &str) -> AppResult<u64> {
+    let ids = store::baseline_pending(conn, kind, BATCH)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut snapshots: Vec<(String, i64, String)> = Vec::with_capacity(ids.len());
+    match kind {
+        "incident" => {
+            for (row, children) in incident_store::batch_of(conn, &ids)? {
+                let (id, version) = (row.id.clone(), row.version);
+                snapshots.push((id, version, incidents::current_snapshot(row, children)?));
+            }
+        }
+        "case" => {
+            for id in &ids {
+                if let Some(text) = case_versions::current_snapshot(conn, id)? {
+                    let version = case_store::latest_version(conn, id)?;
+                    snapshots.push((id.clone(), version, text));
+                }
+            }
+        }
+        _ => {
+            for id in &ids {
+                if let (Some(text), Some(user)) = (
+                    accounts::current_snapshot(conn, id)?,
+                    users::find_by_id(conn, id)?,
+                ) {
+                    snapshots.push((id.clone(), user.version, text));
+                }
+            }
+        }
+    }
+    let records: Vec<_> = snapshots
+        .iter()
+        .map(|(id, version, text)| {
+            store::new_record(
+                context,
+                "audit.baseline",
+                kind,
+                Some(id),
+                json!({ "version_to": version, "snapshot_sha256": snapshot::digest(text) }),
+            )
+        })
+        .collect();
+    store::insert_many(conn, &records)?;
+    store::baseline_done(conn, kind, &ids)?;
+    Ok(ids.len() as u64)
+}
