@@ -49,6 +49,13 @@ pub struct AuditView {
     entity_id: Option<String>,
     request_id: Option<String>,
     client_addr: Option<String>,
+    /// What kind of change it was, never the content: for a change to an incident, a case or
+    /// an account, its `mission` and `classification`, the `fields` changed, `version_from` and
+    /// `version_to`, `status_from` and `status_to`, counts, and `snapshot_sha256`, the SHA-256 of
+    /// the record's new snapshot (an account's role, clearance, missions and flags are shown).
+    /// For records written before content-free auditing, auditors not cleared
+    /// `strictly_confidential` get the text "details withheld: recorded before content-free
+    /// auditing" instead.
     details: serde_json::Value,
     record_hash: String,
     /// False until the sealer has linked the record into the hash chain (normally within seconds).
