@@ -14,8 +14,9 @@ COPY --from=build /src/target/release/peacekeeper-registry /usr/local/bin/peacek
 COPY config /var/lib/registry/config
 WORKDIR /var/lib/registry
 USER registry
-# Case documents: a volume of their own (see docker-compose.yml), created here so it is ours.
-RUN mkdir -p /var/lib/registry/data/documents
+# Case documents and signed checkpoints: volumes of their own (see docker-compose.yml), created
+# here so they are ours.
+RUN mkdir -p /var/lib/registry/data/documents /var/lib/registry/checkpoints
 ENV PKR_LISTEN=0.0.0.0:8080
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/peacekeeper-registry"]

@@ -36,6 +36,13 @@ pub struct Settings {
     pub lockout_minutes: u32,
     /// How often each server links new audit records into the hash chain.
     pub audit_seal_interval_seconds: u32,
+    /// The Ed25519 private key (PKCS#8 PEM, readable by its owner alone) that signs checkpoints
+    /// of the audit chain; empty: no checkpoints. Never in the database.
+    pub audit_signing_key: String,
+    /// Where signed checkpoints are appended (`checkpoints.jsonl`); set with `audit_signing_key`.
+    pub audit_checkpoint_folder: String,
+    /// How often the server signs the chain head, when it moved since the last checkpoint.
+    pub audit_checkpoint_interval_seconds: u32,
     /// Where case documents are kept (one file per SHA-256), outside the database.
     pub document_folder: String,
     /// The largest document accepted, in MiB.
@@ -80,6 +87,9 @@ impl Default for Settings {
             lockout_threshold: 5,
             lockout_minutes: 15,
             audit_seal_interval_seconds: 1,
+            audit_signing_key: String::new(),
+            audit_checkpoint_folder: String::new(),
+            audit_checkpoint_interval_seconds: 60,
             document_folder: "data/documents".to_string(),
             document_max_mib: 25,
             sign_in_per_minute_per_address: 30,
@@ -188,6 +198,10 @@ impl Settings {
                 "audit_seal_interval_seconds",
                 self.audit_seal_interval_seconds,
             ),
+            (
+                "audit_checkpoint_interval_seconds",
+                self.audit_checkpoint_interval_seconds,
+            ),
             ("document_max_mib", self.document_max_mib),
         ];
         if self.document_max_mib > 1024 {
@@ -200,6 +214,24 @@ impl Settings {
             if value == 0 {
                 return invalid(name, "must be greater than 0".to_string());
             }
+        }
+        match (
+            self.audit_signing_key.is_empty(),
+            self.audit_checkpoint_folder.is_empty(),
+        ) {
+            (false, true) => {
+                return invalid(
+                    "audit_checkpoint_folder",
+                    "must be set with `audit_signing_key`: checkpoints need both".to_string(),
+                );
+            }
+            (true, false) => {
+                return invalid(
+                    "audit_signing_key",
+                    "must be set with `audit_checkpoint_folder`: checkpoints need both".to_string(),
+                );
+            }
+            _ => {}
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
             return invalid("log_filter", e.to_string());

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod checkpoints;
 pub mod clock;
 pub mod config;
 pub mod db;

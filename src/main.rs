@@ -10,6 +10,7 @@ use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 
 use peacekeeper_registry::auth::accounts::{self, NewAccount};
+use peacekeeper_registry::checkpoints::{self, Checkpointer};
 use peacekeeper_registry::clock::{Clock, SystemClock};
 use peacekeeper_registry::config::{LogFormat, Settings};
 use peacekeeper_registry::db::{self, DbConnection, DbPool};
@@ -120,7 +121,32 @@ enum AuditCommand {
     /// Recompute the whole hash chain, rehash every stored version snapshot and every document,
     /// and check every incident, case and account against the latest snapshot its audit records
     /// prove: exit 0 when all is whole, 1 naming what is not.
-    Verify,
+    Verify {
+        /// Also check every signed checkpoint in the files of DIR against the chain. The
+        /// database is then only read: no migration, no sealing, so a read-only role will do
+        /// (and the documents are left to plain `audit verify`).
+        #[arg(long, value_name = "DIR", requires = "public_key")]
+        checkpoints: Option<PathBuf>,
+        /// The public key that signed the checkpoints (the FILE.pub of `audit keygen`).
+        #[arg(long, value_name = "FILE", requires = "checkpoints")]
+        public_key: Option<PathBuf>,
+    },
+    /// Make an Ed25519 key pair for signed checkpoints: the private key in FILE (PKCS#8 PEM,
+    /// mode 0600), the public key in FILE.pub. Never overwrites a file.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Seal pending records, then sign the chain head into `audit_checkpoint_folder`.
+    Checkpoint {
+        /// Start a new series, after a restore: its first line names the old series' last
+        /// checkpoint, and the last of them the restored chain still gives.
+        #[arg(long, requires = "reason")]
+        new_series: bool,
+        /// Why a new series begins; signed into its first line.
+        #[arg(long, value_name = "TEXT", requires = "new_series")]
+        reason: Option<String>,
+    },
     /// Append an `audit.baseline` record, with its snapshot's hash, for every incident, case and
     /// account: for records written straight into the database (a bulk load), so that the trail
     /// proves them from now on.
@@ -141,7 +167,13 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::User(command) => user(&settings, command),
-        Command::Audit(AuditCommand::Verify) => return verify_audit(&settings),
+        Command::Audit(AuditCommand::Verify {
+            checkpoints: Some(folder),
+            public_key: Some(public_key),
+        }) => return verify_checkpoints(&settings, &folder, &public_key),
+        Command::Audit(AuditCommand::Verify { .. }) => return verify_audit(&settings),
+        Command::Audit(AuditCommand::Keygen { out }) => keygen(&out),
+        Command::Audit(AuditCommand::Checkpoint { reason, .. }) => checkpoint(&settings, reason),
         Command::Audit(AuditCommand::Baseline) => baseline(&settings),
         Command::Import(ImportCommand::UnFatalities {
             file,
@@ -212,6 +244,7 @@ fn migrate(settings: &Settings) -> Result<(), String> {
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
+    let checkpointer = Checkpointer::from_settings(&settings).map_err(|e| e.to_string())?;
     limit_memory_arenas(db::backend_of(&settings.database_url));
     connect_migrated(&settings)?;
     let pool = db::connect(
@@ -235,10 +268,12 @@ fn serve(settings: Settings) -> Result<(), String> {
     // Prepare the stand-in hash now, so the first unknown-user sign-in costs what any other does.
     peacekeeper_registry::auth::password::verify_against_dummy("");
     let seal_every = Duration::from_secs(settings.audit_seal_interval_seconds.into());
+    let checkpoint_every = Duration::from_secs(settings.audit_checkpoint_interval_seconds.into());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = AppState::new(pool.clone(), settings.clone(), clock);
     let (open_exports, clock) = (Arc::clone(&state.open_exports), Arc::clone(&state.clock));
     let sealing = pool.clone();
+    let signing = (pool.clone(), Arc::clone(&clock));
     let served = actix_web::rt::System::new().block_on(async move {
         let mut server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
@@ -268,6 +303,15 @@ fn serve(settings: Settings) -> Result<(), String> {
             }
         }
         actix_web::rt::spawn(seal_audit_trail(sealing, seal_every));
+        if let Some(checkpointer) = checkpointer {
+            let (pool, clock) = signing;
+            actix_web::rt::spawn(checkpoints::sign_every(
+                pool,
+                Arc::new(checkpointer),
+                checkpoint_every,
+                clock,
+            ));
+        }
         server.run().await.map_err(|e| e.to_string())
     });
     record_exports_cut_short(&pool, &open_exports, clock.now());
@@ -418,16 +462,7 @@ fn verify_audit(settings: &Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match &chain.first_broken {
-        None => println!(
-            "audit trail intact: {} records checked; head hash {}",
-            chain.records_checked, chain.head_hash
-        ),
-        Some(broken) => println!(
-            "audit trail BROKEN at record {}: {} ({} records checked before it)",
-            broken.sequence, broken.reason, chain.records_checked
-        ),
-    }
+    print_chain(&chain);
     if documents.intact {
         println!(
             "documents intact: {} files match their recorded SHA-256",
@@ -473,6 +508,108 @@ fn verify_audit(settings: &Settings) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn print_chain(chain: &audit::VerifyReport) {
+    match &chain.first_broken {
+        None => println!(
+            "audit trail intact: {} records checked; head hash {}",
+            chain.records_checked, chain.head_hash
+        ),
+        Some(broken) => println!(
+            "audit trail BROKEN at record {}: {} ({} records checked before it)",
+            broken.sequence, broken.reason, chain.records_checked
+        ),
+    }
+}
+
+/// `audit verify --checkpoints`: reads the database only, and says which checkpoint, if any,
+/// the chain no longer gives.
+fn verify_checkpoints(settings: &Settings, folder: &Path, public_key: &Path) -> ExitCode {
+    let report = db::read_only::connect_read_only(&settings.database_url)
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| checkpoints::verify::verify_folder(&mut conn, folder, public_key));
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_chain(&report.chain);
+    match &report.outcome {
+        Ok(summary) => {
+            println!(
+                "checkpoints intact: {} of {} lines in {} series hold; {} superseded by a restore",
+                summary.held, report.lines, summary.series, summary.superseded
+            );
+            for handover in &summary.handovers {
+                println!(
+                    "  series {} follows series {}, checked up to seq {}: {}",
+                    handover.to_series, handover.from_series, handover.kept_seq, handover.reason
+                );
+            }
+        }
+        Err(failure) => {
+            let which = match (&failure.series, failure.seq) {
+                (Some(series), Some(seq)) => format!("series {series} seq {seq}"),
+                _ => "a line".to_string(),
+            };
+            println!(
+                "checkpoints FAILED at {which} ({} line {}): {}",
+                failure.place.file, failure.place.line, failure.reason
+            );
+        }
+    }
+    if report.intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn keygen(out: &Path) -> Result<(), String> {
+    let public = checkpoints::keys::generate(out).map_err(|e| e.to_string())?;
+    println!(
+        "wrote the private key to {} (mode 0600) and the public key to {}",
+        out.display(),
+        public.display()
+    );
+    println!("Keep the private key off the database host; give the public key to whoever checks.");
+    Ok(())
+}
+
+/// The longest `--reason` taken: a line stays short.
+const REASON_MAX_CHARS: usize = 1000;
+
+fn checkpoint(settings: &Settings, reason: Option<String>) -> Result<(), String> {
+    if let Some(reason) = &reason
+        && (reason.trim().is_empty() || reason.chars().count() > REASON_MAX_CHARS)
+    {
+        return Err(format!(
+            "--reason must say why a new series begins, in at most {REASON_MAX_CHARS} characters"
+        ));
+    }
+    let Some(checkpointer) = Checkpointer::from_settings(settings).map_err(|e| e.to_string())?
+    else {
+        return Err(
+            "checkpoints are off: set `audit_signing_key` and `audit_checkpoint_folder`"
+                .to_string(),
+        );
+    };
+    let mut conn = connect_migrated(settings)?;
+    audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let written = match &reason {
+        Some(reason) => checkpointer.start_series(&mut conn, now, reason.trim()),
+        None => checkpointer.sign_now(&mut conn, now),
+    }
+    .map_err(|e| e.to_string())?;
+    println!(
+        "checkpoint signed: series {} seq {} head hash {}",
+        written.series, written.seq, written.head_hash
+    );
+    Ok(())
 }
 
 fn import_un_fatalities(

@@ -1,6 +1,7 @@
 //! The database: one connection type over PostgreSQL and SQLite, the pool, migrations and the
 //! write transaction every change runs in.
 
+pub mod read_only;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod case;
 pub mod casualty_id;
+pub mod checkpoint;
 pub mod country;
 pub mod incident;
 pub mod mission;

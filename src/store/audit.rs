@@ -272,6 +272,15 @@ pub struct VerifyReport {
 
 /// Recomputes every record hash and every link from the start of the chain.
 pub fn verify(conn: &mut DbConnection) -> QueryResult<VerifyReport> {
+    verify_noting(conn, |_, _| {})
+}
+
+/// As `verify`, telling `on_link` the seq and recomputed chain hash of each link that verifies
+/// (signed checkpoints are checked against them).
+pub fn verify_noting(
+    conn: &mut DbConnection,
+    mut on_link: impl FnMut(i64, &str),
+) -> QueryResult<VerifyReport> {
     let mut verifier = ChainVerifier::default();
     let mut after_seq = 0_i64;
     let mut first_broken = None;
@@ -301,6 +310,7 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<VerifyReport> {
                 first_broken = Some(broken);
                 break 'batches;
             }
+            on_link(*seq, verifier.head_hash());
         }
     }
     if first_broken.is_none() {

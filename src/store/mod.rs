@@ -15,6 +15,7 @@ macro_rules! filter_one_of {
 pub mod audit;
 pub mod backup;
 pub mod cases;
+pub mod checkpoints;
 pub mod files;
 pub mod incidents;
 pub mod missions;
