@@ -208,11 +208,7 @@ fn init_logs(settings: &Settings) {
 /// Records written before audit records proved their content get their baseline here, at the
 /// first start after the upgrade (nothing to do afterwards).
 fn connect_migrated(settings: &Settings) -> Result<DbConnection, String> {
-    let mut conn = db::connect_one(&settings.database_url).map_err(|e| e.to_string())?;
-    let applied = db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
-    if applied > 0 {
-        tracing::info!(applied, "migrations applied");
-    }
+    let mut conn = connect_and_migrate(settings)?;
     let started = std::time::Instant::now();
     let covered = audit_service::write_baseline(&mut conn, SystemClock.now()).map_err(describe)?;
     if covered > 0 {
@@ -221,6 +217,17 @@ fn connect_migrated(settings: &Settings) -> Result<DbConnection, String> {
             seconds = started.elapsed().as_secs_f64(),
             "audit baseline written for records that had none"
         );
+    }
+    Ok(conn)
+}
+
+/// One connection, with the migrations applied and nothing else written: what `audit verify`
+/// checks must be the trail as it was found.
+fn connect_and_migrate(settings: &Settings) -> Result<DbConnection, String> {
+    let mut conn = db::connect_one(&settings.database_url).map_err(|e| e.to_string())?;
+    let applied = db::run_migrations(&mut conn).map_err(|e| e.to_string())?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
     }
     Ok(conn)
 }
@@ -448,7 +455,7 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
 
 fn verify_audit(settings: &Settings) -> ExitCode {
     let files = FileStore::new(&settings.document_folder);
-    let reports = connect_migrated(settings).and_then(|mut conn| {
+    let reports = connect_and_migrate(settings).and_then(|mut conn| {
         audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
         let chain = audit::verify(&mut conn).map_err(|e| e.to_string())?;
         let documents = cases::check_documents(&mut conn, &files).map_err(|e| e.to_string())?;

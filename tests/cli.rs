@@ -589,11 +589,17 @@ async fn audit_verify_finds_records_changed_past_the_service(backend: Backend) {
         Clearance::Unclassified,
         &["MINUSCA"],
     );
+    let spare = t.create_user(
+        "spare",
+        Role::Leadership,
+        Clearance::Unclassified,
+        &["MINUSCA"],
+    );
     let api = t.api().await;
     let officer = api.login("officer", PASSWORD).await;
     let legal = api.login("legal", PASSWORD).await;
     let mut ids = Vec::new();
-    for summary in ["First", "Second", "Third"] {
+    for summary in ["First", "Second", "Third", "Fourth"] {
         let made = api
             .post(
                 "/api/v1/incidents",
@@ -626,12 +632,12 @@ async fn audit_verify_finds_records_changed_past_the_service(backend: Backend) {
     let intact = verify();
     assert!(intact.status.success(), "{}", text(&intact.stdout));
     assert!(
-        text(&intact.stdout).contains("records intact: 7 incidents, cases and accounts"),
+        text(&intact.stdout).contains("records intact: 9 incidents, cases and accounts"),
         "{}",
         text(&intact.stdout)
     );
 
-    let (first, second, third) = (&ids[0], &ids[1], &ids[2]);
+    let (first, second, third, fourth) = (&ids[0], &ids[1], &ids[2], &ids[3]);
     for change in [
         format!("UPDATE incidents SET summary = 'Rewritten' WHERE id = '{first}'"),
         format!("UPDATE incident_victims SET outcome = 'killed' WHERE incident_id = '{second}'"),
@@ -640,14 +646,35 @@ async fn audit_verify_finds_records_changed_past_the_service(backend: Backend) {
         ),
         format!("UPDATE cases SET notes = 'Rewritten' WHERE id = '{case_id}'"),
         format!("UPDATE users SET clearance = 'strictly_confidential' WHERE id = '{field}'"),
+        // The two-person rule reads who wrote each version.
+        format!(
+            "UPDATE incident_versions SET changed_by = '{field}' WHERE incident_id = '{fourth}' AND version = 1"
+        ),
+        format!("DELETE FROM user_missions WHERE user_id = '{spare}'"),
+        format!("DELETE FROM users WHERE id = '{spare}'"),
     ] {
         t.execute_sql(&change).unwrap();
     }
+    // A baseline asked for a record already proved writes nothing: it cannot bless a change.
+    t.execute_sql(&format!(
+        "INSERT INTO audit_baseline_pending (entity_type, entity_id) VALUES ('incident', '{first}')"
+    ))
+    .unwrap();
+    let baseline = run(
+        registry(folder.path(), &t.db.url).args(["audit", "baseline"]),
+        None,
+    );
+    assert!(baseline.status.success(), "{}", text(&baseline.stderr));
+    assert!(
+        text(&baseline.stdout).contains("0 records covered"),
+        "{}",
+        text(&baseline.stdout)
+    );
     let changed = verify();
     let said = text(&changed.stdout);
     assert_eq!(changed.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("records CHANGED past the audit trail (5 found"),
+        said.contains("records CHANGED past the audit trail (7 found"),
         "{said}"
     );
     for named in [
@@ -656,6 +683,8 @@ async fn audit_verify_finds_records_changed_past_the_service(backend: Backend) {
         format!("incident {third} version 1: the stored version differs"),
         format!("case {case_id} version 1: its rows differ"),
         format!("user {field} version 1: its rows differ"),
+        format!("incident {fourth} version 1: the stored version's author or action differs"),
+        format!("user {spare} version 1: the record is gone"),
     ] {
         assert!(said.contains(&named), "{named} in {said}");
     }

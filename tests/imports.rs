@@ -381,11 +381,35 @@ async fn the_import_touches_only_its_own(backend: Backend) {
         .await;
     assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
     // A day the import made, withdrawn since by an officer.
-    let first = [header.clone(), row(1, "03-05"), row(2, "03-05")].join("\n");
+    // Two days the import made: one withdrawn since by an officer, one an officer amended.
+    let first = [
+        header.clone(),
+        row(1, "03-05"),
+        row(2, "03-05"),
+        row(1, "04-07"),
+    ]
+    .join("\n");
     let report = api.send(import_request(&chief, first, "")).await;
-    assert_eq!(report.body["incidents_created"], 1, "{}", report.body);
+    assert_eq!(report.body["incidents_created"], 2, "{}", report.body);
     let imported = all_incidents!(api, &officer, "&status=verified");
-    let imported_id = imported[0]["id"].as_str().unwrap().to_string();
+    let of_day = |day: &str| {
+        imported
+            .iter()
+            .find(|i| i["occurred_at"].as_str().unwrap().starts_with(day))
+            .unwrap()
+            .clone()
+    };
+    let imported_id = of_day("2019-03-05")["id"].as_str().unwrap().to_string();
+    let amended = of_day("2019-04-07");
+    let amended_id = amended["id"].as_str().unwrap().to_string();
+    let amendment = api
+        .patch(
+            &format!("/api/v1/incidents/{amended_id}"),
+            Some(&officer),
+            serde_json::json!({ "version": amended["version"], "summary": "A patrol ambushed at the river crossing", "reason": "The mission's report" }),
+        )
+        .await;
+    assert_eq!(amendment.status, StatusCode::OK, "{}", amendment.body);
     let withdrawn = api
         .post(
             &format!("/api/v1/incidents/{imported_id}/withdraw"),
@@ -406,6 +430,7 @@ async fn the_import_touches_only_its_own(backend: Backend) {
         submitted.body["id"].as_str().unwrap().to_string(),
         draft.body["id"].as_str().unwrap().to_string(),
         imported_id,
+        amended_id,
     ];
     let mut before = Vec::new();
     for id in &ids {
@@ -418,7 +443,7 @@ async fn the_import_touches_only_its_own(backend: Backend) {
         before.push((record.body, history.body));
     }
 
-    // A later edition: each of the three days gained a death.
+    // A later edition: each of the four days gained a death.
     let later = [
         header,
         row(1, "01-20"),
@@ -428,6 +453,8 @@ async fn the_import_touches_only_its_own(backend: Backend) {
         row(1, "03-05"),
         row(2, "03-05"),
         row(3, "03-05"),
+        row(1, "04-07"),
+        row(2, "04-07"),
     ]
     .join("\n");
     let audit_before = t.count("audit_log");
@@ -446,13 +473,13 @@ async fn the_import_touches_only_its_own(backend: Backend) {
     );
     let report = api.send(import_request(&chief, later, "")).await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.body);
-    assert_eq!(report.body["held_for_the_mission"], 3, "{}", report.body);
-    assert_eq!(report.body["already_present"], 4, "{}", report.body);
+    assert_eq!(report.body["held_for_the_mission"], 4, "{}", report.body);
+    assert_eq!(report.body["already_present"], 5, "{}", report.body);
     assert_eq!(report.body["incidents_created"], 0);
     assert_eq!(report.body["incidents_amended"], 0);
     assert_eq!(report.body["victims_created"], 0);
     assert_eq!(
-        dry.body["held_for_the_mission"], 3,
+        dry.body["held_for_the_mission"], 4,
         "the dry run counts the same"
     );
     for (id, (record, history)) in ids.iter().zip(before) {

@@ -34,6 +34,7 @@ on_both_backends!(
     officers_find_what_awaits_their_verification,
     a_replay_answers_as_a_read_would,
     a_taken_casualty_id_tells_only_what_the_officer_may_know,
+    incidents_amended_under_the_old_rule_wait_for_a_second_officer,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -1749,6 +1750,36 @@ async fn a_replay_answers_as_a_read_would(backend: Backend) {
             .contains("Retried over a bad link")
     );
     assert_eq!(t.count("incidents"), 1, "the retry made nothing");
+
+    // Officer A records one, then is moved to another mission: the retry answers 404 too.
+    let send_as_a = || {
+        api.send(
+            with_token(TestRequest::post().uri("/api/v1/incidents"), Some(&a))
+                .insert_header(("Idempotency-Key", "field-office-2b7e"))
+                .set_json(incident("Recorded before a transfer")),
+        )
+    };
+    assert_eq!(send_as_a().await.status, StatusCode::CREATED);
+    let chief = api.login("chief", PASSWORD).await;
+    let users = api.get("/api/v1/users?limit=200", Some(&chief)).await;
+    let officer_a = users.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "officer.a")
+        .unwrap()
+        .clone();
+    let moved = api
+        .patch(
+            &format!("/api/v1/users/{}", officer_a["id"].as_str().unwrap()),
+            Some(&chief),
+            json!({ "missions": ["MONUSCO"], "version": officer_a["version"] }),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let replayed = send_as_a().await;
+    replayed.assert_problem(404);
+    assert_eq!(t.count("incidents"), 2, "the retry made nothing");
 }
 
 /// A casualty id an officer adds must be of the incident's own mission; one already recorded
@@ -1819,4 +1850,51 @@ async fn a_taken_casualty_id_tells_only_what_the_officer_may_know(backend: Backe
             .assert_problem(422);
     }
     assert_eq!(t.count("incidents"), 2, "refused input changes nothing");
+}
+
+/// The earlier rule kept an amended incident verified. The upgrade sends such incidents back to
+/// wait for a second officer, and keeps the others verified, with the version last verified read
+/// from their history.
+async fn incidents_amended_under_the_old_rule_wait_for_a_second_officer(backend: Backend) {
+    let t = TestApp::before_migration(backend, "two_person_rule");
+    let now = "2026-11-30 10:00:00";
+    let mut statements = vec![];
+    for user in ["officer-a", "officer-b"] {
+        statements.push(format!("INSERT INTO users (id, username, password_hash, role, clearance, disabled, must_change_password, failed_logins, version, created_at, updated_at) VALUES ('{user}', '{user}', 'not a hash', 'security_officer', 'confidential', FALSE, FALSE, 0, 1, '{now}', '{now}')"));
+    }
+    for (id, version) in [("inc-amended", 4), ("inc-plain", 3)] {
+        statements.push(format!("INSERT INTO incidents (id, reference, mission_code, status, classification, occurred_at, time_precision, reported_at, reported_by, geo_precision, location_type, attack_type, weapons, summary, narrative, verified_by, verified_at, killed, injured, abducted, missing, search_text, version, created_at, updated_at) VALUES ('{id}', '{id}', 'MINUSCA', 'verified', 'confidential', '2026-11-20 06:00:00', 'exact', '{now}', 'officer-a', 'unknown', 'patrol', 'ambush', '[]', 'Summary', '', 'officer-b', '{now}', 0, 0, 0, 0, '', {version}, '{now}', '{now}')"));
+        let history = [
+            ("create", "officer-a"),
+            ("submit", "officer-a"),
+            ("verify", "officer-b"),
+            ("amend", "officer-a"),
+        ];
+        for (number, (action, by)) in history.iter().take(version as usize).enumerate() {
+            statements.push(format!("INSERT INTO incident_versions (incident_id, version, action, changed_at, changed_by, changes, snapshot) VALUES ('{id}', {}, '{action}', '{now}', '{by}', '{{}}', '{{}}')", number + 1));
+        }
+    }
+    for statement in &statements {
+        t.execute_sql(statement).unwrap();
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let started = common::server::registry(folder.path(), &t.db.url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    assert_eq!(
+        t.count("incidents WHERE id = 'inc-amended' AND status = 'submitted' AND last_verified_version = 3 AND verified_by IS NULL AND verified_at IS NULL"),
+        1,
+        "the amendment waits for a second officer"
+    );
+    assert_eq!(
+        t.count("incidents WHERE id = 'inc-plain' AND status = 'verified' AND last_verified_version = 3 AND verified_by = 'officer-b'"),
+        1,
+        "a verified incident nobody amended stays verified"
+    );
 }

@@ -54,8 +54,9 @@ pub struct AuditView {
     /// `version_to`, `status_from` and `status_to`, counts, and `snapshot_sha256`, the SHA-256 of
     /// the record's new snapshot (an account's role, clearance, missions and flags are shown).
     /// For records written before content-free auditing, auditors not cleared
-    /// `strictly_confidential` get the text "details withheld: recorded before content-free
-    /// auditing" instead.
+    /// `strictly_confidential` get `{"withheld": "details withheld: recorded before content-free
+    /// auditing"}` instead, and `record_hash` reads `withheld`.
+    #[schema(value_type = Object)]
     details: serde_json::Value,
     record_hash: String,
     /// False until the sealer has linked the record into the hash chain (normally within seconds).

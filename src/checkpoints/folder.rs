@@ -46,22 +46,26 @@ impl LockedFile {
         let length = self.file.seek(SeekFrom::End(0))?;
         let start = length.saturating_sub(TAIL_BYTES);
         self.file.seek(SeekFrom::Start(start))?;
-        let mut tail = String::new();
-        self.file.read_to_string(&mut tail)?;
+        // Bytes, not text: the tail may begin inside a character of an earlier line.
+        let mut tail = Vec::new();
+        self.file.read_to_end(&mut tail)?;
         if tail.is_empty() {
             return Ok(None);
         }
-        let Some(body) = tail.strip_suffix('\n') else {
+        let Some(body) = tail.strip_suffix(b"\n") else {
             return Err(io::Error::other(
                 "it ends in an incomplete line (a write cut short?); move the file aside to \
                  go on, and keep it",
             ));
         };
-        match body.rsplit_once('\n') {
-            Some((_, last)) => Ok(Some(last.to_string())),
-            None if start == 0 => Ok(Some(body.to_string())),
-            None => Err(io::Error::other("its last line is far too long")),
-        }
+        let last = match body.iter().rposition(|&byte| byte == b'\n') {
+            Some(newline) => &body[newline + 1..],
+            None if start == 0 => body,
+            None => return Err(io::Error::other("its last line is far too long")),
+        };
+        String::from_utf8(last.to_vec())
+            .map(Some)
+            .map_err(|_| io::Error::other("its last line is not UTF-8"))
     }
 
     /// Every line, in order.
@@ -124,6 +128,23 @@ mod tests {
         drop(file);
         let read = read_every_file(&inner).unwrap();
         assert_eq!(read[1], (FILE_NAME.to_string(), 2, "{\"b\":2}".to_string()));
+    }
+
+    #[test]
+    fn the_last_line_is_found_when_the_tail_begins_inside_a_character() {
+        let folder = tempfile::tempdir().unwrap();
+        // An earlier line of accented reasons, long enough that the tail read begins inside it,
+        // at every offset within a two-byte character.
+        for padding in 0..2 {
+            let early = format!("{}{}", "x".repeat(padding), "é".repeat(TAIL_BYTES as usize));
+            fs::write(
+                folder.path().join(FILE_NAME),
+                format!("{early}\n{{\"b\":2}}\n"),
+            )
+            .unwrap();
+            let mut file = LockedFile::open(folder.path()).unwrap();
+            assert_eq!(file.last_line().unwrap().as_deref(), Some("{\"b\":2}"));
+        }
     }
 
     #[test]

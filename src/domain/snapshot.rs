@@ -50,6 +50,10 @@ pub struct ChangeFacts<'a> {
     /// Counts a reader may know (victims, accused persons, ...), by name.
     pub counts: Vec<(&'static str, usize)>,
     pub snapshot_sha256: String,
+    /// The account that wrote the version, when it is not the one acting (the import writes as
+    /// the dataset's account): the history's authorship, which the two-person rule reads, is
+    /// proved by the trail too.
+    pub author: Option<&'a str>,
 }
 
 impl ChangeFacts<'_> {
@@ -67,6 +71,7 @@ impl ChangeFacts<'_> {
             ("classification", self.classification),
             ("status_from", self.status_from),
             ("status_to", self.status_to),
+            ("author", self.author),
         ] {
             if let Some(value) = value {
                 map.insert(key.to_string(), json!(value));

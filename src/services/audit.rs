@@ -48,7 +48,9 @@ pub fn list(
     if user.clearance < Clearance::StrictlyConfidential {
         let first = store::first_content_free(conn)?;
         for record in records.iter_mut().filter(|r| r.id < first) {
-            record.details = json!(WITHHELD).to_string();
+            // The hash too: with it, a short detail could be guessed and confirmed.
+            record.details = json!({ "withheld": WITHHELD }).to_string();
+            record.record_hash = "withheld".to_string();
         }
     }
     Ok(records
@@ -106,7 +108,7 @@ type Latest = HashMap<(String, String), (i64, String)>;
 pub fn verify_records(conn: &mut DbConnection) -> AppResult<RecordCheck> {
     let mut check = RecordCheck::default();
     let latest = check_stored_snapshots(conn, &mut check)?;
-    check_current_rows(conn, &latest, &mut check)?;
+    check_current_rows(conn, latest, &mut check)?;
     check.intact = check.problems.is_empty();
     Ok(check)
 }
@@ -122,7 +124,7 @@ fn check_stored_snapshots(conn: &mut DbConnection, check: &mut RecordCheck) -> A
             return Ok(latest);
         };
         after = last.id;
-        let mut stored_claims: Vec<(String, String, i64, String)> = Vec::new();
+        let mut stored_claims: Vec<StoredClaim> = Vec::new();
         for record in &records {
             let Some(entity_id) = &record.entity_id else {
                 continue;
@@ -134,66 +136,118 @@ fn check_stored_snapshots(conn: &mut DbConnection, check: &mut RecordCheck) -> A
                 continue;
             };
             let key = (record.entity_type.clone(), entity_id.clone());
+            let baseline = record.action == "audit.baseline";
+            // A baseline is only for records nothing proved yet: one after a proof would
+            // bless whatever the rows had become meanwhile.
+            if baseline && latest.contains_key(&key) {
+                check.problem(
+                    &record.entity_type,
+                    entity_id,
+                    Some(version),
+                    "a baseline was written after the record was already proved",
+                );
+            }
             latest.insert(key, (version, hash.to_string()));
             // A baseline proves the rows as they stood, not a stored version.
-            if record.action != "audit.baseline" && record.entity_type != "user" {
-                stored_claims.push((
-                    record.entity_type.clone(),
-                    entity_id.clone(),
+            if !baseline && record.entity_type != "user" {
+                stored_claims.push(StoredClaim {
+                    kind: record.entity_type.clone(),
+                    id: entity_id.clone(),
                     version,
-                    hash.to_string(),
-                ));
+                    hash: hash.to_string(),
+                    action: record.action.clone(),
+                    author: details
+                        .get("author")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                });
             }
         }
         for kind in ["incident", "case"] {
-            let claims: Vec<&(String, String, i64, String)> =
-                stored_claims.iter().filter(|c| c.0 == kind).collect();
-            if claims.is_empty() {
-                continue;
-            }
-            let ids: Vec<String> = claims.iter().map(|c| c.1.clone()).collect();
-            let stored: HashMap<(String, i64), String> = if kind == "incident" {
-                incident_store::snapshots_of(conn, &ids)?
-            } else {
-                case_store::versions_of(conn, &ids)?
-                    .into_iter()
-                    .map(|v| (v.case_id, v.version, v.snapshot))
-                    .collect()
-            }
-            .into_iter()
-            .map(|(id, version, text)| ((id, version), text))
-            .collect();
-            for (_, id, version, hash) in claims {
-                check.snapshots_checked += 1;
-                match stored.get(&(id.clone(), *version)) {
-                    None => check.problem(kind, id, Some(*version), "the version is missing"),
-                    Some(text) if snapshot::digest(text) != *hash => check.problem(
-                        kind,
-                        id,
-                        Some(*version),
-                        "the stored version differs from what its audit record proves",
-                    ),
-                    Some(_) => {}
-                }
+            let claims: Vec<&StoredClaim> =
+                stored_claims.iter().filter(|c| c.kind == kind).collect();
+            if !claims.is_empty() {
+                check_claims(conn, kind, &claims, check)?;
             }
         }
     }
 }
 
+/// What an audit record claims of a stored version: its hash, and who wrote it with what action.
+struct StoredClaim {
+    kind: String,
+    id: String,
+    version: i64,
+    hash: String,
+    action: String,
+    author: Option<String>,
+}
+
+/// Each claimed version, as stored, must hash as claimed, and be the action of the record's
+/// kind and the author the record names (the two-person rule reads them).
+fn check_claims(
+    conn: &mut DbConnection,
+    kind: &str,
+    claims: &[&StoredClaim],
+    check: &mut RecordCheck,
+) -> AppResult<()> {
+    let ids: Vec<String> = claims.iter().map(|c| c.id.clone()).collect();
+    let stored: HashMap<(String, i64), (String, String, String)> = if kind == "incident" {
+        incident_store::snapshots_of(conn, &ids)?
+    } else {
+        case_store::versions_of(conn, &ids)?
+            .into_iter()
+            .map(|v| (v.case_id, v.version, v.action, v.changed_by, v.snapshot))
+            .collect()
+    }
+    .into_iter()
+    .map(|(id, version, action, author, text)| ((id, version), (action, author, text)))
+    .collect();
+    for claim in claims {
+        check.snapshots_checked += 1;
+        let (id, version) = (&claim.id, Some(claim.version));
+        let Some((action, author, text)) = stored.get(&(claim.id.clone(), claim.version)) else {
+            check.problem(kind, id, version, "the version is missing");
+            continue;
+        };
+        if snapshot::digest(text) != claim.hash {
+            check.problem(
+                kind,
+                id,
+                version,
+                "the stored version differs from what its audit record proves",
+            );
+        } else if claim.action != format!("{kind}.{action}")
+            || claim
+                .author
+                .as_ref()
+                .is_some_and(|claimed| claimed != author)
+        {
+            check.problem(
+                kind,
+                id,
+                version,
+                "the stored version's author or action differs from its audit record",
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Every incident, case and account as its rows stand must hash to the latest claim about it.
 fn check_current_rows(
     conn: &mut DbConnection,
-    latest: &Latest,
+    mut latest: Latest,
     check: &mut RecordCheck,
 ) -> AppResult<()> {
-    let compare = |check: &mut RecordCheck, kind: &str, id: &str, text: &str| {
+    let mut compare = |check: &mut RecordCheck, kind: &str, id: &str, text: &str| {
         check.records_checked += 1;
-        match latest.get(&(kind.to_string(), id.to_string())) {
+        match latest.remove(&(kind.to_string(), id.to_string())) {
             None => check.problem(kind, id, None, "no audit record proves its content"),
-            Some((version, hash)) if snapshot::digest(text) != *hash => check.problem(
+            Some((version, hash)) if snapshot::digest(text) != hash => check.problem(
                 kind,
                 id,
-                Some(*version),
+                Some(version),
                 "its rows differ from the latest version its audit records prove",
             ),
             Some(_) => {}
@@ -226,20 +280,28 @@ fn check_current_rows(
             compare(check, "user", &id, &text);
         }
     }
+    // What the trail proves and no row answers any more was removed past the service.
+    let mut gone: Vec<_> = latest.into_iter().collect();
+    gone.sort();
+    for ((kind, id), (version, _)) in gone {
+        check.problem(&kind, &id, Some(version), "the record is gone");
+    }
     Ok(())
 }
 
-/// Appends an `audit.baseline` record for every record waiting for one, in batches: the hash of
-/// its snapshot as its rows stand, so that records written before audit records carried hashes
-/// are proved from now on. Answers how many were covered.
+/// Appends an `audit.baseline` record for every record waiting for one that nothing proves yet,
+/// in batches: the hash of its snapshot as its rows stand, so that records written before audit
+/// records carried hashes (or loaded straight into the database) are proved from now on.
+/// Answers how many it covered.
 pub fn write_baseline(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<u64> {
     let context = AuditContext::system(now, "baseline");
     let mut covered = 0;
     for kind in ["incident", "case", "user"] {
         loop {
-            let done = write_transaction(conn, |conn| baseline_batch(conn, &context, kind))?;
-            covered += done;
-            if done == 0 {
+            let (taken, written) =
+                write_transaction(conn, |conn| baseline_batch(conn, &context, kind))?;
+            covered += written;
+            if taken == 0 {
                 break;
             }
         }
@@ -247,13 +309,25 @@ pub fn write_baseline(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<
     Ok(covered)
 }
 
-/// One batch of one kind's baseline, in one transaction; answers how many it covered (0: none
-/// left).
-fn baseline_batch(conn: &mut DbConnection, context: &AuditContext, kind: &str) -> AppResult<u64> {
-    let ids = store::baseline_pending(conn, kind, BATCH)?;
-    if ids.is_empty() {
-        return Ok(0);
+/// One batch of one kind's baseline, in one transaction: how many it took off the list (0: none
+/// left) and how many baseline records it wrote.
+fn baseline_batch(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    kind: &str,
+) -> AppResult<(u64, u64)> {
+    let queued = store::baseline_pending(conn, kind, BATCH)?;
+    if queued.is_empty() {
+        return Ok((0, 0));
     }
+    // Only what nothing proves yet: a proved record's rows are held to its proof, never blessed
+    // again as they stand.
+    let proven = store::proven_among(conn, kind, &queued)?;
+    let ids: Vec<String> = queued
+        .iter()
+        .filter(|id| !proven.contains(id))
+        .cloned()
+        .collect();
     let mut snapshots: Vec<(String, i64, String)> = Vec::with_capacity(ids.len());
     match kind {
         "incident" => {
@@ -294,6 +368,6 @@ fn baseline_batch(conn: &mut DbConnection, context: &AuditContext, kind: &str) -
         })
         .collect();
     store::insert_many(conn, &records)?;
-    store::baseline_done(conn, kind, &ids)?;
-    Ok(ids.len() as u64)
+    store::baseline_done(conn, kind, &queued)?;
+    Ok((queued.len() as u64, records.len() as u64))
 }

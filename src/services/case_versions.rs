@@ -142,6 +142,7 @@ pub(crate) fn record(
             ("documents", count("documents")),
         ],
         snapshot_sha256: digest,
+        author: Some(changed_by),
     };
     Ok(facts.details())
 }

@@ -11,6 +11,7 @@ use crate::auth::password;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{self, IncidentInput, SourceInput, VictimInput};
+use crate::domain::verification::writes_content;
 use crate::error::{AppError, AppResult};
 use crate::import::un_fatalities::{DuplicateRow, Plan, RejectedRow};
 use crate::store::audit::{self, AuditContext};
@@ -36,8 +37,9 @@ pub struct ImportReport {
     pub duplicates: Vec<DuplicateRow>,
     /// Victims whose casualty id the registry already holds (not recorded again).
     pub already_present: u64,
-    /// Deaths of a mission's day that an incident the mission recorded itself already covers
-    /// (it holds one of the day's casualty ids): not imported, a security officer adds them.
+    /// Deaths of a mission's day that an incident the mission recorded or amended already
+    /// covers (it holds one of the day's casualty ids): not imported, a security officer adds
+    /// them.
     pub held_for_the_mission: u64,
     pub rejected: Vec<RejectedRow>,
     pub missions_created: Vec<String>,
@@ -188,8 +190,13 @@ fn write(
             else {
                 continue;
             };
+            // Its own, still counted, and with no content an officer wrote: an incident an
+            // officer amended is the mission's now, and the import never writes over it.
             let own = holder.reported_by == reporter
-                && matches!(holder.status.as_str(), "submitted" | "verified");
+                && matches!(holder.status.as_str(), "submitted" | "verified")
+                && incident_store::authorship(conn, &holder.id)?
+                    .iter()
+                    .all(|(_, action, by)| !writes_content(action) || *by == reporter);
             if !own {
                 held = true;
             } else if holder.mission_code == planned.mission

@@ -209,6 +209,8 @@ fn snapshot(incident_row: &IncidentRow, data: &IncidentData) -> Value {
     let mut value = serde_json::to_value(data.to_input()).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         let row = incident_row;
+        // The stored code itself: a code the registry does not know must not read as a known one.
+        map.insert("classification".into(), json!(row.classification));
         map.insert("status".into(), json!(row.status));
         map.insert("reference".into(), json!(row.reference));
         map.insert("reported_by".into(), json!(row.reported_by));
@@ -294,6 +296,7 @@ fn new_version(
             ("sources", data.sources.len()),
         ],
         snapshot_sha256: snapshot::digest(&snapshot_text),
+        author: Some(changed_by),
     };
     let version = VersionRow {
         incident_id: row.id.clone(),

@@ -398,6 +398,21 @@ pub fn claims_after(
         .load(conn)
 }
 
+/// Which of these records of one kind an audit record already proves (claims a snapshot hash).
+pub fn proven_among(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    ids: &[String],
+) -> QueryResult<Vec<String>> {
+    audit_log::table
+        .filter(audit_log::entity_type.eq(entity_type))
+        .filter(audit_log::entity_id.eq_any(ids))
+        .filter(audit_log::details.like("%\"snapshot_sha256\"%"))
+        .select(audit_log::entity_id.assume_not_null())
+        .distinct()
+        .load(conn)
+}
+
 /// The first record whose details hold no content; those before it may.
 pub fn first_content_free(conn: &mut DbConnection) -> QueryResult<i64> {
     let first: Option<i64> = audit_content_free::table

@@ -510,16 +510,18 @@ fn take_front<T>(list: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T> {
     list.drain(..count).collect()
 }
 
-/// The stored snapshots of these incidents' versions, as (incident, version, snapshot).
-pub fn snapshots_of(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> QueryResult<Vec<(String, i64, String)>> {
+/// A stored version as the audit check reads it: (incident, version, action, author, snapshot).
+pub type StoredVersion = (String, i64, String, String, String);
+
+/// The stored versions of these incidents.
+pub fn snapshots_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<StoredVersion>> {
     incident_versions::table
         .filter(incident_versions::incident_id.eq_any(ids))
         .select((
             incident_versions::incident_id,
             incident_versions::version,
+            incident_versions::action,
+            incident_versions::changed_by,
             incident_versions::snapshot,
         ))
         .load(conn)
