@@ -417,19 +417,38 @@ async fn a_rewritten_trail_passes_plain_verify_and_fails_the_checkpoints(backend
     let second = signing.checkpoint(&t.db.url, &[]);
     assert_eq!(signing.verify(&t.db.url).0, Some(0));
 
+    // An account is raised to strictly confidential in the database, and the audit record that
+    // proves it rewritten to prove the raised account: its snapshot hash recomputed with the
+    // registry's own functions, then every record and chain hash after it.
+    t.execute_sql("UPDATE users SET clearance = 'strictly_confidential' WHERE username = 'three'")
+        .unwrap();
+    let raised = {
+        use peacekeeper_registry::domain::snapshot::{account, canonical, digest};
+        digest(&canonical(&account(
+            "auditor",
+            "strictly_confidential",
+            &[],
+            false,
+            false,
+        )))
+    };
     triggers_off(&t);
     rewrite(&t, |record| {
         if record.details.contains("\"three\"") {
-            record.actor_username = Some("someone else".to_string());
-            record.details = record.details.replace("auditor", "admin");
+            let mut details: serde_json::Value = serde_json::from_str(&record.details).unwrap();
+            details["clearance"] = serde_json::json!("strictly_confidential");
+            details["snapshot_sha256"] = serde_json::json!(raised);
+            record.details = details.to_string();
         }
     });
     triggers_on(&t);
 
-    // The documented limit: the rewritten chain is consistent, and plain verify passes.
+    // The documented limit: the rewritten chain is consistent, the account matches what its
+    // rewritten record proves, and plain verify passes.
     let (code, said) = plain_verify(&t);
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("audit trail intact"), "{said}");
+    assert!(said.contains("records intact"), "{said}");
 
     let (code, said) = signing.verify(&t.db.url);
     assert_eq!(code, Some(1), "{said}");
