@@ -214,6 +214,7 @@ fn connect_migrated(settings: &Settings) -> Result<DbConnection, String> {
     if covered > 0 {
         // Linked into the chain now, rather than by the servers while they serve.
         audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
+        audit::refresh_statistics(&mut conn).map_err(|e| e.to_string())?;
         tracing::info!(
             covered,
             seconds = started.elapsed().as_secs_f64(),
@@ -240,6 +241,7 @@ fn baseline(settings: &Settings) -> Result<(), String> {
     audit::queue_everything_for_baseline(&mut conn).map_err(|e| e.to_string())?;
     let covered = audit_service::write_baseline(&mut conn, SystemClock.now()).map_err(describe)?;
     audit::seal_pending(&mut conn).map_err(|e| e.to_string())?;
+    audit::refresh_statistics(&mut conn).map_err(|e| e.to_string())?;
     println!(
         "audit baseline: {covered} records covered in {:.1} s",
         started.elapsed().as_secs_f64()

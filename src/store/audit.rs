@@ -470,6 +470,21 @@ pub fn queue_everything_for_baseline(conn: &mut DbConnection) -> QueryResult<()>
     Ok(())
 }
 
+/// After a baseline of many records. PostgreSQL's planner statistics of the trail's tables
+/// describe them as they were before, a few thousand records, and it would plan the sealer's
+/// and the summaries' queries for that. SQLite's write-ahead log holds every page the baseline
+/// wrote until it is folded into the database, and every read looks there first.
+pub fn refresh_statistics(conn: &mut DbConnection) -> QueryResult<()> {
+    let statement = match conn {
+        DbConnection::Postgres(_) => {
+            "ANALYZE audit_log, audit_chain, audit_pending, audit_baseline_pending"
+        }
+        DbConnection::Sqlite(_) => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
+    diesel::sql_query(statement).execute(conn)?;
+    Ok(())
+}
+
 /// Is this record in the chain yet?
 /// How many records the trail holds.
 pub fn length(conn: &mut DbConnection) -> QueryResult<i64> {
