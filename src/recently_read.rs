@@ -11,20 +11,25 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::clock::Clock;
 
 /// How long a value read is believed without asking the database again.
-pub const AT_MOST: Duration = Duration::from_secs(1);
+pub const AT_MOST: TimeDelta = TimeDelta::seconds(1);
 
 /// How old a value is when the next request to ask for it is sent to read it again.
-const READ_AGAIN_AFTER: Duration = Duration::from_millis(500);
+const READ_AGAIN_AFTER: TimeDelta = TimeDelta::milliseconds(500);
 
 /// Enough for every session of every mission's staff at once; past it, the stale entries go first.
 const CAPACITY: usize = 10_000;
 
 pub struct RecentlyRead<K, V> {
     inner: Mutex<Inner<K, V>>,
+    /// The application's clock, so that tests move time rather than wait for it.
+    clock: Arc<dyn Clock>,
 }
 
 struct Inner<K, V> {
@@ -36,7 +41,7 @@ struct Inner<K, V> {
 struct Entry<V> {
     value: V,
     /// When the read that found it began.
-    read_at: Instant,
+    read_at: NaiveDateTime,
     /// Whether a request was already sent to read it again.
     reading_again: bool,
 }
@@ -44,27 +49,27 @@ struct Entry<V> {
 /// A read from the database, begun now.
 pub struct Read {
     generation: u64,
-    began_at: Instant,
+    began_at: NaiveDateTime,
 }
 
-impl<K, V> Default for RecentlyRead<K, V> {
-    fn default() -> Self {
+impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
         RecentlyRead {
             inner: Mutex::new(Inner {
                 by_key: HashMap::new(),
                 generation: 0,
             }),
+            clock,
         }
     }
-}
 
-impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
     /// The value of this key if it was read within `AT_MOST`; `None` also to the first caller
     /// past `READ_AGAIN_AFTER`, which is to read it again and `keep` it.
     pub fn get(&self, key: &K) -> Option<V> {
+        let now = self.clock.now();
         let mut inner = self.lock();
         let entry = inner.by_key.get_mut(key)?;
-        let age = entry.read_at.elapsed();
+        let age = now - entry.read_at;
         if age >= AT_MOST {
             return None;
         }
@@ -81,12 +86,13 @@ impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
     pub fn begin_read(&self) -> Read {
         Read {
             generation: self.lock().generation,
-            began_at: Instant::now(),
+            began_at: self.clock.now(),
         }
     }
 
     /// Keeps what the database answered to `read`, unless something was forgotten since.
     pub fn keep(&self, read: Read, key: K, value: V) {
+        let now = self.clock.now();
         let mut inner = self.lock();
         if inner.generation != read.generation {
             return;
@@ -94,7 +100,7 @@ impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
         if inner.by_key.len() >= CAPACITY {
             inner
                 .by_key
-                .retain(|_, entry| entry.read_at.elapsed() < AT_MOST);
+                .retain(|_, entry| now - entry.read_at < AT_MOST);
             if inner.by_key.len() >= CAPACITY {
                 inner.by_key.clear();
             }
@@ -123,58 +129,80 @@ impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    fn with_clock() -> (RecentlyRead<String, usize>, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::starting_now());
+        (RecentlyRead::new(clock.clone()), clock)
+    }
 
     #[test]
     fn a_kept_value_is_found_until_forgotten() {
-        let recent = RecentlyRead::default();
-        recent.keep(recent.begin_read(), "a", 1);
-        assert_eq!(recent.get(&"a"), Some(1));
-        assert_eq!(recent.get(&"b"), None);
+        let (recent, _clock) = with_clock();
+        recent.keep(recent.begin_read(), "a".to_string(), 1);
+        assert_eq!(recent.get(&"a".to_string()), Some(1));
+        assert_eq!(recent.get(&"b".to_string()), None);
         recent.forget_all();
-        assert_eq!(recent.get(&"a"), None);
+        assert_eq!(recent.get(&"a".to_string()), None);
     }
 
     #[test]
     fn a_read_begun_before_a_forgetting_is_not_kept() {
-        let recent = RecentlyRead::default();
+        let (recent, _clock) = with_clock();
         let before = recent.begin_read();
         recent.forget_all();
-        recent.keep(before, "a", 1);
-        assert_eq!(recent.get(&"a"), None);
+        recent.keep(before, "a".to_string(), 1);
+        assert_eq!(recent.get(&"a".to_string()), None);
     }
 
     #[test]
     fn a_value_is_believed_for_at_most_a_second_from_its_read() {
-        let recent = RecentlyRead::default();
+        let (recent, clock) = with_clock();
         let read = recent.begin_read();
-        std::thread::sleep(READ_AGAIN_AFTER / 2);
-        recent.keep(read, "a", 1);
-        assert_eq!(recent.get(&"a"), Some(1));
-        std::thread::sleep(AT_MOST - READ_AGAIN_AFTER / 2);
-        assert_eq!(recent.get(&"a"), None);
+        clock.advance(READ_AGAIN_AFTER / 2);
+        recent.keep(read, "a".to_string(), 1);
+        assert_eq!(recent.get(&"a".to_string()), Some(1));
+        clock.advance(AT_MOST - READ_AGAIN_AFTER / 2);
+        assert_eq!(recent.get(&"a".to_string()), None);
     }
 
     #[test]
     fn one_asker_reads_again_while_the_others_believe_the_value() {
-        let recent = RecentlyRead::default();
-        recent.keep(recent.begin_read(), "a", 1);
-        std::thread::sleep(READ_AGAIN_AFTER);
-        assert_eq!(recent.get(&"a"), None, "the first asker reads it again");
-        assert_eq!(recent.get(&"a"), Some(1), "the others believe it meanwhile");
-        assert_eq!(recent.get(&"a"), Some(1));
-        recent.keep(recent.begin_read(), "a", 2);
-        assert_eq!(recent.get(&"a"), Some(2), "what was read again is believed");
+        let (recent, clock) = with_clock();
+        recent.keep(recent.begin_read(), "a".to_string(), 1);
+        clock.advance(READ_AGAIN_AFTER);
+        assert_eq!(
+            recent.get(&"a".to_string()),
+            None,
+            "the first asker reads it again"
+        );
+        assert_eq!(
+            recent.get(&"a".to_string()),
+            Some(1),
+            "the others believe it meanwhile"
+        );
+        assert_eq!(recent.get(&"a".to_string()), Some(1));
+        recent.keep(recent.begin_read(), "a".to_string(), 2);
+        assert_eq!(
+            recent.get(&"a".to_string()),
+            Some(2),
+            "what was read again is believed"
+        );
     }
 
     #[test]
     fn a_value_nobody_read_again_runs_out_all_the_same() {
-        let recent = RecentlyRead::default();
-        recent.keep(recent.begin_read(), "a", 1);
-        std::thread::sleep(READ_AGAIN_AFTER);
-        assert_eq!(recent.get(&"a"), None, "the first asker reads it again");
-        std::thread::sleep(AT_MOST - READ_AGAIN_AFTER);
+        let (recent, clock) = with_clock();
+        recent.keep(recent.begin_read(), "a".to_string(), 1);
+        clock.advance(READ_AGAIN_AFTER);
         assert_eq!(
-            recent.get(&"a"),
+            recent.get(&"a".to_string()),
+            None,
+            "the first asker reads it again"
+        );
+        clock.advance(AT_MOST - READ_AGAIN_AFTER);
+        assert_eq!(
+            recent.get(&"a".to_string()),
             None,
             "its read failed: no one believes it now"
         );
@@ -182,9 +210,9 @@ mod tests {
 
     #[test]
     fn past_capacity_the_stale_go_first() {
-        let recent = RecentlyRead::default();
+        let (recent, clock) = with_clock();
         let stale = recent.begin_read();
-        std::thread::sleep(AT_MOST);
+        clock.advance(AT_MOST);
         let fresh = recent.begin_read();
         recent.keep(stale, "stale".to_string(), 0);
         for i in 1..CAPACITY {

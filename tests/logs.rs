@@ -3,6 +3,7 @@
 //! most detailed level, with every request span, and searched for the passwords and tokens
 //! the run used.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;

@@ -5,15 +5,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{AuthUser, policy};
-use crate::domain::access::Role;
+use crate::auth::AuthUser;
 use crate::error::AppError;
-use crate::services::audit::{self as audit_service, RecordCheck};
-use crate::services::cases::{DocumentCheck, check_documents};
-use crate::store::audit::{self, AuditFilter, AuditRecord};
-use crate::store::files::FileStore;
+use crate::services::audit::{
+    self as audit_service, AuditFilter, AuditRecord, RecordCheck, TrailCheck,
+};
+use crate::services::cases::DocumentCheck;
 
-use super::input::{check_query_text, decode_cursor, encode_cursor, page_limit};
+use super::input::{check_query_text, page_limit};
+use crate::http::cursor::{decode_cursor, encode_cursor};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -127,11 +127,7 @@ pub async fn list(
     };
     let now = state.clock.now();
     let page = state
-        .run(move |conn| {
-            policy::require_role(conn, &user, &[Role::Auditor], "audit.list", now)?;
-            let rows = audit_service::list(conn, &user, &filter, limit + 1)?;
-            Ok(crate::store::Page::from_overfetch(rows, limit as usize))
-        })
+        .run(move |conn| audit_service::page(conn, &user, filter, None, limit, now))
         .await?;
     let next_cursor = page
         .has_more
@@ -169,24 +165,24 @@ struct Verification {
     responses((status = 200, description = "The chain and every stored document checked.", body = Verification)))]
 pub async fn verify(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let files = FileStore::new(&state.settings.document_folder);
+    let files = state.documents.clone();
     let verification = state
-        .run(move |conn| {
-            policy::require_role(conn, &user, &[Role::Auditor], "audit.verify", now)?;
-            audit::seal_pending(conn)?;
-            let chain = audit::verify(conn)?;
-            let documents = check_documents(conn, &files)?;
-            let records = audit_service::verify_records(conn)?;
-            Ok(Verification {
-                intact: chain.intact && documents.intact && records.intact,
-                chain_intact: chain.intact,
-                records_checked: chain.records_checked,
-                head_hash: chain.head_hash,
-                first_broken: chain.first_broken,
-                documents,
-                records,
-            })
-        })
+        .run(move |conn| audit_service::verify_trail_for(conn, &user, &files, now))
         .await?;
+    let intact = verification.intact();
+    let TrailCheck {
+        chain,
+        documents,
+        records,
+    } = verification;
+    let verification = Verification {
+        intact,
+        chain_intact: chain.intact,
+        records_checked: chain.records_checked,
+        head_hash: chain.head_hash,
+        first_broken: chain.first_broken,
+        documents,
+        records,
+    };
     Ok(HttpResponse::Ok().json(verification))
 }

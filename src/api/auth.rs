@@ -53,7 +53,8 @@ pub async fn login(
     state
         .throttles
         .sign_in(request.client_addr.as_deref(), &body.username)?;
-    let session = AppState::sign_in(&state, request, body.username, body.password).await?;
+    let session =
+        crate::services::accounts::sign_in(&state, request, body.username, body.password).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 
@@ -119,7 +120,7 @@ pub async fn me(
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let view = state
-        .run(move |conn| UserView::load(conn, &user.id))
+        .run(move |conn| crate::services::accounts::own_account(conn, &user).map(UserView::from))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -142,6 +143,8 @@ pub async fn change_password(
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let body: PasswordChange = body.parse()?;
-    let session = AppState::change_own_password(&state, user, body.current, body.new).await?;
+    let session =
+        crate::services::accounts::change_own_password(&state, user, body.current, body.new)
+            .await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }

@@ -5,221 +5,28 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Schema, Type};
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::domain::case::{self as rules, CaseStatus, DocumentInput, Sentence, TransitionInput};
+use crate::domain::case::{self as rules, CaseStatus, TransitionInput};
 use crate::error::AppError;
-use crate::services::cases::{self as service, CaseDetail, CreateRequest, ListRequest, Upload};
-use crate::store::cases::{AccusedRow, CaseRow, DocumentRow, TransitionRow};
-use crate::store::files::FileStore;
-use crate::store::incidents::ListedIncident;
+use crate::http::download::document_response;
+use crate::http::upload::{is_multipart, read_upload};
+use crate::services::cases::{self as service, AccusedRow, CreateRequest, ListRequest};
 
-use super::incidents::{IncidentSummary, idempotency_key, one_of_codes};
-use super::input::{
-    JsonBody, decode_dated_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-    parse_limit, push_filter_value, query_pairs, search_text,
+use super::case_views::{
+    AccusedView, CaseSummary, CaseView, DocumentView, accused_view, respond, summary,
 };
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TransitionView {
-    from: Option<String>,
-    to: String,
-    effective_on: NaiveDate,
-    note: Option<String>,
-    closure_reason: Option<String>,
-    entered_by: String,
-    entered_at: DateTime<Utc>,
-}
-
-impl From<TransitionRow> for TransitionView {
-    fn from(row: TransitionRow) -> Self {
-        TransitionView {
-            from: row.from_status,
-            to: row.to_status,
-            effective_on: row.effective_on,
-            note: row.note,
-            closure_reason: row.closure_reason,
-            entered_by: row.entered_by,
-            entered_at: row.entered_at.and_utc(),
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AccusedView {
-    id: String,
-    /// Personal data: present only for users cleared `confidential` or higher on the mission.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    name_withheld: bool,
-    affiliation: Option<String>,
-    status: String,
-    charges: Option<String>,
-    verdict: String,
-    sentence: Option<Sentence>,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-fn accused_view(row: AccusedRow, personal: bool) -> AccusedView {
-    let sentence = service::accused_of(&row).sentence;
-    AccusedView {
-        name: personal.then_some(row.name),
-        name_withheld: !personal,
-        id: row.id,
-        affiliation: row.affiliation,
-        status: row.status,
-        charges: row.charges,
-        verdict: row.verdict,
-        sentence,
-        version: row.version,
-        created_at: row.created_at.and_utc(),
-        updated_at: row.updated_at.and_utc(),
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DocumentView {
-    id: String,
-    title: String,
-    kind: String,
-    date: Option<NaiveDate>,
-    media_type: String,
-    size_bytes: i64,
-    sha256: String,
-    file_name: String,
-    uploaded_by: String,
-    uploaded_at: DateTime<Utc>,
-    download: String,
-}
-
-impl From<DocumentRow> for DocumentView {
-    fn from(row: DocumentRow) -> Self {
-        DocumentView {
-            download: format!("/api/v1/cases/{}/documents/{}", row.case_id, row.id),
-            id: row.id,
-            title: row.title,
-            kind: row.kind,
-            date: row.document_date,
-            media_type: row.media_type,
-            size_bytes: row.size_bytes,
-            sha256: row.sha256,
-            file_name: row.file_name,
-            uploaded_by: row.uploaded_by,
-            uploaded_at: row.uploaded_at.and_utc(),
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct CaseView {
-    id: String,
-    reference: String,
-    mission: String,
-    status: String,
-    /// The statuses the case may move to next.
-    allowed_transitions: Vec<&'static str>,
-    jurisdiction: String,
-    authority: Option<String>,
-    lead_officer: String,
-    lead_officer_username: Option<String>,
-    next_action: Option<String>,
-    next_action_due: Option<NaiveDate>,
-    overdue: bool,
-    notes: Option<String>,
-    closure_reason: Option<String>,
-    opened_on: NaiveDate,
-    last_moved_on: NaiveDate,
-    /// Days since the last step of the timeline, for open cases.
-    days_idle: Option<i64>,
-    incidents: Vec<IncidentSummary>,
-    /// Linked incidents classified above the reader's clearance, not shown.
-    withheld_incidents: usize,
-    timeline: Vec<TransitionView>,
-    accused: Vec<AccusedView>,
-    documents: Vec<DocumentView>,
-    version: i64,
-    created_by: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-/// The derived facts of a case on `today`: its status, whether its next action is overdue,
-/// and how long it has been idle.
-fn urgency_facts(row: &CaseRow, today: NaiveDate) -> (CaseStatus, bool, Option<i64>) {
-    let status = CaseStatus::from_code(&row.status).unwrap_or(CaseStatus::Opened);
-    let open = status.is_open();
-    let overdue = open && row.next_action_due.is_some_and(|due| due < today);
-    let days_idle = open.then(|| (today - row.last_moved_on).num_days());
-    (status, overdue, days_idle)
-}
-
-fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
-    let CaseDetail {
-        row,
-        lead_officer_username,
-        incidents,
-        withheld_incidents,
-        timeline,
-        accused,
-        documents,
-        personal,
-    } = detail;
-    let (status, overdue, days_idle) = urgency_facts(&row, now.date());
-    CaseView {
-        allowed_transitions: rules::allowed_moves(status)
-            .into_iter()
-            .map(CaseStatus::code)
-            .collect(),
-        overdue,
-        days_idle,
-        lead_officer_username,
-        incidents: incidents
-            .into_iter()
-            .map(|row| IncidentSummary::from(ListedIncident::from(row)))
-            .collect(),
-        withheld_incidents,
-        timeline: timeline.into_iter().map(TransitionView::from).collect(),
-        accused: accused
-            .into_iter()
-            .map(|a| accused_view(a, personal))
-            .collect(),
-        documents: documents.into_iter().map(DocumentView::from).collect(),
-        id: row.id,
-        reference: row.reference,
-        mission: row.mission_code,
-        status: row.status,
-        jurisdiction: row.jurisdiction,
-        authority: row.authority,
-        lead_officer: row.lead_officer,
-        next_action: row.next_action,
-        next_action_due: row.next_action_due,
-        notes: row.notes,
-        closure_reason: row.closure_reason,
-        opened_on: row.opened_on,
-        last_moved_on: row.last_moved_on,
-        version: row.version,
-        created_by: row.created_by,
-        created_at: row.created_at.and_utc(),
-        updated_at: row.updated_at.and_utc(),
-    }
-}
-
-fn respond(status: StatusCode, detail: CaseDetail, now: NaiveDateTime) -> HttpResponse {
-    let view = view(detail, now);
-    HttpResponse::build(status)
-        .insert_header(etag(view.version))
-        .json(view)
-}
+use super::incidents::{idempotency_key, one_of_codes};
+use super::input::{
+    JsonBody, etag, expected_version, if_match, page_limit, parse_limit, push_filter_value,
+    query_pairs, search_text,
+};
+use crate::http::cursor::{decode_dated_cursor, encode_cursor};
 
 /// Open a case on one or more incidents.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
@@ -239,11 +46,7 @@ pub async fn create(
         .run(move |conn| {
             service::check_may_create(conn, &user, now)?;
             let body: Map<String, Value> = body.parse()?;
-            // Keys are shared with incidents: the kind is part of the hash, so one key cannot
-            // answer for both.
-            let canonical = format!("case\n{}", Value::Object(body.clone()));
-            let hash = hex::encode(Sha256::digest(canonical));
-            let idempotency = key?.map(|key| (key, hash));
+            let idempotency = key?.map(|key| crate::http::idempotency::of_case(key, &body));
             service::create(conn, &user, CreateRequest { body, idempotency }, now)
         })
         .await?;
@@ -479,97 +282,6 @@ pub struct DocumentUpload {
     date: Option<chrono::NaiveDate>,
 }
 
-/// The parts of an upload form other than the file are short texts.
-const MAX_TEXT_PART: usize = 4096;
-/// The form has four parts; a few more are tolerated before the upload is refused.
-const MAX_PARTS: usize = 8;
-
-/// Reads the upload form: the `file` part up to `max_bytes` (413 beyond), and the short
-/// `title`, `kind` and `date` parts. Anything else is refused, naming the part.
-pub async fn read_upload(
-    mut form: Multipart,
-    max_bytes: usize,
-    limit_mib: u32,
-    csrf: Option<&mut String>,
-) -> Result<(DocumentInput, Upload), AppError> {
-    let mut csrf = csrf;
-    let mut input = DocumentInput::default();
-    let mut upload: Option<Upload> = None;
-    let unreadable = || AppError::bad_request("The multipart body could not be read.");
-    let mut parts = 0;
-    while let Some(part) = form.next().await {
-        parts += 1;
-        if parts > MAX_PARTS {
-            return Err(AppError::bad_request(format!(
-                "The upload form has more than {MAX_PARTS} parts."
-            )));
-        }
-        let mut part = part.map_err(|_| unreadable())?;
-        let name = part.name().unwrap_or("").to_string();
-        let is_file = name == "file";
-        let file_name = part
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_string);
-        let limit = if is_file { max_bytes } else { MAX_TEXT_PART };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|_| unreadable())?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(if is_file {
-                    AppError::FileTooLarge { limit_mib }
-                } else {
-                    AppError::invalid(name, format!("must be at most {MAX_TEXT_PART} bytes"))
-                });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let text = || {
-            String::from_utf8(bytes.clone())
-                .ok()
-                .filter(|t| !t.contains('\0'))
-                .ok_or_else(|| AppError::invalid(name.as_str(), "must be UTF-8 text"))
-        };
-        match name.as_str() {
-            "file" if upload.is_some() => {
-                return Err(AppError::invalid("file", "send one file per upload"));
-            }
-            "file" => upload = Some(Upload { bytes, file_name }),
-            "title" => input.title = Some(text()?),
-            "kind" => input.kind = Some(text()?),
-            "date" => input.date = Some(text()?),
-            // The pages' form carries its CSRF token as a part of its own.
-            "csrf" if csrf.is_some() => {
-                if let Some(token) = csrf.as_deref_mut() {
-                    *token = text()?;
-                }
-            }
-            _ => {
-                return Err(AppError::invalid(
-                    name.as_str(),
-                    "is not a part of the upload form (file, title, kind, date)",
-                ));
-            }
-        }
-    }
-    match upload {
-        Some(upload) if !upload.bytes.is_empty() => Ok((input, upload)),
-        Some(_) => Err(AppError::invalid("file", "is empty")),
-        None => Err(AppError::invalid("file", "is required")),
-    }
-}
-
-pub fn is_multipart(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
-}
-
 /// Upload a document to a case.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/documents", tag = "cases",
     params(("id" = String, Path, description = "The case's id (a UUID).")),
@@ -609,7 +321,7 @@ pub async fn add_document(
     }
     let form = Multipart::new(req.headers(), payload);
     let (input, upload) = read_upload(form, max_bytes, limit_mib, None).await?;
-    let files = FileStore::new(&state.settings.document_folder);
+    let files = state.documents.clone();
     let row = state
         .run(move |conn| {
             let fields =
@@ -641,64 +353,13 @@ pub async fn download_document(
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let (case_id, document_id) = path.into_inner();
-    let files = FileStore::new(&state.settings.document_folder);
+    let files = state.documents.clone();
     let (row, bytes) = state
         .run(move |conn| {
             service::download_document(conn, &user, &case_id, &document_id, &files, now)
         })
         .await?;
     Ok(document_response(row, bytes))
-}
-
-/// A stored document as a download, never shown in place.
-pub fn document_response(row: DocumentRow, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, row.media_type.as_str()))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", row.file_name),
-        ))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header(("X-Content-SHA256", row.sha256.as_str()))
-        .body(bytes)
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct CaseSummary {
-    id: String,
-    reference: String,
-    mission: String,
-    status: String,
-    jurisdiction: String,
-    authority: Option<String>,
-    lead_officer: String,
-    next_action: Option<String>,
-    next_action_due: Option<NaiveDate>,
-    overdue: bool,
-    opened_on: NaiveDate,
-    last_moved_on: NaiveDate,
-    days_idle: Option<i64>,
-    version: i64,
-}
-
-fn summary(row: CaseRow, today: NaiveDate) -> CaseSummary {
-    let (_, overdue, days_idle) = urgency_facts(&row, today);
-    CaseSummary {
-        overdue,
-        days_idle,
-        id: row.id,
-        reference: row.reference,
-        mission: row.mission_code,
-        status: row.status,
-        jurisdiction: row.jurisdiction,
-        authority: row.authority,
-        lead_officer: row.lead_officer,
-        next_action: row.next_action,
-        next_action_due: row.next_action_due,
-        opened_on: row.opened_on,
-        last_moved_on: row.last_moved_on,
-        version: row.version,
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -790,7 +451,7 @@ pub async fn list(
     let rows = state
         .run(move |conn| service::list(conn, &user, request, now))
         .await?;
-    let page = crate::store::Page::from_overfetch(rows, limit);
+    let page = crate::services::Page::from_overfetch(rows, limit);
     let next_cursor = page
         .has_more
         .then(|| {

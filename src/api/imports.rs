@@ -5,11 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use crate::AppState;
-use crate::auth::{AuthUser, policy};
-use crate::domain::access::Role;
+use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::import::un_fatalities;
-use crate::services::imports;
+use crate::services::{imports, users};
 
 /// The published file is under 1 MiB; this leaves room for decades more.
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
@@ -28,9 +27,7 @@ pub async fn un_fatalities(
     let now = state.clock.now();
     let checker = user.clone();
     state
-        .run(move |conn| {
-            policy::require_role(conn, &checker, &[Role::Admin], "imports.un_fatalities", now)
-        })
+        .run(move |conn| users::require_admin(conn, &checker, "imports.un_fatalities", now))
         .await?;
     let mut dry_run = false;
     for (key, value) in super::input::query_pairs(req.query_string())? {

@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{Schema, Type};
 
@@ -15,169 +14,16 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::db::DbConnection;
 use crate::domain::access::Clearance;
-use crate::domain::incident::{self as rules, Perpetrator, Source, Status};
+use crate::domain::incident::{self as rules, Status};
 use crate::error::{AppError, AppResult};
 use crate::services::incidents::{self as service, CreateRequest, Incident, ListRequest};
-use crate::store::incidents::{IncidentRow, ListedIncident, VersionRow};
 
+use super::incident_views::{IncidentSummary, IncidentView, VersionView, respond};
 use super::input::{
-    JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-    parse_limit, push_filter_value, query_pairs, search_text,
+    JsonBody, expected_version, if_match, page_limit, parse_limit, push_filter_value, query_pairs,
+    search_text,
 };
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VictimCounts {
-    killed: i32,
-    injured: i32,
-    abducted: i32,
-    missing: i32,
-}
-
-impl VictimCounts {
-    fn of(row: &IncidentRow) -> Self {
-        VictimCounts {
-            killed: row.killed,
-            injured: row.injured,
-            abducted: row.abducted,
-            missing: row.missing,
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VictimView {
-    personnel_type: String,
-    nationality: Option<String>,
-    gender: String,
-    outcome: String,
-    casualty_id: Option<String>,
-    /// Personal data: present only for users cleared `confidential` or higher on the mission.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    unit: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IncidentView {
-    id: String,
-    reference: Option<String>,
-    mission: String,
-    status: String,
-    classification: String,
-    occurred_at: DateTime<Utc>,
-    time_precision: String,
-    occurred_until: Option<DateTime<Utc>>,
-    reported_at: DateTime<Utc>,
-    reported_by: String,
-    place_name: Option<String>,
-    admin1: Option<String>,
-    admin2: Option<String>,
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-    geo_precision: String,
-    location_type: String,
-    attack_type: String,
-    weapons: Vec<String>,
-    perpetrators: Vec<Perpetrator>,
-    victims: Vec<VictimView>,
-    victim_counts: VictimCounts,
-    sources: Vec<SourceView>,
-    summary: String,
-    narrative: String,
-    verified_by: Option<String>,
-    verified_at: Option<DateTime<Utc>>,
-    /// Submitted again by an amendment of the verified version `last_verified_version`: it
-    /// waits for an officer who wrote none of the amendment to verify it.
-    amendment_pending: bool,
-    /// The version last verified (null when it never was).
-    last_verified_version: Option<i64>,
-    withdrawn_reason: Option<String>,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SourceView {
-    source_type: String,
-    description: String,
-    received_at: Option<DateTime<Utc>>,
-    reliability: String,
-    credibility: i32,
-}
-
-impl From<&Source> for SourceView {
-    fn from(s: &Source) -> Self {
-        SourceView {
-            source_type: s.source_type.clone(),
-            description: s.description.clone(),
-            received_at: s.received_at.map(|t| t.and_utc()),
-            reliability: s.reliability.clone(),
-            credibility: s.credibility,
-        }
-    }
-}
-
-fn view(incident: Incident, user: &AuthUser) -> IncidentView {
-    let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
-    let Incident { row, data } = incident;
-    let amendment_pending = row.amendment_pending();
-    IncidentView {
-        victims: data
-            .victims
-            .iter()
-            .map(|v| VictimView {
-                personnel_type: v.personnel_type.clone(),
-                nationality: v.nationality.clone(),
-                gender: v.gender.clone(),
-                outcome: v.outcome.clone(),
-                casualty_id: v.casualty_id.clone(),
-                name: v.name.clone().filter(|_| personal),
-                unit: v.unit.clone().filter(|_| personal),
-            })
-            .collect(),
-        victim_counts: VictimCounts::of(&row),
-        sources: data.sources.iter().map(SourceView::from).collect(),
-        perpetrators: data.perpetrators,
-        weapons: data.weapons,
-        id: row.id,
-        reference: row.reference,
-        mission: row.mission_code,
-        status: row.status,
-        classification: row.classification,
-        occurred_at: row.occurred_at.and_utc(),
-        time_precision: row.time_precision,
-        occurred_until: row.occurred_until.map(|t| t.and_utc()),
-        reported_at: row.reported_at.and_utc(),
-        reported_by: row.reported_by,
-        place_name: row.place_name,
-        admin1: row.admin1,
-        admin2: row.admin2,
-        latitude: row.latitude,
-        longitude: row.longitude,
-        geo_precision: row.geo_precision,
-        location_type: row.location_type,
-        attack_type: row.attack_type,
-        summary: row.summary,
-        narrative: row.narrative,
-        verified_by: row.verified_by,
-        verified_at: row.verified_at.map(|t| t.and_utc()),
-        amendment_pending,
-        last_verified_version: row.last_verified_version,
-        withdrawn_reason: row.withdrawn_reason,
-        version: row.version,
-        created_at: row.created_at.and_utc(),
-        updated_at: row.updated_at.and_utc(),
-    }
-}
-
-fn respond(status: StatusCode, incident: Incident, user: &AuthUser) -> HttpResponse {
-    let view = view(incident, user);
-    HttpResponse::build(status)
-        .insert_header(etag(view.version))
-        .json(view)
-}
+use crate::http::cursor::{decode_cursor, encode_cursor};
 
 /// `Idempotency-Key`: any visible ASCII, 1 to 200 characters.
 pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
@@ -215,9 +61,7 @@ pub async fn create(
         .run(move |conn| {
             service::check_may_create(conn, &user, now)?;
             let body: Map<String, Value> = body.parse()?;
-            // serde_json keeps object keys sorted: the same request always hashes the same.
-            let hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string()));
-            let idempotency = key?.map(|key| (key, hash));
+            let idempotency = key?.map(|key| crate::http::idempotency::of_incident(key, &body));
             service::create(
                 conn,
                 &missions,
@@ -461,31 +305,6 @@ pub async fn withdraw(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct VersionView {
-    version: i64,
-    action: String,
-    changed_at: DateTime<Utc>,
-    changed_by: String,
-    reason: Option<String>,
-    changes: Value,
-    incident: Value,
-}
-
-impl From<VersionRow> for VersionView {
-    fn from(row: VersionRow) -> Self {
-        VersionView {
-            version: row.version,
-            action: row.action,
-            changed_at: row.changed_at.and_utc(),
-            changed_by: row.changed_by,
-            reason: row.reason,
-            changes: serde_json::from_str(&row.changes).unwrap_or(Value::Null),
-            incident: serde_json::from_str(&row.snapshot).unwrap_or(Value::Null),
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 struct History {
     items: Vec<VersionView>,
 }
@@ -506,46 +325,6 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(History {
         items: versions.into_iter().map(VersionView::from).collect(),
     }))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IncidentSummary {
-    id: String,
-    reference: Option<String>,
-    mission: String,
-    status: String,
-    classification: String,
-    occurred_at: DateTime<Utc>,
-    time_precision: String,
-    place_name: Option<String>,
-    attack_type: String,
-    summary: String,
-    victim_counts: VictimCounts,
-    version: i64,
-}
-
-impl From<ListedIncident> for IncidentSummary {
-    fn from(row: ListedIncident) -> Self {
-        IncidentSummary {
-            victim_counts: VictimCounts {
-                killed: row.killed,
-                injured: row.injured,
-                abducted: row.abducted,
-                missing: row.missing,
-            },
-            id: row.id,
-            reference: row.reference,
-            mission: row.mission_code,
-            status: row.status,
-            classification: row.classification,
-            occurred_at: row.occurred_at.and_utc(),
-            time_precision: row.time_precision,
-            place_name: row.place_name,
-            attack_type: row.attack_type,
-            summary: row.summary,
-            version: row.version,
-        }
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -683,7 +462,7 @@ pub async fn list(
     let rows = state
         .run(move |conn| service::list(conn, &user, request, now))
         .await?;
-    let page = crate::store::Page::from_overfetch(rows, limit);
+    let page = crate::services::Page::from_overfetch(rows, limit);
     let next_cursor = page
         .has_more
         .then(|| {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::error::AppError;
 use crate::metrics::Snapshot;
-use crate::store::audit;
+use crate::services::audit;
 
 /// The server's figures for monitoring: on the `metrics_listen` address, or here with
 /// `Authorization: Bearer <metrics_token>` (not a session's token).
@@ -26,7 +26,7 @@ pub async fn metrics(
     }
     // Also while the database is away, when the other figures matter most: the trail's
     // length then keeps the last value read.
-    let audit_records = state.run(|conn| Ok(audit::length(conn)?)).await.ok();
+    let audit_records = state.run(audit::length).await.ok();
     let pool = state.pool.state();
     let text = state
         .metrics

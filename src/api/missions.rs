@@ -6,11 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::{AuthUser, policy};
-use crate::domain::access::Role;
+use crate::auth::AuthUser;
 use crate::error::AppError;
-use crate::services::missions::{self as services, MissionPatch, NewMission};
-use crate::store::missions::{self, MissionRow};
+use crate::services;
+use crate::services::missions::{MissionPatch, MissionRow, NewMission};
 
 use super::input::{JsonBody, etag, expected_version, if_match, nullable};
 
@@ -48,7 +47,7 @@ struct MissionList {
 #[utoipa::path(get, path = "/api/v1/missions", tag = "missions",
     responses((status = 200, description = "Every mission.", body = MissionList)))]
 pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<HttpResponse, AppError> {
-    let rows = state.run(|conn| Ok(missions::list(conn)?)).await?;
+    let rows = state.run(services::missions::list).await?;
     Ok(HttpResponse::Ok().json(MissionList {
         items: rows.into_iter().map(MissionView::from).collect(),
     }))
@@ -64,7 +63,7 @@ pub async fn get(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let row = state
-        .run(move |conn| missions::find(conn, &code)?.ok_or(AppError::NotFound))
+        .run(move |conn| services::missions::get(conn, &code))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(row.version))
@@ -93,18 +92,15 @@ pub async fn create(
     let now = state.clock.now();
     let row = state
         .change_missions(move |conn| {
-            policy::require_role(conn, &user, &[Role::Admin], "missions.create", now)?;
+            services::users::require_admin(conn, &user, "missions.create", now)?;
             let body: CreateMission = body.parse()?;
-            services::create(
-                conn,
-                &user.audit(now),
-                NewMission {
-                    code: body.code,
-                    name: body.name,
-                    host_country: body.host_country,
-                    active: body.active.unwrap_or(true),
-                },
-            )
+            let new = NewMission {
+                code: body.code,
+                name: body.name,
+                host_country: body.host_country,
+                active: body.active.unwrap_or(true),
+            };
+            services::missions::create(conn, &user, new, now)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -141,20 +137,15 @@ pub async fn update(
     let if_match = if_match(&req);
     let row = state
         .change_missions(move |conn| {
-            policy::require_role(conn, &user, &[Role::Admin], "missions.update", now)?;
+            services::users::require_admin(conn, &user, "missions.update", now)?;
             let body: UpdateMission = body.parse()?;
             let version = expected_version(if_match, body.version)?;
-            services::update(
-                conn,
-                &user.audit(now),
-                &code,
-                version,
-                MissionPatch {
-                    name: body.name,
-                    host_country: body.host_country,
-                    active: body.active,
-                },
-            )
+            let patch = MissionPatch {
+                name: body.name,
+                host_country: body.host_country,
+                active: body.active,
+            };
+            services::missions::update(conn, &user, &code, version, patch, now)
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -2,10 +2,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod case_views;
 pub mod cases;
 pub mod exports;
 pub mod health;
 pub mod imports;
+pub mod incident_views;
 pub mod incidents;
 pub mod input;
 pub mod metrics;
@@ -14,116 +16,165 @@ pub mod openapi;
 pub mod summary;
 pub mod users;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
-use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 
 use crate::error::AppError;
 
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 1024 * 1024;
 
+/// One path the API answers, with a handler for each of its methods.
+type Endpoint = (&'static str, Vec<(Method, Route)>);
+
+fn on<F, Args>(method: Method, handler: F) -> (Method, Route)
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    (method.clone(), web::route().method(method).to(handler))
+}
+
+/// Outside `/api/v1`: the health checks, the metrics and the API's reference.
+fn outside_endpoints() -> Vec<Endpoint> {
+    vec![
+        ("/healthz", vec![on(Method::GET, health::alive)]),
+        ("/readyz", vec![on(Method::GET, health::ready)]),
+        ("/metrics", vec![on(Method::GET, metrics::metrics)]),
+        ("/api/docs", vec![on(Method::GET, openapi::docs_home)]),
+        (
+            "/api/docs/{file:.*}",
+            vec![on(Method::GET, openapi::docs_file)],
+        ),
+    ]
+}
+
+/// Where the API's own routes live.
+const API_PREFIX: &str = "/api/v1";
+
+/// The API's routes, in the order they are tried.
+fn api_endpoints() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        ("/openapi.json", vec![on(M::GET, openapi::document)]),
+        ("/auth/login", vec![on(M::POST, auth::login)]),
+        ("/auth/logout", vec![on(M::POST, auth::logout)]),
+        ("/auth/logout-all", vec![on(M::POST, auth::logout_all)]),
+        ("/me/sessions", vec![on(M::GET, auth::sessions)]),
+        ("/me", vec![on(M::GET, auth::me)]),
+        ("/me/password", vec![on(M::POST, auth::change_password)]),
+        (
+            "/users",
+            vec![on(M::GET, users::list), on(M::POST, users::create)],
+        ),
+        (
+            "/users/{id}",
+            vec![on(M::GET, users::get), on(M::PATCH, users::update)],
+        ),
+        (
+            "/missions",
+            vec![on(M::GET, missions::list), on(M::POST, missions::create)],
+        ),
+        (
+            "/missions/{code}",
+            vec![on(M::GET, missions::get), on(M::PATCH, missions::update)],
+        ),
+        (
+            "/incidents",
+            vec![on(M::GET, incidents::list), on(M::POST, incidents::create)],
+        ),
+        // Before `/incidents/{id}`, which would otherwise take `export` for an id.
+        ("/incidents/export", vec![on(M::GET, exports::export)]),
+        (
+            "/incidents/{id}",
+            vec![on(M::GET, incidents::get), on(M::PATCH, incidents::update)],
+        ),
+        (
+            "/incidents/{id}/submit",
+            vec![on(M::POST, incidents::submit)],
+        ),
+        (
+            "/incidents/{id}/verify",
+            vec![on(M::POST, incidents::verify)],
+        ),
+        (
+            "/incidents/{id}/withdraw",
+            vec![on(M::POST, incidents::withdraw)],
+        ),
+        (
+            "/incidents/{id}/history",
+            vec![on(M::GET, incidents::history)],
+        ),
+        (
+            "/cases",
+            vec![on(M::GET, cases::list), on(M::POST, cases::create)],
+        ),
+        (
+            "/cases/{id}",
+            vec![on(M::GET, cases::get), on(M::PATCH, cases::update)],
+        ),
+        (
+            "/cases/{id}/transitions",
+            vec![on(M::POST, cases::transition)],
+        ),
+        ("/cases/{id}/accused", vec![on(M::POST, cases::add_accused)]),
+        (
+            "/cases/{id}/accused/{accused_id}",
+            vec![on(M::PATCH, cases::update_accused)],
+        ),
+        (
+            "/cases/{id}/documents",
+            vec![on(M::POST, cases::add_document)],
+        ),
+        (
+            "/cases/{id}/documents/{document_id}",
+            vec![on(M::GET, cases::download_document)],
+        ),
+        (
+            "/imports/un-fatalities",
+            vec![on(M::POST, imports::un_fatalities)],
+        ),
+        ("/summary", vec![on(M::GET, summary::summary)]),
+        ("/summary/stalled", vec![on(M::GET, summary::stalled)]),
+        ("/audit", vec![on(M::GET, audit::list)]),
+        ("/audit/verify", vec![on(M::GET, audit::verify)]),
+    ]
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(JSON_LIMIT))
         .app_data(input::query_config())
-        .app_data(input::path_config())
-        .service(resource("/healthz").route(web::get().to(health::alive)))
-        .service(resource("/readyz").route(web::get().to(health::ready)))
-        .service(resource("/metrics").route(web::get().to(metrics::metrics)))
-        .service(resource("/api/docs").route(web::get().to(openapi::docs_home)))
-        .service(resource("/api/docs/{file:.*}").route(web::get().to(openapi::docs_file)))
-        .service(
-            web::scope("/api/v1")
-                .service(resource("/openapi.json").route(web::get().to(openapi::document)))
-                .service(resource("/auth/login").route(web::post().to(auth::login)))
-                .service(resource("/auth/logout").route(web::post().to(auth::logout)))
-                .service(resource("/auth/logout-all").route(web::post().to(auth::logout_all)))
-                .service(resource("/me/sessions").route(web::get().to(auth::sessions)))
-                .service(resource("/me").route(web::get().to(auth::me)))
-                .service(resource("/me/password").route(web::post().to(auth::change_password)))
-                .service(
-                    resource("/users")
-                        .route(web::get().to(users::list))
-                        .route(web::post().to(users::create)),
-                )
-                .service(
-                    resource("/users/{id}")
-                        .route(web::get().to(users::get))
-                        .route(web::patch().to(users::update)),
-                )
-                .service(
-                    resource("/missions")
-                        .route(web::get().to(missions::list))
-                        .route(web::post().to(missions::create)),
-                )
-                .service(
-                    resource("/missions/{code}")
-                        .route(web::get().to(missions::get))
-                        .route(web::patch().to(missions::update)),
-                )
-                .service(
-                    resource("/incidents")
-                        .route(web::get().to(incidents::list))
-                        .route(web::post().to(incidents::create)),
-                )
-                // Before `/incidents/{id}`, which would otherwise take `export` for an id.
-                .service(resource("/incidents/export").route(web::get().to(exports::export)))
-                .service(
-                    resource("/incidents/{id}")
-                        .route(web::get().to(incidents::get))
-                        .route(web::patch().to(incidents::update)),
-                )
-                .service(
-                    resource("/incidents/{id}/submit").route(web::post().to(incidents::submit)),
-                )
-                .service(
-                    resource("/incidents/{id}/verify").route(web::post().to(incidents::verify)),
-                )
-                .service(
-                    resource("/incidents/{id}/withdraw").route(web::post().to(incidents::withdraw)),
-                )
-                .service(
-                    resource("/incidents/{id}/history").route(web::get().to(incidents::history)),
-                )
-                .service(
-                    resource("/cases")
-                        .route(web::get().to(cases::list))
-                        .route(web::post().to(cases::create)),
-                )
-                .service(
-                    resource("/cases/{id}")
-                        .route(web::get().to(cases::get))
-                        .route(web::patch().to(cases::update)),
-                )
-                .service(
-                    resource("/cases/{id}/transitions").route(web::post().to(cases::transition)),
-                )
-                .service(resource("/cases/{id}/accused").route(web::post().to(cases::add_accused)))
-                .service(
-                    resource("/cases/{id}/accused/{accused_id}")
-                        .route(web::patch().to(cases::update_accused)),
-                )
-                .service(
-                    resource("/cases/{id}/documents").route(web::post().to(cases::add_document)),
-                )
-                .service(
-                    resource("/cases/{id}/documents/{document_id}")
-                        .route(web::get().to(cases::download_document)),
-                )
-                .service(
-                    resource("/imports/un-fatalities")
-                        .route(web::post().to(imports::un_fatalities)),
-                )
-                .service(resource("/summary").route(web::get().to(summary::summary)))
-                .service(resource("/summary/stalled").route(web::get().to(summary::stalled)))
-                .service(resource("/audit").route(web::get().to(audit::list)))
-                .service(resource("/audit/verify").route(web::get().to(audit::verify))),
-        )
-        .default_service(web::to(not_found));
+        .app_data(input::path_config());
+    for endpoint in outside_endpoints() {
+        cfg.service(resource(endpoint));
+    }
+    // One scope, so that the pages' paths are not tried against every route of the API.
+    let api = api_endpoints()
+        .into_iter()
+        .fold(web::scope(API_PREFIX), |scope, endpoint| {
+            scope.service(resource(endpoint))
+        });
+    cfg.service(api).default_service(web::to(not_found));
+}
+
+/// Every route the API serves, as (method, full path), read from the table it is served from:
+/// the authorization matrix and the published document are checked against it.
+pub fn served_routes() -> Vec<(Method, String)> {
+    let outside = outside_endpoints()
+        .into_iter()
+        .map(|(path, routes)| (path.to_string(), routes));
+    let api = api_endpoints()
+        .into_iter()
+        .map(|(path, routes)| (format!("{API_PREFIX}{path}"), routes));
+    outside
+        .chain(api)
+        .flat_map(|(path, routes)| {
+            routes
+                .into_iter()
+                .map(move |(method, _)| (method, path.clone()))
+        })
+        .collect()
 }
 
 /// Nothing here: problem+json for the API, a page in the reader's language for the rest.
@@ -141,144 +192,16 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError
 /// A resource that answers 405 as problem+json to the methods it does not route, with the
 /// methods it does in `Allow`, as the published document lists them (the reference's own
 /// pages, which it does not list, are read with GET).
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|req: actix_web::HttpRequest| async move {
+fn resource((path, routes): Endpoint) -> actix_web::Resource {
+    let refuse_other_methods = web::to(|req: actix_web::HttpRequest| async move {
         let allow = req
             .match_pattern()
             .and_then(|pattern| openapi::methods_of(&pattern))
             .unwrap_or_else(|| "GET".to_string());
         Err::<HttpResponse, _>(AppError::MethodNotAllowed { allow })
-    }))
-}
-
-/// A path holding an encoded NUL names nothing that exists (and PostgreSQL would refuse to
-/// look it up): 404 before any handler runs. A query string past its limit: 414.
-pub async fn refuse_nul_in_path(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    if req.path().to_ascii_lowercase().contains("%00") {
-        let response = actix_web::ResponseError::error_response(&AppError::NotFound);
-        return Ok(req.into_response(response));
-    }
-    // No filter needs more: a longer query is refused before it is read.
-    if req.query_string().len() > input::MAX_QUERY_BYTES {
-        let response = actix_web::ResponseError::error_response(&AppError::QueryTooLong);
-        return Ok(req.into_response(response));
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
-}
-
-/// The metrics address serves `/metrics` alone: anything else asked there does not exist.
-pub async fn metrics_address_serves_metrics_only(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let metrics_addr = req
-        .app_data::<web::Data<crate::AppState>>()
-        .and_then(|state| state.metrics_addr);
-    if metrics_addr == Some(req.app_config().local_addr()) && req.path() != "/metrics" {
-        let response = actix_web::ResponseError::error_response(&AppError::NotFound);
-        return Ok(req.into_response(response));
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
-}
-
-/// The span a request's logs are written in, tracing-actix-web's own, skipped when the log
-/// filter keeps nothing at `info` anywhere (`warn`, say): building it asks the router again and
-/// formats a dozen fields, a few percent of a read by id, for a span no one would see.
-pub struct RequestSpan;
-
-impl RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        if tracing::level_enabled!(tracing::Level::INFO) {
-            DefaultRootSpanBuilder::on_request_start(request)
-        } else {
-            Span::none()
-        }
-    }
-
-    fn on_request_end<B: MessageBody>(
-        span: Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
-    }
-}
-
-/// Puts the request id that the logs carry on every response, so a user can quote it.
-pub async fn request_id_header(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let mut response = next.call(req).await?;
-    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), id);
-    }
-    Ok(response)
-}
-
-/// Headers every answer carries, whatever produced it: no sniffing, no referrer, never in a
-/// frame, nothing cached of an answer to a signed-in request, and HSTS over TLS. The pages set
-/// a stricter `Content-Security-Policy` of their own, which is kept.
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let over_tls = req.connection_info().scheme() == "https";
-    let signed_in = req.headers().contains_key(header::AUTHORIZATION)
-        || req.cookie(crate::web::SESSION_COOKIE).is_some();
-    let mut response = next.call(req).await?;
-    // A sign-in's answer carries the new token: as private as what it opens.
-    let hands_out_a_session = response.headers().contains_key(header::SET_COOKIE)
-        || response.request().path() == "/api/v1/auth/login";
-    let headers = response.headers_mut();
-    let mut set_default = |name: HeaderName, value: &'static str| {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    };
-    set_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set_default(header::REFERRER_POLICY, "no-referrer");
-    set_default(
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; frame-ancestors 'none'",
-    );
-    set_default(header::X_FRAME_OPTIONS, "DENY");
-    if signed_in || hands_out_a_session {
-        set_default(header::CACHE_CONTROL, "no-store");
-    }
-    if over_tls {
-        set_default(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
-    }
-    Ok(response)
-}
-
-/// Writes (anything but GET, HEAD and OPTIONS) with a session, counted per session token:
-/// past the limit, 429 with `Retry-After` before any handler runs.
-pub async fn throttle_writes(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    use actix_web::http::Method;
-    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
-    if !reads.contains(req.method()) {
-        let token = crate::auth::session::bearer_token(req.request()).or_else(|| {
-            req.cookie(crate::web::SESSION_COOKIE)
-                .map(|c| c.value().to_string())
-        });
-        let state = req.app_data::<web::Data<crate::AppState>>().cloned();
-        if let (Some(token), Some(state)) = (token, state)
-            && let Err(refused) = state
-                .throttles
-                .write(&crate::auth::token::hash_token(&token))
-        {
-            let response = actix_web::ResponseError::error_response(&refused);
-            return Ok(req.into_response(response));
-        }
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    });
+    routes.into_iter().fold(
+        web::resource(path).default_service(refuse_other_methods),
+        |resource, (_, route)| resource.route(route),
+    )
 }

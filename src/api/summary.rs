@@ -1,7 +1,5 @@
 //! `/api/v1/summary`: the figures leadership asks for, as JSON or as CSV for spreadsheets.
 
-use std::collections::BTreeSet;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
@@ -9,19 +7,16 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::auth::AuthUser;
-use crate::domain::case::{CLOSURE_REASONS, parse_date};
-use crate::domain::incident::{ATTACK_TYPES, PERSONNEL_TYPES};
+use crate::domain::case::parse_date;
 use crate::domain::spreadsheet::safe_cell;
-use crate::domain::summary::{Figures, Grouping};
+use crate::domain::summary::Grouping;
 use crate::error::AppError;
-use crate::services::summary::{
-    self as service, StalledCase, StalledRequest, Summary, SummaryRequest,
-};
-use crate::store::Page;
+use crate::http::download::{csv_response, summary_csv};
+use crate::services::Page;
+use crate::services::summary::{self as service, StalledCase, StalledRequest, SummaryRequest};
 
-use super::input::{
-    MAX_FILTER_VALUES, decode_dated_cursor, encode_cursor, page_limit, parse_limit, query_pairs,
-};
+use super::input::{MAX_FILTER_VALUES, page_limit, parse_limit, query_pairs};
+use crate::http::cursor::{decode_dated_cursor, encode_cursor};
 
 /// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
@@ -103,7 +98,7 @@ pub async fn summary(
         "from": request.from, "to": request.to, "missions": request.missions,
         "group": request.grouping,
     });
-    let summary = state.summary(&user, request, now).await?;
+    let summary = crate::services::summary::summary(&state, &user, request, now).await?;
     if csv {
         let rows = summary.rows.len();
         state
@@ -113,142 +108,6 @@ pub async fn summary(
         return Ok(csv_response("summary.csv", body));
     }
     Ok(HttpResponse::Ok().json(&*summary))
-}
-
-pub fn csv_response(file_name: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
-        ))
-        .body(body)
-}
-
-fn number(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// One row per mission and period, then the totals (`all`, `all`). Maps become one column per
-/// code (`incidents_by_attack_type.ambush`), nationalities one per nationality present.
-pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
-    let nationalities: BTreeSet<&String> = summary
-        .rows
-        .iter()
-        .flat_map(|r| r.figures.killed_by_nationality.keys())
-        .collect();
-    let mut header: Vec<String> = vec!["mission".into(), "period".into(), "incidents".into()];
-    header.extend(
-        ATTACK_TYPES
-            .iter()
-            .map(|c| format!("incidents_by_attack_type.{c}")),
-    );
-    header.extend(["killed", "injured", "abducted", "missing"].map(String::from));
-    header.extend(
-        PERSONNEL_TYPES
-            .iter()
-            .map(|c| format!("killed_by_personnel_type.{c}")),
-    );
-    header.extend(
-        nationalities
-            .iter()
-            .map(|c| format!("killed_by_nationality.{c}")),
-    );
-    header.extend(
-        [
-            "incidents_with_case",
-            "cases_referred",
-            "cases_investigating",
-            "cases_suspects_identified",
-            "cases_arrests_made",
-            "cases_charged",
-            "cases_in_trial",
-            "cases_judgment",
-            "cases_final",
-            "accused_convicted",
-            "accused_acquitted",
-        ]
-        .map(String::from),
-    );
-    header.extend(
-        CLOSURE_REASONS
-            .iter()
-            .map(|c| format!("cases_closed_by_reason.{c}")),
-    );
-    header.extend(
-        [
-            "median_days_to_referral",
-            "median_days_to_first_arrest",
-            "median_days_to_charge",
-            "median_days_to_first_judgment",
-        ]
-        .map(String::from),
-    );
-
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&header)?;
-    let line = |mission: &str, period: &str, f: &Figures| -> Vec<String> {
-        let count = |map: &std::collections::BTreeMap<String, u64>, key: &str| {
-            map.get(key).copied().unwrap_or(0).to_string()
-        };
-        let mut cells = vec![
-            safe_cell(mission).into_owned(),
-            safe_cell(period).into_owned(),
-            f.incidents.to_string(),
-        ];
-        cells.extend(
-            ATTACK_TYPES
-                .iter()
-                .map(|c| count(&f.incidents_by_attack_type, c)),
-        );
-        cells.extend([f.killed, f.injured, f.abducted, f.missing].map(|n| n.to_string()));
-        cells.extend(
-            PERSONNEL_TYPES
-                .iter()
-                .map(|c| count(&f.killed_by_personnel_type, c)),
-        );
-        cells.extend(
-            nationalities
-                .iter()
-                .map(|c| count(&f.killed_by_nationality, c)),
-        );
-        cells.extend(
-            [
-                f.incidents_with_case,
-                f.cases_referred,
-                f.cases_investigating,
-                f.cases_suspects_identified,
-                f.cases_arrests_made,
-                f.cases_charged,
-                f.cases_in_trial,
-                f.cases_judgment,
-                f.cases_final,
-                f.accused_convicted,
-                f.accused_acquitted,
-            ]
-            .map(|n| n.to_string()),
-        );
-        cells.extend(
-            CLOSURE_REASONS
-                .iter()
-                .map(|c| count(&f.cases_closed_by_reason, c)),
-        );
-        cells.extend(
-            [
-                f.median_days_to_referral,
-                f.median_days_to_first_arrest,
-                f.median_days_to_charge,
-                f.median_days_to_first_judgment,
-            ]
-            .map(number),
-        );
-        cells
-    };
-    for row in &summary.rows {
-        writer.write_record(line(&row.mission, &row.period, &row.figures))?;
-    }
-    writer.write_record(line("all", "all", &summary.totals))?;
-    writer.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// Open cases with no step for longer than `days`.

@@ -5,16 +5,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::accounts::{self, AccountPatch, NewAccount};
-use crate::auth::{AuthUser, policy};
-use crate::db::DbConnection;
+use crate::auth::AuthUser;
+use crate::auth::accounts::{AccountPatch, NewAccount};
 use crate::domain::access::{Clearance, Role};
-use crate::error::{AppError, AppResult};
-use crate::store::users::{self, UserWithMissions};
+use crate::error::AppError;
+use crate::services::users::{self as service, UserWithMissions};
 
-use super::input::{
-    JsonBody, decode_cursor, encode_cursor, etag, expected_version, if_match, page_limit,
-};
+use super::input::{JsonBody, etag, expected_version, if_match, page_limit};
+use crate::http::cursor::{decode_cursor, encode_cursor};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
@@ -50,13 +48,6 @@ impl From<UserWithMissions> for UserView {
             created_at: user.created_at.and_utc(),
             updated_at: user.updated_at.and_utc(),
         }
-    }
-}
-
-impl UserView {
-    pub fn load(conn: &mut DbConnection, id: &str) -> AppResult<UserView> {
-        let user = users::find_by_id(conn, id)?.ok_or(AppError::NotFound)?;
-        Ok(users::with_missions(conn, user)?.into())
     }
 }
 
@@ -96,11 +87,7 @@ pub async fn list(
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let now = state.clock.now();
     let page = state
-        .run(move |conn| {
-            policy::require_role(conn, &user, &[Role::Admin], "users.list", now)?;
-            let rows = users::list(conn, after.as_deref(), limit + 1)?;
-            Ok(crate::store::Page::from_overfetch(rows, limit as usize))
-        })
+        .run(move |conn| service::list(conn, &user, after.as_deref(), limit, now))
         .await?;
     let next_cursor = page
         .has_more
@@ -142,7 +129,7 @@ pub async fn create(
     let now = state.clock.now();
     let admin = user.clone();
     state
-        .run(move |conn| policy::require_role(conn, &admin, &[Role::Admin], "users.create", now))
+        .run(move |conn| service::require_admin(conn, &admin, "users.create", now))
         .await?;
     let body: CreateUser = body.parse()?;
     let account = NewAccount {
@@ -154,7 +141,7 @@ pub async fn create(
         all_missions: body.all_missions,
         must_change_password: true,
     };
-    let created = state.create_account(&user, account).await?;
+    let created = crate::services::accounts::create_account(&state, &user, account).await?;
     let location = format!("/api/v1/users/{}", created.user.id);
     let view = UserView::from(created);
     Ok(HttpResponse::Created()
@@ -174,10 +161,7 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let view = state
-        .run(move |conn| {
-            policy::require_role(conn, &user, &[Role::Admin], "users.read", now)?;
-            UserView::load(conn, &id)
-        })
+        .run(move |conn| service::get(conn, &user, &id, now).map(UserView::from))
         .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))
 }
@@ -210,23 +194,17 @@ pub async fn update(
     let if_match = if_match(&req);
     let view = state
         .change_accounts(move |conn| {
-            policy::require_role(conn, &user, &[Role::Admin], "users.update", now)?;
+            service::require_admin(conn, &user, "users.update", now)?;
             let body: UpdateUser = body.parse()?;
             let version = expected_version(if_match, body.version)?;
-            let updated = accounts::update_user(
-                conn,
-                &user.audit(now),
-                &id,
-                version,
-                AccountPatch {
-                    role: body.role,
-                    clearance: body.clearance,
-                    missions: body.missions,
-                    all_missions: body.all_missions,
-                    disabled: body.disabled,
-                },
-            )?;
-            Ok(UserView::from(updated))
+            let patch = AccountPatch {
+                role: body.role,
+                clearance: body.clearance,
+                missions: body.missions,
+                all_missions: body.all_missions,
+                disabled: body.disabled,
+            };
+            service::update(conn, &user, &id, version, patch, now).map(UserView::from)
         })
         .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, view))

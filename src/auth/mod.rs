@@ -1,5 +1,6 @@
 //! Who is asking, and what they may do: passwords, tokens, sessions, accounts and the policy.
 
+pub mod account_changes;
 pub mod accounts;
 pub mod password;
 pub mod policy;

@@ -14,13 +14,18 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::auth::{AuthUser, accounts};
+use crate::auth::{AuthUser, accounts, policy};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::access::Clearance;
+use crate::domain::access::{Clearance, Role};
 use crate::domain::snapshot;
 use crate::error::AppResult;
+use crate::services::cases::{DocumentCheck, check_documents};
 use crate::services::{case_versions, incidents};
-use crate::store::audit::{self as store, AuditContext, AuditFilter, AuditRecord};
+use crate::store::Page;
+use crate::store::audit::{self as store, AuditContext, VerifyReport};
+use crate::store::files::FileStore;
+
+pub use crate::store::audit::{AuditFilter, AuditRecord};
 use crate::store::cases as case_store;
 use crate::store::incidents as incident_store;
 use crate::store::users;
@@ -32,6 +37,76 @@ const PROBLEMS_NAMED: usize = 20;
 /// What stands in for the details of a record written before audit records held no content,
 /// for auditors not cleared strictly confidential.
 pub const WITHHELD: &str = "details withheld: recorded before content-free auditing";
+
+/// How many records the trail holds, for the monitoring.
+pub fn length(conn: &mut DbConnection) -> AppResult<i64> {
+    Ok(store::length(conn)?)
+}
+
+/// Only auditors read the trail and have it verified (403, recorded).
+pub fn require_auditor(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    policy::require_role(conn, user, &[Role::Auditor], attempted, now)
+}
+
+/// One page of the trail for an auditor, newest first; `actor` is looked up by username
+/// (no such user, no records).
+pub fn page(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    mut filter: AuditFilter,
+    actor: Option<&str>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> AppResult<Page<(AuditRecord, bool)>> {
+    require_auditor(conn, user, "audit.list", now)?;
+    if let Some(name) = actor {
+        let found = users::find_by_username(conn, name)?;
+        filter.actor_id = Some(found.map_or_else(|| "-".to_string(), |u| u.id));
+    }
+    let rows = list(conn, user, &filter, limit + 1)?;
+    Ok(Page::from_overfetch(rows, limit as usize))
+}
+
+/// Everything `audit verify` checks, after sealing what is pending: the chain, every case
+/// document against the hash recorded at its upload, and every record against its proof.
+pub struct TrailCheck {
+    pub chain: VerifyReport,
+    pub documents: DocumentCheck,
+    pub records: RecordCheck,
+}
+
+impl TrailCheck {
+    pub fn intact(&self) -> bool {
+        self.chain.intact && self.documents.intact && self.records.intact
+    }
+}
+
+/// Seals what is pending, then checks the whole trail: for the command line, which has the
+/// database itself.
+pub fn verify_trail(conn: &mut DbConnection, files: &FileStore) -> AppResult<TrailCheck> {
+    store::seal_pending(conn)?;
+    Ok(TrailCheck {
+        chain: store::verify(conn)?,
+        documents: check_documents(conn, files)?,
+        records: verify_records(conn)?,
+    })
+}
+
+/// `verify_trail`, asked by an auditor.
+pub fn verify_trail_for(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    files: &FileStore,
+    now: NaiveDateTime,
+) -> AppResult<TrailCheck> {
+    require_auditor(conn, user, "audit.verify", now)?;
+    verify_trail(conn, files)
+}
 
 /// A page of the trail, newest first, with whether each record is sealed yet. Records written
 /// before content-free auditing may hold content: their details reach only auditors cleared

@@ -5,26 +5,36 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
+use super::users;
+use crate::auth::AuthUser;
+use crate::clock::Clock;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::audit::changes as changes_between;
 use crate::domain::mission;
 use crate::domain::validation::Violations;
 use crate::error::{AppError, AppResult};
 use crate::recently_read::RecentlyRead;
-use crate::store::audit::{self, AuditContext};
+use crate::store::audit::{self};
 use crate::store::is_unique_violation;
-use crate::store::missions::{self, MissionRow};
+use crate::store::missions;
+
+pub use crate::store::missions::MissionRow;
 
 /// The missions as the database showed them within the last second (see `recently_read`).
 /// Every incident written is checked against its mission (does it exist, is it still open),
 /// and missions change a few times a year: asking the database once or twice a second instead
 /// of once a write saves one statement of the eight a create sends.
-#[derive(Default)]
 pub struct RecentMissions {
     all: RecentlyRead<(), Arc<Vec<MissionRow>>>,
 }
 
 impl RecentMissions {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        RecentMissions {
+            all: RecentlyRead::new(clock),
+        }
+    }
+
     /// The mission of this code, as the database showed it within `recently_read::AT_MOST`.
     pub fn find(&self, conn: &mut DbConnection, code: &str) -> AppResult<Option<MissionRow>> {
         let missions = match self.all.get(&()) {
@@ -52,11 +62,15 @@ pub struct NewMission {
     pub active: bool,
 }
 
+/// Adds a mission (administrators only).
 pub fn create(
     conn: &mut DbConnection,
-    context: &AuditContext,
+    user: &AuthUser,
     new: NewMission,
+    now: NaiveDateTime,
 ) -> AppResult<MissionRow> {
+    users::require_admin(conn, user, "missions.create", now)?;
+    let context = &user.audit(now);
     let mut violations = Violations::new();
     violations.check("code", mission::check_code(&new.code));
     violations.check("name", mission::check_name(&new.name));
@@ -98,13 +112,17 @@ pub struct MissionPatch {
     pub active: Option<bool>,
 }
 
+/// Renames, closes or reopens a mission at the version read (administrators only).
 pub fn update(
     conn: &mut DbConnection,
-    context: &AuditContext,
+    user: &AuthUser,
     code: &str,
     expected_version: i64,
     patch: MissionPatch,
+    now: NaiveDateTime,
 ) -> AppResult<MissionRow> {
+    users::require_admin(conn, user, "missions.update", now)?;
+    let context = &user.audit(now);
     let mut violations = Violations::new();
     if let Some(name) = &patch.name {
         violations.check("name", mission::check_name(name));
@@ -113,7 +131,6 @@ pub fn update(
         mission::check_host_country(&mut violations, host_country.as_deref());
     }
     violations.into_result().map_err(AppError::Validation)?;
-    let now: NaiveDateTime = context.now;
     write_transaction(conn, |conn| {
         let current = missions::find(conn, code)?.ok_or(AppError::NotFound)?;
         let name = patch.name.clone().unwrap_or(current.name.clone());
@@ -150,4 +167,14 @@ pub fn update(
         )?;
         missions::find(conn, code)?.ok_or(AppError::NotFound)
     })
+}
+
+/// Every mission, by code.
+pub fn list(conn: &mut DbConnection) -> AppResult<Vec<MissionRow>> {
+    Ok(missions::list(conn)?)
+}
+
+/// The mission of this code (404 when there is none).
+pub fn get(conn: &mut DbConnection, code: &str) -> AppResult<MissionRow> {
+    missions::find(conn, code)?.ok_or(AppError::NotFound)
 }

@@ -1,16 +1,22 @@
 //! Workflows that join the rules, the queries and the audit trail into one transaction each.
 //! Handlers call these; these hold no HTTP.
 
+pub mod access;
+pub mod accounts;
 pub mod audit;
 pub mod case_versions;
 pub mod cases;
 pub mod exports;
+pub mod idempotency;
 pub mod imports;
 pub mod incidents;
 pub mod missions;
 pub mod summary;
+pub mod users;
 
 use serde_json::{Map, Value};
+
+pub use crate::store::Page;
 
 use crate::error::{AppError, AppResult};
 
@@ -28,23 +34,4 @@ pub(crate) fn parse_fields<T: serde::de::DeserializeOwned>(
         };
         AppError::invalid(field, e.inner().to_string())
     })
-}
-
-/// Why one attempt at a creating transaction rolled back.
-pub(crate) enum Attempt {
-    /// A concurrent request with the same idempotency key committed first: the retry replays it.
-    KeyTakenMeanwhile,
-    Failed(AppError),
-}
-
-impl From<AppError> for Attempt {
-    fn from(error: AppError) -> Self {
-        Attempt::Failed(error)
-    }
-}
-
-impl From<diesel::result::Error> for Attempt {
-    fn from(error: diesel::result::Error) -> Self {
-        Attempt::Failed(error.into())
-    }
 }

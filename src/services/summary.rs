@@ -9,11 +9,13 @@ use diesel::QueryResult;
 use prometheus::IntCounter;
 use serde::Serialize;
 
+use crate::AppState;
 use crate::auth::{AuthUser, policy};
+use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
 use crate::domain::summary::{self, Figures, Grouping, Row};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::store::summary::{self as store, RegistryState, Scope, StalledRow};
 use crate::store::{audit, cases as case_store};
 
@@ -86,7 +88,7 @@ struct CountedSummary {
     /// The records that waited for the sealer when the figures were counted: their changes are
     /// in the figures already.
     already_counted: Vec<i64>,
-    counted_at: Instant,
+    counted_at: NaiveDateTime,
     summary: Arc<Summary>,
 }
 
@@ -105,10 +107,11 @@ pub struct SummaryCache {
     pub turns_to_count: Arc<tokio::sync::Semaphore>,
     /// How many times the figures were counted, for the monitoring.
     times_counted: IntCounter,
+    clock: Arc<dyn Clock>,
 }
 
 impl SummaryCache {
-    const AT_MOST: Duration = Duration::from_secs(60);
+    const AT_MOST: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
     /// How long a request waits for its turn to count before it is answered 503: a count of
     /// the whole registry takes seconds, so this covers several in a row.
     pub const WAIT_FOR_COUNT: Duration = Duration::from_secs(60);
@@ -118,9 +121,10 @@ impl SummaryCache {
     /// it (the sealer far behind), they are looked at again, at the cost of a count.
     const PENDING_REMEMBERED: i64 = 1_000;
 
-    pub fn new(times_counted: IntCounter) -> SummaryCache {
+    pub fn new(times_counted: IntCounter, clock: Arc<dyn Clock>) -> SummaryCache {
         SummaryCache {
             counted: Mutex::default(),
+            clock,
             turns_to_count: Arc::new(tokio::sync::Semaphore::new(1)),
             times_counted,
         }
@@ -136,10 +140,11 @@ impl SummaryCache {
     ) -> QueryResult<Option<Arc<Summary>>> {
         // Figures counted in another state are taken only after a look at what changed since.
         let (sealed, already_counted, summary) = {
+            let now = self.clock.now();
             let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
             match counted
                 .get(key)
-                .filter(|c| c.counted_at.elapsed() < Self::AT_MOST)
+                .filter(|c| now - c.counted_at < Self::AT_MOST)
             {
                 None => return Ok(None),
                 Some(c) if c.state == state => return Ok(Some(Arc::clone(&c.summary))),
@@ -181,7 +186,7 @@ impl SummaryCache {
             CountedSummary {
                 state,
                 already_counted,
-                counted_at: Instant::now(),
+                counted_at: self.clock.now(),
                 summary: Arc::clone(summary),
             },
         );
@@ -191,7 +196,7 @@ impl SummaryCache {
 
 /// The summary the user asked for if the figures counted before still hold; `None` when it
 /// must be counted (see `AppState::summary`).
-pub fn summary_if_counted(
+fn summary_if_counted(
     conn: &mut DbConnection,
     user: &AuthUser,
     request: SummaryRequest,
@@ -208,7 +213,7 @@ pub fn summary_if_counted(
 /// The summary the user asked for, counted now unless the figures counted before still hold
 /// (another request may have counted them while this one waited). Called holding the turn to
 /// count (`SummaryCache::turns_to_count`).
-pub fn count_summary(
+fn count_summary(
     conn: &mut DbConnection,
     user: &AuthUser,
     request: SummaryRequest,
@@ -371,4 +376,37 @@ pub fn record_download(
         serde_json::json!({ "what": what, "filters": filters, "rows": rows }),
     )?;
     Ok(())
+}
+
+/// The summary `user` asked for. A count of a million incidents takes seconds: the
+/// requests that find no figures counted wait for their turn to count without holding a
+/// database connection, which those waiting behind a count would otherwise keep from
+/// everyone else until they timed out. Once it is their turn, the figures are usually there.
+pub async fn summary(
+    state: &AppState,
+    user: &AuthUser,
+    request: SummaryRequest,
+    now: NaiveDateTime,
+) -> AppResult<Arc<Summary>> {
+    let (reader, asked, cache) = (user.clone(), request.clone(), state.summaries.clone());
+    let counted = state
+        .run(move |conn| summary_if_counted(conn, &reader, asked, now, &cache))
+        .await?;
+    if let Some(summary) = counted {
+        return Ok(summary);
+    }
+    let turns = Arc::clone(&state.summaries.turns_to_count);
+    let wait = SummaryCache::WAIT_FOR_COUNT;
+    let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned())
+        .await
+        .map_err(|_| AppError::Unavailable("the summaries are being counted just now".to_string()))?
+        .map_err(AppError::internal)?;
+    let (reader, cache) = (user.clone(), state.summaries.clone());
+    // The turn goes with the count, as in `run`: a count goes on when its client leaves.
+    state
+        .run(move |conn| {
+            let _turn = turn;
+            count_summary(conn, &reader, request, now, &cache)
+        })
+        .await
 }

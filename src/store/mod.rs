@@ -17,6 +17,7 @@ pub mod backup;
 pub mod cases;
 pub mod checkpoints;
 pub mod files;
+pub mod idempotency;
 pub mod incidents;
 pub mod missions;
 pub mod sessions;

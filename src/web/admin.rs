@@ -7,14 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::AppState;
-use crate::api::input::{decode_cursor, encode_cursor};
-use crate::auth::accounts::{self, AccountPatch, NewAccount};
-use crate::auth::{AuthUser, policy};
+use crate::auth::AuthUser;
+use crate::auth::accounts::{AccountPatch, NewAccount};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
+use crate::http::cursor::{decode_cursor, encode_cursor};
 use crate::services::missions::{self as mission_service, MissionPatch, NewMission};
-use crate::store::{missions, users};
+use crate::services::users as user_service;
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
@@ -114,7 +114,7 @@ async fn require_admin(
 ) -> Result<(), HttpResponse> {
     let (checker, now) = (user.clone(), state.clock.now());
     state
-        .run(move |conn| policy::require_role(conn, &checker, &[Role::Admin], attempted, now))
+        .run(move |conn| user_service::require_admin(conn, &checker, attempted, now))
         .await
         .map_err(|error| failure_page(req, error))
 }
@@ -138,14 +138,11 @@ async fn users_page(
         .into_iter()
         .find(|(k, _)| k == "cursor")
         .and_then(|(_, v)| decode_cursor(&v).ok());
+    let (reader, now) = (user.clone(), state.clock.now());
     let found = state
         .run(move |conn| {
-            let rows = users::list(conn, after.as_deref(), PAGE_SIZE + 1)?;
-            let codes: Vec<String> = missions::list(conn)?.into_iter().map(|m| m.code).collect();
-            Ok((
-                crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize),
-                codes,
-            ))
+            let page = user_service::list(conn, &reader, after.as_deref(), PAGE_SIZE, now)?;
+            Ok((page, user_service::mission_codes(conn)?))
         })
         .await;
     let (rows, codes) = match found {
@@ -245,7 +242,7 @@ pub async fn create_user(
         all_missions: form::value(&pairs, "all_missions") == "true",
         must_change_password: true,
     };
-    match state.create_account(&user, account).await {
+    match crate::services::accounts::create_account(&state, &user, account).await {
         Ok(created) => Ok(redirect(&format!("/admin/users/{}", created.user.id))),
         Err(AppError::Validation(errors)) => users_page(&req, &state, &user, &pairs, &errors).await,
         Err(AppError::Conflict(why)) => {
@@ -265,12 +262,15 @@ async fn user_page(
     errors: &[FieldError],
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let (reader, now) = (user.clone(), state.clock.now());
     let found = state
         .run(move |conn| {
-            let row = users::find_by_id(conn, &id)?.ok_or(AppError::NotFound)?;
-            let theirs = users::missions_of(conn, &id)?;
-            let codes: Vec<String> = missions::list(conn)?.into_iter().map(|m| m.code).collect();
-            Ok((row, theirs, codes))
+            let found = user_service::get(conn, &reader, &id, now)?;
+            Ok((
+                found.user,
+                found.missions,
+                user_service::mission_codes(conn)?,
+            ))
         })
         .await;
     let (row, theirs, codes) = match found {
@@ -364,7 +364,7 @@ pub async fn update_user(
     let (changer, changed_id, now) = (user.clone(), id.clone(), state.clock.now());
     match state
         .change_accounts(move |conn| {
-            accounts::update_user(conn, &changer.audit(now), &changed_id, version, patch)
+            user_service::update(conn, &changer, &changed_id, version, patch, now)
         })
         .await
     {
@@ -426,7 +426,7 @@ async fn missions_page(
     posted: &[(String, String)],
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
-    let found = state.run(move |conn| Ok(missions::list(conn)?)).await;
+    let found = state.run(mission_service::list).await;
     let rows = match found {
         Ok(rows) => rows,
         Err(error) => return Ok(failure_page(req, error)),
@@ -498,7 +498,7 @@ pub async fn create_mission(
     };
     let (creator, now) = (user.clone(), state.clock.now());
     match state
-        .change_missions(move |conn| mission_service::create(conn, &creator.audit(now), new))
+        .change_missions(move |conn| mission_service::create(conn, &creator, new, now))
         .await
     {
         Ok(_) => Ok(redirect("/admin/missions")),
@@ -533,7 +533,7 @@ pub async fn set_mission_active(
     let (changer, now, code) = (user.clone(), state.clock.now(), code.into_inner());
     match state
         .change_missions(move |conn| {
-            mission_service::update(conn, &changer.audit(now), &code, version, patch)
+            mission_service::update(conn, &changer, &code, version, patch, now)
         })
         .await
     {

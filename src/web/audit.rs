@@ -7,15 +7,9 @@ use askama::Template;
 use chrono::{Days, NaiveDate, NaiveTime};
 
 use crate::AppState;
-use crate::api::input::{decode_cursor, encode_cursor};
-use crate::auth::policy;
-use crate::domain::access::Role;
 use crate::error::AppError;
-use crate::services::audit as audit_service;
-use crate::services::cases::check_documents;
-use crate::store::audit::{self, AuditFilter};
-use crate::store::files::FileStore;
-use crate::store::users;
+use crate::http::cursor::{decode_cursor, encode_cursor};
+use crate::services::audit::{self as audit_service, AuditFilter, TrailCheck};
 
 use super::i18n::Lang;
 use super::labels::date_time;
@@ -104,7 +98,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let asked = Asked::of(req.query_string());
     let text = |value: &str| (!value.trim().is_empty()).then(|| value.trim().to_string());
     let day = |value: &str| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok();
-    let mut filter = AuditFilter {
+    let filter = AuditFilter {
         entity_type: text(&asked.entity_type),
         entity_id: text(&asked.entity_id),
         actor_id: None,
@@ -121,16 +115,9 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let actor = text(&asked.actor);
     let (reader, now) = (user.clone(), state.clock.now());
     let found = state
+        // Auditors look people up by the name they know.
         .run(move |conn| {
-            policy::require_role(conn, &reader, &[Role::Auditor], "audit.list", now)?;
-            // Auditors look people up by the name they know; no such user, no records.
-            if let Some(name) = actor {
-                filter.actor_id = Some(
-                    users::find_by_username(conn, &name)?.map_or_else(|| "-".to_string(), |u| u.id),
-                );
-            }
-            let rows = audit_service::list(conn, &reader, &filter, PAGE_SIZE + 1)?;
-            Ok(crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize))
+            audit_service::page(conn, &reader, filter, actor.as_deref(), PAGE_SIZE, now)
         })
         .await;
     let page_rows = match found {
@@ -206,19 +193,16 @@ pub async fn verify(
         Ok(user) => user,
         Err(elsewhere) => return Ok(elsewhere),
     };
-    let files = FileStore::new(&state.settings.document_folder);
+    let files = state.documents.clone();
     let (reader, now) = (user.clone(), state.clock.now());
     let found = state
-        .run(move |conn| {
-            policy::require_role(conn, &reader, &[Role::Auditor], "audit.verify", now)?;
-            audit::seal_pending(conn)?;
-            let chain = audit::verify(conn)?;
-            let documents = check_documents(conn, &files)?;
-            let records = audit_service::verify_records(conn)?;
-            Ok((chain, documents, records))
-        })
+        .run(move |conn| audit_service::verify_trail_for(conn, &reader, &files, now))
         .await;
-    let (chain, documents, records) = match found {
+    let TrailCheck {
+        chain,
+        documents,
+        records,
+    } = match found {
         Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };

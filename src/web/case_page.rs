@@ -10,7 +10,6 @@ use chrono::NaiveTime;
 use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::api::cases::{document_response, is_multipart, read_upload};
 use crate::auth::AuthUser;
 use crate::domain::case::{
     self as rules, ACCUSED_STATUSES, CLOSURE_REASONS, CaseStatus, DOCUMENT_KINDS, TransitionInput,
@@ -18,8 +17,9 @@ use crate::domain::case::{
 };
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
+use crate::http::download::document_response;
+use crate::http::upload::{is_multipart, read_upload};
 use crate::services::cases::{self as service, CreateRequest};
-use crate::store::files::FileStore;
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
@@ -594,7 +594,7 @@ pub async fn add_document(
         ("kind".to_string(), input.kind.clone().unwrap_or_default()),
         ("date".to_string(), input.date.clone().unwrap_or_default()),
     ];
-    let files = FileStore::new(&state.settings.document_folder);
+    let files = state.documents.clone();
     let (writer, case_id) = (user.clone(), id.clone());
     match state
         .run(move |conn| {
@@ -619,7 +619,7 @@ pub async fn download(
         Err(elsewhere) => return Ok(elsewhere),
     };
     let (case_id, document_id) = path.into_inner();
-    let files = FileStore::new(&state.settings.document_folder);
+    let files = state.documents.clone();
     let now = state.clock.now();
     match state
         .run(move |conn| {

@@ -7,9 +7,9 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use crate::AppState;
-use crate::api::input::{decode_cursor, encode_cursor};
 use crate::domain::case::CaseStatus;
 use crate::error::AppError;
+use crate::http::cursor::{decode_cursor, encode_cursor};
 use crate::services::cases::{self as service, ListRequest};
 
 use super::i18n::Lang;
@@ -85,7 +85,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         Ok(rows) => rows,
         Err(error) => return Ok(failure_page(&req, error)),
     };
-    let page_rows = crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize);
+    let page_rows = crate::services::Page::from_overfetch(rows, PAGE_SIZE as usize);
     let next_href = match (page_rows.has_more, page_rows.items.last()) {
         (true, Some(last)) => {
             let mut query = form_urlencoded::Serializer::new(String::new());

@@ -6,18 +6,16 @@ use askama::Template;
 use chrono::{Days, NaiveDate, NaiveTime};
 
 use crate::AppState;
-use crate::api::input::{decode_cursor, encode_cursor};
 use crate::domain::incident::{ATTACK_TYPES, Status, format_time};
 use crate::error::AppError;
-use crate::services::incidents::{self as service, ListRequest};
+use crate::http::cursor::{decode_cursor, encode_cursor};
+use crate::services::incidents::{self as service, IncidentRow, ListRequest};
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
 use crate::auth::AuthUser;
 use crate::domain::access::Clearance;
 use crate::domain::validation::FieldError;
-use crate::store::cases as case_store;
-use crate::store::incidents::IncidentRow;
 
 use super::form::{self, Problem};
 use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, page_user, redirect, render};
@@ -172,7 +170,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         Ok(found) => found,
         Err(error) => return Ok(failure_page(&req, error)),
     };
-    let page_rows = crate::store::Page::from_overfetch(rows, PAGE_SIZE as usize);
+    let page_rows = crate::services::Page::from_overfetch(rows, PAGE_SIZE as usize);
     let next_href = match (page_rows.has_more, page_rows.items.last()) {
         (true, Some(last)) => filters.next(&encode_cursor(&format!(
             "{}|{}",
@@ -353,19 +351,7 @@ async fn incident_page(
         .run(move |conn| {
             let incident = service::get(conn, &reader_user, &id, now)?;
             let may_verify = service::may_verify(conn, &reader_user, &incident.row)?;
-            let versions = service::history(conn, &reader_user, &id, now)?;
-            // One lookup per person, however many versions they wrote.
-            let mut names: std::collections::HashMap<String, String> = Default::default();
-            let mut history = Vec::with_capacity(versions.len());
-            for version in versions {
-                if !names.contains_key(&version.changed_by) {
-                    let name = case_store::username_of(conn, &version.changed_by)?
-                        .unwrap_or_else(|| version.changed_by.clone());
-                    names.insert(version.changed_by.clone(), name);
-                }
-                let who = names[&version.changed_by].clone();
-                history.push((version, who));
-            }
+            let history = service::history_with_authors(conn, &reader_user, &id, now)?;
             Ok((incident, may_verify, history))
         })
         .await;

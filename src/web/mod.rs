@@ -14,22 +14,20 @@ pub mod i18n;
 mod incident_form;
 mod incidents;
 pub mod labels;
+mod session;
 mod summary;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use askama::Template;
-use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::accounts;
 use crate::auth::session::user_of_token;
 use crate::auth::{AuthUser, RequestMeta};
 use crate::domain::access::Role;
 use crate::error::AppError;
-use crate::store::users;
-use i18n::{LANG_COOKIE, Lang, Texts};
+use i18n::{Lang, Texts};
 
 pub const SESSION_COOKIE: &str = "pkr_session";
 const CSRF_COOKIE: &str = "pkr_csrf";
@@ -42,14 +40,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(home)))
         .service(
             web::resource("/login")
-                .route(web::get().to(login_page))
-                .route(web::post().to(login)),
+                .route(web::get().to(session::login_page))
+                .route(web::post().to(session::login)),
         )
-        .service(web::resource("/logout").route(web::post().to(logout)))
+        .service(web::resource("/logout").route(web::post().to(session::logout)))
         .service(
             web::resource("/password")
-                .route(web::get().to(password_page))
-                .route(web::post().to(change_password)),
+                .route(web::get().to(session::password_page))
+                .route(web::post().to(session::change_password)),
         )
         .service(web::resource("/incidents").route(web::get().to(incidents::list)))
         .service(web::resource("/cases").route(web::get().to(cases::list)))
@@ -109,7 +107,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/admin/missions/{code}")
                 .route(web::post().to(admin::set_mission_active)),
         )
-        .service(web::resource("/language").route(web::get().to(language)))
+        .service(web::resource("/language").route(web::get().to(session::language)))
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
 }
 
@@ -149,14 +147,6 @@ pub struct Chrome {
     switch_href: String,
 }
 
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    page: Chrome,
-    failed: bool,
-    username: String,
-}
-
 /// An incident waiting for the reader's verification, as the home page lists it.
 struct AwaitingLine {
     id: String,
@@ -181,16 +171,6 @@ struct HomePage {
     reads_summary: bool,
     audits: bool,
     administers: bool,
-}
-
-#[derive(Template)]
-#[template(path = "password.html")]
-struct PasswordPage {
-    page: Chrome,
-    forced: bool,
-    done: bool,
-    current_error: String,
-    new_error: String,
 }
 
 #[derive(Template)]
@@ -335,8 +315,8 @@ async fn page_user(
 fn missions_worked_on(
     conn: &mut crate::db::DbConnection,
     user: &AuthUser,
-) -> diesel::QueryResult<Vec<String>> {
-    Ok(crate::store::missions::list(conn)?
+) -> crate::error::AppResult<Vec<String>> {
+    Ok(crate::services::missions::list(conn)?
         .into_iter()
         .map(|m| m.code)
         .filter(|code| user.viewer().works_on(code))
@@ -450,254 +430,6 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         &page,
         new_csrf.then_some(csrf.as_str()),
     )
-}
-
-async fn login_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    if reader(&req, &state).await.is_some() {
-        return Ok(redirect("/"));
-    }
-    let lang = Lang::of(&req);
-    let (csrf, new_csrf) = csrf_of(&req);
-    let page = LoginPage {
-        page: chrome(&req, lang, lang.texts().sign_in, None, &csrf),
-        failed: false,
-        username: String::new(),
-    };
-    render(
-        &req,
-        StatusCode::OK,
-        &page,
-        new_csrf.then_some(csrf.as_str()),
-    )
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    csrf: String,
-    username: String,
-    password: String,
-}
-
-async fn login(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    if !csrf_holds(&req, &form.csrf) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let request = RequestMeta::of(&req);
-    if let Err(AppError::TooManyRequests { retry_after_secs }) = state
-        .throttles
-        .sign_in(request.client_addr.as_deref(), &form.username)
-    {
-        let mut page = error_page(&req, StatusCode::TOO_MANY_REQUESTS);
-        if let Ok(value) = retry_after_secs.to_string().parse() {
-            page.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return Ok(page);
-    }
-    let username = form.username.clone();
-    let outcome = AppState::sign_in(&state, request, form.username, form.password).await;
-    match outcome {
-        Ok(session) => {
-            let next = if session.must_change_password {
-                "/password"
-            } else {
-                "/"
-            };
-            // The language the user chose on another device follows them here.
-            let user_id = session.user_id.clone();
-            let chosen = state
-                .run(move |conn| Ok(users::language_of(conn, &user_id)?))
-                .await
-                .ok()
-                .flatten()
-                .and_then(|code| Lang::from_code(&code));
-            let mut response = redirect(next);
-            response
-                .add_cookie(&cookie(&req, SESSION_COOKIE, session.token))
-                .map_err(AppError::internal)?;
-            if let Some(lang) = chosen {
-                response
-                    .add_cookie(&language_cookie(&req, lang))
-                    .map_err(AppError::internal)?;
-            }
-            Ok(response)
-        }
-        Err(AppError::Unauthorized | AppError::Forbidden(_)) => {
-            let lang = Lang::of(&req);
-            let (csrf, _) = csrf_of(&req);
-            let page = LoginPage {
-                page: chrome(&req, lang, lang.texts().sign_in, None, &csrf),
-                failed: true,
-                username,
-            };
-            render(&req, StatusCode::UNAUTHORIZED, &page, None)
-        }
-        Err(other) => Err(other),
-    }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    if !csrf_holds(&req, &form.csrf) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    if let Some(user) = reader(&req, &state).await {
-        let now = state.clock.now();
-        state
-            .change_accounts(move |conn| accounts::logout(conn, &user, now))
-            .await?;
-    }
-    let mut response = redirect("/login");
-    let mut gone = cookie(&req, SESSION_COOKIE, String::new());
-    gone.make_removal();
-    response.add_cookie(&gone).map_err(AppError::internal)?;
-    Ok(response)
-}
-
-async fn password_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let Some(user) = reader(&req, &state).await else {
-        return Ok(redirect("/login"));
-    };
-    let lang = Lang::of(&req);
-    let (csrf, new_csrf) = csrf_of(&req);
-    let page = PasswordPage {
-        page: chrome(&req, lang, lang.texts().change_password, Some(&user), &csrf),
-        forced: user.must_change_password,
-        done: req.query_string() == "done",
-        current_error: String::new(),
-        new_error: String::new(),
-    };
-    render(
-        &req,
-        StatusCode::OK,
-        &page,
-        new_csrf.then_some(csrf.as_str()),
-    )
-}
-
-#[derive(Deserialize)]
-struct PasswordForm {
-    csrf: String,
-    current: String,
-    new: String,
-    repeat: String,
-}
-
-async fn change_password(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<PasswordForm>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    if !csrf_holds(&req, &form.csrf) {
-        return Ok(error_page(&req, StatusCode::FORBIDDEN));
-    }
-    let Some(user) = reader(&req, &state).await else {
-        return Ok(redirect("/login"));
-    };
-    let lang = Lang::of(&req);
-    let t = lang.texts();
-    let refused = |current_error: &str, new_error: &str, user: &AuthUser| {
-        let (csrf, _) = csrf_of(&req);
-        let page = PasswordPage {
-            page: chrome(&req, lang, t.change_password, Some(user), &csrf),
-            forced: user.must_change_password,
-            done: false,
-            current_error: current_error.to_string(),
-            new_error: new_error.to_string(),
-        };
-        render(&req, StatusCode::UNPROCESSABLE_ENTITY, &page, None)
-    };
-    if form.new != form.repeat {
-        return refused("", t.passwords_differ, &user);
-    }
-    let outcome = AppState::change_own_password(&state, user.clone(), form.current, form.new).await;
-    // Refusals are shown on the form; anything else is answered as an error.
-    match outcome {
-        Ok(session) => {
-            let mut response = redirect("/password?done");
-            response
-                .add_cookie(&cookie(&req, SESSION_COOKIE, session.token))
-                .map_err(AppError::internal)?;
-            Ok(response)
-        }
-        Err(AppError::Validation(errors)) => {
-            let on = |field: &str| errors.iter().any(|e| e.field == field);
-            refused(
-                if on("current") { t.current_wrong } else { "" },
-                if on("new") { t.new_refused } else { "" },
-                &user,
-            )
-        }
-        Err(AppError::Forbidden(_)) => refused(t.account_locked, "", &user),
-        Err(other) => Err(other),
-    }
-}
-
-#[derive(Deserialize)]
-struct LanguageChoice {
-    to: String,
-    back: Option<String>,
-}
-
-fn language_cookie(req: &HttpRequest, lang: Lang) -> Cookie<'static> {
-    let mut kept = cookie(req, LANG_COOKIE, lang.code().to_string());
-    kept.set_max_age(actix_web::cookie::time::Duration::days(365));
-    kept
-}
-
-/// Keeps the reader's language (on their account too, when signed in) and goes back to where
-/// they were (a path of this site only).
-async fn language(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    choice: web::Query<LanguageChoice>,
-) -> HttpResponse {
-    let Some(lang) = Lang::from_code(&choice.to) else {
-        return error_page(&req, StatusCode::NOT_FOUND);
-    };
-    if let Some(user) = reader(&req, &state).await {
-        let stored = state
-            .run(move |conn| Ok(users::set_language(conn, &user.id, lang.code())?))
-            .await;
-        if let Err(error) = stored {
-            tracing::warn!(error = %error, "the language choice was not stored");
-        }
-    }
-    let back = choice
-        .back
-        .as_deref()
-        // A path of this site: no `//` (another host), no backslash or control character that
-        // a browser would drop or turn into one.
-        .filter(|b| {
-            b.starts_with('/')
-                && !b.starts_with("//")
-                && !b
-                    .chars()
-                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
-        })
-        .unwrap_or("/");
-    let mut response = redirect(back);
-    let _ = response.add_cookie(&language_cookie(&req, lang));
-    response
 }
 
 async fn stylesheet() -> HttpResponse {

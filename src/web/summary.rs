@@ -11,9 +11,9 @@ use chrono::{Days, NaiveDate, NaiveTime};
 use serde_json::json;
 
 use crate::AppState;
-use crate::api::summary::{csv_response, summary_csv};
 use crate::domain::summary::Grouping;
 use crate::error::AppError;
+use crate::http::download::{csv_response, summary_csv};
 use crate::services::exports::{ExportRequest, Format};
 use crate::services::incidents::ListRequest;
 use crate::services::summary::{self as service, StalledRequest, SummaryRequest};
@@ -148,7 +148,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let asked = Asked::of(req.query_string());
     let (request, missions_asked) = (asked.request(), asked.missions());
     let (reader, now) = (user.clone(), state.clock.now());
-    let summary = match state.summary(&reader, request, now).await {
+    let summary = match crate::services::summary::summary(&state, &reader, request, now).await {
         Ok(summary) => summary,
         Err(error) => return Ok(failure_page(&req, error)),
     };
@@ -335,7 +335,7 @@ pub async fn download(
             "group": request.grouping,
         });
         let (reader, now) = (user, state.clock.now());
-        let summary = match state.summary(&reader, request, now).await {
+        let summary = match crate::services::summary::summary(&state, &reader, request, now).await {
             Ok(summary) => summary,
             Err(error) => return Ok(failure_page(&req, error)),
         };
@@ -363,7 +363,7 @@ pub async fn download(
         format,
         include_personal: false,
     };
-    match crate::api::exports::stream(&state, user, request).await {
+    match crate::http::export_stream::stream(&state, user, request).await {
         Ok(response) => Ok(response),
         Err(error) => Ok(failure_page(&req, error)),
     }

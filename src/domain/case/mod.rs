@@ -1,0 +1,573 @@
+//! Accountability cases: the road from a report to a judgment. The state machine, the date rules
+//! of the timeline, the fields of a case and of an accused person, and what a document may be.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::access::one_of;
+use super::country;
+use super::validation::{FieldError, Violations, text_length};
+
+mod document;
+
+pub use document::{
+    DOCUMENT_KINDS, DocumentFields, DocumentInput, document_media_type, validate_document,
+};
+
+/// Where a case stands. The ordinary path runs from `Opened` to `Final`, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Opened,
+    Referred,
+    Investigating,
+    SuspectsIdentified,
+    WarrantsIssued,
+    ArrestsMade,
+    Charged,
+    InTrial,
+    Judgment,
+    Appeal,
+    Final,
+    Closed,
+}
+
+impl CaseStatus {
+    pub const ALL: [CaseStatus; 12] = [
+        CaseStatus::Opened,
+        CaseStatus::Referred,
+        CaseStatus::Investigating,
+        CaseStatus::SuspectsIdentified,
+        CaseStatus::WarrantsIssued,
+        CaseStatus::ArrestsMade,
+        CaseStatus::Charged,
+        CaseStatus::InTrial,
+        CaseStatus::Judgment,
+        CaseStatus::Appeal,
+        CaseStatus::Final,
+        CaseStatus::Closed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseStatus::Opened => "opened",
+            CaseStatus::Referred => "referred",
+            CaseStatus::Investigating => "investigating",
+            CaseStatus::SuspectsIdentified => "suspects_identified",
+            CaseStatus::WarrantsIssued => "warrants_issued",
+            CaseStatus::ArrestsMade => "arrests_made",
+            CaseStatus::Charged => "charged",
+            CaseStatus::InTrial => "in_trial",
+            CaseStatus::Judgment => "judgment",
+            CaseStatus::Appeal => "appeal",
+            CaseStatus::Final => "final",
+            CaseStatus::Closed => "closed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<CaseStatus> {
+        CaseStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Open cases are still on their way; `final` and `closed` ones have ended.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CaseStatus::Final | CaseStatus::Closed)
+    }
+
+    /// This status means a first-instance judgment has been delivered.
+    pub fn follows_judgment(self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Judgment | CaseStatus::Appeal | CaseStatus::Final
+        )
+    }
+}
+
+/// Whether a timeline (its statuses, in order) ever reached a judgment: verdicts can be recorded
+/// from then on, also after a retrial was ordered or the case was closed.
+pub fn reached_judgment(timeline: impl IntoIterator<Item = CaseStatus>) -> bool {
+    timeline.into_iter().any(CaseStatus::follows_judgment)
+}
+
+/// The statuses a case may move to from `from`:
+/// - forward along the ordinary path, skipping steps if need be, up to `judgment`
+///   (an arrest can precede formal identification; a trial in absentia skips arrest);
+/// - `appeal` only from `judgment`, and `final` only from `judgment` or `appeal`: both are about
+///   a judgment that exists; `appeal` may also return to `in_trial` (a retrial);
+/// - any open status to `closed`; `closed` back to `investigating` when new evidence appears;
+/// - nothing from `final`.
+pub fn allowed_moves(from: CaseStatus) -> Vec<CaseStatus> {
+    use CaseStatus::*;
+    let mut moves: Vec<CaseStatus> = match from {
+        Final => return Vec::new(),
+        Closed => return vec![Investigating],
+        Appeal => vec![InTrial, Final],
+        Judgment => vec![Appeal, Final],
+        _ => CaseStatus::ALL
+            .into_iter()
+            .filter(|to| *to > from && *to <= Judgment)
+            .collect(),
+    };
+    moves.push(Closed);
+    moves
+}
+
+/// Whether the state machine allows `from` -> `to`; when not, the statuses it allows instead.
+pub fn check_move(from: CaseStatus, to: CaseStatus) -> Result<(), Vec<CaseStatus>> {
+    let allowed = allowed_moves(from);
+    if allowed.contains(&to) {
+        Ok(())
+    } else {
+        Err(allowed)
+    }
+}
+
+pub const CLOSURE_REASONS: &[&str] = &[
+    "no_suspect",
+    "suspect_deceased",
+    "insufficient_evidence",
+    "dismissed",
+    "amnesty",
+    "transferred",
+    "other",
+];
+
+/// The dates a case's timeline must respect: a step cannot precede the attack that led to the
+/// case, nor the transition before it, nor today. (The opening of a case in the registry is
+/// not a transition: a referral made before the registry knew of the case can be recorded.)
+pub fn check_effective_on(
+    effective_on: NaiveDate,
+    earliest_incident: NaiveDate,
+    previous: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<(), String> {
+    if effective_on > today {
+        return Err(format!("must not be in the future (today is {today})"));
+    }
+    if effective_on < earliest_incident {
+        // No date here: the incident may be classified above the reader's clearance.
+        return Err("must not be before the earliest linked incident".to_string());
+    }
+    if let Some(previous) = previous
+        && effective_on < previous
+    {
+        return Err(format!(
+            "must not be before the previous step of the timeline ({previous})"
+        ));
+    }
+    Ok(())
+}
+
+/// A transition as a client asks for it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    pub to: Option<String>,
+    pub effective_on: Option<String>,
+    pub note: Option<String>,
+    pub closure_reason: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// A transition ready to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub from: CaseStatus,
+    pub to: CaseStatus,
+    pub effective_on: NaiveDate,
+    pub note: Option<String>,
+    pub closure_reason: Option<String>,
+}
+
+/// Why a transition is refused: the move itself (409, with what is allowed instead), or its fields
+/// (422, each named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionRefusal {
+    NotAllowed {
+        from: CaseStatus,
+        allowed: Vec<CaseStatus>,
+    },
+    Invalid(Vec<FieldError>),
+}
+
+/// Checks a transition of a case now at `from` whose earliest incident happened on
+/// `earliest_incident` and whose timeline last moved on `previous`.
+pub fn validate_transition(
+    input: &TransitionInput,
+    from: CaseStatus,
+    earliest_incident: NaiveDate,
+    previous: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Transition, TransitionRefusal> {
+    let to = match input.to.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(TransitionRefusal::Invalid(vec![FieldError::new(
+                "to",
+                "is required",
+            )]));
+        }
+        Some(code) => CaseStatus::from_code(code).ok_or_else(|| {
+            TransitionRefusal::Invalid(vec![FieldError::new(
+                "to",
+                one_of(CaseStatus::ALL.map(CaseStatus::code)),
+            )])
+        })?,
+    };
+    check_move(from, to).map_err(|allowed| TransitionRefusal::NotAllowed { from, allowed })?;
+
+    let mut violations = Violations::new();
+    let effective_on = match input.effective_on.as_deref() {
+        None => {
+            violations.add("effective_on", "is required (YYYY-MM-DD)");
+            None
+        }
+        Some(text) => match parse_date(text) {
+            Err(message) => {
+                violations.add("effective_on", message);
+                None
+            }
+            Ok(date) => {
+                violations.check(
+                    "effective_on",
+                    check_effective_on(date, earliest_incident, previous, today),
+                );
+                Some(date)
+            }
+        },
+    };
+    let note = optional_text(&mut violations, "note", &input.note, 2000);
+    let closure_reason = input
+        .closure_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    match (to, closure_reason) {
+        (CaseStatus::Closed, None) => violations.add(
+            "closure_reason",
+            format!(
+                "is required to close a case: {}",
+                one_of_list(CLOSURE_REASONS)
+            ),
+        ),
+        (CaseStatus::Closed, Some(reason)) if !CLOSURE_REASONS.contains(&reason) => {
+            violations.add("closure_reason", one_of_list(CLOSURE_REASONS))
+        }
+        (CaseStatus::Closed, Some(_)) => {}
+        (_, Some(_)) => violations.add("closure_reason", "is only given when closing a case"),
+        (_, None) => {}
+    }
+    violations
+        .into_result()
+        .map_err(TransitionRefusal::Invalid)?;
+    Ok(Transition {
+        from,
+        to,
+        effective_on: effective_on.unwrap_or(today),
+        note,
+        closure_reason: closure_reason.map(str::to_string),
+    })
+}
+
+fn one_of_list(codes: &[&'static str]) -> String {
+    one_of(codes.iter().copied())
+}
+
+/// `YYYY-MM-DD`, within the years the registry can mean.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1945..=2100).contains(&d.year()))
+        .ok_or_else(|| "must be a date YYYY-MM-DD between 1945 and 2100".to_string())
+}
+
+/// Trims an optional text; empty means absent. Records an error when it is too long.
+fn optional_text(
+    violations: &mut Violations,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
+    let text = value.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+    violations.check(field, text_length(text, 1, max));
+    Some(text.to_string())
+}
+
+/// Where a case stands in the order of urgency: an open case by its next action's due date;
+/// then open cases without one; ended cases last.
+pub fn urgency(status: CaseStatus, next_action_due: Option<NaiveDate>) -> NaiveDate {
+    let far_future = |day| NaiveDate::from_ymd_opt(9999, 12, day).unwrap_or(NaiveDate::MAX);
+    match next_action_due {
+        _ if !status.is_open() => far_future(31),
+        Some(due) => due,
+        None => far_future(30),
+    }
+}
+
+/// `CASE-MISSION-YYYY-NNNN`.
+pub fn reference(mission: &str, year: i32, number: i32) -> String {
+    format!("CASE-{mission}-{year:04}-{number:04}")
+}
+
+pub const MAX_INCIDENTS_PER_CASE: usize = 100;
+
+/// A case's descriptive fields as a client writes them (a create, or a stored case with a
+/// patch laid over it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    #[serde(default)]
+    pub incident_ids: Vec<String>,
+    pub jurisdiction: Option<String>,
+    pub authority: Option<String>,
+    pub lead_officer: Option<String>,
+    pub next_action: Option<String>,
+    pub next_action_due: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A case's descriptive fields, valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFields {
+    pub incident_ids: Vec<String>,
+    pub jurisdiction: String,
+    pub authority: Option<String>,
+    pub lead_officer: Option<String>,
+    pub next_action: Option<String>,
+    pub next_action_due: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+impl CaseFields {
+    pub fn to_input(&self) -> CaseInput {
+        CaseInput {
+            incident_ids: self.incident_ids.clone(),
+            jurisdiction: Some(self.jurisdiction.clone()),
+            authority: self.authority.clone(),
+            lead_officer: self.lead_officer.clone(),
+            next_action: self.next_action.clone(),
+            next_action_due: self.next_action_due.map(|d| d.to_string()),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+/// `ICC`, a State's ISO 3166-1 alpha-3 code, or the name of a special court.
+pub fn check_jurisdiction(value: &str) -> Result<(), String> {
+    if value == "ICC" || country::is_iso3(value) {
+        return Ok(());
+    }
+    let is_code_like = value.len() <= 3 && value.chars().all(|c| c.is_ascii_uppercase());
+    if is_code_like || text_length(value, 4, 120).is_err() {
+        return Err(
+            "must be `ICC`, an ISO 3166-1 alpha-3 country code, or the name of a special court (4 to 120 characters)"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// Checks every field at once; the database rules (incidents, lead officer) come after.
+pub fn validate_case(input: &CaseInput) -> Result<CaseFields, Vec<FieldError>> {
+    let mut violations = Violations::new();
+    let mut incident_ids: Vec<String> = Vec::new();
+    if input.incident_ids.is_empty() {
+        violations.add("incident_ids", "must name at least one incident");
+    } else if input.incident_ids.len() > MAX_INCIDENTS_PER_CASE {
+        violations.add(
+            "incident_ids",
+            format!("must name at most {MAX_INCIDENTS_PER_CASE} incidents"),
+        );
+    }
+    for (i, id) in input.incident_ids.iter().enumerate() {
+        let id = id.trim();
+        if id.is_empty() || id.len() > 64 {
+            violations.add(format!("incident_ids[{i}]"), "is not an incident id");
+        } else if incident_ids.iter().any(|seen| seen == id) {
+            violations.add(format!("incident_ids[{i}]"), "is named twice");
+        } else {
+            incident_ids.push(id.to_string());
+        }
+    }
+    let jurisdiction = input
+        .jurisdiction
+        .as_deref()
+        .map(str::trim)
+        .filter(|j| !j.is_empty());
+    match jurisdiction {
+        None => violations.add("jurisdiction", "is required"),
+        Some(value) => violations.check("jurisdiction", check_jurisdiction(value)),
+    }
+    let authority = optional_text(&mut violations, "authority", &input.authority, 200);
+    let lead_officer = input
+        .lead_officer
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string);
+    let next_action = optional_text(&mut violations, "next_action", &input.next_action, 500);
+    let next_action_due = match input.next_action_due.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match parse_date(text) {
+            Ok(date) => Some(date),
+            Err(message) => {
+                violations.add("next_action_due", message);
+                None
+            }
+        },
+    };
+    if next_action_due.is_some() && next_action.is_none() {
+        violations.add("next_action", "is required when `next_action_due` is set");
+    }
+    let notes = optional_text(&mut violations, "notes", &input.notes, 10_000);
+    violations.into_result()?;
+    Ok(CaseFields {
+        incident_ids,
+        jurisdiction: jurisdiction.unwrap_or_default().to_string(),
+        authority,
+        lead_officer,
+        next_action,
+        next_action_due,
+        notes,
+    })
+}
+
+pub const ACCUSED_STATUSES: &[&str] = &[
+    "suspected",
+    "wanted",
+    "in_custody",
+    "released",
+    "at_large",
+    "deceased",
+];
+pub const VERDICTS: &[&str] = &["pending", "convicted", "acquitted"];
+pub const SENTENCE_TYPES: &[&str] = &[
+    "imprisonment",
+    "life_imprisonment",
+    "death_penalty",
+    "fine",
+    "suspended_sentence",
+    "community_service",
+    "other",
+];
+
+/// A sentence: its type and, for prison and suspended terms, its length in months.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sentence {
+    #[serde(rename = "type")]
+    pub sentence_type: Option<String>,
+    pub months: Option<i32>,
+    pub details: Option<String>,
+}
+
+/// An accused person as a client writes them (a create, or a stored one with a patch over it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccusedInput {
+    pub name: Option<String>,
+    pub affiliation: Option<String>,
+    pub status: Option<String>,
+    pub charges: Option<String>,
+    pub verdict: Option<String>,
+    pub sentence: Option<Sentence>,
+}
+
+/// An accused person, valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accused {
+    pub name: String,
+    pub affiliation: Option<String>,
+    pub status: String,
+    pub charges: Option<String>,
+    pub verdict: String,
+    pub sentence: Option<Sentence>,
+}
+
+impl Accused {
+    pub fn to_input(&self) -> AccusedInput {
+        AccusedInput {
+            name: Some(self.name.clone()),
+            affiliation: self.affiliation.clone(),
+            status: Some(self.status.clone()),
+            charges: self.charges.clone(),
+            verdict: Some(self.verdict.clone()),
+            sentence: self.sentence.clone(),
+        }
+    }
+}
+
+/// Checks an accused person: a new verdict other than `pending` needs a case that has reached a
+/// judgment (`stored_verdict` is the one already recorded, which stays valid); a conviction
+/// needs a sentence, and only a conviction has one.
+pub fn validate_accused(
+    input: &AccusedInput,
+    reached_judgment: bool,
+    stored_verdict: Option<&str>,
+) -> Result<Accused, Vec<FieldError>> {
+    let mut violations = Violations::new();
+    let name = optional_text(&mut violations, "name", &input.name, 200);
+    if name.is_none() {
+        violations.add("name", "is required (a name or an alias)");
+    }
+    let affiliation = optional_text(&mut violations, "affiliation", &input.affiliation, 200);
+    let status = input.status.as_deref().unwrap_or("suspected").to_string();
+    if !ACCUSED_STATUSES.contains(&status.as_str()) {
+        violations.add("status", one_of_list(ACCUSED_STATUSES));
+    }
+    let charges = optional_text(&mut violations, "charges", &input.charges, 4000);
+    let verdict = input.verdict.as_deref().unwrap_or("pending").to_string();
+    if !VERDICTS.contains(&verdict.as_str()) {
+        violations.add("verdict", one_of_list(VERDICTS));
+    } else if verdict != "pending" && stored_verdict != Some(verdict.as_str()) && !reached_judgment
+    {
+        violations.add(
+            "verdict",
+            format!("can be `{verdict}` only once the case has reached `judgment`"),
+        );
+    }
+    let sentence = match (&input.sentence, verdict.as_str()) {
+        (None, "convicted") => {
+            violations.add("sentence", "is required for a conviction");
+            None
+        }
+        (None, _) => None,
+        (Some(_), v) if v != "convicted" => {
+            violations.add("sentence", "is only given with a `convicted` verdict");
+            None
+        }
+        (Some(sentence), _) => Some(validate_sentence(&mut violations, sentence)),
+    };
+    violations.into_result()?;
+    Ok(Accused {
+        name: name.unwrap_or_default(),
+        affiliation,
+        status,
+        charges,
+        verdict,
+        sentence,
+    })
+}
+
+fn validate_sentence(violations: &mut Violations, sentence: &Sentence) -> Sentence {
+    let sentence_type = sentence.sentence_type.as_deref().unwrap_or("");
+    if !SENTENCE_TYPES.contains(&sentence_type) {
+        violations.add("sentence.type", one_of_list(SENTENCE_TYPES));
+    }
+    let needs_months = matches!(sentence_type, "imprisonment" | "suspended_sentence");
+    match sentence.months {
+        None if needs_months => violations.add("sentence.months", "is required for this type"),
+        Some(months) if !(1..=1200).contains(&months) => {
+            violations.add("sentence.months", "must be between 1 and 1200")
+        }
+        _ => {}
+    }
+    let details = optional_text(violations, "sentence.details", &sentence.details, 1000);
+    Sentence {
+        sentence_type: Some(sentence_type.to_string()),
+        months: sentence.months,
+        details,
+    }
+}
+
+#[cfg(test)]
+mod tests;

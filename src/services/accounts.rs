@@ -1,0 +1,126 @@
+//! Signing in, changing one's own password and creating accounts: the steps that hash or
+//! check a password run in a password turn holding no database connection (see
+//! `AppState::in_password_turn`), the others in database turns.
+
+use actix_web::web::Data;
+
+use crate::AppState;
+use crate::auth::accounts::{self, NewAccount, NewSession};
+use crate::auth::{AuthUser, RequestMeta};
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::store::users::{self, UserWithMissions};
+
+/// Checks a sign-in and counts a refusal, in three steps: the account is read in a
+/// database turn, the password checked in a password turn holding no connection, and the
+/// attempt recorded (and the session started) in a database turn. A storm of sign-ins so
+/// takes no connection from under the requests waiting their turn. The steps run as a task
+/// of their own: a client that leaves once its password was checked still has the attempt
+/// recorded, and counted towards the lockout.
+pub async fn sign_in(
+    state: &Data<AppState>,
+    request: RequestMeta,
+    username: String,
+    password: String,
+) -> AppResult<NewSession> {
+    let state = Data::clone(state);
+    let steps = actix_web::rt::spawn(async move {
+        let settings = state.settings.clone();
+        let name = username.clone();
+        let account = state
+            .run(move |conn| accounts::find_account(conn, &name))
+            .await?;
+        let (account, password_ok) = state
+            .in_password_turn(move || {
+                let password_ok = accounts::check_password(account.as_ref(), &password);
+                (account, password_ok)
+            })
+            .await?;
+        // The turns may have taken a while: the session starts now.
+        let now = state.clock.now();
+        let outcome = state
+            .run(move |conn| {
+                accounts::finish_sign_in(
+                    conn,
+                    &settings,
+                    now,
+                    &request,
+                    &username,
+                    account,
+                    password_ok,
+                )
+            })
+            .await;
+        if matches!(outcome, Err(AppError::Unauthorized)) {
+            state.metrics.failed_sign_ins.inc();
+        }
+        outcome
+    });
+    steps.await.map_err(AppError::internal)?
+}
+
+/// Changes the user's own password in three steps, as `sign_in` checks one: the account
+/// is read in a database turn, the current password checked and the new one hashed in a
+/// password turn holding no connection, and the change (or the count of a wrong current
+/// password) written in a database turn, after which the sessions this server checked
+/// lately are forgotten. A task of its own, so a wrong password is counted even when the
+/// client leaves.
+pub async fn change_own_password(
+    state: &Data<AppState>,
+    user: AuthUser,
+    current: String,
+    new: String,
+) -> AppResult<NewSession> {
+    let state = Data::clone(state);
+    let steps = actix_web::rt::spawn(async move {
+        let (settings, now) = (state.settings.clone(), state.clock.now());
+        let reader = user.clone();
+        let stored = state
+            .run(move |conn| accounts::account_for_password_change(conn, &reader, now))
+            .await?;
+        let check = state
+            .in_password_turn(move || accounts::check_password_change(&stored, &current, &new))
+            .await??;
+        // The turns may have taken a while: the change happens now.
+        let now = state.clock.now();
+        state
+            .change_accounts(move |conn| {
+                accounts::finish_password_change(conn, &settings, &user, check, now)
+            })
+            .await
+    });
+    steps.await.map_err(AppError::internal)?
+}
+
+/// Creates an account for `creator` (an administrator) in two steps: its username and
+/// password checked and the password hashed in a password turn holding no connection, then
+/// its missions checked and the account written in a database turn.
+pub async fn create_account(
+    state: &AppState,
+    creator: &AuthUser,
+    account: NewAccount,
+) -> AppResult<UserWithMissions> {
+    let checked = state
+        .in_password_turn(move || accounts::check_new_account(account))
+        .await??;
+    let context = creator.audit(state.clock.now());
+    state
+        .run(move |conn| accounts::create_user(conn, &context, checked))
+        .await
+}
+
+/// The signed-in user's own account, with its missions.
+pub fn own_account(conn: &mut DbConnection, user: &AuthUser) -> AppResult<UserWithMissions> {
+    let row = users::find_by_id(conn, &user.id)?.ok_or(AppError::NotFound)?;
+    Ok(users::with_missions(conn, row)?)
+}
+
+/// The language an account chose for the pages, if any (a code like `fr`).
+pub fn language_of(conn: &mut DbConnection, user_id: &str) -> AppResult<Option<String>> {
+    Ok(users::language_of(conn, user_id)?)
+}
+
+/// Keeps the language the signed-in user chose, so that it follows them to another device.
+pub fn set_language(conn: &mut DbConnection, user: &AuthUser, code: &str) -> AppResult<()> {
+    Ok(users::set_language(conn, &user.id, code)?)
+}

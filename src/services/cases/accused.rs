@@ -1,0 +1,167 @@
+//! The persons accused in a case: their charges, verdicts and sentences.
+
+use super::*;
+
+pub(super) fn accused_row(
+    id: &str,
+    case_id: &str,
+    accused: &Accused,
+    now: NaiveDateTime,
+) -> AccusedRow {
+    let sentence = accused.sentence.clone().unwrap_or_default();
+    AccusedRow {
+        id: id.to_string(),
+        case_id: case_id.to_string(),
+        name: accused.name.clone(),
+        affiliation: accused.affiliation.clone(),
+        status: accused.status.clone(),
+        charges: accused.charges.clone(),
+        verdict: accused.verdict.clone(),
+        sentence_type: sentence.sentence_type,
+        sentence_months: sentence.months,
+        sentence_details: sentence.details,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn accused_of(row: &AccusedRow) -> Accused {
+    Accused {
+        name: row.name.clone(),
+        affiliation: row.affiliation.clone(),
+        status: row.status.clone(),
+        charges: row.charges.clone(),
+        verdict: row.verdict.clone(),
+        sentence: row.sentence_type.as_ref().map(|t| Sentence {
+            sentence_type: Some(t.clone()),
+            months: row.sentence_months,
+            details: row.sentence_details.clone(),
+        }),
+    }
+}
+
+/// The audit trail records what changed about an accused person, but never their name.
+/// The names of an accused person's fields that a change touched (never their values).
+pub(super) fn accused_fields(before: &Accused, after: &Accused) -> Vec<String> {
+    let as_json =
+        |accused: &Accused| serde_json::to_value(accused.to_input()).unwrap_or(Value::Null);
+    crate::domain::snapshot::changed_fields(&as_json(before), &as_json(after))
+}
+
+/// Whether the case's timeline ever reached a judgment.
+pub(super) fn reached_judgment(conn: &mut DbConnection, case_id: &str) -> AppResult<bool> {
+    let timeline = store::transitions(conn, case_id)?;
+    Ok(rules::reached_judgment(
+        timeline
+            .iter()
+            .filter_map(|step| CaseStatus::from_code(&step.to_status)),
+    ))
+}
+
+pub fn add_accused(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    case_id: &str,
+    body: Map<String, Value>,
+    now: NaiveDateTime,
+) -> AppResult<(AccusedRow, bool)> {
+    let current = Case::changeable(conn, user, case_id, "cases.accused.add", now)?;
+    let input: AccusedInput = parse(body)?;
+    let id = Uuid::now_v7().to_string();
+    let row = write_transaction(conn, |conn| {
+        store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
+        let judged = reached_judgment(conn, case_id)?;
+        let accused =
+            rules::validate_accused(&input, judged, None).map_err(AppError::Validation)?;
+        let row = accused_row(&id, case_id, &accused, now);
+        let before = case_versions::snapshot_of(conn, case_id)?;
+        store::insert_accused(conn, &row)?;
+        let mut details =
+            case_versions::record(conn, &user.id, case_id, before.as_ref(), "accused.add", now)?;
+        details["accused_id"] = json!(id);
+        audit::append(
+            conn,
+            &user.audit(now),
+            "case.accused.add",
+            "case",
+            Some(case_id),
+            details,
+        )?;
+        Ok::<_, AppError>(row)
+    })?;
+    Ok((
+        row,
+        user.viewer().sees_personal_data(&current.row.mission_code),
+    ))
+}
+
+pub fn update_accused(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    case_id: &str,
+    accused_id: &str,
+    patch: Map<String, Value>,
+    expected_version: i64,
+    now: NaiveDateTime,
+) -> AppResult<(AccusedRow, bool)> {
+    let current = Case::changeable(conn, user, case_id, "cases.accused.update", now)?;
+    let stored = store::find_accused(conn, case_id, accused_id)?.ok_or(AppError::NotFound)?;
+    let stale_accused = || {
+        AppError::Conflict(format!(
+            "The accused person's record was changed since you read it (version {expected_version}). Read it again."
+        ))
+    };
+    if stored.version != expected_version {
+        return Err(stale_accused());
+    }
+    let mut merged = match serde_json::to_value(accused_of(&stored).to_input()) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            return Err(AppError::internal(
+                "accused does not serialise to an object",
+            ));
+        }
+    };
+    merged.extend(patch);
+    let input: AccusedInput = parse(merged)?;
+    let row = write_transaction(conn, |conn| {
+        let stored = store::find_accused(conn, case_id, accused_id)?.ok_or(AppError::NotFound)?;
+        if stored.version != expected_version {
+            return Err(stale_accused());
+        }
+        let judged = reached_judgment(conn, case_id)?;
+        let accused = rules::validate_accused(&input, judged, Some(&stored.verdict))
+            .map_err(AppError::Validation)?;
+        let mut row = accused_row(accused_id, case_id, &accused, now);
+        row.version = expected_version + 1;
+        row.created_at = stored.created_at;
+        let before = case_versions::snapshot_of(conn, case_id)?;
+        if !store::update_accused(conn, &row, expected_version)? {
+            return Err(stale_accused());
+        }
+        let mut details = case_versions::record(
+            conn,
+            &user.id,
+            case_id,
+            before.as_ref(),
+            "accused.update",
+            now,
+        )?;
+        details["accused_id"] = json!(accused_id);
+        details["accused_fields"] = json!(accused_fields(&accused_of(&stored), &accused));
+        audit::append(
+            conn,
+            &user.audit(now),
+            "case.accused.update",
+            "case",
+            Some(case_id),
+            details,
+        )?;
+        Ok(row)
+    })?;
+    Ok((
+        row,
+        user.viewer().sees_personal_data(&current.row.mission_code),
+    ))
+}

@@ -1,0 +1,217 @@
+//! Changing a case: its descriptive fields, and its moves along the lifecycle.
+
+use super::*;
+
+pub(super) fn stale(expected_version: i64) -> AppError {
+    AppError::Conflict(format!(
+        "The case was changed since you read it (version {expected_version}). Read it again."
+    ))
+}
+
+/// Writes the row as the next version, or 409 when someone else changed it first.
+pub(super) fn save(
+    conn: &mut DbConnection,
+    row: &mut CaseRow,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let expected = row.version;
+    row.version = expected + 1;
+    row.updated_at = now;
+    if !store::update(conn, row, expected)? {
+        return Err(stale(expected));
+    }
+    Ok(())
+}
+
+/// A partial update of the descriptive fields and the linked incidents; `null` clears.
+pub fn update(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    patch: Map<String, Value>,
+    expected_version: i64,
+    now: NaiveDateTime,
+) -> AppResult<CaseDetail> {
+    let current = Case::changeable(conn, user, id, "cases.update", now)?;
+    if current.row.version != expected_version {
+        return Err(stale(expected_version));
+    }
+    let withheld = current
+        .incidents
+        .iter()
+        .any(|i| classification_of(i) > user.clearance);
+    let changes_links = patch.contains_key("incident_ids");
+    let mut merged = match serde_json::to_value(current.fields().to_input()) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(AppError::internal("case does not serialise to an object")),
+    };
+    merged.extend(patch);
+    let input: CaseInput = parse(merged)?;
+    let validated = rules::validate_case(&input);
+    let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
+    if changes_links && withheld {
+        errors.push(FieldError::new(
+            "incident_ids",
+            "cannot be changed by you: the case links incidents classified above your clearance",
+        ));
+    }
+    let linked_ids: Vec<String> = current.incidents.iter().map(|i| i.id.clone()).collect();
+    let added = check_new_links(
+        conn,
+        user,
+        &input.incident_ids,
+        &linked_ids,
+        Some(current.row.mission_code.clone()),
+        &mut errors,
+    )?;
+    let kept = current
+        .incidents
+        .iter()
+        .filter(|i| input.incident_ids.contains(&i.id));
+    let earliest = kept.chain(added.iter()).map(|i| i.occurred_at.date()).min();
+    let first_step = store::transitions(conn, id)?
+        .iter()
+        .map(|step| step.effective_on)
+        .min();
+    if changes_links
+        && let (Some(earliest), Some(first_step)) = (earliest, first_step)
+        && earliest > first_step
+    {
+        errors.push(FieldError::new(
+            "incident_ids",
+            format!(
+                "the timeline starts on {first_step}, before the earliest of these incidents ({earliest})"
+            ),
+        ));
+    }
+    if let Some(lead) = input
+        .lead_officer
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| *l != current.row.lead_officer)
+    {
+        check_lead_officer(conn, lead, &current.row.mission_code, &mut errors)?;
+    }
+    let fields = match validated {
+        Ok(mut fields) if errors.is_empty() => {
+            if fields.lead_officer.is_none() {
+                fields.lead_officer = Some(current.row.lead_officer.clone());
+            }
+            fields
+        }
+        _ => return Err(AppError::Validation(errors)),
+    };
+
+    write_transaction(conn, |conn| {
+        let mut case = load(conn, id)?.ok_or(AppError::NotFound)?;
+        if case.row.version != expected_version {
+            return Err(stale(expected_version));
+        }
+        let before = case_versions::snapshot_of(conn, id)?;
+        fill_row(&mut case.row, &fields);
+        save(conn, &mut case.row, now)?;
+        let old_ids: Vec<&String> = case.incidents.iter().map(|i| &i.id).collect();
+        if old_ids.len() != fields.incident_ids.len()
+            || fields.incident_ids.iter().any(|i| !old_ids.contains(&i))
+        {
+            store::set_incidents(conn, id, &fields.incident_ids)?;
+        }
+        let details = case_versions::record(conn, &user.id, id, before.as_ref(), "update", now)?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "case.update",
+            "case",
+            Some(id),
+            details,
+        )?;
+        Ok(())
+    })?;
+    get(conn, user, id, now)
+}
+
+/// Moves a case along its timeline. Two moves from the same status: the first wins, the
+/// second finds the case moved (or, with `version`, changed) and gets 409.
+pub fn transition(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: &str,
+    input: TransitionInput,
+    now: NaiveDateTime,
+) -> AppResult<CaseDetail> {
+    Case::changeable(conn, user, id, "cases.transition", now)?;
+    write_transaction(conn, |conn| {
+        let mut case = load(conn, id)?.ok_or(AppError::NotFound)?;
+        if let Some(expected) = input.version
+            && expected != case.row.version
+        {
+            return Err(stale(expected));
+        }
+        let before = case_versions::snapshot_of(conn, id)?;
+        let from = case.status();
+        let timeline = store::transitions(conn, id)?;
+        // The opening (no `from`) is not a transition: earlier steps may be recorded after it.
+        let previous = timeline
+            .iter()
+            .filter(|step| step.from_status.is_some())
+            .map(|step| step.effective_on)
+            .max();
+        let step = rules::validate_transition(
+            &input,
+            from,
+            case.earliest_incident_on(),
+            previous,
+            now.date(),
+        )
+        .map_err(|refusal| match refusal {
+            TransitionRefusal::Invalid(errors) => AppError::Validation(errors),
+            TransitionRefusal::NotAllowed { from, allowed } => {
+                let codes: Vec<String> = allowed.iter().map(|s| s.code().to_string()).collect();
+                AppError::MoveNotAllowed {
+                    detail: if codes.is_empty() {
+                        format!("The case is {}: it can no longer move.", from.code())
+                    } else {
+                        format!(
+                            "A case that is {} can move only to: {}.",
+                            from.code(),
+                            codes.join(", ")
+                        )
+                    },
+                    allowed: codes,
+                }
+            }
+        })?;
+        let position = timeline.len() as i32;
+        case.row.status = step.to.code().to_string();
+        case.row.closure_reason = step.closure_reason.clone();
+        case.row.last_moved_on = step.effective_on;
+        refresh_derived(&mut case.row);
+        save(conn, &mut case.row, now)?;
+        store::insert_transition(
+            conn,
+            &TransitionRow {
+                case_id: id.to_string(),
+                position,
+                from_status: Some(from.code().to_string()),
+                to_status: step.to.code().to_string(),
+                effective_on: step.effective_on,
+                note: step.note.clone(),
+                closure_reason: step.closure_reason.clone(),
+                entered_by: user.id.clone(),
+                entered_at: now,
+            },
+        )?;
+        let details =
+            case_versions::record(conn, &user.id, id, before.as_ref(), "transition", now)?;
+        audit::append(
+            conn,
+            &user.audit(now),
+            "case.transition",
+            "case",
+            Some(id),
+            details,
+        )?;
+        Ok(())
+    })?;
+    get(conn, user, id, now)
+}

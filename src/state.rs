@@ -1,0 +1,225 @@
+//! What every request can reach: the pool and the turns at the database, the settings, the
+//! clock, and what the server remembers between requests.
+
+use std::sync::Arc;
+
+use actix_web::web::{self as actix, Data};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, DbConnection, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::store::files::FileStore;
+use crate::{auth, metrics, services, throttle};
+
+/// What every request can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    /// Where case documents are kept (`document_folder`).
+    pub documents: FileStore,
+    pub throttles: Arc<throttle::Throttles>,
+    /// Turns for password work, one fewer than the cores (see `in_password_turn`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// Exports begun and not yet recorded as ended.
+    pub open_exports: Arc<services::exports::OpenExports>,
+    /// Summaries already counted, while the registry has not changed.
+    pub summaries: Arc<services::summary::SummaryCache>,
+    /// Sessions checked within the last second.
+    pub recent_sessions: Arc<auth::recent_sessions::RecentSessions>,
+    /// The missions as read within the last second.
+    pub recent_missions: Arc<services::missions::RecentMissions>,
+    /// What the server tells its monitoring (`GET /metrics`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// The address that serves the metrics alone, if any (read once from the settings).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Turns for database work, one per pooled connection (see `run`).
+    database_turns: Arc<tokio::sync::Semaphore>,
+}
+
+/// A turn at the database (see `AppState::run`): held until the work ends.
+struct DatabaseTurn {
+    permit: tokio::sync::OwnedSemaphorePermit,
+    asked: std::time::Instant,
+    deadline: std::time::Instant,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, settings: Settings, clock: Arc<dyn Clock>) -> Data<AppState> {
+        // Registering fixed names in a fresh registry fails only if two share a name.
+        let metrics = Arc::new(metrics::Metrics::new().expect("the metrics have distinct names"));
+        Data::new(AppState {
+            database_turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
+            metrics_addr: settings.metrics_listen_addr(),
+            pool,
+            throttles: Arc::new(throttle::Throttles::new(&settings)),
+            documents: FileStore::new(&settings.document_folder),
+            settings: Arc::new(settings),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
+            )),
+            open_exports: Arc::default(),
+            summaries: Arc::new(services::summary::SummaryCache::new(
+                metrics.summaries_counted.clone(),
+                clock.clone(),
+            )),
+            recent_sessions: Arc::new(auth::recent_sessions::RecentSessions::new(clock.clone())),
+            recent_missions: Arc::new(services::missions::RecentMissions::new(clock.clone())),
+            metrics,
+            clock,
+        })
+    }
+
+    /// Runs password work (Argon2) on a blocking thread in a password turn, holding no
+    /// database connection. Argon2 takes a core and about 19 MiB for each hash: with one core
+    /// always left to the other requests, a storm of sign-ins waits its turn instead of
+    /// starving everyone else.
+    pub async fn in_password_turn<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let turn = Arc::clone(&self.password_checks)
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
+        // The turn goes with the work, as in `run`.
+        Ok(actix::block(move || {
+            let _turn = turn;
+            work()
+        })
+        .await?)
+    }
+
+    /// Runs database work on the blocking thread pool, never on the async workers. Requests
+    /// take turns first, in the order they came, one per pooled connection: more threads than
+    /// connections would only wait for one, each with its own memory, and be woken in no
+    /// particular order, which under load made the slowest answers several times the typical.
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let turn = self.take_database_turn().await?;
+        self.run_in_turn(turn, work).await
+    }
+
+    /// Waits for a turn at the database, in the order asked. One deadline for the turn and the
+    /// connection: in an outage the answer is a 503 within `database_timeout_seconds`, not one
+    /// wait after the other.
+    async fn take_database_turn(&self) -> AppResult<DatabaseTurn> {
+        let wait = self.settings.database_timeout();
+        let asked = std::time::Instant::now();
+        let turns = Arc::clone(&self.database_turns);
+        let waiting = self.metrics.waiting_for_database();
+        let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned()).await;
+        drop(waiting);
+        let permit = turn
+            .map_err(|_| {
+                self.metrics.database_wait.observe(wait.as_secs_f64());
+                AppError::Unavailable("no database connection came free".to_string())
+            })?
+            .map_err(AppError::internal)?;
+        Ok(DatabaseTurn {
+            permit,
+            asked,
+            deadline: asked + wait,
+        })
+    }
+
+    /// Runs work on the blocking thread pool in a turn already taken.
+    async fn run_in_turn<T, F>(&self, turn: DatabaseTurn, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let waited = self.metrics.database_wait.clone();
+        // The turn goes with the work: it ends when the work does, even if the request is gone.
+        actix::block(move || {
+            let DatabaseTurn {
+                permit: _turn,
+                asked,
+                deadline,
+            } = turn;
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            db::with_connection_within(&pool, left, |conn| {
+                waited.observe(asked.elapsed().as_secs_f64());
+                work(conn)
+            })
+        })
+        .await?
+    }
+
+    /// Runs a read of a few rows by key that writes nothing. SQLite answers within the process
+    /// in microseconds, and in WAL mode its readers never wait for the writer: there the read
+    /// takes its turn as `run` does, then runs on the HTTP worker itself when a connection is
+    /// free, since the hop to a blocking thread and back cost more than the read (see "Read by
+    /// id" in docs/performance.md). Otherwise, and always on PostgreSQL, whose answer is a
+    /// round trip away, it runs as `run` does.
+    pub async fn run_quick_read<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if db::backend_of(&self.settings.database_url) != Some(db::Backend::Sqlite) {
+            return self.run(work).await;
+        }
+        // Waiting for the turn rather than going to a blocking thread when none is free: the
+        // turns are handed out in order, so once a few requests wait for one, every read
+        // after them would find none free and take the slow way too, in bursts (see "Read by
+        // id on SQLite, 2026-11-30, later" in docs/performance.md).
+        let turn = self.take_database_turn().await?;
+        match self.pool.try_get() {
+            Some(kept) => {
+                let _turn = turn.permit;
+                self.metrics
+                    .database_wait
+                    .observe(turn.asked.elapsed().as_secs_f64());
+                db::with_kept_connection(kept, work)
+            }
+            None => self.run_in_turn(turn, work).await,
+        }
+    }
+
+    /// Runs work that ends sessions or changes accounts, then forgets the sessions this server
+    /// checked lately, so that the change holds from the next request on.
+    pub async fn change_accounts<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let recent_sessions = Arc::clone(&self.recent_sessions);
+        self.run_then(work, move || recent_sessions.forget_all())
+            .await
+    }
+
+    /// Runs work that adds or changes missions (or may: an import), then forgets the missions
+    /// this server read lately, so that the next incident is checked against the change.
+    pub async fn change_missions<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let recent_missions = Arc::clone(&self.recent_missions);
+        self.run_then(work, move || recent_missions.forget_all())
+            .await
+    }
+
+    /// Runs database work, then `after` on the same blocking thread once the work has ended
+    /// (committed or not): also when the request is gone meanwhile.
+    async fn run_then<T, F, A>(&self, work: F, after: A) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        A: FnOnce() + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            let result = work(conn);
+            after();
+            result
+        })
+        .await
+    }
+}

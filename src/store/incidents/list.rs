@@ -1,0 +1,180 @@
+//! Lists of incidents: what a list may show and asks for, one page at a time.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamp};
+
+use super::IncidentRow;
+use crate::db::DbConnection;
+use crate::db::schema::incidents;
+
+/// The database behind `DbConnection`, whichever it is.
+type Backend = <DbConnection as Connection>::Backend;
+
+/// What a list may show and what it asks for.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Missions asked for; empty means every mission the viewer may see.
+    pub missions: Vec<String>,
+    /// Missions the viewer works on; `None` means all.
+    pub viewer_missions: Option<Vec<String>>,
+    /// Classifications the viewer's clearance covers.
+    pub classifications_allowed: Vec<String>,
+    pub include_drafts: bool,
+    pub status: Option<String>,
+    pub attack_type: Option<String>,
+    pub classification: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub fatal: Option<bool>,
+    /// Only submitted incidents this user (an id) wrote no content of since their last
+    /// verification: those they may verify.
+    pub awaiting_verification_by: Option<String>,
+    /// Lower-case words that must all appear.
+    pub words: Vec<String>,
+    /// Continue after this (occurred_at, id), newest first.
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+pub(crate) fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// What a list shows of an incident: the row without its narrative, search text and the other
+/// fields only the incident's own page shows. Lists read and copied those for nothing; on
+/// SQLite, with many pages read at once, threads then queued for the allocator.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+pub struct ListedIncident {
+    pub id: String,
+    pub reference: Option<String>,
+    pub mission_code: String,
+    pub status: String,
+    pub classification: String,
+    pub occurred_at: NaiveDateTime,
+    pub time_precision: String,
+    pub place_name: Option<String>,
+    pub attack_type: String,
+    pub summary: String,
+    pub killed: i32,
+    pub injured: i32,
+    pub abducted: i32,
+    pub missing: i32,
+    pub version: i64,
+}
+
+impl From<IncidentRow> for ListedIncident {
+    fn from(row: IncidentRow) -> Self {
+        ListedIncident {
+            id: row.id,
+            reference: row.reference,
+            mission_code: row.mission_code,
+            status: row.status,
+            classification: row.classification,
+            occurred_at: row.occurred_at,
+            time_precision: row.time_precision,
+            place_name: row.place_name,
+            attack_type: row.attack_type,
+            summary: row.summary,
+            killed: row.killed,
+            injured: row.injured,
+            abducted: row.abducted,
+            missing: row.missing,
+            version: row.version,
+        }
+    }
+}
+
+/// Newest first (by when it happened), keyset-paged on (occurred_at, id), whole rows.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &IncidentFilter,
+    limit: i64,
+) -> QueryResult<Vec<IncidentRow>> {
+    matching(filter, limit)
+        .select(IncidentRow::as_select())
+        .load(conn)
+}
+
+/// As `list`, with only what a list shows of each.
+pub fn list_page(
+    conn: &mut DbConnection,
+    filter: &IncidentFilter,
+    limit: i64,
+) -> QueryResult<Vec<ListedIncident>> {
+    matching(filter, limit)
+        .select(ListedIncident::as_select())
+        .load(conn)
+}
+
+/// The first `limit` incidents the filter lets through, newest first.
+fn matching(filter: &IncidentFilter, limit: i64) -> incidents::BoxedQuery<'static, Backend> {
+    let mut query = incidents::table.into_boxed();
+    if let Some(visible) = &filter.viewer_missions {
+        query = filter_one_of!(query, incidents::mission_code, visible.as_slice());
+    }
+    if !filter.missions.is_empty() {
+        query = filter_one_of!(query, incidents::mission_code, filter.missions.as_slice());
+    }
+    query = query.filter(incidents::classification.eq_any(filter.classifications_allowed.clone()));
+    if !filter.include_drafts {
+        query = query.filter(incidents::status.ne("draft"));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(incidents::status.eq(status.clone()));
+    }
+    if let Some(attack_type) = &filter.attack_type {
+        query = query.filter(incidents::attack_type.eq(attack_type.clone()));
+    }
+    if let Some(classification) = &filter.classification {
+        query = query.filter(incidents::classification.eq(classification.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(incidents::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(incidents::occurred_at.lt(to));
+    }
+    match filter.fatal {
+        Some(true) => query = query.filter(incidents::killed.gt(0)),
+        Some(false) => query = query.filter(incidents::killed.eq(0)),
+        None => {}
+    }
+    for word in &filter.words {
+        query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
+    }
+    if let Some(officer) = &filter.awaiting_verification_by {
+        let content_actions = crate::domain::verification::CONTENT_ACTIONS
+            .map(|action| format!("'{action}'"))
+            .join(", ");
+        query = query.filter(incidents::status.eq("submitted")).filter(
+            diesel::dsl::sql::<Bool>(
+                "NOT EXISTS (SELECT 1 FROM incident_versions written \
+                 WHERE written.incident_id = incidents.id AND written.changed_by = ",
+            )
+            .bind::<Text, _>(officer.clone())
+            .sql(&format!(
+                " AND written.action IN ({content_actions}) \
+                 AND written.version > COALESCE(incidents.last_verified_version, 0))"
+            )),
+        );
+    }
+    if let Some((at, id)) = &filter.after {
+        // A row comparison, which both databases read as one range of the index on (time, id),
+        // even where thousands of incidents share a time.
+        query = query.filter(
+            diesel::dsl::sql::<Bool>(r#"("incidents"."occurred_at", "incidents"."id") < ("#)
+                .bind::<Timestamp, _>(*at)
+                .sql(", ")
+                .bind::<Text, _>(id.clone())
+                .sql(")"),
+        );
+    }
+    query
+        .order((incidents::occurred_at.desc(), incidents::id.desc()))
+        .limit(limit)
+}

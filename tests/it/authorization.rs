@@ -1,0 +1,370 @@
+//! The authorization matrix: for every endpoint of the API, every role, a user in and out of
+//! the record's mission, and each clearance, the outcome is written down in `MATRIX` and
+//! checked: `A` allowed (any answer but 401, 403 and 404: the request got past authorization),
+//! `F` forbidden (403), `N` not found (404, so a record one may not see is not confirmed to
+//! exist). Every route the application serves (`api::served_routes`) must have its rows: a new
+//! endpoint without them fails.
+//!
+//! Records are of MINUSCA: incidents unclassified (`U`), confidential (`C`), strictly
+//! confidential (`S`), all submitted, and a draft (`D`, unclassified); cases on `U` and on `S`,
+//! each with an accused person and a document. Requests that would change a record are sent in
+//! a form the service refuses after authorization (an empty body, a move to a status already
+//! held), so the world stays the same from row to row.
+
+use crate::common;
+
+use std::collections::BTreeSet;
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use common::{Backend, PASSWORD, TestApp, with_token};
+use peacekeeper_registry::domain::access::{Clearance, Role};
+
+on_both_backends!(every_endpoint_answers_each_role_mission_and_clearance_as_written);
+
+/// (method, path, record, outcomes for admin, security officer, legal officer, leadership,
+/// auditor). Each outcome string: a user of the record's mission with clearance unclassified,
+/// confidential, strictly confidential, then a user of another mission with the same three.
+type Row = (&'static str, &'static str, &'static str, [&'static str; 5]);
+
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    //                                                          admin     security  legal     leader    auditor
+    ("GET",   "/healthz",                          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/readyz",                           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    // Not to sessions of any role: only to the metrics token or on the metrics address.
+    ("GET",   "/metrics",                          "",  ["NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN"]),
+    ("GET",   "/api/v1/openapi.json",              "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/docs",                         "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/docs/{file:.*}",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/auth/login",                "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/me",                        "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/me/sessions",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/me/password",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("POST",  "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("PATCH", "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/missions",                  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/missions",                  "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/missions/{code}",           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("PATCH", "/api/v1/missions/{code}",           "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/export",          "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NAANNN", "NAANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/submit",     "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/submit",     "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/submit",     "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/withdraw",   "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/withdraw",   "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents/{id}/withdraw",   "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}/history",    "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}/history",    "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}/history",    "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
+    ("GET",   "/api/v1/cases",                     "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF"]),
+    ("POST",  "/api/v1/cases",                     "",  ["FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/cases/{id}",                "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/cases/{id}",                "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/cases/{id}/transitions",    "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/cases/{id}/transitions",    "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/cases/{id}/accused",        "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/cases/{id}/accused",        "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
+    ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/cases/{id}/documents",      "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
+    ("POST",  "/api/v1/cases/{id}/documents",      "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
+    // Documents need clearance `confidential`, whatever the case's incidents.
+    ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "U", ["FFFFFF", "FAANNN", "FAANNN", "FAANNN", "FFFFFF"]),
+    ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
+    ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/audit",                     "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
+    ("GET",   "/api/v1/audit/verify",              "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
+    ("POST",  "/api/v1/auth/logout",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    // Last: it ends every session of the user.
+    ("POST",  "/api/v1/auth/logout-all",           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+];
+
+/// One user for each role, mission (in or out of MINUSCA) and clearance.
+struct Subject {
+    role: usize,
+    column: usize,
+    token: String,
+    spare_token: String,
+    username: String,
+}
+
+struct World {
+    incidents: [(&'static str, String); 4],
+    cases: [(&'static str, String, String, String); 2],
+    user_id: String,
+}
+
+impl World {
+    fn incident(&self, variant: &str) -> &str {
+        &self
+            .incidents
+            .iter()
+            .find(|(v, _)| *v == variant)
+            .unwrap()
+            .1
+    }
+
+    fn case(&self, variant: &str) -> &(&'static str, String, String, String) {
+        self.cases.iter().find(|(v, ..)| *v == variant).unwrap()
+    }
+
+    fn path(&self, template: &str, variant: &str) -> String {
+        let mut path = template
+            .replace("{code}", "MINUSCA")
+            .replace("{file:.*}", "index.html")
+            .replace("{id}", "{ID}");
+        if !template.contains("{id}") {
+            return path;
+        }
+        if template.starts_with("/api/v1/users/") {
+            path = path.replace("{ID}", &self.user_id);
+        } else if template.starts_with("/api/v1/cases/") {
+            let (_, case, accused, document) = self.case(variant);
+            path = path
+                .replace("{ID}", case)
+                .replace("{accused_id}", accused)
+                .replace("{document_id}", document);
+        } else {
+            path = path.replace("{ID}", self.incident(variant));
+        }
+        path
+    }
+}
+
+async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backend: Backend) {
+    // Every route has rows, and every row a route.
+    let declared = common::declared_routes();
+    let written: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(method, path, ..)| (method.to_string(), path.to_string()))
+        .collect();
+    let missing: Vec<_> = declared.difference(&written).collect();
+    let stale: Vec<_> = written.difference(&declared).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without rows in MATRIX: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for routes that do not exist: {stale:?}"
+    );
+
+    let t = TestApp::new(backend);
+    t.create_user(
+        "maker",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "lawyer",
+        Role::LegalOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    let user_id = t.create_user("someone", Role::Leadership, Clearance::Unclassified, &[]);
+    let api = t.api().await;
+    let maker = api.login("maker", PASSWORD).await;
+    let lawyer = api.login("lawyer", PASSWORD).await;
+    let day = (t.now() - chrono::TimeDelta::days(2))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let mut incidents = Vec::new();
+    for (variant, classification, submit) in [
+        ("U", "unclassified", true),
+        ("C", "confidential", true),
+        ("S", "strictly_confidential", true),
+        ("D", "unclassified", false),
+    ] {
+        let created = api
+            .post(
+                "/api/v1/incidents",
+                Some(&maker),
+                json!({ "mission": "MINUSCA", "occurred_at": day, "location_type": "base",
+                        "attack_type": "ambush", "summary": format!("Incident {variant}"),
+                        "classification": classification, "submit": submit }),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        incidents.push((variant, created.body["id"].as_str().unwrap().to_string()));
+    }
+    let mut cases = Vec::new();
+    for variant in ["U", "S"] {
+        let incident = &incidents.iter().find(|(v, _)| *v == variant).unwrap().1;
+        let case = api
+            .post(
+                "/api/v1/cases",
+                Some(&lawyer),
+                json!({ "incident_ids": [incident], "jurisdiction": "CAF" }),
+            )
+            .await;
+        assert_eq!(case.status, StatusCode::CREATED, "{}", case.body);
+        let case_id = case.body["id"].as_str().unwrap().to_string();
+        let accused = api
+            .post(
+                &format!("/api/v1/cases/{case_id}/accused"),
+                Some(&lawyer),
+                json!({ "name": "A. B.", "status": "wanted" }),
+            )
+            .await;
+        assert_eq!(accused.status, StatusCode::CREATED, "{}", accused.body);
+        let document = upload(&api, &lawyer, &case_id).await;
+        cases.push((
+            variant,
+            case_id,
+            accused.body["id"].as_str().unwrap().to_string(),
+            document,
+        ));
+    }
+    let world = World {
+        incidents: incidents.try_into().unwrap(),
+        cases: cases.try_into().unwrap(),
+        user_id,
+    };
+
+    let mut subjects = Vec::new();
+    for (role_index, role) in Role::ALL.into_iter().enumerate() {
+        for (scope, mission) in ["MINUSCA", "MONUSCO"].into_iter().enumerate() {
+            for (level, clearance) in Clearance::ALL.into_iter().enumerate() {
+                let username = format!("{}.{}.{}", role.code(), mission.to_lowercase(), level);
+                t.create_user(&username, role, clearance, &[mission]);
+                let token = api.login(&username, PASSWORD).await;
+                let spare_token = api.login(&username, PASSWORD).await;
+                subjects.push(Subject {
+                    role: role_index,
+                    column: scope * 3 + level,
+                    token,
+                    spare_token,
+                    username,
+                });
+            }
+        }
+    }
+
+    let mut wrong = Vec::new();
+    for (method, template, variant, expected) in MATRIX {
+        let path = world.path(template, variant);
+        for subject in &subjects {
+            let answer = api.send(request(method, &path, subject)).await;
+            // Allowed means got past authorization: refused for its content at most, never
+            // failed, throttled or unauthenticated.
+            let got = match answer.status.as_u16() {
+                403 => 'F',
+                404 => 'N',
+                401 => '?',
+                429 => 'T',
+                500.. => 'E',
+                _ => 'A',
+            };
+            let want = expected[subject.role].as_bytes()[subject.column] as char;
+            if got != want {
+                wrong.push(format!(
+                    "{method} {template} [{variant}] as {}: written {want}, got {got} ({})",
+                    subject.username, answer.status
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} outcomes differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// The request a row sends: reads as they are; writes with a body the service refuses after
+/// authorization, so nothing changes.
+fn request(method: &str, path: &str, subject: &Subject) -> TestRequest {
+    let token = if path.ends_with("/auth/logout") {
+        &subject.spare_token
+    } else {
+        &subject.token
+    };
+    let with_query = match path {
+        "/api/v1/summary" | "/api/v1/summary/stalled" => format!("{path}?mission=MINUSCA"),
+        _ => path.to_string(),
+    };
+    let request = match method {
+        "GET" => TestRequest::get(),
+        "POST" => TestRequest::post(),
+        "PATCH" => TestRequest::patch(),
+        other => panic!("no request for {other}"),
+    }
+    .uri(&with_query);
+    if path == "/api/v1/auth/login" {
+        return request.set_json(json!({ "username": subject.username, "password": PASSWORD }));
+    }
+    let request = if path.ends_with("/imports/un-fatalities") {
+        request
+            .insert_header(("Content-Type", "text/csv"))
+            .set_payload("")
+    } else if path.ends_with("/documents") {
+        request
+            .insert_header(("Content-Type", "text/plain"))
+            .set_payload("not a form")
+    } else if path.ends_with("/submit") || path.ends_with("/verify") {
+        // A move to a status the record already has, or may not take, is refused as a conflict.
+        request
+    } else if method != "GET" {
+        request.set_json(Value::Object(Default::default()))
+    } else {
+        request
+    };
+    with_token(request, Some(token))
+}
+
+async fn upload<S, B>(api: &common::Api<S>, token: &str, case_id: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let boundary = "matrixBoundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nStatement\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nother\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\nA witness statement.\r\n--{boundary}--\r\n"
+    );
+    let answer = api
+        .send(with_token(
+            TestRequest::post()
+                .uri(&format!("/api/v1/cases/{case_id}/documents"))
+                .insert_header((
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                ))
+                .set_payload(body),
+            Some(token),
+        ))
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    answer.body["id"].as_str().unwrap().to_string()
+}

@@ -1,0 +1,25 @@
+//! The integration tests, one module per area, in one binary so the crate is linked once.
+//! Only `tests/logs.rs` runs apart: it captures the log lines of its whole process.
+
+#[macro_use]
+mod common;
+
+mod admin;
+mod architecture;
+mod audit;
+mod auth;
+mod authorization;
+mod browser;
+mod cases;
+mod checkpoints;
+mod cli;
+mod contract;
+mod database;
+mod deploy;
+mod durability;
+mod exports;
+mod http;
+mod imports;
+mod incidents;
+mod summary;
+mod web;
