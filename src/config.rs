@@ -20,7 +20,7 @@ pub struct Settings {
     pub listen: String,
     /// Database connections per server.
     pub pool_size: u32,
-    /// How long a request waits for the database (its turn and a connection) before it is
+    /// How long a request waits for the database (a permit and a connection) before it is
     /// answered 503: in an outage clients hear at once that the database is away.
     pub database_timeout_seconds: u32,
     /// On SIGTERM the server stops accepting and lets requests in flight finish for up to

@@ -341,7 +341,7 @@ fn record_exports_cut_short(pool: &DbPool, open: &OpenExports, now: chrono::Naiv
 /// counts in the server's own memory, on many blocking threads: one arena per core keeps the
 /// peak under 150 MB in the load benchmark, where four per core did not. On PostgreSQL the
 /// server's memory is small, and four per core gave the list pages a lower tail than one.
-/// Figures: docs/performance.md. An operator's own `MALLOC_ARENA_MAX` is left to glibc.
+/// An operator's own `MALLOC_ARENA_MAX` is left to glibc.
 fn limit_memory_arenas(backend: Option<db::Backend>) {
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = backend;

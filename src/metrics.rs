@@ -13,9 +13,9 @@ const NAMESPACE: &str = "registry";
 pub struct Metrics {
     /// The middleware that counts and times every request, and the registry all figures are in.
     pub http: PrometheusMetrics,
-    /// Seconds a request waited for its database turn and a connection.
+    /// Seconds a request waited for its database permit and a connection.
     pub database_wait: Histogram,
-    /// Requests waiting for a database turn now (see `waiting_for_database`).
+    /// Requests waiting for a database permit now (see `waiting_for_database`).
     database_waiting: IntGauge,
     /// Sign-ins refused: unknown account, wrong password, locked or disabled.
     pub failed_sign_ins: IntCounter,
@@ -45,12 +45,12 @@ impl Metrics {
             database_wait: Histogram::with_opts(
                 HistogramOpts::new(
                     "database_wait_seconds",
-                    "How long requests waited for a database turn and connection.",
+                    "How long requests waited for a database permit and connection.",
                 )
                 .namespace(NAMESPACE)
                 .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
             )?,
-            database_waiting: gauge("database_waiting", "Requests waiting for a database turn.")?,
+            database_waiting: gauge("database_waiting", "Requests waiting for a database permit.")?,
             failed_sign_ins: IntCounter::with_opts(
                 Opts::new("failed_sign_ins_total", "Sign-ins refused.").namespace(NAMESPACE),
             )?,
@@ -83,7 +83,7 @@ impl Metrics {
         Ok(metrics)
     }
 
-    /// Counts a request as waiting for a database turn for as long as the value returned lives:
+    /// Counts a request as waiting for a database permit for as long as the value returned lives:
     /// also one whose client left while it waited.
     pub fn waiting_for_database(&self) -> Waiting {
         self.database_waiting.inc();
@@ -108,7 +108,7 @@ fn gauge(name: &str, help: &str) -> Result<IntGauge, prometheus::Error> {
     IntGauge::with_opts(Opts::new(name, help).namespace(NAMESPACE))
 }
 
-/// A request waiting for a database turn; no longer counted once dropped.
+/// A request waiting for a database permit; no longer counted once dropped.
 pub struct Waiting(IntGauge);
 
 impl Drop for Waiting {

@@ -1,4 +1,4 @@
-//! What every request can reach: the pool and the turns at the database, the settings, the
+//! What every request can reach: the pool and the permits to use it, the settings, the
 //! clock, and what the server remembers between requests.
 
 use std::sync::Arc;
@@ -20,7 +20,7 @@ pub struct AppState {
     /// Where case documents are kept (`document_folder`).
     pub documents: FileStore,
     pub throttles: Arc<throttle::Throttles>,
-    /// Turns for password work, one fewer than the cores (see `in_password_turn`).
+    /// Permits for password work, one fewer than the cores (see `with_password_permit`).
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Exports begun and not yet recorded as ended.
     pub open_exports: Arc<services::exports::OpenExports>,
@@ -34,12 +34,12 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The address that serves the metrics alone, if any (read once from the settings).
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// Turns for database work, one per pooled connection (see `run`).
-    database_turns: Arc<tokio::sync::Semaphore>,
+    /// permits for database work, one per pooled connection (see `run`).
+    database_permits: Arc<tokio::sync::Semaphore>,
 }
 
-/// A turn at the database (see `AppState::run`): held until the work ends.
-struct DatabaseTurn {
+/// A permit to use the database (see `AppState::run`): held until the work ends.
+struct DatabasePermit {
     permit: tokio::sync::OwnedSemaphorePermit,
     asked: std::time::Instant,
     deadline: std::time::Instant,
@@ -50,7 +50,7 @@ impl AppState {
         // Registering fixed names in a fresh registry fails only if two share a name.
         let metrics = Arc::new(metrics::Metrics::new().expect("the metrics have distinct names"));
         Data::new(AppState {
-            database_turns: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
+            database_permits: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
             metrics_addr: settings.metrics_listen_addr(),
             pool,
             throttles: Arc::new(throttle::Throttles::new(&settings)),
@@ -71,29 +71,29 @@ impl AppState {
         })
     }
 
-    /// Runs password work (Argon2) on a blocking thread in a password turn, holding no
+    /// Runs password work (Argon2) on a blocking thread in a password permit, holding no
     /// database connection. Argon2 takes a core and about 19 MiB for each hash: with one core
     /// always left to the other requests, a storm of sign-ins waits its turn instead of
     /// starving everyone else.
-    pub async fn in_password_turn<T, F>(&self, work: F) -> AppResult<T>
+    pub async fn with_password_permit<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let turn = Arc::clone(&self.password_checks)
+        let permit = Arc::clone(&self.password_checks)
             .acquire_owned()
             .await
             .map_err(AppError::internal)?;
-        // The turn goes with the work, as in `run`.
+        // The permit goes with the work, as in `run`.
         Ok(actix::block(move || {
-            let _turn = turn;
+            let _permit = permit;
             work()
         })
         .await?)
     }
 
     /// Runs database work on the blocking thread pool, never on the async workers. Requests
-    /// take turns first, in the order they came, one per pooled connection: more threads than
+    /// take permits first, in the order they came, one per pooled connection: more threads than
     /// connections would only wait for one, each with its own memory, and be woken in no
     /// particular order, which under load made the slowest answers several times the typical.
     pub async fn run<T, F>(&self, work: F) -> AppResult<T>
@@ -101,48 +101,48 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let turn = self.take_database_turn().await?;
-        self.run_in_turn(turn, work).await
+        let permit = self.wait_for_database().await?;
+        self.run_with_permit(permit, work).await
     }
 
-    /// Waits for a turn at the database, in the order asked. One deadline for the turn and the
+    /// Waits for a permit to use the database, in the order asked. One deadline for the permit and the
     /// connection: in an outage the answer is a 503 within `database_timeout_seconds`, not one
     /// wait after the other.
-    async fn take_database_turn(&self) -> AppResult<DatabaseTurn> {
+    async fn wait_for_database(&self) -> AppResult<DatabasePermit> {
         let wait = self.settings.database_timeout();
         let asked = std::time::Instant::now();
-        let turns = Arc::clone(&self.database_turns);
+        let permits = Arc::clone(&self.database_permits);
         let waiting = self.metrics.waiting_for_database();
-        let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned()).await;
+        let acquired = actix_web::rt::time::timeout(wait, permits.acquire_owned()).await;
         drop(waiting);
-        let permit = turn
+        let permit = acquired
             .map_err(|_| {
                 self.metrics.database_wait.observe(wait.as_secs_f64());
                 AppError::Unavailable("no database connection came free".to_string())
             })?
             .map_err(AppError::internal)?;
-        Ok(DatabaseTurn {
+        Ok(DatabasePermit {
             permit,
             asked,
             deadline: asked + wait,
         })
     }
 
-    /// Runs work on the blocking thread pool in a turn already taken.
-    async fn run_in_turn<T, F>(&self, turn: DatabaseTurn, work: F) -> AppResult<T>
+    /// Runs work on the blocking thread pool with a permit already taken.
+    async fn run_with_permit<T, F>(&self, permit: DatabasePermit, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
         let waited = self.metrics.database_wait.clone();
-        // The turn goes with the work: it ends when the work does, even if the request is gone.
+        // The permit goes with the work: it ends when the work does, even if the request is gone.
         actix::block(move || {
-            let DatabaseTurn {
-                permit: _turn,
+            let DatabasePermit {
+                permit: _permit,
                 asked,
                 deadline,
-            } = turn;
+            } = permit;
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             db::with_connection_within(&pool, left, |conn| {
                 waited.observe(asked.elapsed().as_secs_f64());
@@ -154,9 +154,8 @@ impl AppState {
 
     /// Runs a read of a few rows by key that writes nothing. SQLite answers within the process
     /// in microseconds, and in WAL mode its readers never wait for the writer: there the read
-    /// takes its turn as `run` does, then runs on the HTTP worker itself when a connection is
-    /// free, since the hop to a blocking thread and back cost more than the read (see "Read by
-    /// id" in docs/performance.md). Otherwise, and always on PostgreSQL, whose answer is a
+    /// waits for a permit as `run` does, then runs on the HTTP worker itself when a connection is
+    /// free, since the hop to a blocking thread and back costs more than the read. Otherwise, and always on PostgreSQL, whose answer is a
     /// round trip away, it runs as `run` does.
     pub async fn run_quick_read<T, F>(&self, work: F) -> AppResult<T>
     where
@@ -166,20 +165,19 @@ impl AppState {
         if db::backend_of(&self.settings.database_url) != Some(db::Backend::Sqlite) {
             return self.run(work).await;
         }
-        // Waiting for the turn rather than going to a blocking thread when none is free: the
-        // turns are handed out in order, so once a few requests wait for one, every read
-        // after them would find none free and take the slow way too, in bursts (see "Read by
-        // id on SQLite, 2026-11-30, later" in docs/performance.md).
-        let turn = self.take_database_turn().await?;
+        // Waiting for the permit rather than going to a blocking thread when none is free: the
+        // permits are handed out in order, so once a few requests wait for one, every read
+        // after them would find none free and take the slow way too, in bursts.
+        let permit = self.wait_for_database().await?;
         match self.pool.try_get() {
             Some(kept) => {
-                let _turn = turn.permit;
+                let _permit = permit.permit;
                 self.metrics
                     .database_wait
-                    .observe(turn.asked.elapsed().as_secs_f64());
+                    .observe(permit.asked.elapsed().as_secs_f64());
                 db::with_kept_connection(kept, work)
             }
-            None => self.run_in_turn(turn, work).await,
+            None => self.run_with_permit(permit, work).await,
         }
     }
 

@@ -52,7 +52,7 @@ pub struct CheckedAccount {
 }
 
 /// Checks a new account's username and password, and hashes the password if both pass:
-/// Argon2, holding no connection, so run it in a password turn. The missions are checked with
+/// Argon2, holding no connection, so run it in a password permit. The missions are checked with
 /// the write (`create_user`), and every problem is answered at once.
 pub fn check_new_account(account: NewAccount) -> AppResult<CheckedAccount> {
     check_new_account_hashed_by(account, password::hash)

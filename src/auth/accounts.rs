@@ -318,7 +318,7 @@ pub enum PasswordChangeCheck {
 
 /// The second step: checks the current password against `stored`'s hash and the new one
 /// against the policy, and hashes the new one. Argon2 twice, holding no connection: run it in
-/// a password turn. A new password refused is answered at once; a wrong current one is counted
+/// a password permit. A new password refused is answered at once; a wrong current one is counted
 /// in the last step.
 pub fn check_password_change(
     stored: &UserRow,

@@ -105,7 +105,7 @@ impl ManageConnection for Connections {
 /// Runs a query, or a few, on the connection's own database type (`PgConnection` or
 /// `SqliteConnection`) rather than through the two-database connection, which has diesel write
 /// a statement's SQL text anew at every run, even when the statement is already prepared. Used
-/// for the statements of the busiest requests (see "Read by id" in docs/performance.md).
+/// for the statements of the busiest requests.
 ///
 /// `own` names the inner connection. The expression is written once and compiled once per
 /// database, so it must suit both (raw SQL with `$1` or `?` would not). It is not a closure:
@@ -473,11 +473,11 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let _turn = match conn {
+    let _permit = match conn {
         DbConnection::Sqlite(sqlite) => {
-            let turn = SQLITE_WRITERS.lock();
+            let permit = SQLITE_WRITERS.lock();
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-            Some(turn)
+            Some(permit)
         }
         DbConnection::Postgres(_) => {
             <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;

@@ -1,5 +1,5 @@
 //! An export streamed to its client (the API's and the pages' downloads): batch by batch, each
-//! read in a database turn of its own, recorded when it begins and when it ends.
+//! read in a database permit of its own, recorded when it begins and when it ends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -101,7 +101,7 @@ impl Chunks {
 
 /// Writes the export to `chunks` and records it: its filters before the first byte leaves,
 /// its row count when it ends, however it ends (when the server stops first, it records the
-/// end as it exits: `OpenExports`). Every batch is read in a database turn of its own, so
+/// end as it exits: `OpenExports`). Every batch is read in a database permit of its own, so
 /// exports wait their turn like any other request and hold no connection, nor any thread,
 /// while their clients read. Answers the number of incidents handed on.
 async fn write(

@@ -1,6 +1,6 @@
 //! Signing in, changing one's own password and creating accounts: the steps that hash or
-//! check a password run in a password turn holding no database connection (see
-//! `AppState::in_password_turn`), the others in database turns.
+//! check a password run in a password permit holding no database connection (see
+//! `AppState::with_password_permit`), the others in database permits.
 
 use actix_web::web::Data;
 
@@ -12,9 +12,9 @@ use crate::error::{AppError, AppResult};
 use crate::store::users::{self, UserWithMissions};
 
 /// Checks a sign-in and counts a refusal, in three steps: the account is read in a
-/// database turn, the password checked in a password turn holding no connection, and the
-/// attempt recorded (and the session started) in a database turn. A storm of sign-ins so
-/// takes no connection from under the requests waiting their turn. The steps run as a task
+/// database permit, the password checked in a password permit holding no connection, and the
+/// attempt recorded (and the session started) in a database permit. A storm of sign-ins so
+/// takes no connection from under the requests waiting for one. The steps run as a task
 /// of their own: a client that leaves once its password was checked still has the attempt
 /// recorded, and counted towards the lockout.
 pub async fn sign_in(
@@ -31,12 +31,12 @@ pub async fn sign_in(
             .run(move |conn| accounts::find_account(conn, &name))
             .await?;
         let (account, password_ok) = state
-            .in_password_turn(move || {
+            .with_password_permit(move || {
                 let password_ok = accounts::check_password(account.as_ref(), &password);
                 (account, password_ok)
             })
             .await?;
-        // The turns may have taken a while: the session starts now.
+        // The waits may have taken a while: the session starts now.
         let now = state.clock.now();
         let outcome = state
             .run(move |conn| {
@@ -60,9 +60,9 @@ pub async fn sign_in(
 }
 
 /// Changes the user's own password in three steps, as `sign_in` checks one: the account
-/// is read in a database turn, the current password checked and the new one hashed in a
-/// password turn holding no connection, and the change (or the count of a wrong current
-/// password) written in a database turn, after which the sessions this server checked
+/// is read in a database permit, the current password checked and the new one hashed in a
+/// password permit holding no connection, and the change (or the count of a wrong current
+/// password) written in a database permit, after which the sessions this server checked
 /// lately are forgotten. A task of its own, so a wrong password is counted even when the
 /// client leaves.
 pub async fn change_own_password(
@@ -79,9 +79,9 @@ pub async fn change_own_password(
             .run(move |conn| accounts::account_for_password_change(conn, &reader, now))
             .await?;
         let check = state
-            .in_password_turn(move || accounts::check_password_change(&stored, &current, &new))
+            .with_password_permit(move || accounts::check_password_change(&stored, &current, &new))
             .await??;
-        // The turns may have taken a while: the change happens now.
+        // The waits may have taken a while: the change happens now.
         let now = state.clock.now();
         state
             .change_accounts(move |conn| {
@@ -93,15 +93,15 @@ pub async fn change_own_password(
 }
 
 /// Creates an account for `creator` (an administrator) in two steps: its username and
-/// password checked and the password hashed in a password turn holding no connection, then
-/// its missions checked and the account written in a database turn.
+/// password checked and the password hashed in a password permit holding no connection, then
+/// its missions checked and the account written in a database permit.
 pub async fn create_account(
     state: &AppState,
     creator: &AuthUser,
     account: NewAccount,
 ) -> AppResult<UserWithMissions> {
     let checked = state
-        .in_password_turn(move || accounts::check_new_account(account))
+        .with_password_permit(move || accounts::check_new_account(account))
         .await??;
     let context = creator.audit(state.clock.now());
     state

@@ -325,7 +325,7 @@ pub struct Batch {
 }
 
 /// An export under way, read a batch at a time. Each batch needs a connection only while it is
-/// read, so the caller can take a database turn per batch, like any other request, and hold
+/// read, so the caller can take a database permit per batch, like any other request, and hold
 /// none while a slow client reads.
 pub struct ExportBatches {
     filter: IncidentFilter,

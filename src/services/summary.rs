@@ -101,10 +101,10 @@ struct CountedSummary {
 pub struct SummaryCache {
     counted: Mutex<HashMap<SummaryKey, CountedSummary>>,
     /// One summary is counted at a time: the others wait for it and take its figures when they
-    /// asked the same, instead of counting the same millions side by side. The turn is waited
+    /// asked the same, instead of counting the same millions side by side. The permit is waited
     /// for before a database connection is taken, and goes with the count (see
-    /// `AppState::summary`).
-    pub turns_to_count: Arc<tokio::sync::Semaphore>,
+    /// `summary`).
+    pub count_permit: Arc<tokio::sync::Semaphore>,
     /// How many times the figures were counted, for the monitoring.
     times_counted: IntCounter,
     clock: Arc<dyn Clock>,
@@ -112,7 +112,7 @@ pub struct SummaryCache {
 
 impl SummaryCache {
     const AT_MOST: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
-    /// How long a request waits for its turn to count before it is answered 503: a count of
+    /// How long a request waits for the permit to count before it is answered 503: a count of
     /// the whole registry takes seconds, so this covers several in a row.
     pub const WAIT_FOR_COUNT: Duration = Duration::from_secs(60);
     /// Past this many scopes and groupings, the oldest figures are forgotten all at once.
@@ -125,7 +125,7 @@ impl SummaryCache {
         SummaryCache {
             counted: Mutex::default(),
             clock,
-            turns_to_count: Arc::new(tokio::sync::Semaphore::new(1)),
+            count_permit: Arc::new(tokio::sync::Semaphore::new(1)),
             times_counted,
         }
     }
@@ -211,8 +211,8 @@ fn summary_if_counted(
 }
 
 /// The summary the user asked for, counted now unless the figures counted before still hold
-/// (another request may have counted them while this one waited). Called holding the turn to
-/// count (`SummaryCache::turns_to_count`).
+/// (another request may have counted them while this one waited). Called holding the permit to
+/// count (`SummaryCache::count_permit`).
 fn count_summary(
     conn: &mut DbConnection,
     user: &AuthUser,
@@ -379,9 +379,9 @@ pub fn record_download(
 }
 
 /// The summary `user` asked for. A count of a million incidents takes seconds: the
-/// requests that find no figures counted wait for their turn to count without holding a
+/// requests that find no figures counted wait for a permit to count without holding a
 /// database connection, which those waiting behind a count would otherwise keep from
-/// everyone else until they timed out. Once it is their turn, the figures are usually there.
+/// everyone else until they timed out. Once they hold it, the figures are usually there.
 pub async fn summary(
     state: &AppState,
     user: &AuthUser,
@@ -395,17 +395,17 @@ pub async fn summary(
     if let Some(summary) = counted {
         return Ok(summary);
     }
-    let turns = Arc::clone(&state.summaries.turns_to_count);
+    let permits = Arc::clone(&state.summaries.count_permit);
     let wait = SummaryCache::WAIT_FOR_COUNT;
-    let turn = actix_web::rt::time::timeout(wait, turns.acquire_owned())
+    let permit = actix_web::rt::time::timeout(wait, permits.acquire_owned())
         .await
         .map_err(|_| AppError::Unavailable("the summaries are being counted just now".to_string()))?
         .map_err(AppError::internal)?;
     let (reader, cache) = (user.clone(), state.summaries.clone());
-    // The turn goes with the count, as in `run`: a count goes on when its client leaves.
+    // The permit goes with the count, as in `run`: a count goes on when its client leaves.
     state
         .run(move |conn| {
-            let _turn = turn;
+            let _permit = permit;
             count_summary(conn, &reader, request, now, &cache)
         })
         .await

@@ -18,7 +18,7 @@ use crate::services::users as user_service;
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
-use super::{Choice, Chrome, chrome, csrf_of, failure_page, page_user, redirect, render};
+use super::{Choice, PageFrame, csrf_of, failure_page, page_frame, page_user, redirect, render};
 
 const PAGE_SIZE: i64 = 200;
 
@@ -34,7 +34,7 @@ struct UserLine {
 #[derive(Template)]
 #[template(path = "admin_users.html")]
 struct UsersPage {
-    page: Chrome,
+    page: PageFrame,
     lines: Vec<UserLine>,
     next_href: String,
     fields: Vec<Field>,
@@ -45,7 +45,7 @@ struct UsersPage {
 #[derive(Template)]
 #[template(path = "admin_user.html")]
 struct UserPage {
-    page: Chrome,
+    page: PageFrame,
     id: String,
     username: String,
     version: i64,
@@ -176,7 +176,7 @@ async fn users_page(
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UsersPage {
-        page: chrome(req, lang, t.users, Some(user), &csrf),
+        page: page_frame(req, lang, t.users, Some(user), &csrf),
         lines: rows
             .items
             .into_iter()
@@ -214,7 +214,7 @@ pub async fn users_list(
 ) -> Result<HttpResponse, AppError> {
     let user = match admin(&req, &state, "users.list").await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     users_page(&req, &state, &user, &[], &[]).await
 }
@@ -226,7 +226,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match admin_form(&req, &state, &body, "users.create").await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let Some(role) = Role::from_code(form::value(&pairs, "role")) else {
         let errors = [FieldError::new("role", "is required")];
@@ -310,7 +310,7 @@ async fn user_page(
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UserPage {
-        page: chrome(req, lang, &row.username, Some(user), &csrf),
+        page: page_frame(req, lang, &row.username, Some(user), &csrf),
         id: row.id,
         username: row.username.clone(),
         version: row.version,
@@ -328,7 +328,7 @@ pub async fn user_form(
 ) -> Result<HttpResponse, AppError> {
     let user = match admin(&req, &state, "users.read").await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     user_page(
         &req,
@@ -350,7 +350,7 @@ pub async fn update_user(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match admin_form(&req, &state, &body, "users.update").await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let id = id.into_inner();
     let patch = AccountPatch {
@@ -413,7 +413,7 @@ struct MissionLine {
 #[derive(Template)]
 #[template(path = "admin_missions.html")]
 struct MissionsPage {
-    page: Chrome,
+    page: PageFrame,
     lines: Vec<MissionLine>,
     fields: Vec<Field>,
     problems: Vec<Problem>,
@@ -447,7 +447,7 @@ async fn missions_page(
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = MissionsPage {
-        page: chrome(req, lang, t.missions, Some(user), &csrf),
+        page: page_frame(req, lang, t.missions, Some(user), &csrf),
         lines: rows
             .into_iter()
             .map(|m| MissionLine {
@@ -475,7 +475,7 @@ pub async fn missions_list(
 ) -> Result<HttpResponse, AppError> {
     let user = match admin(&req, &state, "missions.list").await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     missions_page(&req, &state, &user, &[], &[]).await
 }
@@ -487,7 +487,7 @@ pub async fn create_mission(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match admin_form(&req, &state, &body, "missions.create").await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let host_country = form::value(&pairs, "host_country").trim().to_string();
     let new = NewMission {
@@ -522,7 +522,7 @@ pub async fn set_mission_active(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match admin_form(&req, &state, &body, "missions.update").await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let patch = MissionPatch {
         name: None,

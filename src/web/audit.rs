@@ -13,7 +13,7 @@ use crate::services::audit::{self as audit_service, AuditFilter, TrailCheck};
 
 use super::i18n::Lang;
 use super::labels::date_time;
-use super::{Chrome, chrome, csrf_of, failure_page, page_user, render};
+use super::{PageFrame, csrf_of, failure_page, page_frame, page_user, render};
 
 const PAGE_SIZE: i64 = 100;
 
@@ -79,7 +79,7 @@ struct Line {
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
-    page: Chrome,
+    page: PageFrame,
     entity_type: String,
     entity_id: String,
     actor: String,
@@ -93,7 +93,7 @@ struct AuditPage {
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let asked = Asked::of(req.query_string());
     let text = |value: &str| (!value.trim().is_empty()).then(|| value.trim().to_string());
@@ -132,7 +132,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let t = lang.texts();
     let (csrf, new_csrf) = csrf_of(&req);
     let page = AuditPage {
-        page: chrome(&req, lang, t.audit_trail, Some(&user), &csrf),
+        page: page_frame(&req, lang, t.audit_trail, Some(&user), &csrf),
         lines: page_rows
             .items
             .into_iter()
@@ -176,7 +176,7 @@ struct Failure {
 #[derive(Template)]
 #[template(path = "audit_verify.html")]
 struct VerifyPage {
-    page: Chrome,
+    page: PageFrame,
     intact: bool,
     chain_intact: bool,
     records_checked: u64,
@@ -191,7 +191,7 @@ pub async fn verify(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let files = state.documents.clone();
     let (reader, now) = (user.clone(), state.clock.now());
@@ -232,7 +232,7 @@ pub async fn verify(
     }));
     let (csrf, new_csrf) = csrf_of(&req);
     let page = VerifyPage {
-        page: chrome(&req, lang, t.verify_chain, Some(&user), &csrf),
+        page: page_frame(&req, lang, t.verify_chain, Some(&user), &csrf),
         intact: chain.intact && documents.intact && records.intact,
         chain_intact: chain.intact,
         records_checked: chain.records_checked,

@@ -25,7 +25,8 @@ use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
 use super::labels::{date_time, label};
 use super::{
-    Choice, Chrome, chrome, csrf_holds, csrf_of, error_page, failure_page, page_user, redirect,
+    Choice, PageFrame, csrf_holds, csrf_of, error_page, failure_page, page_frame, page_user,
+    redirect,
 };
 
 fn day(lang: Lang, date: chrono::NaiveDate) -> String {
@@ -46,7 +47,7 @@ fn body_of(pairs: &[(String, String)], names: &[&str]) -> Map<String, Value> {
 #[derive(Template)]
 #[template(path = "case_new.html")]
 struct NewCasePage {
-    page: Chrome,
+    page: PageFrame,
     sets_csrf: bool,
     incident: String,
     incident_reference: String,
@@ -100,7 +101,7 @@ async fn new_case_page(
     let t = lang.texts();
     let (csrf, sets_csrf) = csrf_of(req);
     let page = NewCasePage {
-        page: chrome(req, lang, t.open_case, Some(user), &csrf),
+        page: page_frame(req, lang, t.open_case, Some(user), &csrf),
         sets_csrf,
         incident,
         incident_reference: incident_row
@@ -124,7 +125,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let (checker, now) = (user.clone(), state.clock.now());
     if let Err(error) = state
@@ -144,7 +145,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let names: Vec<&str> = NEW_CASE_FIELDS.iter().map(|(name, _)| *name).collect();
     let mut body = body_of(&pairs, &names);
@@ -208,7 +209,7 @@ struct IncidentLink {
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
-    page: Chrome,
+    page: PageFrame,
     id: String,
     status: String,
     mission: String,
@@ -309,7 +310,7 @@ async fn case_page(
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = CasePage {
-        page: chrome(req, lang, &row.reference, Some(user), &csrf),
+        page: page_frame(req, lang, &row.reference, Some(user), &csrf),
         id: row.id.clone(),
         status: label(lang, &row.status),
         mission: row.mission_code.clone(),
@@ -410,7 +411,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     case_page(
         &req,
@@ -472,7 +473,7 @@ pub async fn move_case(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let id = id.into_inner();
     let text =
@@ -503,7 +504,7 @@ pub async fn add_accused(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let id = id.into_inner();
     let body = body_of(&pairs, &["name", "affiliation", "status", "charges"]);
@@ -526,7 +527,7 @@ pub async fn update_accused(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let (id, accused_id) = path.into_inner();
     let patch = body_of(&pairs, &["status", "verdict"]);
@@ -560,7 +561,7 @@ pub async fn add_document(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let id = id.into_inner();
     let (checker, checked_id, now) = (user.clone(), id.clone(), state.clock.now());
@@ -616,7 +617,7 @@ pub async fn download(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let (case_id, document_id) = path.into_inner();
     let files = state.documents.clone();

@@ -14,7 +14,9 @@ use crate::services::cases::{self as service, ListRequest};
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, reader, redirect, render};
+use super::{
+    Choice, PageFrame, choices, csrf_of, failure_page, page_frame, reader, redirect, render,
+};
 
 const PAGE_SIZE: i64 = 100;
 /// A case is marked stalled after this many days without a step, as the summaries count it.
@@ -35,7 +37,7 @@ struct Row {
 #[derive(Template)]
 #[template(path = "cases.html")]
 struct ListPage {
-    page: Chrome,
+    page: PageFrame,
     statuses: Vec<Choice>,
     due_before: String,
     stalled_days: String,
@@ -111,7 +113,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let today = now.date();
     let (csrf, new_csrf) = csrf_of(&req);
     let page = ListPage {
-        page: chrome(&req, lang, t.cases, Some(&user), &csrf),
+        page: page_frame(&req, lang, t.cases, Some(&user), &csrf),
         statuses: choices(CaseStatus::ALL.map(CaseStatus::code), &status, lang),
         due_before: due_before.clone(),
         stalled_days: stalled_days.clone(),

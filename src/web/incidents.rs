@@ -18,7 +18,9 @@ use crate::domain::access::Clearance;
 use crate::domain::validation::FieldError;
 
 use super::form::{self, Problem};
-use super::{Choice, Chrome, choices, chrome, csrf_of, failure_page, page_user, redirect, render};
+use super::{
+    Choice, PageFrame, choices, csrf_of, failure_page, page_frame, page_user, redirect, render,
+};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -37,7 +39,7 @@ struct Row {
 #[derive(Template)]
 #[template(path = "incidents.html")]
 struct ListPage {
-    page: Chrome,
+    page: PageFrame,
     missions: Vec<Choice>,
     statuses: Vec<Choice>,
     attack_types: Vec<Choice>,
@@ -152,7 +154,7 @@ impl Filters {
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let lang = Lang::of(&req);
     let filters = Filters::of(req.query_string());
@@ -184,7 +186,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
     let mission_refs: Vec<&str> = mission_codes.iter().map(String::as_str).collect();
     let page = ListPage {
-        page: chrome(&req, lang, t.incidents, Some(&user), &csrf),
+        page: page_frame(&req, lang, t.incidents, Some(&user), &csrf),
         missions: mission_refs
             .iter()
             .map(|code| Choice {
@@ -262,7 +264,7 @@ struct SourceLine {
 #[derive(Template)]
 #[template(path = "incident.html")]
 struct IncidentPage {
-    page: Chrome,
+    page: PageFrame,
     summary: String,
     status: String,
     mission: String,
@@ -330,7 +332,7 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     incident_page(&req, &state, user, id.into_inner(), &[], StatusCode::OK).await
 }
@@ -378,7 +380,7 @@ async fn incident_page(
         .unwrap_or_else(|| t.no_reference.to_string());
     let (csrf, new_csrf) = csrf_of(&req);
     let page = IncidentPage {
-        page: chrome(&req, lang, &title, Some(&user), &csrf),
+        page: page_frame(&req, lang, &title, Some(&user), &csrf),
         summary: row.summary.clone(),
         status: if row.amendment_pending() {
             t.amended_awaiting_verification.to_string()
@@ -472,7 +474,7 @@ pub async fn change_status(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let (id, to) = path.into_inner();
     let reason = Some(form::value(&pairs, "reason").to_string());

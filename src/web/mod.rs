@@ -135,7 +135,7 @@ fn choices<'a>(
 }
 
 /// What every page shows around its content.
-pub struct Chrome {
+pub struct PageFrame {
     lang: &'static str,
     other_lang: &'static str,
     t: &'static Texts,
@@ -161,7 +161,7 @@ const AWAITING_ON_HOME: i64 = 10;
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    page: Chrome,
+    page: PageFrame,
     /// Security officers: the incidents they may verify, the first few.
     verifies: bool,
     awaiting: Vec<AwaitingLine>,
@@ -176,7 +176,7 @@ struct HomePage {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    page: Chrome,
+    page: PageFrame,
     message: String,
     request_id: String,
 }
@@ -225,15 +225,15 @@ fn percent_encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-fn chrome(
+fn page_frame(
     req: &HttpRequest,
     lang: Lang,
     title: &str,
     user: Option<&AuthUser>,
     csrf: &str,
-) -> Chrome {
+) -> PageFrame {
     let t = lang.texts();
-    Chrome {
+    PageFrame {
         lang: lang.code(),
         other_lang: lang.other().code(),
         t,
@@ -350,7 +350,7 @@ pub fn error_page(req: &HttpRequest, status: StatusCode) -> HttpResponse {
     };
     let (csrf, new_csrf) = csrf_of(req);
     let page = ErrorPage {
-        page: chrome(req, lang, title, None, &csrf),
+        page: page_frame(req, lang, title, None, &csrf),
         message: message.to_string(),
         request_id: RequestMeta::of(req).request_id.unwrap_or_default(),
     };
@@ -402,7 +402,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let more_awaiting = awaiting.len() as i64 > AWAITING_ON_HOME;
     let (csrf, new_csrf) = csrf_of(&req);
     let page = HomePage {
-        page: chrome(&req, lang, lang.texts().home, Some(&user), &csrf),
+        page: page_frame(&req, lang, lang.texts().home, Some(&user), &csrf),
         verifies,
         more_awaiting,
         awaiting: awaiting

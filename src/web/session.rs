@@ -14,14 +14,14 @@ use crate::services::accounts as account_service;
 
 use super::i18n::{LANG_COOKIE, Lang};
 use super::{
-    Chrome, SESSION_COOKIE, chrome, cookie, csrf_holds, csrf_of, error_page, reader, redirect,
-    render,
+    PageFrame, SESSION_COOKIE, cookie, csrf_holds, csrf_of, error_page, page_frame, reader,
+    redirect, render,
 };
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
-    page: Chrome,
+    page: PageFrame,
     failed: bool,
     username: String,
 }
@@ -29,7 +29,7 @@ struct LoginPage {
 #[derive(Template)]
 #[template(path = "password.html")]
 struct PasswordPage {
-    page: Chrome,
+    page: PageFrame,
     forced: bool,
     done: bool,
     current_error: String,
@@ -46,7 +46,7 @@ pub(super) async fn login_page(
     let lang = Lang::of(&req);
     let (csrf, new_csrf) = csrf_of(&req);
     let page = LoginPage {
-        page: chrome(&req, lang, lang.texts().sign_in, None, &csrf),
+        page: page_frame(&req, lang, lang.texts().sign_in, None, &csrf),
         failed: false,
         username: String::new(),
     };
@@ -117,7 +117,7 @@ pub(super) async fn login(
             let lang = Lang::of(&req);
             let (csrf, _) = csrf_of(&req);
             let page = LoginPage {
-                page: chrome(&req, lang, lang.texts().sign_in, None, &csrf),
+                page: page_frame(&req, lang, lang.texts().sign_in, None, &csrf),
                 failed: true,
                 username,
             };
@@ -163,7 +163,7 @@ pub(super) async fn password_page(
     let lang = Lang::of(&req);
     let (csrf, new_csrf) = csrf_of(&req);
     let page = PasswordPage {
-        page: chrome(&req, lang, lang.texts().change_password, Some(&user), &csrf),
+        page: page_frame(&req, lang, lang.texts().change_password, Some(&user), &csrf),
         forced: user.must_change_password,
         done: req.query_string() == "done",
         current_error: String::new(),
@@ -202,7 +202,7 @@ pub(super) async fn change_password(
     let refused = |current_error: &str, new_error: &str, user: &AuthUser| {
         let (csrf, _) = csrf_of(&req);
         let page = PasswordPage {
-            page: chrome(&req, lang, t.change_password, Some(user), &csrf),
+            page: page_frame(&req, lang, t.change_password, Some(user), &csrf),
             forced: user.must_change_password,
             done: false,
             current_error: current_error.to_string(),

@@ -21,7 +21,7 @@ use crate::services::summary::{self as service, StalledRequest, SummaryRequest};
 use super::charts::{Bars, Stacked};
 use super::i18n::Lang;
 use super::labels::label;
-use super::{Choice, Chrome, chrome, csrf_of, failure_page, page_user, render};
+use super::{Choice, PageFrame, csrf_of, failure_page, page_frame, page_user, render};
 
 /// Cases without a step for this long are listed as stalled, as the case list marks them.
 const STALLED_AFTER_DAYS: u32 = 180;
@@ -124,7 +124,7 @@ struct StalledLine {
 #[derive(Template)]
 #[template(path = "summary.html")]
 struct SummaryPage {
-    page: Chrome,
+    page: PageFrame,
     from: String,
     to: String,
     missions: Vec<Choice>,
@@ -143,7 +143,7 @@ struct SummaryPage {
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let asked = Asked::of(req.query_string());
     let (request, missions_asked) = (asked.request(), asked.missions());
@@ -216,7 +216,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
     let (csrf, new_csrf) = csrf_of(&req);
     let page = SummaryPage {
-        page: chrome(&req, lang, t.summary_title, Some(&user), &csrf),
+        page: page_frame(&req, lang, t.summary_title, Some(&user), &csrf),
         missions: mission_codes
             .iter()
             .map(|code| Choice {
@@ -315,7 +315,7 @@ pub async fn download(
 ) -> Result<HttpResponse, AppError> {
     let user = match page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let asked = Asked::of(req.query_string());
     let what = form_urlencoded::parse(req.query_string().as_bytes())

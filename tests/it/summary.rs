@@ -820,7 +820,7 @@ async fn those_waiting_for_a_count_hold_no_connection(backend: Backend) {
     // A count is under way.
     let count_under_way = state
         .summaries
-        .turns_to_count
+        .count_permit
         .acquire()
         .await
         .expect("the turn to count");

@@ -149,8 +149,7 @@ fn insert(conn: &mut DbConnection, row: &IncidentRow, children: &Children) -> Qu
 }
 
 /// A new incident with its lists, its first version and the audit record of its creation.
-/// PostgreSQL takes them in one statement, one round trip instead of one a table (measured in
-/// docs/performance.md); SQLite, in the process, one statement a row.
+/// PostgreSQL takes them in one statement, one round trip instead of one a table; SQLite, in the process, one statement a row.
 pub fn insert_recorded(
     conn: &mut DbConnection,
     row: &IncidentRow,
@@ -340,7 +339,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<IncidentRow
 }
 
 /// An incident with its lists. PostgreSQL answers in one statement, the lists gathered as JSON
-/// arrays: one round trip to the database instead of four (measured in docs/performance.md).
+/// arrays: one round trip to the database instead of four.
 /// SQLite answers in the process itself, with no round trip to save.
 pub fn find_with_children(
     conn: &mut DbConnection,

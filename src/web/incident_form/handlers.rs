@@ -8,7 +8,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, AppError> {
     let user = match super::super::page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let now = state.clock.now();
     let checker = user.clone();
@@ -46,7 +46,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let lang = Lang::of(&req);
     let form = IncidentForm::posted(&pairs);
@@ -144,7 +144,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let user = match super::super::page_user(&req, &state).await {
         Ok(user) => user,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let (reader, now, id) = (user.clone(), state.clock.now(), id.into_inner());
     let found = state
@@ -175,7 +175,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let (pairs, user) = match super::super::posted_form(&req, &state, &body).await {
         Ok(posted) => posted,
-        Err(elsewhere) => return Ok(elsewhere),
+        Err(other_page) => return Ok(other_page),
     };
     let lang = Lang::of(&req);
     let id = id.into_inner();

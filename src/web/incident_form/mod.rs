@@ -28,7 +28,7 @@ use crate::services::incidents::{self as service, CreateRequest};
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
 use super::labels::label;
-use super::{Choice, Chrome, chrome, csrf_of, failure_page, redirect};
+use super::{Choice, PageFrame, csrf_of, failure_page, page_frame, redirect};
 
 mod handlers;
 mod page;

@@ -28,7 +28,7 @@ pub struct Difference {
 #[derive(Template)]
 #[template(path = "incident_form.html")]
 pub(super) struct FormPage {
-    page: Chrome,
+    page: PageFrame,
     sets_csrf: bool,
     action: String,
     form_key: String,
@@ -151,7 +151,7 @@ pub(super) fn draw(
         Field::new(lang, "reason", Kind::LongText, &setting.reason).with_error(&mut messages);
     let (csrf, sets_csrf) = csrf_of(req);
     FormPage {
-        page: chrome(req, lang, &setting.title, Some(user), &csrf),
+        page: page_frame(req, lang, &setting.title, Some(user), &csrf),
         sets_csrf,
         action: setting.action,
         form_key: setting.form_key,
