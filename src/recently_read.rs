@@ -70,7 +70,9 @@ impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
         let mut inner = self.lock();
         let entry = inner.by_key.get_mut(key)?;
         let age = now - entry.read_at;
-        if age >= AT_MOST {
+        // A clock set back (a correction of the system's time) makes a value of unknown age:
+        // read again rather than believed for as long as the clock went back.
+        if !(TimeDelta::zero()..AT_MOST).contains(&age) {
             return None;
         }
         if age >= READ_AGAIN_AFTER && !entry.reading_again {
@@ -100,7 +102,7 @@ impl<K: Hash + Eq, V: Clone> RecentlyRead<K, V> {
         if inner.by_key.len() >= CAPACITY {
             inner
                 .by_key
-                .retain(|_, entry| now - entry.read_at < AT_MOST);
+                .retain(|_, entry| (TimeDelta::zero()..AT_MOST).contains(&(now - entry.read_at)));
             if inner.by_key.len() >= CAPACITY {
                 inner.by_key.clear();
             }
@@ -206,6 +208,14 @@ mod tests {
             None,
             "its read failed: no one believes it now"
         );
+    }
+
+    #[test]
+    fn a_clock_set_back_makes_values_read_again() {
+        let (recent, clock) = with_clock();
+        recent.keep(recent.begin_read(), "a".to_string(), 1);
+        clock.advance(-TimeDelta::minutes(5));
+        assert_eq!(recent.get(&"a".to_string()), None);
     }
 
     #[test]

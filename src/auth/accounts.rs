@@ -86,7 +86,7 @@ fn count_wrong_password(
     Ok(())
 }
 
-/// The first step of a sign-in (see `AppState::sign_in`): the account of this username, if any.
+/// The first step of a sign-in (see `services::accounts::sign_in`): the account of this username, if any.
 pub fn find_account(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {
     Ok(users::find_by_username(
         conn,

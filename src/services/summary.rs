@@ -144,8 +144,10 @@ impl SummaryCache {
             let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
             match counted
                 .get(key)
-                .filter(|c| now - c.counted_at < Self::AT_MOST)
-            {
+                // Also not when the clock was set back: their age is then unknown.
+                .filter(|c| {
+                    (chrono::TimeDelta::zero()..Self::AT_MOST).contains(&(now - c.counted_at))
+                }) {
                 None => return Ok(None),
                 Some(c) if c.state == state => return Ok(Some(Arc::clone(&c.summary))),
                 Some(c) => (
@@ -195,7 +197,7 @@ impl SummaryCache {
 }
 
 /// The summary the user asked for if the figures counted before still hold; `None` when it
-/// must be counted (see `AppState::summary`).
+/// must be counted (see `summary`).
 fn summary_if_counted(
     conn: &mut DbConnection,
     user: &AuthUser,

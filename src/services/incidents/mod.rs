@@ -365,6 +365,21 @@ impl Guarded for IncidentRow {
 impl Guarded for Incident {
     const KIND: &'static str = "incident";
 
+    /// As the guard does, but an incident the user may not see is not decoded at all.
+    fn visible(
+        conn: &mut DbConnection,
+        user: &AuthUser,
+        id: &str,
+        attempted: &str,
+        now: NaiveDateTime,
+    ) -> AppResult<Self> {
+        Self::require_reader(conn, user, attempted, now)?;
+        match get_if_visible(conn, user, id)? {
+            Some(incident) => Ok(incident),
+            None => Err(Self::hide(conn, user, attempted, id, now)),
+        }
+    }
+
     fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<Self>> {
         match store::find_with_children(conn, id)? {
             Some((row, children)) => assemble(row, children).map(Some),
