@@ -3,6 +3,7 @@
 
 pub mod read_only;
 pub mod schema;
+pub mod stored_time;
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;

@@ -7,6 +7,7 @@ use diesel::sql_types::{Bool, Text, Timestamp};
 use super::IncidentRow;
 use crate::db::DbConnection;
 use crate::db::schema::incidents;
+use crate::db::stored_time::StoredTime;
 
 /// The database behind `DbConnection`, whichever it is.
 type Backend = <DbConnection as Connection>::Backend;
@@ -55,6 +56,7 @@ pub struct ListedIncident {
     pub mission_code: String,
     pub status: String,
     pub classification: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub occurred_at: NaiveDateTime,
     pub time_precision: String,
     pub place_name: Option<String>,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::schema::{
     incident_perpetrators, incident_sources, incident_versions, incident_victims, incidents,
 };
+use crate::db::stored_time::{StoredTime, StoredTimeOrNull};
 use crate::db::{DbConnection, on_own_backend};
 use crate::store::audit::{self, NewAuditRecord};
 
@@ -45,9 +46,12 @@ pub struct IncidentRow {
     pub mission_code: String,
     pub status: String,
     pub classification: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub occurred_at: NaiveDateTime,
     pub time_precision: String,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub occurred_until: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTime)]
     pub reported_at: NaiveDateTime,
     pub reported_by: String,
     pub place_name: Option<String>,
@@ -62,6 +66,7 @@ pub struct IncidentRow {
     pub summary: String,
     pub narrative: String,
     pub verified_by: Option<String>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub verified_at: Option<NaiveDateTime>,
     pub withdrawn_reason: Option<String>,
     pub killed: i32,
@@ -70,7 +75,9 @@ pub struct IncidentRow {
     pub missing: i32,
     pub search_text: String,
     pub version: i64,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     /// The version last verified, if it ever was.
     pub last_verified_version: Option<i64>,
@@ -115,6 +122,7 @@ pub struct SourceRow {
     pub position: i32,
     pub source_type: String,
     pub description: String,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub received_at: Option<NaiveDateTime>,
     pub reliability: String,
     pub credibility: i32,
