@@ -53,9 +53,12 @@ pub struct IncidentView {
     mission: String,
     status: String,
     classification: String,
+    #[serde(serialize_with = "crate::http::timestamp::utc")]
     occurred_at: DateTime<Utc>,
     time_precision: String,
+    #[serde(serialize_with = "crate::http::timestamp::utc_or_null")]
     occurred_until: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::http::timestamp::utc")]
     reported_at: DateTime<Utc>,
     reported_by: String,
     place_name: Option<String>,
@@ -74,6 +77,7 @@ pub struct IncidentView {
     summary: String,
     narrative: String,
     verified_by: Option<String>,
+    #[serde(serialize_with = "crate::http::timestamp::utc_or_null")]
     verified_at: Option<DateTime<Utc>>,
     /// Submitted again by an amendment of the verified version `last_verified_version`: it
     /// waits for an officer who wrote none of the amendment to verify it.
@@ -82,7 +86,9 @@ pub struct IncidentView {
     last_verified_version: Option<i64>,
     withdrawn_reason: Option<String>,
     version: i64,
+    #[serde(serialize_with = "crate::http::timestamp::utc")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamp::utc")]
     updated_at: DateTime<Utc>,
 }
 
@@ -90,18 +96,19 @@ pub struct IncidentView {
 pub struct SourceView {
     source_type: String,
     description: String,
+    #[serde(serialize_with = "crate::http::timestamp::utc_or_null")]
     received_at: Option<DateTime<Utc>>,
     reliability: String,
     credibility: i32,
 }
 
-impl From<&Source> for SourceView {
-    fn from(s: &Source) -> Self {
+impl From<Source> for SourceView {
+    fn from(s: Source) -> Self {
         SourceView {
-            source_type: s.source_type.clone(),
-            description: s.description.clone(),
+            source_type: s.source_type,
+            description: s.description,
             received_at: s.received_at.map(|t| t.and_utc()),
-            reliability: s.reliability.clone(),
+            reliability: s.reliability,
             credibility: s.credibility,
         }
     }
@@ -114,19 +121,19 @@ pub(super) fn view(incident: Incident, user: &AuthUser) -> IncidentView {
     IncidentView {
         victims: data
             .victims
-            .iter()
+            .into_iter()
             .map(|v| VictimView {
-                personnel_type: v.personnel_type.clone(),
-                nationality: v.nationality.clone(),
-                gender: v.gender.clone(),
-                outcome: v.outcome.clone(),
-                casualty_id: v.casualty_id.clone(),
-                name: v.name.clone().filter(|_| personal),
-                unit: v.unit.clone().filter(|_| personal),
+                personnel_type: v.personnel_type,
+                nationality: v.nationality,
+                gender: v.gender,
+                outcome: v.outcome,
+                casualty_id: v.casualty_id,
+                name: v.name.filter(|_| personal),
+                unit: v.unit.filter(|_| personal),
             })
             .collect(),
         victim_counts: VictimCounts::of(&row),
-        sources: data.sources.iter().map(SourceView::from).collect(),
+        sources: data.sources.into_iter().map(SourceView::from).collect(),
         perpetrators: data.perpetrators,
         weapons: data.weapons,
         id: row.id,
@@ -171,6 +178,7 @@ pub(super) fn respond(status: StatusCode, incident: Incident, user: &AuthUser) -
 pub struct VersionView {
     version: i64,
     action: String,
+    #[serde(serialize_with = "crate::http::timestamp::utc")]
     changed_at: DateTime<Utc>,
     changed_by: String,
     reason: Option<String>,

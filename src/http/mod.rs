@@ -6,4 +6,5 @@ pub mod download;
 pub mod export_stream;
 pub mod idempotency;
 pub mod middleware;
+pub mod timestamp;
 pub mod upload;
