@@ -86,7 +86,7 @@ const BEARER: &str = "bearer";
     ),
     components(schemas(Problem)),
     security(("bearer" = [])),
-    modifiers(&BearerScheme, &ProblemAnswers, &CodeLists, &OperationIds),
+    modifiers(&BearerScheme, &ProblemAnswers, &RequiredFields, &CodeLists, &OperationIds),
     tags(
         (name = "health", description = "Is the service up, and can it reach its database."),
         (name = "contract", description = "This document."),
@@ -348,6 +348,60 @@ impl Modify for ProblemAnswers {
 
 /// Fields and parameters that take a code from one of the rules' fixed lists: the document
 /// lists the codes, taken from the rules themselves, so that it says exactly what is accepted.
+/// The fields the server requires in a request body, stated as required and never `null`.
+/// The inputs are read with every field optional so that all problems are named at once; the
+/// document still says what a valid request holds. A patch's list of victims or sources
+/// replaces the stored one whole, so each entry needs its required fields there too.
+struct RequiredFields;
+
+impl RequiredFields {
+    const FIELDS: &[(&str, &[&str])] = &[
+        (
+            "IncidentCreate",
+            &["mission", "occurred_at", "attack_type", "summary"],
+        ),
+        ("VictimInput", &["personnel_type", "outcome"]),
+        (
+            "SourceInput",
+            &["source_type", "description", "reliability", "credibility"],
+        ),
+        ("Withdrawal", &["reason"]),
+        ("CaseCreate", &["incident_ids", "jurisdiction"]),
+        ("AccusedInput", &["name"]),
+        ("TransitionInput", &["to", "effective_on"]),
+        ("Sentence", &["type"]),
+    ];
+}
+
+impl Modify for RequiredFields {
+    fn modify(&self, openapi: &mut Document) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (name, fields) in Self::FIELDS {
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) else {
+                continue;
+            };
+            for field in *fields {
+                if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(*field)
+                    && let SchemaType::Array(types) = &property.schema_type
+                    && let [kind] = types
+                        .iter()
+                        .filter(|t| **t != Type::Null)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .as_slice()
+                {
+                    property.schema_type = SchemaType::Type(kind.clone());
+                }
+                if !object.required.iter().any(|r| r == field) {
+                    object.required.push(field.to_string());
+                }
+            }
+        }
+    }
+}
+
 struct CodeLists;
 
 impl CodeLists {
