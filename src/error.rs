@@ -295,6 +295,14 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
+/// A row holding a code the registry does not know was changed by hand: answered as a fault
+/// of the server (the detail goes to the log only), never read as some other code.
+impl From<crate::domain::stored_code::UnknownCode> for AppError {
+    fn from(error: crate::domain::stored_code::UnknownCode) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         AppError::Internal(error.to_string())

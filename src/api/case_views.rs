@@ -7,7 +7,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::case::{self as rules, CaseStatus, Sentence};
-use crate::services::cases::{AccusedRow, CaseDetail, CaseRow, DocumentRow, TransitionRow};
+use crate::error::AppResult;
+use crate::services::cases::{
+    self as service, AccusedRow, CaseDetail, CaseRow, DocumentRow, TransitionRow,
+};
 use crate::services::incidents::ListedIncident;
 
 use super::incident_views::IncidentSummary;
@@ -140,17 +143,17 @@ pub struct CaseView {
 
 /// The derived facts of a case on `today`: its status, whether its next action is overdue,
 /// and how long it has been idle.
-fn urgency_facts(row: &CaseRow, today: NaiveDate) -> (CaseStatus, bool, Option<i64>) {
-    let status = CaseStatus::from_code(&row.status).unwrap_or(CaseStatus::Opened);
+fn urgency_facts(row: &CaseRow, status: CaseStatus, today: NaiveDate) -> (bool, Option<i64>) {
     let open = status.is_open();
     let overdue = open && row.next_action_due.is_some_and(|due| due < today);
     let days_idle = open.then(|| (today - row.last_moved_on).num_days());
-    (status, overdue, days_idle)
+    (overdue, days_idle)
 }
 
 fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
     let CaseDetail {
         row,
+        status,
         lead_officer_username,
         incidents,
         withheld_incidents,
@@ -159,7 +162,7 @@ fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
         documents,
         personal,
     } = detail;
-    let (status, overdue, days_idle) = urgency_facts(&row, now.date());
+    let (overdue, days_idle) = urgency_facts(&row, status, now.date());
     CaseView {
         allowed_transitions: rules::allowed_moves(status)
             .into_iter()
@@ -224,9 +227,9 @@ pub struct CaseSummary {
     version: i64,
 }
 
-pub(super) fn summary(row: CaseRow, today: NaiveDate) -> CaseSummary {
-    let (_, overdue, days_idle) = urgency_facts(&row, today);
-    CaseSummary {
+pub(super) fn summary(row: CaseRow, today: NaiveDate) -> AppResult<CaseSummary> {
+    let (overdue, days_idle) = urgency_facts(&row, service::status_of(&row)?, today);
+    Ok(CaseSummary {
         overdue,
         days_idle,
         id: row.id,
@@ -241,5 +244,5 @@ pub(super) fn summary(row: CaseRow, today: NaiveDate) -> CaseSummary {
         opened_on: row.opened_on,
         last_moved_on: row.last_moved_on,
         version: row.version,
-    }
+    })
 }

@@ -24,7 +24,7 @@ use super::case_views::{
 use super::incidents::{idempotency_key, one_of_codes};
 use super::input::{
     JsonBody, etag, expected_version, if_match, page_limit, parse_limit, push_filter_value,
-    query_pairs, search_text,
+    query_pairs, search_text, typed_fields,
 };
 use crate::http::cursor::{decode_dated_cursor, encode_cursor};
 
@@ -45,9 +45,19 @@ pub async fn create(
     let created = state
         .run(move |conn| {
             service::check_may_create(conn, &user, now)?;
-            let body: Map<String, Value> = body.parse()?;
+            let mut body: Map<String, Value> = body.parse()?;
             let idempotency = key?.map(|key| crate::http::idempotency::of_case(key, &body));
-            service::create(conn, &user, CreateRequest { body, idempotency }, now)
+            let opened_on = match body.remove("opened_on") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(text),
+                Some(_) => return Err(AppError::invalid("opened_on", "must be a date YYYY-MM-DD")),
+            };
+            let request = CreateRequest {
+                input: typed_fields(body)?,
+                opened_on,
+                idempotency,
+            };
+            service::create(conn, &user, request, now)
         })
         .await?;
     let location = format!("/api/v1/cases/{}", created.case.row.id);
@@ -110,7 +120,7 @@ pub async fn update(
             service::check_may_change(conn, &user, &id, "cases.update", now)?;
             let mut patch: Map<String, Value> = body.parse()?;
             let version = expected_version(if_match, take_version(&mut patch)?)?;
-            service::update(conn, &user, &id, patch, version, now)
+            service::update(conn, &user, &id, typed_fields(patch)?, version, now)
         })
         .await?;
     Ok(respond(StatusCode::OK, detail, now))
@@ -168,8 +178,7 @@ pub async fn add_accused(
     let (row, personal) = state
         .run(move |conn| {
             service::check_may_change(conn, &user, &id, "cases.accused.add", now)?;
-            let body: Map<String, Value> = body.parse()?;
-            service::add_accused(conn, &user, &id, body, now)
+            service::add_accused(conn, &user, &id, body.parse()?, now)
         })
         .await?;
     Ok(respond_accused(StatusCode::CREATED, row, personal))
@@ -196,7 +205,8 @@ pub async fn update_accused(
             service::check_may_change(conn, &user, &case_id, "cases.accused.update", now)?;
             let mut patch: Map<String, Value> = body.parse()?;
             let version = expected_version(if_match, take_version(&mut patch)?)?;
-            service::update_accused(conn, &user, &case_id, &accused_id, patch, version, now)
+            let changes = typed_fields(patch)?;
+            service::update_accused(conn, &user, &case_id, &accused_id, changes, version, now)
         })
         .await?;
     Ok(respond_accused(StatusCode::OK, row, personal))
@@ -465,7 +475,7 @@ pub async fn list(
             .items
             .into_iter()
             .map(|row| summary(row, now.date()))
-            .collect(),
+            .collect::<Result<_, AppError>>()?,
         next_cursor,
     }))
 }

@@ -21,7 +21,7 @@ use crate::services::incidents::{self as service, CreateRequest, Incident, ListR
 use super::incident_views::{IncidentSummary, IncidentView, VersionView, respond};
 use super::input::{
     JsonBody, expected_version, if_match, page_limit, parse_limit, push_filter_value, query_pairs,
-    search_text,
+    search_text, typed_fields,
 };
 use crate::http::cursor::{decode_cursor, encode_cursor};
 
@@ -60,15 +60,19 @@ pub async fn create(
     let created = state
         .run(move |conn| {
             service::check_may_create(conn, &user, now)?;
-            let body: Map<String, Value> = body.parse()?;
+            let mut body: Map<String, Value> = body.parse()?;
             let idempotency = key?.map(|key| crate::http::idempotency::of_incident(key, &body));
-            service::create(
-                conn,
-                &missions,
-                &user,
-                CreateRequest { body, idempotency },
-                now,
-            )
+            let submit = match body.remove("submit") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => b,
+                Some(_) => return Err(AppError::invalid("submit", "must be true or false")),
+            };
+            let request = CreateRequest {
+                input: typed_fields(body)?,
+                submit,
+                idempotency,
+            };
+            service::create(conn, &missions, &user, request, now)
         })
         .await?;
     let location = format!("/api/v1/incidents/{}", created.incident.row.id);
@@ -213,7 +217,8 @@ pub async fn update(
                 Some(_) => return Err(AppError::invalid("reason", "must be text")),
             };
             let version = expected_version(if_match, version)?;
-            service::update(conn, &missions, &writer, &id, patch, version, reason, now)
+            let changes = typed_fields(patch)?;
+            service::update(conn, &missions, &writer, &id, changes, version, reason, now)
         })
         .await?;
     Ok(respond(StatusCode::OK, incident, &user))

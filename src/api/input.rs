@@ -98,6 +98,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "must not contain the NUL character",
         ));
     }
+    typed(value)
+}
+
+/// A body already read as an object (once its own fields, such as `version`, are taken out)
+/// as the typed input a service takes; a field of the wrong shape is named by its path.
+pub fn typed_fields<T: DeserializeOwned>(
+    fields: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, AppError> {
+    typed(serde_json::Value::Object(fields))
+}
+
+fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         AppError::Validation(vec![field_error(
             &error.path().to_string(),
@@ -279,15 +291,7 @@ pub fn etag(version: i64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
 }
 
-/// With `#[serde(default, deserialize_with = "nullable")]` on an `Option<Option<T>>` field, tells
-/// an absent field (`None`: leave as is) from an explicit `null` (`Some(None)`: clear it).
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(deserializer).map(Some)
-}
+pub use crate::domain::patch::nullable;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;

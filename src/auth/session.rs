@@ -221,10 +221,8 @@ fn authenticate(
         times.last_seen_at = now;
     }
     let user = AuthUser {
-        role: Role::from_code(&user.role)
-            .ok_or_else(|| AppError::internal(format!("unknown role {}", user.role)))?,
-        clearance: Clearance::from_code(&user.clearance)
-            .ok_or_else(|| AppError::internal(format!("unknown clearance {}", user.clearance)))?,
+        role: Role::try_from(user.role.as_str())?,
+        clearance: Clearance::try_from(user.clearance.as_str())?,
         id: user.id,
         username: user.username,
         missions,

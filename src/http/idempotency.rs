@@ -1,15 +1,17 @@
 //! The `Idempotency-Key` of a creating request, with the hash of the body it came with: the
 //! API's header, or the key a page's form carries.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::services::idempotency::IdempotencyKey;
 
-/// The key of a request to record an incident. serde_json keeps object keys sorted: the same
-/// body always hashes the same.
-pub fn of_incident(key: String, body: &Map<String, Value>) -> IdempotencyKey {
-    let request_hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string()));
+/// The key of a request to record an incident: the API's body, or what a page's form sent.
+/// serde_json keeps object keys sorted: the same body always hashes the same.
+pub fn of_incident(key: String, sent: &impl Serialize) -> IdempotencyKey {
+    let text = serde_json::to_string(sent).unwrap_or_default();
+    let request_hash = hex::encode(Sha256::digest(text));
     IdempotencyKey { key, request_hash }
 }
 

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 
 use crate::auth::{AuthUser, policy};
 use crate::db::DbConnection;
+use crate::domain::access::Clearance;
 use crate::error::{AppError, AppResult};
 
 /// A kind of record behind the guard: how it is found and what its rules are. The provided
@@ -83,4 +84,14 @@ pub(crate) trait Guarded: Sized {
     ) -> AppError {
         policy::hide(conn, user, attempted, (Self::KIND, id), now)
     }
+}
+
+/// A record's classification as stored, when deciding who may see it. A code the registry does
+/// not know (a row changed by hand) is logged as the fault it is, and the record is kept from
+/// everyone below the highest clearance rather than shown.
+pub(crate) fn stored_classification(code: &str) -> Clearance {
+    Clearance::try_from(code).unwrap_or_else(|unknown| {
+        tracing::error!(%unknown, "read as strictly confidential");
+        Clearance::StrictlyConfidential
+    })
 }

@@ -121,7 +121,7 @@ pub(crate) fn record(
     // A case is as classified as the highest of its incidents: that decides who may read it.
     let classification = store::linked_incidents(conn, case_id)?
         .iter()
-        .filter_map(|i| Clearance::from_code(&i.classification))
+        .map(|i| super::access::stored_classification(&i.classification))
         .max()
         .map(Clearance::code);
     let empty = json!({});

@@ -7,13 +7,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveTime;
-use serde_json::{Map, Value};
 
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::domain::case::{
-    self as rules, ACCUSED_STATUSES, CLOSURE_REASONS, CaseStatus, DOCUMENT_KINDS, TransitionInput,
-    VERDICTS, allowed_moves,
+    self as rules, ACCUSED_STATUSES, AccusedChanges, AccusedInput, CLOSURE_REASONS, CaseInput,
+    CaseStatus, DOCUMENT_KINDS, TransitionInput, VERDICTS, allowed_moves,
 };
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
@@ -33,15 +32,9 @@ fn day(lang: Lang, date: chrono::NaiveDate) -> String {
     date_time(lang, date.and_time(NaiveTime::MIN), false)
 }
 
-/// The named fields of a posted form that are filled, as the service's JSON body.
-fn body_of(pairs: &[(String, String)], names: &[&str]) -> Map<String, Value> {
-    names
-        .iter()
-        .filter_map(|name| {
-            let value = form::value(pairs, name).trim();
-            (!value.is_empty()).then(|| (name.to_string(), Value::String(value.to_string())))
-        })
-        .collect()
+/// A field of a posted form, trimmed; `None` when left empty.
+fn filled(pairs: &[(String, String)], name: &str) -> Option<String> {
+    Some(form::value(pairs, name).trim().to_string()).filter(|value| !value.is_empty())
 }
 
 #[derive(Template)]
@@ -147,23 +140,23 @@ pub async fn create(
         Ok(posted) => posted,
         Err(other_page) => return Ok(other_page),
     };
-    let names: Vec<&str> = NEW_CASE_FIELDS.iter().map(|(name, _)| *name).collect();
-    let mut body = body_of(&pairs, &names);
-    body.insert(
-        "incident_ids".to_string(),
-        Value::Array(vec![Value::String(
-            form::value(&pairs, "incident").to_string(),
-        )]),
-    );
+    let field = |name| filled(&pairs, name);
+    let request = CreateRequest {
+        input: CaseInput {
+            incident_ids: vec![form::value(&pairs, "incident").to_string()],
+            jurisdiction: field("jurisdiction"),
+            authority: field("authority"),
+            lead_officer: None,
+            next_action: field("next_action"),
+            next_action_due: field("next_action_due"),
+            notes: field("notes"),
+        },
+        opened_on: field("opened_on"),
+        idempotency: None,
+    };
     let (opener, now) = (user.clone(), state.clock.now());
     let created = state
-        .run(move |conn| {
-            let request = CreateRequest {
-                body,
-                idempotency: None,
-            };
-            service::create(conn, &opener, request, now)
-        })
+        .run(move |conn| service::create(conn, &opener, request, now))
         .await;
     match created {
         Ok(created) => Ok(redirect(&format!("/cases/{}", created.case.row.id))),
@@ -258,7 +251,7 @@ async fn case_page(
     let lang = Lang::of(req);
     let t = lang.texts();
     let row = &case.row;
-    let current = CaseStatus::from_code(&row.status).unwrap_or(CaseStatus::Opened);
+    let current = case.status;
     let mut messages = form::messages(lang, errors);
     let value = |name: &str| form::value(posted, name).to_string();
     let today = now.date().format("%Y-%m-%d").to_string();
@@ -507,10 +500,16 @@ pub async fn add_accused(
         Err(other_page) => return Ok(other_page),
     };
     let id = id.into_inner();
-    let body = body_of(&pairs, &["name", "affiliation", "status", "charges"]);
+    let input = AccusedInput {
+        name: filled(&pairs, "name"),
+        affiliation: filled(&pairs, "affiliation"),
+        status: filled(&pairs, "status"),
+        charges: filled(&pairs, "charges"),
+        ..Default::default()
+    };
     let (writer, case_id, now) = (user.clone(), id.clone(), state.clock.now());
     match state
-        .run(move |conn| service::add_accused(conn, &writer, &case_id, body, now))
+        .run(move |conn| service::add_accused(conn, &writer, &case_id, input, now))
         .await
     {
         Ok(_) => Ok(redirect(&format!("/cases/{id}#accused"))),
@@ -530,12 +529,17 @@ pub async fn update_accused(
         Err(other_page) => return Ok(other_page),
     };
     let (id, accused_id) = path.into_inner();
-    let patch = body_of(&pairs, &["status", "verdict"]);
+    // A field left empty stays as stored.
+    let changes = AccusedChanges {
+        status: filled(&pairs, "status").map(Some),
+        verdict: filled(&pairs, "verdict").map(Some),
+        ..Default::default()
+    };
     let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);
     let (writer, case_id, now) = (user.clone(), id.clone(), state.clock.now());
     match state
         .run(move |conn| {
-            service::update_accused(conn, &writer, &case_id, &accused_id, patch, version, now)
+            service::update_accused(conn, &writer, &case_id, &accused_id, changes, version, now)
         })
         .await
     {

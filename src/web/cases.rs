@@ -112,37 +112,42 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let t = lang.texts();
     let today = now.date();
     let (csrf, new_csrf) = csrf_of(&req);
+    let rows = page_rows
+        .items
+        .into_iter()
+        .map(|row| {
+            let open = service::status_of(&row)?.is_open();
+            let idle = (today - row.last_moved_on).num_days();
+            Ok(Row {
+                overdue: open && row.next_action_due.is_some_and(|due| due < today),
+                due: row
+                    .next_action_due
+                    .map(|d| date_time(lang, d.and_time(chrono::NaiveTime::MIN), false))
+                    .unwrap_or_default(),
+                stalled: open && idle > STALLED_AFTER_DAYS,
+                days_idle: if open {
+                    idle.to_string()
+                } else {
+                    String::new()
+                },
+                status: label(lang, &row.status),
+                next_action: row.next_action.unwrap_or_default(),
+                reference: row.reference,
+                mission: row.mission_code,
+                id: row.id,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>();
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
     let page = ListPage {
         page: page_frame(&req, lang, t.cases, Some(&user), &csrf),
         statuses: choices(CaseStatus::ALL.map(CaseStatus::code), &status, lang),
         due_before: due_before.clone(),
         stalled_days: stalled_days.clone(),
-        rows: page_rows
-            .items
-            .into_iter()
-            .map(|row| {
-                let open = CaseStatus::from_code(&row.status).is_some_and(CaseStatus::is_open);
-                let idle = (today - row.last_moved_on).num_days();
-                Row {
-                    overdue: open && row.next_action_due.is_some_and(|due| due < today),
-                    due: row
-                        .next_action_due
-                        .map(|d| date_time(lang, d.and_time(chrono::NaiveTime::MIN), false))
-                        .unwrap_or_default(),
-                    stalled: open && idle > STALLED_AFTER_DAYS,
-                    days_idle: if open {
-                        idle.to_string()
-                    } else {
-                        String::new()
-                    },
-                    status: label(lang, &row.status),
-                    next_action: row.next_action.unwrap_or_default(),
-                    reference: row.reference,
-                    mission: row.mission_code,
-                    id: row.id,
-                }
-            })
-            .collect(),
+        rows,
         next_href,
     };
     render(

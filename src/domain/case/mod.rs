@@ -8,7 +8,10 @@ use super::access::one_of;
 use super::country;
 use super::validation::{FieldError, Violations, text_length};
 
+mod changes;
 mod document;
+
+pub use changes::{AccusedChanges, CaseChanges};
 
 pub use document::{
     DOCUMENT_KINDS, DocumentFields, DocumentInput, document_media_type, validate_document,

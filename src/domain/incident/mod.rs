@@ -8,10 +8,12 @@ use super::access::Clearance;
 use super::country;
 use super::validation::{FieldError, Violations, text_length};
 
+mod changes;
 mod codes;
 mod lifecycle;
 mod time;
 
+pub use changes::IncidentChanges;
 pub use codes::*;
 pub use lifecycle::{Move, Status, next_status};
 pub use time::{EARLIEST_YEAR, format_time, period_midpoint};

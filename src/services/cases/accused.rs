@@ -52,22 +52,21 @@ pub(super) fn accused_fields(before: &Accused, after: &Accused) -> Vec<String> {
 /// Whether the case's timeline ever reached a judgment.
 pub(super) fn reached_judgment(conn: &mut DbConnection, case_id: &str) -> AppResult<bool> {
     let timeline = store::transitions(conn, case_id)?;
-    Ok(rules::reached_judgment(
-        timeline
-            .iter()
-            .filter_map(|step| CaseStatus::from_code(&step.to_status)),
-    ))
+    let steps = timeline
+        .iter()
+        .map(|step| CaseStatus::try_from(step.to_status.as_str()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rules::reached_judgment(steps))
 }
 
 pub fn add_accused(
     conn: &mut DbConnection,
     user: &AuthUser,
     case_id: &str,
-    body: Map<String, Value>,
+    input: AccusedInput,
     now: NaiveDateTime,
 ) -> AppResult<(AccusedRow, bool)> {
     let current = Case::changeable(conn, user, case_id, "cases.accused.add", now)?;
-    let input: AccusedInput = parse(body)?;
     let id = Uuid::now_v7().to_string();
     let row = write_transaction(conn, |conn| {
         store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
@@ -101,7 +100,7 @@ pub fn update_accused(
     user: &AuthUser,
     case_id: &str,
     accused_id: &str,
-    patch: Map<String, Value>,
+    changes: AccusedChanges,
     expected_version: i64,
     now: NaiveDateTime,
 ) -> AppResult<(AccusedRow, bool)> {
@@ -115,16 +114,7 @@ pub fn update_accused(
     if stored.version != expected_version {
         return Err(stale_accused());
     }
-    let mut merged = match serde_json::to_value(accused_of(&stored).to_input()) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-            return Err(AppError::internal(
-                "accused does not serialise to an object",
-            ));
-        }
-    };
-    merged.extend(patch);
-    let input: AccusedInput = parse(merged)?;
+    let input = changes.applied_to(accused_of(&stored).to_input());
     let row = write_transaction(conn, |conn| {
         let stored = store::find_accused(conn, case_id, accused_id)?.ok_or(AppError::NotFound)?;
         if stored.version != expected_version {

@@ -28,7 +28,7 @@ pub fn update(
     conn: &mut DbConnection,
     user: &AuthUser,
     id: &str,
-    patch: Map<String, Value>,
+    changes: CaseChanges,
     expected_version: i64,
     now: NaiveDateTime,
 ) -> AppResult<CaseDetail> {
@@ -40,13 +40,8 @@ pub fn update(
         .incidents
         .iter()
         .any(|i| classification_of(i) > user.clearance);
-    let changes_links = patch.contains_key("incident_ids");
-    let mut merged = match serde_json::to_value(current.fields().to_input()) {
-        Ok(Value::Object(map)) => map,
-        _ => return Err(AppError::internal("case does not serialise to an object")),
-    };
-    merged.extend(patch);
-    let input: CaseInput = parse(merged)?;
+    let changes_links = changes.changes_links();
+    let input = changes.applied_to(current.fields().to_input());
     let validated = rules::validate_case(&input);
     let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
     if changes_links && withheld {
@@ -108,7 +103,7 @@ pub fn update(
             return Err(stale(expected_version));
         }
         let before = case_versions::snapshot_of(conn, id)?;
-        fill_row(&mut case.row, &fields);
+        fill_row(&mut case.row, &fields)?;
         save(conn, &mut case.row, now)?;
         let old_ids: Vec<&String> = case.incidents.iter().map(|i| &i.id).collect();
         if old_ids.len() != fields.incident_ids.len()
@@ -148,7 +143,7 @@ pub fn transition(
             return Err(stale(expected));
         }
         let before = case_versions::snapshot_of(conn, id)?;
-        let from = case.status();
+        let from = case.status()?;
         let timeline = store::transitions(conn, id)?;
         // The opening (no `from`) is not a transition: earlier steps may be recorded after it.
         let previous = timeline
@@ -185,7 +180,7 @@ pub fn transition(
         case.row.status = step.to.code().to_string();
         case.row.closure_reason = step.closure_reason.clone();
         case.row.last_moved_on = step.effective_on;
-        refresh_derived(&mut case.row);
+        refresh_derived(&mut case.row)?;
         save(conn, &mut case.row, now)?;
         store::insert_transition(
             conn,

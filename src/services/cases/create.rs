@@ -103,9 +103,11 @@ pub(super) fn check_lead_officer(
     Ok(())
 }
 
-/// A creating request: the body, and the client's `Idempotency-Key` with the body's hash.
+/// A creating request: the case, the day it opened as the client wrote it (today when
+/// absent), and the client's `Idempotency-Key` with the hash of what was sent.
 pub struct CreateRequest {
-    pub body: Map<String, Value>,
+    pub input: CaseInput,
+    pub opened_on: Option<String>,
     pub idempotency: Option<IdempotencyKey>,
 }
 
@@ -124,18 +126,17 @@ pub fn create(
     now: NaiveDateTime,
 ) -> AppResult<Created> {
     check_may_create(conn, user, now)?;
-    let key = request.idempotency.as_ref();
+    let CreateRequest {
+        input,
+        opened_on,
+        idempotency: key,
+    } = request;
+    let key = key.as_ref();
     if let Some(earlier) = idempotency::earlier(conn, user, key, "case")? {
         return replay(conn, user, &earlier, now);
     }
     let today = now.date();
-    let mut body = request.body;
-    let opened_on = match body.remove("opened_on") {
-        None | Some(Value::Null) => Ok(today),
-        Some(Value::String(text)) => rules::parse_date(&text),
-        Some(_) => Err("must be a date YYYY-MM-DD".to_string()),
-    };
-    let input: CaseInput = parse(body)?;
+    let opened_on = opened_on.map_or(Ok(today), |text| rules::parse_date(&text));
     let validated = rules::validate_case(&input);
     let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
     let linked = check_new_links(conn, user, &input.incident_ids, &[], None, &mut errors)?;
@@ -245,7 +246,7 @@ pub(super) fn create_once(
         created_at: now,
         updated_at: now,
     };
-    fill_row(&mut row, fields);
+    fill_row(&mut row, fields)?;
     store::insert(conn, &row)?;
     store::set_incidents(conn, id, &fields.incident_ids)?;
     store::insert_transition(

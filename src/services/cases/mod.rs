@@ -6,18 +6,18 @@
 //! changes and checks its version. A case the user may not see answers `NotFound`.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::access::Guarded;
+use super::access::{Guarded, stored_classification};
+use super::case_versions;
 use super::idempotency::{self, Attempt, IdempotencyKey};
-use super::{case_versions, parse_fields as parse};
 use crate::auth::AuthUser;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::case::{
-    self as rules, Accused, AccusedInput, CaseFields, CaseInput, CaseStatus, DocumentFields,
-    Sentence, TransitionInput, TransitionRefusal,
+    self as rules, Accused, AccusedChanges, AccusedInput, CaseChanges, CaseFields, CaseInput,
+    CaseStatus, DocumentFields, Sentence, TransitionInput, TransitionRefusal,
 };
 use crate::domain::incident::Status as IncidentStatus;
 use crate::domain::validation::FieldError;
@@ -49,8 +49,8 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn status(&self) -> CaseStatus {
-        CaseStatus::from_code(&self.row.status).unwrap_or(CaseStatus::Opened)
+    pub fn status(&self) -> AppResult<CaseStatus> {
+        status_of(&self.row)
     }
 
     fn fields(&self) -> CaseFields {
@@ -79,6 +79,7 @@ fn earliest_on(incidents: &[IncidentRow]) -> Option<NaiveDate> {
 #[derive(Debug, Clone)]
 pub struct CaseDetail {
     pub row: CaseRow,
+    pub status: CaseStatus,
     pub lead_officer_username: Option<String>,
     /// The linked incidents this user may see, earliest first.
     pub incidents: Vec<IncidentRow>,
@@ -91,8 +92,13 @@ pub struct CaseDetail {
     pub personal: bool,
 }
 
+/// A case's status as stored; a code the registry does not know is an error.
+pub fn status_of(row: &CaseRow) -> AppResult<CaseStatus> {
+    Ok(CaseStatus::try_from(row.status.as_str())?)
+}
+
 fn classification_of(row: &IncidentRow) -> Clearance {
-    Clearance::from_code(&row.classification).unwrap_or(Clearance::StrictlyConfidential)
+    stored_classification(&row.classification)
 }
 
 fn load(conn: &mut DbConnection, id: &str) -> AppResult<Option<Case>> {
@@ -158,7 +164,7 @@ fn search_text(row: &CaseRow) -> String {
 }
 
 /// Copies the descriptive fields into the row and refreshes what is derived from them.
-fn fill_row(row: &mut CaseRow, fields: &CaseFields) {
+fn fill_row(row: &mut CaseRow, fields: &CaseFields) -> AppResult<()> {
     row.jurisdiction = fields.jurisdiction.clone();
     row.authority = fields.authority.clone();
     if let Some(lead) = &fields.lead_officer {
@@ -167,13 +173,14 @@ fn fill_row(row: &mut CaseRow, fields: &CaseFields) {
     row.next_action = fields.next_action.clone();
     row.next_action_due = fields.next_action_due;
     row.notes = fields.notes.clone();
-    refresh_derived(row);
+    refresh_derived(row)
 }
 
-fn refresh_derived(row: &mut CaseRow) {
-    let status = CaseStatus::from_code(&row.status).unwrap_or(CaseStatus::Opened);
+fn refresh_derived(row: &mut CaseRow) -> AppResult<()> {
+    let status = status_of(row)?;
     row.urgency = rules::urgency(status, row.next_action_due);
     row.search_text = search_text(row);
+    Ok(())
 }
 
 /// Everything of a case this user may see.
@@ -185,6 +192,7 @@ fn detail(conn: &mut DbConnection, user: &AuthUser, case: Case) -> AppResult<Cas
         .filter(|i| classification_of(i) <= user.clearance)
         .collect();
     Ok(CaseDetail {
+        status: status_of(&row)?,
         lead_officer_username: store::username_of(conn, &row.lead_officer)?,
         withheld_incidents: total - incidents.len(),
         incidents,

@@ -8,7 +8,7 @@ pub(super) fn check_status(
     action: Move,
     has_reason: bool,
 ) -> AppResult<Status> {
-    incident::next_status(incident.status(), action, has_reason).map_err(AppError::Conflict)
+    incident::next_status(incident.status()?, action, has_reason).map_err(AppError::Conflict)
 }
 
 /// The incident as stored now, inside a write transaction.
@@ -40,7 +40,7 @@ pub fn update(
     missions: &RecentMissions,
     user: &AuthUser,
     id: &str,
-    mut patch: Map<String, Value>,
+    changes: IncidentChanges,
     expected_version: i64,
     reason: Option<String>,
     now: NaiveDateTime,
@@ -54,7 +54,7 @@ pub fn update(
     if current.row.version != expected_version {
         return Err(stale());
     }
-    let amendment = current.status() == Status::Verified;
+    let amendment = current.status()? == Status::Verified;
     let reason = check_reason(reason, false)?;
     if amendment && reason.is_none() {
         return Err(AppError::invalid(
@@ -63,18 +63,7 @@ pub fn update(
         ));
     }
     check_status(&current, Move::Edit, true)?;
-    let mut merged = match serde_json::to_value(current.data.to_input()) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-            return Err(AppError::internal(
-                "incident does not serialise to an object",
-            ));
-        }
-    };
-    for (key, value) in std::mem::take(&mut patch) {
-        merged.insert(key, value);
-    }
-    let input = parse_fields::<IncidentInput>(merged)?;
+    let input = changes.applied_to(current.data.to_input());
     if input.mission.as_deref() != Some(current.data.mission.as_str())
         && current.row.reference.is_some()
     {

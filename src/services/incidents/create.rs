@@ -31,18 +31,16 @@ pub fn create(
     now: NaiveDateTime,
 ) -> AppResult<Created> {
     check_may_create(conn, user, now)?;
-    let mut body = request.body;
-    let submit = match body.remove("submit") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => b,
-        Some(_) => return Err(AppError::invalid("submit", "must be true or false")),
-    };
+    let CreateRequest {
+        input,
+        submit,
+        idempotency: key,
+    } = request;
     // A retry is answered before anything else is checked: its first answer was a success.
-    let key = request.idempotency.as_ref();
+    let key = key.as_ref();
     if let Some(earlier) = idempotency::earlier(conn, user, key, "incident")? {
         return replay(conn, user, &earlier, now);
     }
-    let input = parse_fields::<IncidentInput>(body)?;
     let id = Uuid::now_v7().to_string();
     let data = match prepare(
         conn,

@@ -55,7 +55,7 @@ pub(crate) fn add_imported_victims(
     // The official source stands behind the deaths it adds: a verified incident of the import
     // stays verified by the dataset's account, at its new version. One amended by an officer
     // still waits for a second officer, the import's deaths included.
-    if incident.status() == Status::Verified {
+    if incident.status()? == Status::Verified {
         incident.row.last_verified_version = Some(expected + 1);
         incident.row.verified_by = Some(reporter_id.to_string());
         incident.row.verified_at = Some(now);

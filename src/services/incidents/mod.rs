@@ -5,17 +5,16 @@
 //! records the user can see answer `Forbidden`; both are recorded as denied attempts.
 
 use chrono::{Datelike, NaiveDateTime};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::access::Guarded;
+use super::access::{Guarded, stored_classification};
 use super::idempotency::{self, Attempt, IdempotencyKey};
-use super::parse_fields;
 use crate::auth::AuthUser;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{
-    self, IncidentData, IncidentInput, Move, Perpetrator, Source, Status, Victim,
+    self, IncidentChanges, IncidentData, IncidentInput, Move, Perpetrator, Source, Status, Victim,
 };
 use crate::domain::snapshot::{self, ChangeFacts};
 use crate::domain::validation::{FieldError, text_length};
@@ -49,14 +48,16 @@ pub struct Incident {
 }
 
 impl Incident {
-    pub fn status(&self) -> Status {
-        Status::from_code(&self.row.status).unwrap_or(Status::Draft)
+    pub fn status(&self) -> AppResult<Status> {
+        Ok(Status::try_from(self.row.status.as_str())?)
     }
 }
 
-/// A creating request: the body, and the client's `Idempotency-Key` with the body's hash.
+/// A creating request: the incident, whether to submit it at once, and the client's
+/// `Idempotency-Key` with the hash of what was sent.
 pub struct CreateRequest {
-    pub body: Map<String, Value>,
+    pub input: IncidentInput,
+    pub submit: bool,
     pub idempotency: Option<IdempotencyKey>,
 }
 
@@ -67,14 +68,10 @@ pub struct Created {
     pub replayed: bool,
 }
 
-fn classification_of(code: &str) -> Clearance {
-    Clearance::from_code(code).unwrap_or(Clearance::StrictlyConfidential)
-}
-
 fn assemble(row: IncidentRow, children: Children) -> AppResult<Incident> {
     let data = IncidentData {
         mission: row.mission_code.clone(),
-        classification: classification_of(&row.classification),
+        classification: Clearance::try_from(row.classification.as_str())?,
         occurred_at: row.occurred_at,
         time_precision: row.time_precision.clone(),
         occurred_until: row.occurred_until,
@@ -330,7 +327,7 @@ fn may_see(user: &AuthUser, row: &IncidentRow) -> bool {
     user.viewer().can_see_incident(
         &row.mission_code,
         row.status == Status::Draft.code(),
-        classification_of(&row.classification),
+        stored_classification(&row.classification),
     )
 }
 

@@ -106,7 +106,7 @@ pub(super) fn prepare(
             let seen = user.viewer().can_see_incident(
                 &holder.mission_code,
                 holder.status == Status::Draft.code(),
-                classification_of(&holder.classification),
+                stored_classification(&holder.classification),
             );
             let message = match (&holder.reference, seen) {
                 (Some(reference), true) => {

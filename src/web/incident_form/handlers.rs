@@ -55,18 +55,20 @@ pub async fn create(
     if form_key.is_empty() || form_key.len() > 64 {
         form_key = new_form_key();
     }
-    let (mut body, unreadable) = form.body(false);
+    let (input, unreadable) = form.input();
     let errors = match &intent {
         Intent::AddRow(_) => Vec::new(),
-        _ if !unreadable.is_empty() => with_rule_errors(&body, unreadable, state.clock.now()),
+        _ if !unreadable.is_empty() => with_rule_errors(&input, unreadable, state.clock.now()),
         _ => {
-            if matches!(intent, Intent::Submit) {
-                body.insert("submit".to_string(), Value::Bool(true));
-            }
+            let submit = matches!(intent, Intent::Submit);
             // A form sent twice over a bad link makes one incident.
-            let key = crate::http::idempotency::of_incident(format!("page:{form_key}"), &body);
+            let key = crate::http::idempotency::of_incident(
+                format!("page:{form_key}"),
+                &(&input, submit),
+            );
             let request = CreateRequest {
-                body,
+                input,
+                submit,
                 idempotency: Some(key),
             };
             let (creator, now) = (user.clone(), state.clock.now());
@@ -203,12 +205,15 @@ pub async fn update(
     let mut errors = Vec::new();
     let (mut stale, mut saved) = (false, false);
     if !matches!(intent, Intent::AddRow(_)) {
-        match form.body(true) {
-            (body, unreadable) if !unreadable.is_empty() => {
-                errors = with_rule_errors(&body, unreadable, now);
+        match form.input() {
+            (input, unreadable) if !unreadable.is_empty() => {
+                errors = with_rule_errors(&input, unreadable, now);
             }
-            (mut body, _) => {
-                form.carry_over(&mut body, &current.data.to_input(), personal);
+            (mut input, _) => {
+                form.carry_over(&mut input, &current.data.to_input(), personal);
+                // The form shows the whole incident: every field is replaced, an empty one
+                // cleared.
+                let changes = IncidentChanges::whole(input);
                 let (writer, written_id) = (user.clone(), id.clone());
                 let reason = (!reason.is_empty()).then(|| reason.clone());
                 let missions = Arc::clone(&state.recent_missions);
@@ -219,7 +224,7 @@ pub async fn update(
                             &missions,
                             &writer,
                             &written_id,
-                            body,
+                            changes,
                             version,
                             reason,
                             now,

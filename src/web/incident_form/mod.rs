@@ -17,8 +17,8 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::domain::access::Clearance;
 use crate::domain::incident::{
-    ACTOR_TYPES, ATTACK_TYPES, ATTRIBUTIONS, GENDERS, GEO_PRECISIONS, IncidentInput,
-    LOCATION_TYPES, OUTCOMES, PERSONNEL_TYPES, RELIABILITIES, SOURCE_TYPES, Status,
+    ACTOR_TYPES, ATTACK_TYPES, ATTRIBUTIONS, GENDERS, GEO_PRECISIONS, IncidentChanges,
+    IncidentInput, LOCATION_TYPES, OUTCOMES, PERSONNEL_TYPES, RELIABILITIES, SOURCE_TYPES, Status,
     TIME_PRECISIONS, WEAPONS, validate,
 };
 use crate::domain::validation::FieldError;
@@ -232,60 +232,52 @@ impl IncidentForm {
         form
     }
 
-    /// What the form does not show goes back into the body, row by row, from the stored
+    /// What the form does not show goes back into the input, row by row, from the stored
     /// incident: casualty ids and receipt times always, names and units when the reader may
     /// not see them.
-    fn carry_over(&self, body: &mut Map<String, Value>, stored: &IncidentInput, personal: bool) {
+    fn carry_over(&self, input: &mut IncidentInput, stored: &IncidentInput, personal: bool) {
         let origin = |row: &BTreeMap<String, String>| row.get(ORIGIN)?.parse::<usize>().ok();
-        if let Some(Value::Array(victims)) = body.get_mut("victims") {
-            for (row, object) in self.groups[0].iter().zip(victims.iter_mut()) {
-                let (Some(was), Value::Object(object)) =
-                    (origin(row).and_then(|i| stored.victims.get(i)), object)
-                else {
-                    continue;
-                };
-                let mut keep = vec![("casualty_id", &was.casualty_id)];
+        let keep = |field: &mut Option<String>, stored: &Option<String>| {
+            if stored.is_some() {
+                field.clone_from(stored);
+            }
+        };
+        for (row, victim) in self.groups[0].iter().zip(input.victims.iter_mut()) {
+            if let Some(was) = origin(row).and_then(|i| stored.victims.get(i)) {
+                keep(&mut victim.casualty_id, &was.casualty_id);
                 if !personal {
-                    keep.extend([("name", &was.name), ("unit", &was.unit)]);
-                }
-                for (name, value) in keep {
-                    if let Some(value) = value {
-                        object.insert(name.to_string(), Value::String(value.clone()));
-                    }
+                    keep(&mut victim.name, &was.name);
+                    keep(&mut victim.unit, &was.unit);
                 }
             }
         }
-        if let Some(Value::Array(sources)) = body.get_mut("sources") {
-            for (row, object) in self.groups[2].iter().zip(sources.iter_mut()) {
-                if let (Some(was), Value::Object(object)) =
-                    (origin(row).and_then(|i| stored.sources.get(i)), object)
-                    && let Some(received_at) = &was.received_at
-                {
-                    object.insert(
-                        "received_at".to_string(),
-                        Value::String(received_at.clone()),
-                    );
-                }
+        for (row, source) in self.groups[2].iter().zip(input.sources.iter_mut()) {
+            if let Some(was) = origin(row).and_then(|i| stored.sources.get(i)) {
+                keep(&mut source.received_at, &was.received_at);
             }
         }
     }
 
-    /// The body the service takes. With `whole`, an empty field is sent as `null` (a change
-    /// replaces every field); otherwise it is left out. Text that cannot be a number or a
+    /// What the officer typed, as the service takes it. Text that cannot be a number or a
     /// time is refused here, by field.
-    fn body(&self, whole: bool) -> (Map<String, Value>, Vec<FieldError>) {
+    fn input(&self) -> (IncidentInput, Vec<FieldError>) {
+        let (body, mut errors) = self.body();
+        // The form's fields are read through the table above into the input's own shape.
+        let input = serde_json::from_value(Value::Object(body)).unwrap_or_else(|error| {
+            errors.push(FieldError::new("body", error.to_string()));
+            IncidentInput::default()
+        });
+        (input, errors)
+    }
+
+    /// The fields typed, converted by kind; an empty one is left out.
+    fn body(&self) -> (Map<String, Value>, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut body = Map::new();
         for (name, kind, _) in TOP {
             let text = self.top.get(*name).map_or("", String::as_str);
-            match convert(name, *kind, text, &mut errors) {
-                Some(value) => {
-                    body.insert(name.to_string(), value);
-                }
-                None if whole => {
-                    body.insert(name.to_string(), Value::Null);
-                }
-                None => {}
+            if let Some(value) = convert(name, *kind, text, &mut errors) {
+                body.insert(name.to_string(), value);
             }
         }
         body.insert(
@@ -330,13 +322,11 @@ impl IncidentForm {
 /// Text the form could not read is named, and so is everything else wrong with the rest:
 /// the officer corrects all at once.
 fn with_rule_errors(
-    body: &Map<String, Value>,
+    input: &IncidentInput,
     mut unreadable: Vec<FieldError>,
     now: NaiveDateTime,
 ) -> Vec<FieldError> {
-    if let Ok(input) = serde_json::from_value::<IncidentInput>(Value::Object(body.clone()))
-        && let Err(found) = validate(&input, now)
-    {
+    if let Err(found) = validate(input, now) {
         for error in found {
             if !unreadable.iter().any(|e| e.field == error.field) {
                 unreadable.push(error);
@@ -421,12 +411,11 @@ mod tests {
         assert_eq!(form.groups[0].len(), 2);
         assert_eq!(form.groups[0][0]["outcome"], "killed");
         assert_eq!(form.groups[0][1]["outcome"], "injured");
-        let (body, unreadable) = form.body(false);
+        let (input, unreadable) = form.input();
         assert!(unreadable.is_empty());
-        assert_eq!(body["victims"][1]["outcome"], "injured");
-        assert_eq!(body["summary"], "Ambush");
-        assert!(!body.contains_key("narrative"));
-        assert_eq!(form.body(true).0["narrative"], Value::Null);
+        assert_eq!(input.victims[1].outcome.as_deref(), Some("injured"));
+        assert_eq!(input.summary.as_deref(), Some("Ambush"));
+        assert_eq!(input.narrative, None);
     }
 
     #[test]
@@ -435,12 +424,12 @@ mod tests {
             "occurred_at=2026-03-14T06%3A30&latitude=12%2C5&perpetrators%5B0%5D.actor_type=militia\
              &sources%5B0%5D.credibility=2",
         );
-        let body = form.body(false).0;
-        assert_eq!(body["occurred_at"], "2026-03-14T06:30:00Z");
-        assert_eq!(body["latitude"], 12.5);
-        assert_eq!(body["perpetrators"][0]["claimed_responsibility"], false);
-        assert_eq!(body["sources"][0]["credibility"], 2);
-        let (_, unreadable) = posted("occurred_at=yesterday&longitude=east").body(false);
+        let input = form.input().0;
+        assert_eq!(input.occurred_at.as_deref(), Some("2026-03-14T06:30:00Z"));
+        assert_eq!(input.latitude, Some(12.5));
+        assert_eq!(input.perpetrators[0].claimed_responsibility, Some(false));
+        assert_eq!(input.sources[0].credibility, Some(2));
+        let (_, unreadable) = posted("occurred_at=yesterday&longitude=east").input();
         let fields: Vec<String> = unreadable.into_iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["occurred_at", "longitude"]);
     }
@@ -451,8 +440,8 @@ mod tests {
             "mission=MINUSCA&occurred_at=2026-03-14T06%3A30&summary=S&weapons=rpg\
              &victims%5B0%5D.outcome=killed&victims%5B0%5D.gender=male",
         );
-        let input: IncidentInput =
-            serde_json::from_value(Value::Object(form.body(false).0)).unwrap();
+        let (input, unreadable) = form.input();
+        assert!(unreadable.is_empty());
         let again = IncidentForm::stored(&input, true);
         assert_eq!(again.top["occurred_at"], "2026-03-14T06:30");
         assert_eq!(again.weapons, vec!["rpg"]);
