@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::error::AppError;
 use crate::services::audit::{
     self as audit_service, AuditFilter, AuditRecord, RecordCheck, TrailCheck,
@@ -94,7 +94,7 @@ fn view(record: AuditRecord, sealed: bool) -> AuditView {
     responses((status = 200, description = "Audit records, newest first.", body = AuditPage)))]
 pub async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
@@ -163,7 +163,7 @@ struct Verification {
 /// Seal what is pending, then recompute the whole chain and rehash every document.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, description = "The chain and every stored document checked.", body = Verification)))]
-pub async fn verify(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, AppError> {
+pub async fn verify(state: web::Data<AppState>, user: Actor) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let files = state.documents.clone();
     let verification = state

@@ -11,7 +11,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Schema, Type};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::domain::case::{self as rules, CaseStatus, TransitionInput};
 use crate::error::AppError;
 use crate::http::download::document_response;
@@ -36,7 +36,7 @@ use crate::http::cursor::{decode_dated_cursor, encode_cursor};
         (status = 409, description = "Another request with the same idempotency key is being answered just now; retry.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
@@ -81,7 +81,7 @@ pub async fn create(
     responses((status = 200, description = "The case with its timeline, accused and documents.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -108,7 +108,7 @@ fn take_version(patch: &mut Map<String, Value>) -> Result<Option<i64>, AppError>
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
@@ -134,7 +134,7 @@ pub async fn update(
         (status = 409, description = "A stale version, or a move the lifecycle forbids (`allowed` lists the moves it allows).", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn transition(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
@@ -170,7 +170,7 @@ fn respond_accused(status: StatusCode, row: AccusedRow, personal: bool) -> HttpR
     responses((status = 201, description = "Added.", body = AccusedView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn add_accused(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
@@ -192,7 +192,7 @@ pub async fn add_accused(
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update_accused(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     body: JsonBody,
@@ -299,7 +299,7 @@ pub struct DocumentUpload {
     responses((status = 201, description = "Stored, with its SHA-256.", body = DocumentView, headers(("Location" = String, description = "Where the new record is read.")))))]
 pub async fn add_document(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
@@ -358,7 +358,7 @@ pub async fn add_document(
         headers(("X-Content-SHA256" = String, description = "The SHA-256 recorded at upload."), ("Content-Disposition" = String, description = "An attachment, with its file name.")))))]
 pub async fn download_document(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -452,7 +452,7 @@ fn list_request(query: &str) -> Result<ListRequest, AppError> {
     responses((status = 200, description = "Cases the reader may see, most urgent first.", body = CasePage)))]
 pub async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let request = list_request(req.query_string())?;

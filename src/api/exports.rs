@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::error::AppError;
 use crate::services::exports::{ExportRequest, Format};
 
@@ -74,7 +74,7 @@ pub struct FeatureCollection {
         headers(("Content-Disposition" = String, description = "An attachment, with its file name.")))))]
 pub async fn export(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let request = export_request(req.query_string())?;

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::error::AppError;
 use crate::import::un_fatalities;
 use crate::services::{imports, users};
@@ -20,7 +20,7 @@ const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
     responses((status = 200, description = "What the import did with every row.", body = crate::services::imports::ImportReport)))]
 pub async fn un_fatalities(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::domain::incident::{Perpetrator, Source};
 use crate::services::incidents::{Incident, IncidentRow, ListedIncident, VersionRow};
 
@@ -114,7 +114,7 @@ impl From<Source> for SourceView {
     }
 }
 
-pub(super) fn view(incident: Incident, user: &AuthUser) -> IncidentView {
+pub(super) fn view(incident: Incident, user: &Actor) -> IncidentView {
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
     let Incident { row, data } = incident;
     let amendment_pending = row.amendment_pending();
@@ -167,7 +167,7 @@ pub(super) fn view(incident: Incident, user: &AuthUser) -> IncidentView {
     }
 }
 
-pub(super) fn respond(status: StatusCode, incident: Incident, user: &AuthUser) -> HttpResponse {
+pub(super) fn respond(status: StatusCode, incident: Incident, user: &Actor) -> HttpResponse {
     let view = view(incident, user);
     HttpResponse::build(status)
         .insert_header(etag(view.version))

@@ -11,7 +11,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{Schema, Type};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::domain::access::Clearance;
 use crate::domain::incident::{self as rules, Status};
@@ -49,7 +49,7 @@ pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppEr
         (status = 409, description = "Another request with the same idempotency key is being answered just now; retry.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
@@ -149,11 +149,11 @@ impl utoipa::ToSchema for IncidentPatch {
 }
 
 /// The service's work on one incident, answered with the incident as the user may see it.
-type OnIncident = fn(&mut DbConnection, &AuthUser, &str, NaiveDateTime) -> AppResult<Incident>;
+type OnIncident = fn(&mut DbConnection, &Actor, &str, NaiveDateTime) -> AppResult<Incident>;
 
 async fn on_incident(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: String,
     work: OnIncident,
 ) -> Result<HttpResponse, AppError> {
@@ -169,7 +169,7 @@ async fn on_incident(
     responses((status = 200, description = "The incident as the reader may see it.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (reader, id) = (user.clone(), id.into_inner());
@@ -192,7 +192,7 @@ pub async fn get(
         (status = 409, description = "The version is not the stored one, or the status allows no change.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
@@ -231,7 +231,7 @@ pub async fn update(
         (status = 409, description = "The incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn submit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     on_incident(state, user, id.into_inner(), service::submit).await
@@ -255,7 +255,7 @@ pub struct Verification {
         (status = 409, description = "The version is not the stored one, or the incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn verify(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,
@@ -293,7 +293,7 @@ pub struct Withdrawal {
         (status = 409, description = "The incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn withdraw(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
@@ -320,7 +320,7 @@ struct History {
     responses((status = 200, description = "Every version, oldest first.", body = History)))]
 pub async fn history(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -458,7 +458,7 @@ pub struct IncidentFilters {
     responses((status = 200, description = "Incidents the reader may see, latest first.", body = IncidentPage)))]
 pub async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let request = list_request(req.query_string())?;

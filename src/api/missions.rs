@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::error::AppError;
 use crate::services;
 use crate::services::missions::{MissionPatch, MissionRow, NewMission};
@@ -46,7 +46,7 @@ struct MissionList {
 /// List missions.
 #[utoipa::path(get, path = "/api/v1/missions", tag = "missions",
     responses((status = 200, description = "Every mission.", body = MissionList)))]
-pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<HttpResponse, AppError> {
+pub async fn list(state: web::Data<AppState>, _user: Actor) -> Result<HttpResponse, AppError> {
     let rows = state.run(services::missions::list).await?;
     Ok(HttpResponse::Ok().json(MissionList {
         items: rows.into_iter().map(MissionView::from).collect(),
@@ -59,7 +59,7 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<HttpRes
     responses((status = 200, description = "The mission.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
-    _user: AuthUser,
+    _user: Actor,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let row = state
@@ -86,7 +86,7 @@ pub struct CreateMission {
         (status = 409, description = "The code is taken.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -128,7 +128,7 @@ pub struct UpdateMission {
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     code: web::Path<String>,
     body: JsonBody,

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::domain::case::parse_date;
 use crate::domain::spreadsheet::safe_cell;
 use crate::domain::summary::Grouping;
@@ -88,7 +88,7 @@ fn summary_request(query: &str) -> Result<(SummaryRequest, Option<String>), AppE
         headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
 pub async fn summary(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let (request, format) = summary_request(req.query_string())?;
@@ -122,7 +122,7 @@ pub async fn summary(
         headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
 pub async fn stalled(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let mut days: u32 = 180;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::auth::accounts::{AccountPatch, NewAccount};
 use crate::domain::access::{Clearance, Role};
 use crate::error::AppError;
@@ -80,7 +80,7 @@ pub struct UserPage {
     responses((status = 200, description = "Accounts by username.", body = UserPage)))]
 pub async fn list(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
@@ -123,7 +123,7 @@ pub struct CreateUser {
         (status = 409, description = "The username is taken.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -156,7 +156,7 @@ pub async fn create(
     responses((status = 200, description = "The account.", body = UserView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -185,7 +185,7 @@ pub struct UpdateUser {
         (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn update(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     req: HttpRequest,
     id: web::Path<String>,
     body: JsonBody,

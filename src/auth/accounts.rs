@@ -15,7 +15,7 @@ use crate::store::audit::{self, AuditContext};
 use crate::store::sessions::{self, SessionRow};
 use crate::store::users::{self, UserRow};
 
-use super::{AuthUser, RequestMeta, password, token};
+use super::{Actor, RequestMeta, password, token};
 
 pub use super::account_changes::{
     AccountPatch, CheckedAccount, NewAccount, check_new_account, check_new_account_hashed_by,
@@ -192,7 +192,7 @@ pub fn finish_sign_in(
     })?
 }
 
-pub fn logout(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> AppResult<()> {
+pub fn logout(conn: &mut DbConnection, user: &Actor, now: NaiveDateTime) -> AppResult<()> {
     write_transaction(conn, |conn| {
         sessions::revoke(conn, &user.token_hash, now)?;
         audit::append(
@@ -210,7 +210,7 @@ pub fn logout(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> A
 /// Ends every session of the user, this one too (a lost device, a shared computer).
 pub fn logout_everywhere(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     now: NaiveDateTime,
 ) -> AppResult<usize> {
     write_transaction(conn, |conn| {
@@ -241,7 +241,7 @@ pub struct ActiveSession {
 pub fn active_sessions(
     conn: &mut DbConnection,
     settings: &Settings,
-    user: &AuthUser,
+    user: &Actor,
     now: NaiveDateTime,
 ) -> AppResult<Vec<ActiveSession>> {
     let idle = TimeDelta::minutes(settings.session_idle_minutes.into());
@@ -270,7 +270,7 @@ pub fn active_sessions(
 /// not change it, and the attempt is recorded.
 pub fn account_for_password_change(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     now: NaiveDateTime,
 ) -> AppResult<UserRow> {
     let stored = users::find_by_id(conn, &user.id)?.ok_or(AppError::Unauthorized)?;
@@ -285,7 +285,7 @@ pub fn account_for_password_change(
 /// `auth.login_locked`): a stolen token still in use after the lock-out is worth seeing.
 fn record_locked_out(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     stored: &UserRow,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -349,7 +349,7 @@ pub fn check_password_change(
 pub fn finish_password_change(
     conn: &mut DbConnection,
     settings: &Settings,
-    user: &AuthUser,
+    user: &Actor,
     check: PasswordChangeCheck,
     now: NaiveDateTime,
 ) -> AppResult<NewSession> {

@@ -8,4 +8,4 @@ pub mod recent_sessions;
 pub mod session;
 pub mod token;
 
-pub use session::{AuthUser, RequestMeta, SignedIn};
+pub use session::{Actor, RequestMeta, SignedIn};

@@ -8,13 +8,13 @@ use crate::domain::access::Role;
 use crate::error::{AppError, AppResult};
 use crate::store::audit;
 
-use super::AuthUser;
+use super::Actor;
 
 /// Lets the request through when the user has one of `allowed`; otherwise records the denial
 /// (what was attempted, by whom) and answers 403.
 pub fn require_role(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     allowed: &[Role],
     attempted: &str,
     now: NaiveDateTime,
@@ -34,7 +34,7 @@ pub fn require_role(
 /// Records a refused attempt (in a transaction of its own: the request changes nothing else).
 pub fn record_denial(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     entity_type: &str,
     entity_id: Option<&str>,
@@ -54,7 +54,7 @@ pub fn record_denial(
 /// Records a refused attempt on a record and answers 403 with `why`.
 pub fn forbid(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     record: (&str, Option<&str>),
     now: NaiveDateTime,
@@ -71,7 +71,7 @@ pub fn forbid(
 /// revealed.
 pub fn hide(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     record: (&str, &str),
     now: NaiveDateTime,
@@ -87,7 +87,7 @@ pub fn hide(
 /// content of incidents and cases (refusals are recorded).
 pub fn require_content_reader(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     entity_type: &str,
     now: NaiveDateTime,

@@ -1,14 +1,14 @@
 //! Sessions this server checked against the database within the last second (see
 //! `recently_read`). Administrators' sessions are not kept (see `session::user_of_token`).
 
-use super::session::AuthUser;
+use super::session::Actor;
 use crate::domain::session::SessionTimes;
 use crate::recently_read::RecentlyRead;
 
 /// A session as the database last showed it (active, so never revoked).
 #[derive(Clone)]
 pub struct CheckedSession {
-    pub user: AuthUser,
+    pub user: Actor,
     pub times: SessionTimes,
 }
 

@@ -75,8 +75,10 @@ impl RequestMeta {
     }
 }
 
+/// Who acts: the signed-in user, what they may reach, and the request's metadata that the
+/// audit trail records. Every service entry point takes one.
 #[derive(Debug, Clone)]
-pub struct AuthUser {
+pub struct Actor {
     pub id: String,
     pub username: String,
     pub role: Role,
@@ -90,7 +92,7 @@ pub struct AuthUser {
     pub request: RequestMeta,
 }
 
-impl AuthUser {
+impl Actor {
     pub fn viewer(&self) -> crate::domain::access::Viewer<'_> {
         crate::domain::access::Viewer {
             role: self.role,
@@ -110,7 +112,7 @@ impl AuthUser {
 }
 
 /// Any signed-in user, even one who must still change their password.
-pub struct SignedIn(pub AuthUser);
+pub struct SignedIn(pub Actor);
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -131,7 +133,7 @@ impl FromRequest for SignedIn {
 }
 
 /// A signed-in user who may use the registry (no pending password change).
-impl FromRequest for AuthUser {
+impl FromRequest for Actor {
     type Error = AppError;
     type Future = LocalFuture<Result<Self, AppError>>;
 
@@ -153,13 +155,13 @@ pub async fn user_of_token(
     state: &web::Data<AppState>,
     token: &str,
     request: RequestMeta,
-) -> AppResult<AuthUser> {
+) -> AppResult<Actor> {
     let token_hash = hash_token(token);
     let idle = TimeDelta::minutes(state.settings.session_idle_minutes.into());
     if let Some(checked) = state.recent_sessions.get(&token_hash)
         && still_active(&checked, state.clock.now(), idle)
     {
-        return Ok(AuthUser {
+        return Ok(Actor {
             request,
             ..checked.user
         });
@@ -176,7 +178,7 @@ pub async fn user_of_token(
             .recent_sessions
             .keep(read, checked.user.token_hash.clone(), checked.clone());
     }
-    Ok(AuthUser {
+    Ok(Actor {
         request,
         ..checked.user
     })
@@ -220,7 +222,7 @@ fn authenticate(
         sessions::touch(conn, &token_hash, now)?;
         times.last_seen_at = now;
     }
-    let user = AuthUser {
+    let user = Actor {
         role: Role::try_from(user.role.as_str())?,
         clearance: Clearance::try_from(user.clearance.as_str())?,
         id: user.id,

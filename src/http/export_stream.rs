@@ -11,14 +11,14 @@ use chrono::NaiveDateTime;
 use parking_lot::Mutex;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::services::exports::{self, ExportBatches, ExportRequest, Format};
 
 /// Checks the export is allowed, then streams it (the API's and the pages' downloads).
 pub async fn stream(
     state: &web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     request: ExportRequest,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
@@ -106,7 +106,7 @@ impl Chunks {
 /// while their clients read. Answers the number of incidents handed on.
 async fn write(
     state: &AppState,
-    user: AuthUser,
+    user: Actor,
     request: ExportRequest,
     now: NaiveDateTime,
     chunks: &Chunks,

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::{AuthUser, policy};
+use crate::auth::{Actor, policy};
 use crate::db::DbConnection;
 use crate::domain::access::Clearance;
 use crate::error::{AppError, AppResult};
@@ -17,15 +17,15 @@ pub(crate) trait Guarded: Sized {
 
     fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<Self>>;
 
-    fn may_see(&self, user: &AuthUser) -> bool;
+    fn may_see(&self, user: &Actor) -> bool;
 
     /// `Err` says why this user may not change it.
-    fn may_change(&self, user: &AuthUser) -> Result<(), String>;
+    fn may_change(&self, user: &Actor) -> Result<(), String>;
 
     /// Only those who read incidents' content read records of this kind (403, recorded).
     fn require_reader(
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         attempted: &str,
         now: NaiveDateTime,
     ) -> AppResult<()> {
@@ -35,7 +35,7 @@ pub(crate) trait Guarded: Sized {
     /// The record, if this user may see it; 404 (recorded) otherwise.
     fn visible(
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         id: &str,
         attempted: &str,
         now: NaiveDateTime,
@@ -50,7 +50,7 @@ pub(crate) trait Guarded: Sized {
     /// The record, if this user may see it (404 otherwise) and change it (403 otherwise).
     fn changeable(
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         id: &str,
         attempted: &str,
         now: NaiveDateTime,
@@ -65,7 +65,7 @@ pub(crate) trait Guarded: Sized {
     /// 403, recorded.
     fn forbid(
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         attempted: &str,
         id: Option<&str>,
         now: NaiveDateTime,
@@ -77,7 +77,7 @@ pub(crate) trait Guarded: Sized {
     /// 404, recorded: the record is not confirmed to exist.
     fn hide(
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         attempted: &str,
         id: &str,
         now: NaiveDateTime,

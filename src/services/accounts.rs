@@ -6,7 +6,7 @@ use actix_web::web::Data;
 
 use crate::AppState;
 use crate::auth::accounts::{self, NewAccount, NewSession};
-use crate::auth::{AuthUser, RequestMeta};
+use crate::auth::{Actor, RequestMeta};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::store::users::{self, UserWithMissions};
@@ -67,7 +67,7 @@ pub async fn sign_in(
 /// client leaves.
 pub async fn change_own_password(
     state: &Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     current: String,
     new: String,
 ) -> AppResult<NewSession> {
@@ -97,7 +97,7 @@ pub async fn change_own_password(
 /// its missions checked and the account written in a database permit.
 pub async fn create_account(
     state: &AppState,
-    creator: &AuthUser,
+    creator: &Actor,
     account: NewAccount,
 ) -> AppResult<UserWithMissions> {
     let checked = state
@@ -110,7 +110,7 @@ pub async fn create_account(
 }
 
 /// The signed-in user's own account, with its missions.
-pub fn own_account(conn: &mut DbConnection, user: &AuthUser) -> AppResult<UserWithMissions> {
+pub fn own_account(conn: &mut DbConnection, user: &Actor) -> AppResult<UserWithMissions> {
     let row = users::find_by_id(conn, &user.id)?.ok_or(AppError::NotFound)?;
     Ok(users::with_missions(conn, row)?)
 }
@@ -121,6 +121,6 @@ pub fn language_of(conn: &mut DbConnection, user_id: &str) -> AppResult<Option<S
 }
 
 /// Keeps the language the signed-in user chose, so that it follows them to another device.
-pub fn set_language(conn: &mut DbConnection, user: &AuthUser, code: &str) -> AppResult<()> {
+pub fn set_language(conn: &mut DbConnection, user: &Actor, code: &str) -> AppResult<()> {
     Ok(users::set_language(conn, &user.id, code)?)
 }

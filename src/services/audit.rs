@@ -14,7 +14,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::auth::{AuthUser, accounts, policy};
+use crate::auth::{Actor, accounts, policy};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::snapshot;
@@ -46,7 +46,7 @@ pub fn length(conn: &mut DbConnection) -> AppResult<i64> {
 /// Only auditors read the trail and have it verified (403, recorded).
 pub fn require_auditor(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -57,7 +57,7 @@ pub fn require_auditor(
 /// (no such user, no records).
 pub fn page(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     mut filter: AuditFilter,
     actor: Option<&str>,
     limit: i64,
@@ -100,7 +100,7 @@ pub fn verify_trail(conn: &mut DbConnection, files: &FileStore) -> AppResult<Tra
 /// `verify_trail`, asked by an auditor.
 pub fn verify_trail_for(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     files: &FileStore,
     now: NaiveDateTime,
 ) -> AppResult<TrailCheck> {
@@ -113,7 +113,7 @@ pub fn verify_trail_for(
 /// strictly confidential.
 pub fn list(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     filter: &AuditFilter,
     limit: i64,
 ) -> AppResult<Vec<(AuditRecord, bool)>> {

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use parking_lot::Mutex;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{AuthUser, policy};
+use crate::auth::{Actor, policy};
 use crate::db::DbConnection;
 use crate::domain::access::Clearance;
 use crate::domain::incident::format_time;
@@ -49,7 +49,7 @@ pub struct ExportRequest {
 /// cleared `confidential` who works on every mission the export can include.
 pub fn check(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: &ExportRequest,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -190,7 +190,7 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> AppResult<Vec<u8>> {
 /// record's id, which the closing record (`record_end`) names.
 fn record_start(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: &ExportRequest,
     now: NaiveDateTime,
 ) -> AppResult<i64> {
@@ -211,7 +211,7 @@ fn record_start(
 /// Records how an export ended, however it ended: how many incidents left, and whether all did.
 fn record_end(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     now: NaiveDateTime,
     started: i64,
     sent: u64,
@@ -250,7 +250,7 @@ struct Open {
 }
 
 struct OpenExport {
-    user: AuthUser,
+    user: Actor,
     sent: Arc<AtomicU64>,
 }
 
@@ -260,7 +260,7 @@ impl OpenExports {
     pub fn begin(
         &self,
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         request: &ExportRequest,
         now: NaiveDateTime,
     ) -> AppResult<(i64, Arc<AtomicU64>)> {
@@ -339,7 +339,7 @@ pub struct ExportBatches {
 }
 
 impl ExportBatches {
-    pub fn new(user: &AuthUser, request: &ExportRequest) -> ExportBatches {
+    pub fn new(user: &Actor, request: &ExportRequest) -> ExportBatches {
         ExportBatches {
             filter: filter_for(user, request.filters.clone()),
             format: request.format,

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::store::idempotency as store;
@@ -40,7 +40,7 @@ impl From<diesel::result::Error> for Attempt {
 /// header when the key came with another body. `record` names what is made ("incident").
 pub(crate) fn earlier(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     key: Option<&IdempotencyKey>,
     record: &str,
 ) -> AppResult<Option<String>> {
@@ -65,7 +65,7 @@ pub(crate) fn earlier(
 /// once waits for the first (on SQLite, for the single writer) and then fails on it.
 pub(crate) fn claim(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     key: Option<&IdempotencyKey>,
     record: &str,
     new_id: &str,

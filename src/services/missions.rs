@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use super::users;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::audit::changes as changes_between;
@@ -65,7 +65,7 @@ pub struct NewMission {
 /// Adds a mission (administrators only).
 pub fn create(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     new: NewMission,
     now: NaiveDateTime,
 ) -> AppResult<MissionRow> {
@@ -115,7 +115,7 @@ pub struct MissionPatch {
 /// Renames, closes or reopens a mission at the version read (administrators only).
 pub fn update(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     code: &str,
     expected_version: i64,
     patch: MissionPatch,

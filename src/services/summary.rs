@@ -10,7 +10,7 @@ use prometheus::IntCounter;
 use serde::Serialize;
 
 use crate::AppState;
-use crate::auth::{AuthUser, policy};
+use crate::auth::{Actor, policy};
 use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
@@ -44,7 +44,7 @@ pub struct Summary {
 /// The missions a reader may count among those asked for; asking for another is refused.
 fn scope_of(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     asked: &[String],
     attempted: &str,
     now: NaiveDateTime,
@@ -200,7 +200,7 @@ impl SummaryCache {
 /// must be counted (see `summary`).
 fn summary_if_counted(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: SummaryRequest,
     now: NaiveDateTime,
     cache: &SummaryCache,
@@ -217,7 +217,7 @@ fn summary_if_counted(
 /// count (`SummaryCache::count_permit`).
 fn count_summary(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: SummaryRequest,
     now: NaiveDateTime,
     cache: &SummaryCache,
@@ -266,7 +266,7 @@ fn count_summary(
 /// figures counted (a refusal is recorded by `scope_of`).
 fn key_asked(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: &SummaryRequest,
     now: NaiveDateTime,
 ) -> AppResult<SummaryKey> {
@@ -309,7 +309,7 @@ pub struct StalledRequest {
 /// Open cases with no step for more than `days` days, oldest first.
 pub fn stalled(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: StalledRequest,
     now: NaiveDateTime,
 ) -> AppResult<Vec<StalledCase>> {
@@ -363,7 +363,7 @@ pub fn stalled(
 /// Records that a summary left the registry as a file.
 pub fn record_download(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     what: &str,
     filters: serde_json::Value,
     rows: usize,
@@ -386,7 +386,7 @@ pub fn record_download(
 /// everyone else until they timed out. Once they hold it, the figures are usually there.
 pub async fn summary(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     request: SummaryRequest,
     now: NaiveDateTime,
 ) -> AppResult<Arc<Summary>> {

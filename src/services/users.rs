@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::accounts::{self, AccountPatch};
-use crate::auth::{AuthUser, policy};
+use crate::auth::{Actor, policy};
 use crate::db::DbConnection;
 use crate::domain::access::Role;
 use crate::error::{AppError, AppResult};
@@ -17,7 +17,7 @@ pub use crate::store::users::{UserRow, UserWithMissions};
 /// Only administrators manage accounts and missions (403, recorded).
 pub fn require_admin(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -27,7 +27,7 @@ pub fn require_admin(
 /// One page of accounts by username, after the account `after` (a username).
 pub fn list(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     after: Option<&str>,
     limit: i64,
     now: NaiveDateTime,
@@ -40,7 +40,7 @@ pub fn list(
 /// One account with its missions (404 when there is none).
 pub fn get(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<UserWithMissions> {
@@ -52,7 +52,7 @@ pub fn get(
 /// Changes an account's role, clearance, missions or state, at the version read.
 pub fn update(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     version: i64,
     patch: AccountPatch,

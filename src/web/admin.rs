@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::auth::accounts::{AccountPatch, NewAccount};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::validation::FieldError;
@@ -87,7 +87,7 @@ async fn admin(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     attempted: &'static str,
-) -> Result<AuthUser, HttpResponse> {
+) -> Result<Actor, HttpResponse> {
     let user = page_user(req, state).await?;
     require_admin(req, state, &user, attempted).await?;
     Ok(user)
@@ -99,7 +99,7 @@ async fn admin_form(
     state: &web::Data<AppState>,
     body: &[u8],
     attempted: &'static str,
-) -> Result<(Vec<(String, String)>, AuthUser), HttpResponse> {
+) -> Result<(Vec<(String, String)>, Actor), HttpResponse> {
     let (pairs, user) = super::posted_form(req, state, body).await?;
     require_admin(req, state, &user, attempted).await?;
     Ok((pairs, user))
@@ -109,7 +109,7 @@ async fn admin_form(
 async fn require_admin(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &'static str,
 ) -> Result<(), HttpResponse> {
     let (checker, now) = (user.clone(), state.clock.now());
@@ -130,7 +130,7 @@ fn status_of(errors: &[FieldError]) -> StatusCode {
 async fn users_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     posted: &[(String, String)],
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
@@ -256,7 +256,7 @@ pub async fn create_user(
 async fn user_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     id: String,
     posted: Option<&[(String, String)]>,
     errors: &[FieldError],
@@ -422,7 +422,7 @@ struct MissionsPage {
 async fn missions_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     posted: &[(String, String)],
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {

@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::NaiveTime;
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::domain::case::{
     self as rules, ACCUSED_STATUSES, AccusedChanges, AccusedInput, CLOSURE_REASONS, CaseInput,
     CaseStatus, DOCUMENT_KINDS, TransitionInput, VERDICTS, allowed_moves,
@@ -60,7 +60,7 @@ const NEW_CASE_FIELDS: &[(&str, Kind)] = &[
 async fn new_case_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     pairs: &[(String, String)],
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
@@ -234,7 +234,7 @@ struct CasePage {
 async fn case_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     id: String,
     posted: &[(String, String)],
     errors: &[FieldError],
@@ -423,7 +423,7 @@ pub async fn show(
 async fn refused(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
     id: String,
     posted: &[(String, String)],
     error: AppError,

@@ -13,7 +13,7 @@ use crate::services::incidents::{self as service, IncidentRow, ListRequest};
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::domain::access::Clearance;
 use crate::domain::validation::FieldError;
 
@@ -308,7 +308,7 @@ struct Actions {
 
 impl Actions {
     /// `may_verify` is the two-person rule's answer for this reader.
-    fn of(user: &AuthUser, row: &IncidentRow, may_verify: bool) -> Actions {
+    fn of(user: &Actor, row: &IncidentRow, may_verify: bool) -> Actions {
         let writes = user.viewer().can_write_incident(&row.mission_code);
         let status = Status::from_code(&row.status);
         Actions {
@@ -341,7 +341,7 @@ pub async fn show(
 async fn incident_page(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user: AuthUser,
+    user: Actor,
     id: String,
     errors: &[FieldError],
     status: StatusCode,

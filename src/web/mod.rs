@@ -24,7 +24,7 @@ use askama::Template;
 
 use crate::AppState;
 use crate::auth::session::user_of_token;
-use crate::auth::{AuthUser, RequestMeta};
+use crate::auth::{Actor, RequestMeta};
 use crate::domain::access::Role;
 use crate::error::AppError;
 use i18n::{Lang, Texts};
@@ -229,7 +229,7 @@ fn page_frame(
     req: &HttpRequest,
     lang: Lang,
     title: &str,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     csrf: &str,
 ) -> PageFrame {
     let t = lang.texts();
@@ -290,7 +290,7 @@ fn redirect(to: &str) -> HttpResponse {
 }
 
 /// The signed-in reader of the pages, if any (a pending password change included).
-async fn reader(req: &HttpRequest, state: &web::Data<AppState>) -> Option<AuthUser> {
+async fn reader(req: &HttpRequest, state: &web::Data<AppState>) -> Option<Actor> {
     let token = req.cookie(SESSION_COOKIE)?.value().to_string();
     user_of_token(state, &token, RequestMeta::of(req))
         .await
@@ -299,10 +299,7 @@ async fn reader(req: &HttpRequest, state: &web::Data<AppState>) -> Option<AuthUs
 
 /// The signed-in reader of a page; otherwise where they must go first (sign-in, or the
 /// password change an administrator asked for).
-async fn page_user(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-) -> Result<AuthUser, HttpResponse> {
+async fn page_user(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Actor, HttpResponse> {
     match reader(req, state).await {
         None => Err(redirect("/login")),
         Some(user) if user.must_change_password => Err(redirect("/password")),
@@ -314,7 +311,7 @@ async fn page_user(
 /// the mission lists of filters and forms.
 fn missions_worked_on(
     conn: &mut crate::db::DbConnection,
-    user: &AuthUser,
+    user: &Actor,
 ) -> crate::error::AppResult<Vec<String>> {
     Ok(crate::services::missions::list(conn)?
         .into_iter()
@@ -329,7 +326,7 @@ async fn posted_form(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     body: &[u8],
-) -> Result<(Vec<(String, String)>, AuthUser), HttpResponse> {
+) -> Result<(Vec<(String, String)>, Actor), HttpResponse> {
     let pairs = form::pairs(body);
     if !csrf_holds(req, form::value(&pairs, "csrf")) {
         return Err(error_page(req, StatusCode::FORBIDDEN));

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::accounts;
-use crate::auth::{AuthUser, RequestMeta};
+use crate::auth::{Actor, RequestMeta};
 use crate::error::AppError;
 use crate::services::accounts as account_service;
 
@@ -199,7 +199,7 @@ pub(super) async fn change_password(
     };
     let lang = Lang::of(&req);
     let t = lang.texts();
-    let refused = |current_error: &str, new_error: &str, user: &AuthUser| {
+    let refused = |current_error: &str, new_error: &str, user: &Actor| {
         let (csrf, _) = csrf_of(&req);
         let page = PasswordPage {
             page: page_frame(&req, lang, t.change_password, Some(user), &csrf),

@@ -140,7 +140,7 @@ fn the_source_keeps_the_house_rules() {
 fn the_checks_find_what_they_look_for() {
     assert!(uses_store_or_policy("use crate::store::incidents;"));
     assert!(uses_store_or_policy("    let rows = store::list(conn)?;"));
-    assert!(uses_store_or_policy("use crate::auth::{AuthUser, policy};"));
+    assert!(uses_store_or_policy("use crate::auth::{Actor, policy};"));
     assert!(!uses_store_or_policy(
         "// store::list is behind the service"
     ));

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::AppState;
-use peacekeeper_registry::auth::{AuthUser, RequestMeta, accounts, password, token};
+use peacekeeper_registry::auth::{Actor, RequestMeta, accounts, password, token};
 use peacekeeper_registry::config::Settings;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::error::AppError;
@@ -405,7 +405,7 @@ async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend:
         &[],
     );
     let api = t.api().await;
-    let changer = |token: &str| AuthUser {
+    let changer = |token: &str| Actor {
         id: id.clone(),
         username: "legal.two".to_string(),
         role: Role::LegalOfficer,
@@ -416,7 +416,7 @@ async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend:
         token_hash: token::hash_token(token),
         request: RequestMeta::default(),
     };
-    let checked = |user: &AuthUser, current: &str| {
+    let checked = |user: &Actor, current: &str| {
         let stored = accounts::account_for_password_change(&mut t.conn(), user, t.now()).unwrap();
         let check =
             accounts::check_password_change(&stored, current, "velvet lantern orbit quietly 52")
@@ -424,7 +424,7 @@ async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend:
         assert!(matches!(check, accounts::PasswordChangeCheck::Ready { .. }));
         check
     };
-    let finish = |user: &AuthUser, check| {
+    let finish = |user: &Actor, check| {
         accounts::finish_password_change(&mut t.conn(), &t.settings(), user, check, t.now())
     };
 

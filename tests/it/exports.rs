@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use common::server::Server;
 use common::{Answer, Backend, PASSWORD, TestApp, Word, with_token};
-use peacekeeper_registry::auth::{AuthUser, RequestMeta};
+use peacekeeper_registry::auth::{Actor, RequestMeta};
 use peacekeeper_registry::db::DbConnection;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::error::AppError;
@@ -526,7 +526,7 @@ async fn an_export_cut_short_by_a_shutdown_is_recorded(backend: Backend) {
 /// them apart when they meet is `OpenExports`' own.)
 async fn an_export_is_recorded_as_ended_once(backend: Backend) {
     let t = TestApp::new(backend);
-    let officer = AuthUser {
+    let officer = Actor {
         id: t.create_user(
             "officer",
             Role::SecurityOfficer,

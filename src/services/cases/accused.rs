@@ -61,7 +61,7 @@ pub(super) fn reached_judgment(conn: &mut DbConnection, case_id: &str) -> AppRes
 
 pub fn add_accused(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     case_id: &str,
     input: AccusedInput,
     now: NaiveDateTime,
@@ -97,7 +97,7 @@ pub fn add_accused(
 
 pub fn update_accused(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     case_id: &str,
     accused_id: &str,
     changes: AccusedChanges,

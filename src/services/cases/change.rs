@@ -26,7 +26,7 @@ pub(super) fn save(
 /// A partial update of the descriptive fields and the linked incidents; `null` clears.
 pub fn update(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     changes: CaseChanges,
     expected_version: i64,
@@ -129,7 +129,7 @@ pub fn update(
 /// second finds the case moved (or, with `version`, changed) and gets 409.
 pub fn transition(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     input: TransitionInput,
     now: NaiveDateTime,

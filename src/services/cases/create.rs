@@ -5,7 +5,7 @@ use super::*;
 /// Only legal officers open cases (refusals are recorded).
 pub fn check_may_create(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     now: NaiveDateTime,
 ) -> AppResult<()> {
     Case::require_reader(conn, user, "cases.create", now)?;
@@ -27,7 +27,7 @@ pub fn check_may_create(
 /// first). Returns their rows and the problems, each named by its place in `incident_ids`.
 pub(super) fn check_new_links(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     all_ids: &[String],
     already_linked: &[String],
     mut mission: Option<String>,
@@ -121,7 +121,7 @@ pub struct Created {
 /// registry knew of them.
 pub fn create(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: CreateRequest,
     now: NaiveDateTime,
 ) -> AppResult<Created> {
@@ -199,7 +199,7 @@ pub fn create(
 /// The case an earlier request with the same key made, answered as a read would answer it now.
 pub(super) fn replay(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Created> {
@@ -213,7 +213,7 @@ pub(super) fn replay(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn create_once(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     fields: &CaseFields,
     mission: &str,

@@ -33,7 +33,7 @@ pub(super) fn clean_file_name(name: Option<&str>) -> String {
 
 pub fn add_document(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     case_id: &str,
     fields: DocumentFields,
     upload: Upload,
@@ -91,7 +91,7 @@ pub fn add_document(
 /// `confidential`; every download, and every failed check, is recorded.
 pub fn download_document(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     case_id: &str,
     document_id: &str,
     files: &FileStore,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::access::{Guarded, stored_classification};
 use super::case_versions;
 use super::idempotency::{self, Attempt, IdempotencyKey};
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::case::{
@@ -117,7 +117,7 @@ impl Guarded for Case {
     }
 
     /// Seen by those of its mission cleared for every incident it links.
-    fn may_see(&self, user: &AuthUser) -> bool {
+    fn may_see(&self, user: &Actor) -> bool {
         user.viewer().can_see_case(
             &self.row.mission_code,
             self.incidents.iter().map(classification_of),
@@ -125,7 +125,7 @@ impl Guarded for Case {
     }
 
     /// Changed by the legal officers of its mission.
-    fn may_change(&self, user: &AuthUser) -> Result<(), String> {
+    fn may_change(&self, user: &Actor) -> Result<(), String> {
         if user.viewer().can_write_case(&self.row.mission_code) {
             return Ok(());
         }
@@ -140,7 +140,7 @@ impl Guarded for Case {
 /// Called before a body is read, so a refused user hears nothing about their body.
 pub fn check_may_change(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     attempted: &str,
     now: NaiveDateTime,
@@ -184,7 +184,7 @@ fn refresh_derived(row: &mut CaseRow) -> AppResult<()> {
 }
 
 /// Everything of a case this user may see.
-fn detail(conn: &mut DbConnection, user: &AuthUser, case: Case) -> AppResult<CaseDetail> {
+fn detail(conn: &mut DbConnection, user: &Actor, case: Case) -> AppResult<CaseDetail> {
     let Case { row, incidents } = case;
     let total = incidents.len();
     let incidents: Vec<IncidentRow> = incidents
@@ -206,7 +206,7 @@ fn detail(conn: &mut DbConnection, user: &AuthUser, case: Case) -> AppResult<Cas
 
 pub fn get(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<CaseDetail> {

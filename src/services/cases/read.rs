@@ -19,7 +19,7 @@ pub struct ListRequest {
 /// Cases the user may see, most urgent first, one page (one more row to know if more follow).
 pub fn list(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: ListRequest,
     now: NaiveDateTime,
 ) -> AppResult<Vec<CaseRow>> {

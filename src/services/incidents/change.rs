@@ -38,7 +38,7 @@ pub(super) fn save(
 pub fn update(
     conn: &mut DbConnection,
     missions: &RecentMissions,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     changes: IncidentChanges,
     expected_version: i64,
@@ -157,7 +157,7 @@ pub(super) fn check_reason(reason: Option<String>, required: bool) -> AppResult<
 
 pub(super) fn submit_loaded(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     mut incident: Incident,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
@@ -194,7 +194,7 @@ pub(super) fn submit_loaded(
 
 pub fn submit(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
@@ -228,7 +228,7 @@ pub(super) fn writers_since_verified(
 
 /// Whether this user may verify the incident now: a security officer of its mission, the
 /// incident submitted, and none of its content written by them since it was last verified.
-pub fn may_verify(conn: &mut DbConnection, user: &AuthUser, row: &IncidentRow) -> AppResult<bool> {
+pub fn may_verify(conn: &mut DbConnection, user: &Actor, row: &IncidentRow) -> AppResult<bool> {
     if !user.viewer().can_write_incident(&row.mission_code)
         || row.status != Status::Submitted.code()
     {
@@ -242,7 +242,7 @@ pub fn may_verify(conn: &mut DbConnection, user: &AuthUser, row: &IncidentRow) -
 /// verification).
 pub fn verify(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     expected_version: i64,
     now: NaiveDateTime,
@@ -315,7 +315,7 @@ pub fn verify(
 
 pub fn withdraw(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     reason: Option<String>,
     now: NaiveDateTime,

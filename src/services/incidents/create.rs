@@ -5,7 +5,7 @@ use super::*;
 /// Only security officers record incidents (refusals are recorded).
 pub fn check_may_create(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     now: NaiveDateTime,
 ) -> AppResult<()> {
     Incident::require_reader(conn, user, "incidents.create", now)?;
@@ -26,7 +26,7 @@ pub fn check_may_create(
 pub fn create(
     conn: &mut DbConnection,
     missions: &RecentMissions,
-    user: &AuthUser,
+    user: &Actor,
     request: CreateRequest,
     now: NaiveDateTime,
 ) -> AppResult<Created> {
@@ -73,7 +73,7 @@ pub fn create(
 /// it now (404 when the user may no longer see it).
 pub(super) fn replay(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Created> {
@@ -85,7 +85,7 @@ pub(super) fn replay(
 
 pub(super) fn create_once(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     data: &IncidentData,
     submit: bool,

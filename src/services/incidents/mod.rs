@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::access::{Guarded, stored_classification};
 use super::idempotency::{self, Attempt, IdempotencyKey};
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{
@@ -260,7 +260,7 @@ pub(crate) fn current_snapshot(row: IncidentRow, children: Children) -> AppResul
 /// Writes the version the incident has just become and answers its audit record's details.
 fn record_version(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     before: Option<&Value>,
     incident: &Incident,
     action: &str,
@@ -323,7 +323,7 @@ fn new_version(
     (version, facts.details())
 }
 
-fn may_see(user: &AuthUser, row: &IncidentRow) -> bool {
+fn may_see(user: &Actor, row: &IncidentRow) -> bool {
     user.viewer().can_see_incident(
         &row.mission_code,
         row.status == Status::Draft.code(),
@@ -332,7 +332,7 @@ fn may_see(user: &AuthUser, row: &IncidentRow) -> bool {
 }
 
 /// Security officers of the incident's mission may change it.
-fn may_change(user: &AuthUser, row: &IncidentRow) -> Result<(), String> {
+fn may_change(user: &Actor, row: &IncidentRow) -> Result<(), String> {
     if user.viewer().can_write_incident(&row.mission_code) {
         return Ok(());
     }
@@ -350,11 +350,11 @@ impl Guarded for IncidentRow {
         Ok(store::find(conn, id)?)
     }
 
-    fn may_see(&self, user: &AuthUser) -> bool {
+    fn may_see(&self, user: &Actor) -> bool {
         may_see(user, self)
     }
 
-    fn may_change(&self, user: &AuthUser) -> Result<(), String> {
+    fn may_change(&self, user: &Actor) -> Result<(), String> {
         may_change(user, self)
     }
 }
@@ -365,7 +365,7 @@ impl Guarded for Incident {
     /// As the guard does, but an incident the user may not see is not decoded at all.
     fn visible(
         conn: &mut DbConnection,
-        user: &AuthUser,
+        user: &Actor,
         id: &str,
         attempted: &str,
         now: NaiveDateTime,
@@ -384,18 +384,18 @@ impl Guarded for Incident {
         }
     }
 
-    fn may_see(&self, user: &AuthUser) -> bool {
+    fn may_see(&self, user: &Actor) -> bool {
         may_see(user, &self.row)
     }
 
-    fn may_change(&self, user: &AuthUser) -> Result<(), String> {
+    fn may_change(&self, user: &Actor) -> Result<(), String> {
         may_change(user, &self.row)
     }
 }
 
 pub fn get(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Incident> {
@@ -406,7 +406,7 @@ pub fn get(
 /// or answer 404, which only `get` records.
 pub fn get_if_visible(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
 ) -> AppResult<Option<Incident>> {
     if !user.viewer().reads_incidents() {
@@ -422,7 +422,7 @@ pub fn get_if_visible(
 /// Called before a body is read, so a refused user hears nothing about their body.
 pub fn check_may_change(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     attempted: &str,
     now: NaiveDateTime,

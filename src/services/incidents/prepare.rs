@@ -12,7 +12,7 @@ use super::*;
 pub(super) fn prepare(
     conn: &mut DbConnection,
     missions: &RecentMissions,
-    user: &AuthUser,
+    user: &Actor,
     input: &IncidentInput,
     incident_id: &str,
     current: Option<&IncidentData>,

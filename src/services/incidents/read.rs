@@ -5,7 +5,7 @@ use super::*;
 /// `history`, each version with the username of who wrote it.
 pub fn history_with_authors(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Vec<(VersionRow, String)>> {
@@ -28,7 +28,7 @@ pub fn history_with_authors(
 /// Every version, oldest first; without victims' names and units for those who may not see them.
 pub fn history(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     id: &str,
     now: NaiveDateTime,
 ) -> AppResult<Vec<VersionRow>> {
@@ -92,7 +92,7 @@ pub struct ListRequest {
 }
 
 /// What a user may see of a list request, as the store's filter.
-pub(crate) fn filter_for(user: &AuthUser, request: ListRequest) -> IncidentFilter {
+pub(crate) fn filter_for(user: &Actor, request: ListRequest) -> IncidentFilter {
     let viewer = user.viewer();
     IncidentFilter {
         missions: request.missions,
@@ -123,7 +123,7 @@ pub(crate) fn filter_for(user: &AuthUser, request: ListRequest) -> IncidentFilte
 /// Only readers of incident content may list or export them (refusals are recorded).
 pub(crate) fn check_may_read(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -133,7 +133,7 @@ pub(crate) fn check_may_read(
 /// Incidents the user may see, newest first, one page (asks for one more to know if more follow).
 pub fn list(
     conn: &mut DbConnection,
-    user: &AuthUser,
+    user: &Actor,
     request: ListRequest,
     now: NaiveDateTime,
 ) -> AppResult<Vec<ListedIncident>> {

@@ -14,7 +14,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Number, Value};
 
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Actor;
 use crate::domain::access::Clearance;
 use crate::domain::incident::{
     ACTOR_TYPES, ATTACK_TYPES, ATTRIBUTIONS, GENDERS, GEO_PRECISIONS, IncidentChanges,

@@ -61,7 +61,7 @@ pub(super) struct Setting {
 pub(super) fn draw(
     req: &HttpRequest,
     lang: Lang,
-    user: &AuthUser,
+    user: &Actor,
     mission_codes: &[String],
     form: &IncidentForm,
     setting: Setting,
@@ -174,7 +174,7 @@ pub(super) fn new_form_key() -> String {
 /// The missions an officer may record incidents for.
 pub(super) async fn missions_of(
     state: &web::Data<AppState>,
-    user: &AuthUser,
+    user: &Actor,
 ) -> Result<Vec<String>, AppError> {
     let reader = user.clone();
     state
