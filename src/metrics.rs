@@ -17,6 +17,8 @@ pub struct Metrics {
     pub database_wait: Histogram,
     /// Requests waiting for a database permit now (see `waiting_for_database`).
     database_waiting: IntGauge,
+    /// Sign-ins and password changes waiting for a password check now.
+    password_checks_waiting: IntGauge,
     /// Sign-ins refused: unknown account, wrong password, locked or disabled.
     pub failed_sign_ins: IntCounter,
     /// Summaries counted afresh, rather than taken from those already counted.
@@ -51,6 +53,10 @@ impl Metrics {
                 .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
             )?,
             database_waiting: gauge("database_waiting", "Requests waiting for a database permit.")?,
+            password_checks_waiting: gauge(
+                "password_checks_waiting",
+                "Sign-ins and password changes waiting for a password check.",
+            )?,
             failed_sign_ins: IntCounter::with_opts(
                 Opts::new("failed_sign_ins_total", "Sign-ins refused.").namespace(NAMESPACE),
             )?,
@@ -75,6 +81,7 @@ impl Metrics {
         let registry = &metrics.http.registry;
         registry.register(Box::new(metrics.database_wait.clone()))?;
         registry.register(Box::new(metrics.database_waiting.clone()))?;
+        registry.register(Box::new(metrics.password_checks_waiting.clone()))?;
         registry.register(Box::new(metrics.failed_sign_ins.clone()))?;
         registry.register(Box::new(metrics.summaries_counted.clone()))?;
         registry.register(Box::new(metrics.pool_connections.clone()))?;
@@ -88,6 +95,17 @@ impl Metrics {
     pub fn waiting_for_database(&self) -> Waiting {
         self.database_waiting.inc();
         Waiting(self.database_waiting.clone())
+    }
+
+    /// Counts a request as waiting for a password check for as long as the value returned lives.
+    pub fn waiting_for_password_check(&self) -> Waiting {
+        self.password_checks_waiting.inc();
+        Waiting(self.password_checks_waiting.clone())
+    }
+
+    /// How many requests wait for a password check now.
+    pub fn password_checks_waiting(&self) -> i64 {
+        self.password_checks_waiting.get()
     }
 
     /// Every figure in Prometheus' text format, with the snapshot's as of now.

@@ -80,10 +80,10 @@ impl AppState {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let permit = Arc::clone(&self.password_checks)
-            .acquire_owned()
-            .await
-            .map_err(AppError::internal)?;
+        let waiting = self.metrics.waiting_for_password_check();
+        let permit = Arc::clone(&self.password_checks).acquire_owned().await;
+        drop(waiting);
+        let permit = permit.map_err(AppError::internal)?;
         // The permit goes with the work, as in `run`.
         Ok(actix::block(move || {
             let _permit = permit;

@@ -28,7 +28,7 @@ on_both_backends!(
     changing_the_password_ends_every_session,
     a_password_changed_while_a_sign_in_was_checked_refuses_it,
     a_password_change_checked_before_a_change_meanwhile_is_refused,
-    password_work_waits_for_its_turn_holding_no_connection,
+    password_work_waits_for_its_permit_holding_no_connection,
     short_or_common_passwords_are_refused,
     accounts_made_by_an_admin_change_their_password_first,
     first_start_creates_one_admin_who_must_change_the_password,
@@ -458,10 +458,10 @@ async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend:
         .assert_problem(401);
 }
 
-/// Changing a password and creating an account each run Argon2. They wait for a password turn
+/// Changing a password and creating an account each run Argon2. They wait for a password permit
 /// like sign-ins, and hold no database connection meanwhile: a one-connection server answers
-/// other requests while every password turn is taken.
-async fn password_work_waits_for_its_turn_holding_no_connection(backend: Backend) {
+/// other requests while every password permit is taken.
+async fn password_work_waits_for_its_permit_holding_no_connection(backend: Backend) {
     let t = TestApp::new(backend);
     t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
     t.create_user(
@@ -490,13 +490,13 @@ async fn password_work_waits_for_its_turn_holding_no_connection(backend: Backend
     };
     let hash_before = stored_hash();
 
-    // Every password turn is taken.
-    let turns = state.password_checks.available_permits() as u32;
-    let all_turns = state
+    // Every password permit is taken.
+    let permits = state.password_checks.available_permits() as u32;
+    let all_permits = state
         .password_checks
-        .acquire_many(turns)
+        .acquire_many(permits)
         .await
-        .expect("the password turns");
+        .expect("the password permits");
     let password_work = async {
         futures_util::join!(
             api.change_password_answer(&legal, PASSWORD, "tangerine cobalt harbour sleeps 91"),
@@ -508,13 +508,17 @@ async fn password_work_waits_for_its_turn_holding_no_connection(backend: Backend
         )
     };
     let meanwhile = async {
-        // Time for both to reach their turn: work done without one would be written by then.
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Until both wait for a permit: work done without one would be written by then.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while state.metrics.password_checks_waiting() < 2 {
+            assert!(std::time::Instant::now() < deadline, "both reach the queue");
+            actix_web::rt::task::yield_now().await;
+        }
         let answer = api.get("/api/v1/me", Some(&admin)).await;
-        // Both wait for a turn: nothing is written yet.
+        // Both wait for a permit: nothing is written yet.
         assert_eq!(count_users(), users_before, "no account created yet");
         assert_eq!(stored_hash(), hash_before, "no password changed yet");
-        drop(all_turns);
+        drop(all_permits);
         answer
     };
     let ((changed, created), meanwhile) = futures_util::join!(password_work, meanwhile);

@@ -347,14 +347,14 @@ async fn exports_larger_than_a_batch_are_whole(backend: Backend) {
         .await;
     assert_eq!(imported.body["incidents_created"], 611);
 
-    let turns_before = t.state.metrics.database_wait.get_sample_count();
+    let permits_before = t.state.metrics.database_wait.get_sample_count();
     let csv = api.get("/api/v1/incidents/export", Some(&leader)).await;
     let (header, records) = csv_records(&csv);
     assert_eq!(records.len(), 611);
-    // Every batch waits its database turn like any other request: the session, the check, the
+    // Every batch waits its database permit like any other request: the session, the check, the
     // opening record, the batches of 500 and 111 incidents and the closing record each took one.
-    let turns = t.state.metrics.database_wait.get_sample_count() - turns_before;
-    assert_eq!(turns, 6, "the export's database turns");
+    let permits = t.state.metrics.database_wait.get_sample_count() - permits_before;
+    assert_eq!(permits, 6, "the export's database permits");
     let killed = header.iter().position(|h| h == "killed").unwrap();
     let total: u64 = records
         .iter()

@@ -28,7 +28,7 @@ on_both_backends!(
     rows_sent_as_json_name_every_column,
     reads_by_id_refused_are_recorded_and_others_not,
     a_read_by_id_waits_for_a_connection_when_none_is_free,
-    a_read_by_id_waits_its_turn_and_gives_up_with_a_503,
+    a_read_by_id_waits_for_its_permit_and_gives_up_with_a_503,
     an_officer_who_edited_anothers_report_may_not_verify_it,
     verification_follows_the_two_person_rule_over_random_sequences,
     officers_find_what_awaits_their_verification,
@@ -1315,7 +1315,7 @@ async fn reads_by_id_refused_are_recorded_and_others_not(backend: Backend) {
     );
 }
 
-/// How long a request waits for its turn and a connection in `state_over_small_pool`.
+/// How long a request waits for its permit and a connection in `state_over_small_pool`.
 const SMALL_POOL_TIMEOUT_SECONDS: u32 = 2;
 /// How long the pool itself would let a caller wait, longer than any request's wait.
 const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -1392,37 +1392,39 @@ where
     read
 }
 
-/// With every database turn taken by other work, a read by id waits for a turn without holding
+/// With every database permit taken by other work, a read by id waits for a permit without holding
 /// up the HTTP worker, is answered once one comes free, and is answered 503 when none comes
 /// within the configured wait.
-async fn a_read_by_id_waits_its_turn_and_gives_up_with_a_503(backend: Backend) {
+async fn a_read_by_id_waits_for_its_permit_and_gives_up_with_a_503(backend: Backend) {
     let t = TestApp::new(backend).with_users(TEAM);
     let database_timeout = std::time::Duration::from_secs(SMALL_POOL_TIMEOUT_SECONDS.into());
-    let turns = 2;
-    let (_, state) = state_over_small_pool(&t, turns);
+    let permits = 2;
+    let (_, state) = state_over_small_pool(&t, permits);
     let api = common::Api::over(state.clone()).await;
     let a = api.login("officer.a", PASSWORD).await;
     let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
     let path = format!("/api/v1/incidents/{}", created.id());
 
-    // A turn comes free within the wait: the read is answered.
+    // A permit comes free within the wait: the read is answered.
     // The session is checked just before, so that the read needs the database only to read.
     api.get(&path, Some(&a)).await;
     let (release, released) = std::sync::mpsc::channel();
-    // `join!` polls the holders first: they take every turn before the read asks for one.
+    // `join!` polls the holders first: they take every permit before the read asks for one.
     let read_and_release =
         read_while_the_worker_answers(&api, &path, &a, database_timeout / 2, || {
-            for _ in 0..turns {
+            for _ in 0..permits {
                 let _ = release.send(());
             }
         });
-    let (held, read) =
-        futures_util::join!(hold_every_turn(&state, turns, released), read_and_release);
+    let (held, read) = futures_util::join!(
+        hold_every_permit(&state, permits, released),
+        read_and_release
+    );
     assert!(held.iter().all(Result::is_ok));
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     assert_eq!(read.body, created.body);
 
-    // No turn comes free within the wait: 503, as for any request that needs the database.
+    // No permit comes free within the wait: 503, as for any request that needs the database.
     // The session is checked just before, so that the read below finds it believed; were it
     // read again meanwhile (after half a second), that read too would wait and end in the 503.
     api.get(&path, Some(&a)).await;
@@ -1432,28 +1434,30 @@ async fn a_read_by_id_waits_its_turn_and_gives_up_with_a_503(backend: Backend) {
         let read =
             actix_web::rt::time::timeout(3 * database_timeout, api.get(&path, Some(&a))).await;
         let waited = started.elapsed();
-        for _ in 0..turns {
+        for _ in 0..permits {
             let _ = release.send(());
         }
         (read, waited)
     };
-    let (held, (read, waited)) =
-        futures_util::join!(hold_every_turn(&state, turns, released), read_then_release);
+    let (held, (read, waited)) = futures_util::join!(
+        hold_every_permit(&state, permits, released),
+        read_then_release
+    );
     assert!(held.iter().all(Result::is_ok));
     let read = read.expect("an answer within the wait, not a read waiting on");
     read.assert_problem(503);
     assert!(waited >= database_timeout, "gave up after {waited:?}");
 }
 
-/// Database work that holds every turn, and so every connection, until `release` says so once
+/// Database work that holds every permit, and so every connection, until `release` says so once
 /// for each.
-async fn hold_every_turn(
+async fn hold_every_permit(
     state: &actix_web::web::Data<peacekeeper_registry::AppState>,
-    turns: u32,
+    permits: u32,
     release: std::sync::mpsc::Receiver<()>,
 ) -> Vec<peacekeeper_registry::error::AppResult<()>> {
     let release = std::sync::Arc::new(std::sync::Mutex::new(release));
-    join_all((0..turns).map(|_| {
+    join_all((0..permits).map(|_| {
         let release = release.clone();
         state.run(move |_conn| {
             let _ = release.lock().unwrap().recv();
