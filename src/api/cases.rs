@@ -24,7 +24,7 @@ use super::case_views::{
 use super::incidents::{idempotency_key, one_of_codes};
 use super::input::{
     JsonBody, etag, expected_version, if_match, page_limit, parse_limit, push_filter_value,
-    query_pairs, search_text, typed_fields,
+    query_pairs, search_text, take_field, typed_fields,
 };
 use crate::http::cursor::{decode_dated_cursor, encode_cursor};
 
@@ -47,11 +47,7 @@ pub async fn create(
             service::check_may_create(conn, &user, now)?;
             let mut body: Map<String, Value> = body.parse()?;
             let idempotency = key?.map(|key| crate::http::idempotency::of_case(key, &body));
-            let opened_on = match body.remove("opened_on") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(text)) => Some(text),
-                Some(_) => return Err(AppError::invalid("opened_on", "must be a date YYYY-MM-DD")),
-            };
+            let opened_on = take_field(&mut body, "opened_on", "must be a date YYYY-MM-DD")?;
             let request = CreateRequest {
                 input: typed_fields(body)?,
                 opened_on,
@@ -91,15 +87,6 @@ pub async fn get(
     Ok(respond(StatusCode::OK, detail, now))
 }
 
-/// Takes the `version` field out of a patch body.
-fn take_version(patch: &mut Map<String, Value>) -> Result<Option<i64>, AppError> {
-    match patch.remove("version") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
-        Some(_) => Err(AppError::invalid("version", "must be a whole number")),
-    }
-}
-
 /// Change a case's descriptive fields.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "The case's id (a UUID)."), super::input::VersionHeader),
@@ -119,7 +106,10 @@ pub async fn update(
         .run(move |conn| {
             service::check_may_change(conn, &user, &id, "cases.update", now)?;
             let mut patch: Map<String, Value> = body.parse()?;
-            let version = expected_version(if_match, take_version(&mut patch)?)?;
+            let version = expected_version(
+                if_match,
+                take_field(&mut patch, "version", "must be a whole number")?,
+            )?;
             service::update(conn, &user, &id, typed_fields(patch)?, version, now)
         })
         .await?;
@@ -204,7 +194,10 @@ pub async fn update_accused(
         .run(move |conn| {
             service::check_may_change(conn, &user, &case_id, "cases.accused.update", now)?;
             let mut patch: Map<String, Value> = body.parse()?;
-            let version = expected_version(if_match, take_version(&mut patch)?)?;
+            let version = expected_version(
+                if_match,
+                take_field(&mut patch, "version", "must be a whole number")?,
+            )?;
             let changes = typed_fields(patch)?;
             service::update_accused(conn, &user, &case_id, &accused_id, changes, version, now)
         })

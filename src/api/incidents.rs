@@ -21,7 +21,7 @@ use crate::services::incidents::{self as service, CreateRequest, Incident, ListR
 use super::incident_views::{IncidentSummary, IncidentView, VersionView, respond};
 use super::input::{
     JsonBody, expected_version, if_match, page_limit, parse_limit, push_filter_value, query_pairs,
-    search_text, typed_fields,
+    search_text, take_field, typed_fields,
 };
 use crate::http::cursor::{decode_cursor, encode_cursor};
 
@@ -62,14 +62,10 @@ pub async fn create(
             service::check_may_create(conn, &user, now)?;
             let mut body: Map<String, Value> = body.parse()?;
             let idempotency = key?.map(|key| crate::http::idempotency::of_incident(key, &body));
-            let submit = match body.remove("submit") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => b,
-                Some(_) => return Err(AppError::invalid("submit", "must be true or false")),
-            };
+            let submit = take_field(&mut body, "submit", "must be true or false")?;
             let request = CreateRequest {
                 input: typed_fields(body)?,
-                submit,
+                submit: submit.unwrap_or(false),
                 idempotency,
             };
             service::create(conn, &missions, &user, request, now)
@@ -206,16 +202,8 @@ pub async fn update(
             // Someone who may not see or change the incident hears 404 or 403 first.
             service::check_may_change(conn, &writer, &id, "incidents.update", now)?;
             let mut patch: Map<String, Value> = body.parse()?;
-            let version = match patch.remove("version") {
-                None | Some(Value::Null) => None,
-                Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
-                Some(_) => return Err(AppError::invalid("version", "must be a whole number")),
-            };
-            let reason = match patch.remove("reason") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(text)) => Some(text),
-                Some(_) => return Err(AppError::invalid("reason", "must be text")),
-            };
+            let version = take_field(&mut patch, "version", "must be a whole number")?;
+            let reason = take_field(&mut patch, "reason", "must be text")?;
             let version = expected_version(if_match, version)?;
             let changes = typed_fields(patch)?;
             service::update(conn, &missions, &writer, &id, changes, version, reason, now)

@@ -101,6 +101,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     typed(value)
 }
 
+/// Takes out of a body a field that travels beside the typed input (`version`, `reason`,
+/// `submit`, `opened_on`): absent or `null` is `None`; a value of another shape is refused with
+/// `expected`, naming the field.
+pub fn take_field<T: DeserializeOwned>(
+    body: &mut serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    expected: &str,
+) -> Result<Option<T>, AppError> {
+    match body.remove(name) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(|_| AppError::invalid(name, expected)),
+    }
+}
+
 /// A body already read as an object (once its own fields, such as `version`, are taken out)
 /// as the typed input a service takes; a field of the wrong shape is named by its path.
 pub fn typed_fields<T: DeserializeOwned>(
@@ -366,5 +382,42 @@ mod tests {
             AppError::BadRequest { .. }
         ));
         assert!(matches!(errors(""), AppError::BadRequest { .. }));
+    }
+
+    #[test]
+    fn a_field_beside_the_input_is_taken_out_checked_for_its_shape() {
+        let mut body =
+            serde_json::json!({ "version": 3, "submit": null, "reason": 7, "summary": "S" })
+                .as_object()
+                .cloned()
+                .unwrap();
+        assert_eq!(
+            take_field::<i64>(&mut body, "version", "must be a whole number").unwrap(),
+            Some(3)
+        );
+        assert_eq!(
+            take_field::<bool>(&mut body, "submit", "must be true or false").unwrap(),
+            None
+        );
+        assert_eq!(
+            take_field::<String>(&mut body, "opened_on", "must be a date").unwrap(),
+            None
+        );
+        let AppError::Validation(refused) =
+            take_field::<String>(&mut body, "reason", "must be text").unwrap_err()
+        else {
+            panic!("a number is not a reason");
+        };
+        assert_eq!(
+            (refused[0].field.as_str(), refused[0].message.as_str()),
+            ("reason", "must be text")
+        );
+        let mut fraction = serde_json::json!({ "version": 2.5 })
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert!(take_field::<i64>(&mut fraction, "version", "must be a whole number").is_err());
+        // Only the input's own fields are left for it.
+        assert_eq!(body.keys().collect::<Vec<_>>(), vec!["summary"]);
     }
 }
