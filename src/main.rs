@@ -269,6 +269,7 @@ fn serve(settings: Settings) -> Result<(), String> {
     }
     // Prepare the stand-in hash now, so the first unknown-user sign-in costs what any other does.
     peacekeeper_registry::auth::password::verify_against_dummy("");
+    peacekeeper_registry::web::i18n::Lang::load();
     let seal_every = Duration::from_secs(settings.audit_seal_interval_seconds.into());
     let checkpoint_every = Duration::from_secs(settings.audit_checkpoint_interval_seconds.into());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());

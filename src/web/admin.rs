@@ -25,7 +25,7 @@ const PAGE_SIZE: i64 = 200;
 struct UserLine {
     href: String,
     username: String,
-    role: &'static str,
+    role: String,
     clearance: String,
     missions: String,
     disabled: bool,
@@ -182,7 +182,7 @@ async fn users_page(
             .into_iter()
             .map(|row| UserLine {
                 href: format!("/admin/users/{}", row.user.id),
-                role: t.role(&row.user.role),
+                role: super::labels::label(lang, &row.user.role),
                 clearance: super::labels::label(lang, &row.user.clearance),
                 missions: if row.user.all_missions {
                     t.all_missions.to_string()

@@ -438,7 +438,7 @@ async fn refused(
         AppError::Conflict(_) => (
             vec![FieldError::new(
                 conflict_field,
-                super::i18n::EN.changed_meanwhile,
+                Lang::ENGLISH.texts().changed_meanwhile,
             )],
             StatusCode::CONFLICT,
         ),

@@ -110,62 +110,54 @@ pub fn leftovers(lang: Lang, errors: BTreeMap<String, String>) -> Vec<Problem> {
         .collect()
 }
 
-/// The service writes its messages in English for API clients; the pages translate the ones
-/// a person meets, and name the field for the rest.
-const MESSAGES_FR: &[(&str, &str)] = &[
-    ("is required", "est obligatoire"),
-    (
-        "must not be in the future",
-        "ne doit pas être dans le futur",
-    ),
-    ("must be one of", "doit être l’une des valeurs proposées"),
-    ("must be an RFC 3339", "doit être une date et une heure"),
-    ("must be a date", "doit être une date"),
-    ("must be a number", "doit être un nombre"),
-    (
-        "must not be before",
-        "ne doit pas précéder la date indiquée",
-    ),
-    ("must be at most", "est trop long"),
-    ("must be at least", "est trop court"),
-    (
-        "is required with",
-        "va avec l’autre coordonnée : donnez les deux ou aucune",
-    ),
-    (
-        "is not an incident you can see",
-        "n’est pas un incident que vous pouvez voir",
-    ),
+/// The service writes its messages in English for API clients; the pages show the catalogue's
+/// `problem-<kind>` for the ones a person meets (`$said` holds the service's own words), by how
+/// the message begins. The longer beginnings come first.
+const PROBLEMS: &[(&str, &str)] = &[
+    ("is required with", "problem-pair_required"),
+    ("is required", "problem-required"),
+    ("must not be in the future", "problem-in_future"),
+    ("must be one of", "problem-not_a_choice"),
+    ("must be an RFC 3339", "problem-not_a_time"),
+    ("must be a date", "problem-not_a_date"),
+    ("must be a number", "problem-not_a_number"),
+    ("must not be before", "problem-too_early"),
+    ("must be at most", "problem-too_long"),
+    ("must be at least", "problem-too_short"),
+    ("is not an incident you can see", "problem-unknown_incident"),
     (
         "must be a submitted or verified incident",
-        "doit être un incident soumis ou vérifié",
+        "problem-incident_not_submitted",
     ),
-    ("was used before", "ce formulaire a déjà été enregistré"),
-    ("is only for", "ne s’applique qu’à une heure exacte"),
-    ("is too large", "est trop volumineux"),
-    ("The username", "ce nom d’utilisateur est déjà pris"),
-    ("The mission", "cette mission existe déjà"),
+    ("was used before", "problem-form_saved_already"),
+    ("is only for", "problem-exact_time_only"),
+    ("is too large", "problem-file_too_large"),
+    ("The username", "problem-username_taken"),
+    ("The mission", "problem-mission_exists"),
 ];
 
-const MESSAGES_EN: &[(&str, &str)] = &[(
-    "was used before",
-    "this form was saved already; the incident is in the list",
-)];
+/// Any other refused value.
+const OTHER_PROBLEM: &str = "problem-other";
 
 pub fn message(lang: Lang, english: &str) -> String {
     // The pages' own messages are written in English first, like the service's.
-    if english == super::i18n::EN.changed_meanwhile {
+    if english == Lang::ENGLISH.texts().changed_meanwhile {
         return lang.texts().changed_meanwhile.to_string();
     }
-    let table = match lang {
-        Lang::En => MESSAGES_EN,
-        Lang::Fr => MESSAGES_FR,
-    };
-    match table.iter().find(|(start, _)| english.starts_with(start)) {
-        Some((_, said)) => said.to_string(),
-        None if lang == Lang::Fr => "valeur refusée".to_string(),
-        None => english.to_string(),
-    }
+    let key = PROBLEMS
+        .iter()
+        .find(|(start, _)| english.starts_with(start))
+        .map_or(OTHER_PROBLEM, |(_, key)| key);
+    lang.format(key, &[("said", english)])
+}
+
+/// Every catalogue key of the problems, for the catalogues' tests.
+#[cfg(test)]
+pub fn problem_keys() -> impl Iterator<Item = &'static str> {
+    PROBLEMS
+        .iter()
+        .map(|(_, key)| *key)
+        .chain(std::iter::once(OTHER_PROBLEM))
 }
 
 #[cfg(test)]
@@ -183,8 +175,21 @@ mod tests {
 
     #[test]
     fn messages_are_translated_for_french_readers() {
-        assert_eq!(message(Lang::Fr, "is required"), "est obligatoire");
-        assert_eq!(message(Lang::En, "is required"), "is required");
-        assert_eq!(message(Lang::Fr, "something new"), "valeur refusée");
+        let french = Lang::from_code("fr").expect("French is built in");
+        assert_eq!(message(french, "is required"), "est obligatoire");
+        assert_eq!(message(Lang::ENGLISH, "is required"), "is required");
+        assert_eq!(
+            message(Lang::ENGLISH, "must be at most 200 characters"),
+            "must be at most 200 characters"
+        );
+        assert_eq!(message(french, "something new"), "valeur refusée");
+        assert_eq!(
+            message(french, "is required with longitude"),
+            "va avec l’autre coordonnée : donnez les deux ou aucune"
+        );
+        assert_eq!(
+            message(Lang::ENGLISH, "was used before"),
+            "this form was saved already; the incident is in the list"
+        );
     }
 }

@@ -506,7 +506,10 @@ pub async fn change_status(
             .await
         }
         Err(AppError::Conflict(_)) => {
-            let errors = [FieldError::new("status", super::i18n::EN.changed_meanwhile)];
+            let errors = [FieldError::new(
+                "status",
+                Lang::ENGLISH.texts().changed_meanwhile,
+            )];
             incident_page(&req, &state, user, id, &errors, StatusCode::CONFLICT).await
         }
         Err(error) => Ok(failure_page(&req, error)),

@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod case_page;
 mod cases;
+mod catalogue;
 mod charts;
 mod form;
 pub mod i18n;
@@ -137,14 +138,20 @@ fn choices<'a>(
 /// What every page shows around its content.
 pub struct PageFrame {
     lang: &'static str,
-    other_lang: &'static str,
+    /// The switch to each other language, named in that language.
+    other_languages: Vec<LanguageLink>,
     t: &'static Texts,
     title: String,
     signed_in: bool,
     username: String,
-    role: &'static str,
+    role: String,
     csrf: String,
-    switch_href: String,
+}
+
+struct LanguageLink {
+    code: &'static str,
+    name: &'static str,
+    href: String,
 }
 
 /// An incident waiting for the reader's verification, as the home page lists it.
@@ -235,18 +242,24 @@ fn page_frame(
     let t = lang.texts();
     PageFrame {
         lang: lang.code(),
-        other_lang: lang.other().code(),
+        other_languages: Lang::all()
+            .filter(|other| *other != lang)
+            .map(|other| LanguageLink {
+                code: other.code(),
+                name: other.texts().language_name,
+                href: format!(
+                    "/language?to={}&back={}",
+                    other.code(),
+                    percent_encode(req.path())
+                ),
+            })
+            .collect(),
         t,
         title: title.to_string(),
         signed_in: user.is_some(),
         username: user.map(|u| u.username.clone()).unwrap_or_default(),
-        role: user.map_or("", |u| t.role(u.role.code())),
+        role: user.map_or(String::new(), |u| labels::label(lang, u.role.code())),
         csrf: csrf.to_string(),
-        switch_href: format!(
-            "/language?to={}&back={}",
-            lang.other().code(),
-            percent_encode(req.path())
-        ),
     }
 }
 

@@ -2,18 +2,11 @@
 //! reach the database and the access rules only through `services/`, the pages never import
 //! the API, services take typed input rather than JSON maps, and no file grows past what a
 //! newcomer reads in one sitting. Each failure names the file.
-//!
-//! The files listed in `NOT_YET` still break a rule and are being brought in line; a file
-//! that breaks a rule without being listed fails, and so does a listed file that no longer
-//! breaks it (take it off the list).
 
 use std::path::{Path, PathBuf};
 
 /// The longest a file of `src/` may be, its own tests included.
 const MAX_LINES: usize = 650;
-
-/// (rule, file) pairs known to break a rule today.
-const NOT_YET: &[(Rule, &str)] = &[(Rule::Short, "src/web/i18n.rs")];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
@@ -104,7 +97,6 @@ fn breaks(rule: Rule, file: &str, text: &str) -> bool {
 fn the_source_keeps_the_house_rules() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut broken = Vec::new();
-    let mut kept_now = Vec::new();
     for path in rust_files(&root.join("src")) {
         let file = path
             .strip_prefix(root)
@@ -118,21 +110,14 @@ fn the_source_keeps_the_house_rules() {
             Rule::TypedInput,
             Rule::Short,
         ] {
-            let listed = NOT_YET.contains(&(rule, file.as_str()));
-            match (breaks(rule, &file, &text), listed) {
-                (true, false) => broken.push(format!("{file}: {rule:?}")),
-                (false, true) => kept_now.push(format!("{file}: {rule:?}")),
-                _ => {}
+            if breaks(rule, &file, &text) {
+                broken.push(format!("{file}: {rule:?}"));
             }
         }
     }
     assert!(
         broken.is_empty(),
         "files breaking the house rules (see docs/architecture.md): {broken:#?}"
-    );
-    assert!(
-        kept_now.is_empty(),
-        "files that keep the rule now: take them off NOT_YET: {kept_now:#?}"
     );
 }
 

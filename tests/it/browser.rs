@@ -24,6 +24,7 @@ use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::app;
 use peacekeeper_registry::domain::access::{Clearance, Role};
 use peacekeeper_registry::domain::case::{CaseStatus, allowed_moves};
+use peacekeeper_registry::web::i18n::Lang;
 
 on_both_backends!(the_journey_in_english, the_journey_in_french);
 
@@ -318,39 +319,23 @@ fn contains_word(text: &str, word: &str) -> bool {
     })
 }
 
-/// Every English text of the pages (words, field labels, code labels) that differs from its
-/// French counterpart, read from the sources that hold them.
+/// Every English text of the catalogues (words, field labels, code labels) that differs from
+/// its French counterpart.
 fn english_only_words() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
-    let i18n = std::fs::read_to_string(root.join("i18n.rs")).expect("i18n.rs");
-    let block = |name: &str| -> Vec<(String, String)> {
-        let start = i18n.find(name).expect("a language block");
-        let end = start + i18n[start..].find("\n};").expect("its end");
-        i18n[start..end]
-            .lines()
-            .filter_map(|line| {
-                let (key, rest) = line.trim().split_once(": \"")?;
-                Some((key.to_string(), rest.strip_suffix("\",")?.to_string()))
-            })
-            .collect()
-    };
-    let (en, fr) = (block("pub static EN"), block("pub static FR"));
-    let mut words: Vec<String> = en
-        .iter()
-        .filter(|(key, _)| key != "switch_to" && key != "language_name")
-        .filter(|(key, value)| fr.iter().any(|(k, v)| k == key && v != value))
-        .map(|(_, value)| value.clone())
+    let french = Lang::from_code("fr").expect("French is built in");
+    let french: Vec<(&str, &str)> = french.words().collect();
+    let mut words: Vec<String> = Lang::ENGLISH
+        .words()
+        .filter(|(key, _)| *key != "language_name")
+        .filter(|(key, english)| french.iter().any(|(k, fr)| k == key && fr != english))
+        .map(|(_, english)| english.to_string())
         .collect();
-    let labels = std::fs::read_to_string(root.join("labels.rs")).expect("labels.rs");
-    // ("code", "English", "French") on one line or over several.
-    let flat = labels.replace(",\n", ",").replace("(\n", "(");
-    for line in flat.lines() {
-        let parts: Vec<&str> = line.split('"').collect();
-        if line.trim_start().starts_with('(') && parts.len() >= 7 && parts[3] != parts[5] {
-            words.push(parts[3].to_string());
-        }
-    }
-    words.retain(|w| w.trim().len() > 2 && !w.contains('{'));
+    words.retain(|w| w.trim().len() > 2);
+    assert!(
+        words.len() > 300,
+        "the catalogues were read: {}",
+        words.len()
+    );
     words
 }
 

@@ -67,3 +67,7 @@ pub const SOURCE_TYPES: &[&str] = &[
     "other",
 ];
 pub const RELIABILITIES: &[&str] = &["A", "B", "C", "D", "E", "F"];
+/// The actions an incident's history records: its content written, then its moves.
+pub const HISTORY_ACTIONS: &[&str] = &[
+    "create", "update", "amend", "import", "submit", "verify", "withdraw",
+];

@@ -446,6 +446,6 @@ mod tests {
         assert_eq!(again.top["occurred_at"], "2026-03-14T06:30");
         assert_eq!(again.weapons, vec!["rpg"]);
         assert_eq!(again.groups[0][0]["outcome"], "killed");
-        assert!(differences(Lang::En, &again, &form).is_empty());
+        assert!(differences(Lang::ENGLISH, &again, &form).is_empty());
     }
 }
