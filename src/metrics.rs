@@ -103,6 +103,11 @@ impl Metrics {
         Waiting(self.password_checks_waiting.clone())
     }
 
+    /// How many requests wait for a database permit now.
+    pub fn database_waiting(&self) -> i64 {
+        self.database_waiting.get()
+    }
+
     /// How many requests wait for a password check now.
     pub fn password_checks_waiting(&self) -> i64 {
         self.password_checks_waiting.get()

@@ -105,6 +105,11 @@ impl AppState {
         self.run_with_permit(permit, work).await
     }
 
+    /// How many requests hold a permit to use the database now.
+    pub fn database_permits_in_use(&self) -> usize {
+        self.pool.max_size() as usize - self.database_permits.available_permits()
+    }
+
     /// Waits for a permit to use the database, in the order asked. One deadline for the permit and the
     /// connection: in an outage the answer is a 503 within `database_timeout_seconds`, not one
     /// wait after the other.

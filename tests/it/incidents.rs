@@ -1345,24 +1345,30 @@ async fn a_read_by_id_waits_for_a_connection_when_none_is_free(backend: Backend)
     // A request waits 2 s for a connection; a call that blocked the worker in the pool
     // itself would wait the pool's own 10 s, and hold up every request on that worker.
     let (pool, state) = state_over_small_pool(&t, 1);
-    let api = common::Api::over(state).await;
+    let api = common::Api::over(state.clone()).await;
     let a = api.login("officer.a", PASSWORD).await;
     let created = post_incident(&api, &a, incident("Patrol ambushed near Bambari")).await;
     let path = format!("/api/v1/incidents/{}", created.id());
 
     let taken = pool.get().expect("the only connection");
-    let read = read_while_the_worker_answers(&api, &path, &a, POOL_WAIT / 2, || drop(taken)).await;
+    // The read holds the only permit while it waits for the connection.
+    let read_waits = || state.database_permits_in_use() == 1;
+    let read =
+        read_while_the_worker_answers(&api, &path, &a, read_waits, POOL_WAIT / 2, || drop(taken))
+            .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     assert_eq!(read.body, created.body);
 }
 
-/// Reads `path` while, 300 ms in, the same worker is asked for `/healthz`, which needs no
-/// database: it must answer within `within` of the read's start, the read not holding the
-/// worker up. Then `let_go` frees what the read waits for; the read's answer is returned.
+/// Reads `path` and, once `read_waits` says the read is waiting, asks the same worker for
+/// `/healthz`, which needs no database: it must answer within `within` of the read's start, the
+/// read not holding the worker up. Then `let_go` frees what the read waits for; the read's answer
+/// is returned.
 async fn read_while_the_worker_answers<S, B>(
     api: &common::Api<S>,
     path: &str,
     token: &str,
+    read_waits: impl Fn() -> bool,
     within: std::time::Duration,
     let_go: impl FnOnce(),
 ) -> Answer
@@ -1376,7 +1382,10 @@ where
 {
     let started = std::time::Instant::now();
     let meanwhile = async {
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+        while !read_waits() {
+            assert!(started.elapsed() < within, "the read never came to wait");
+            actix_web::rt::task::yield_now().await;
+        }
         let health = api.get("/healthz", None).await;
         let answered_after = started.elapsed();
         let_go();
@@ -1410,8 +1419,9 @@ async fn a_read_by_id_waits_for_its_permit_and_gives_up_with_a_503(backend: Back
     api.get(&path, Some(&a)).await;
     let (release, released) = std::sync::mpsc::channel();
     // `join!` polls the holders first: they take every permit before the read asks for one.
+    let read_waits = || state.metrics.database_waiting() == 1;
     let read_and_release =
-        read_while_the_worker_answers(&api, &path, &a, database_timeout / 2, || {
+        read_while_the_worker_answers(&api, &path, &a, read_waits, database_timeout / 2, || {
             for _ in 0..permits {
                 let _ = release.send(());
             }
