@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::accounts::{self, NewSession};
 use crate::auth::{RequestMeta, SignedIn};
 use crate::error::AppError;
+use crate::services::accounts::{self, ActiveSession, NewSession};
 
 use super::input::JsonBody;
 use super::users::UserView;
@@ -53,8 +53,7 @@ pub async fn login(
     state
         .throttles
         .sign_in(request.client_addr.as_deref(), &body.username)?;
-    let session =
-        crate::services::accounts::sign_in(&state, request, body.username, body.password).await?;
+    let session = accounts::sign_in(&state, request, body.username, body.password).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 
@@ -65,10 +64,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    state
-        .change_accounts(move |conn| accounts::logout(conn, &user, now))
-        .await?;
+    accounts::sign_out(&state, user).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -79,7 +75,7 @@ pub struct SessionsEnded {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionList {
-    items: Vec<accounts::ActiveSession>,
+    items: Vec<ActiveSession>,
 }
 
 /// Sign out everywhere: end every session of the account, this one included.
@@ -89,10 +85,7 @@ pub async fn logout_all(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let ended = state
-        .change_accounts(move |conn| accounts::logout_everywhere(conn, &user, now))
-        .await?;
+    let ended = accounts::sign_out_everywhere(&state, user).await?;
     Ok(HttpResponse::Ok().json(SessionsEnded {
         sessions_ended: ended,
     }))
@@ -105,10 +98,7 @@ pub async fn sessions(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let (settings, now) = (state.settings.clone(), state.clock.now());
-    let items = state
-        .run(move |conn| accounts::active_sessions(conn, &settings, &user, now))
-        .await?;
+    let items = accounts::active_sessions(&state, user).await?;
     Ok(HttpResponse::Ok().json(SessionList { items }))
 }
 
@@ -120,7 +110,7 @@ pub async fn me(
     SignedIn(user): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let view = state
-        .run(move |conn| crate::services::accounts::own_account(conn, &user).map(UserView::from))
+        .run(move |conn| accounts::own_account(conn, &user).map(UserView::from))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -143,8 +133,6 @@ pub async fn change_password(
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let body: PasswordChange = body.parse()?;
-    let session =
-        crate::services::accounts::change_own_password(&state, user, body.current, body.new)
-            .await?;
+    let session = accounts::change_own_password(&state, user, body.current, body.new).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }

@@ -7,8 +7,7 @@ use futures_util::StreamExt;
 use crate::AppState;
 use crate::auth::Actor;
 use crate::error::AppError;
-use crate::import::un_fatalities;
-use crate::services::{imports, users};
+use crate::services::imports;
 
 /// The published file is under 1 MiB; this leaves room for decades more.
 const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
@@ -27,7 +26,7 @@ pub async fn un_fatalities(
     let now = state.clock.now();
     let checker = user.clone();
     state
-        .run(move |conn| users::require_admin(conn, &checker, "imports.un_fatalities", now))
+        .run(move |conn| imports::require_importer(conn, &checker, now))
         .await?;
     let mut dry_run = false;
     for (key, value) in super::input::query_pairs(req.query_string())? {
@@ -63,13 +62,8 @@ pub async fn un_fatalities(
         }
         body.extend_from_slice(&chunk);
     }
-    let context = user.audit(now);
     let report = state
-        .change_missions(move |conn| {
-            let plan = un_fatalities::plan(body.as_slice())
-                .map_err(|e| AppError::invalid("body", e.to_string()))?;
-            imports::import(conn, &context, plan, "upload", dry_run, now)
-        })
+        .change_missions(move |conn| imports::import_upload(conn, &user, &body, dry_run, now))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -46,8 +46,10 @@ struct MissionList {
 /// List missions.
 #[utoipa::path(get, path = "/api/v1/missions", tag = "missions",
     responses((status = 200, description = "Every mission.", body = MissionList)))]
-pub async fn list(state: web::Data<AppState>, _user: Actor) -> Result<HttpResponse, AppError> {
-    let rows = state.run(services::missions::list).await?;
+pub async fn list(state: web::Data<AppState>, user: Actor) -> Result<HttpResponse, AppError> {
+    let rows = state
+        .run(move |conn| services::missions::list(conn, &user))
+        .await?;
     Ok(HttpResponse::Ok().json(MissionList {
         items: rows.into_iter().map(MissionView::from).collect(),
     }))
@@ -59,11 +61,11 @@ pub async fn list(state: web::Data<AppState>, _user: Actor) -> Result<HttpRespon
     responses((status = 200, description = "The mission.", body = MissionView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
-    _user: Actor,
+    user: Actor,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let row = state
-        .run(move |conn| services::missions::get(conn, &code))
+        .run(move |conn| services::missions::get(conn, &user, &code))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(row.version))

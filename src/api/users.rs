@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::auth::accounts::{AccountPatch, NewAccount};
 use crate::domain::access::{Clearance, Role};
 use crate::error::AppError;
+use crate::services::accounts::{AccountPatch, NewAccount};
 use crate::services::users::{self as service, UserWithMissions};
 
 use super::input::{JsonBody, etag, expected_version, if_match, page_limit};

@@ -5,7 +5,8 @@
 use actix_web::web::Data;
 
 use crate::AppState;
-use crate::auth::accounts::{self, NewAccount, NewSession};
+use crate::auth::accounts;
+pub use crate::auth::accounts::{AccountPatch, ActiveSession, NewAccount, NewSession};
 use crate::auth::{Actor, RequestMeta};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -106,6 +107,31 @@ pub async fn create_account(
     let context = creator.audit(state.clock.now());
     state
         .run(move |conn| accounts::create_user(conn, &context, checked))
+        .await
+}
+
+/// Ends the user's session (signing out).
+pub async fn sign_out(state: &AppState, user: Actor) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .change_accounts(move |conn| accounts::logout(conn, &user, now))
+        .await
+}
+
+/// Ends every session of the user, this one too (a lost device, a shared computer); says how
+/// many ended.
+pub async fn sign_out_everywhere(state: &AppState, user: Actor) -> AppResult<usize> {
+    let now = state.clock.now();
+    state
+        .change_accounts(move |conn| accounts::logout_everywhere(conn, &user, now))
+        .await
+}
+
+/// The user's active sessions, newest first.
+pub async fn active_sessions(state: &AppState, user: Actor) -> AppResult<Vec<ActiveSession>> {
+    let (settings, now) = (state.settings.clone(), state.clock.now());
+    state
+        .run(move |conn| accounts::active_sessions(conn, &settings, &user, now))
         .await
 }
 

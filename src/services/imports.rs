@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::auth::password;
+use crate::auth::{Actor, password};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{self, IncidentInput, SourceInput, VictimInput};
 use crate::domain::verification::writes_content;
 use crate::error::{AppError, AppResult};
-use crate::import::un_fatalities::{DuplicateRow, Plan, RejectedRow};
+use crate::import::un_fatalities::{self, DuplicateRow, Plan, RejectedRow};
 use crate::store::audit::{self, AuditContext};
 use crate::store::incidents as incident_store;
 use crate::store::missions::{self, MissionRow};
@@ -67,7 +67,31 @@ impl From<diesel::result::Error> for Outcome {
     }
 }
 
-/// Imports the plan; with `dry_run` everything is done and counted, then rolled back.
+/// Only administrators import (403, recorded): checked before an upload is read, and again
+/// with the import.
+pub fn require_importer(
+    conn: &mut DbConnection,
+    user: &Actor,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    super::users::require_admin(conn, user, "imports.un_fatalities", now)
+}
+
+/// Imports a dataset an administrator uploaded (the file as published, CSV).
+pub fn import_upload(
+    conn: &mut DbConnection,
+    user: &Actor,
+    csv: &[u8],
+    dry_run: bool,
+    now: NaiveDateTime,
+) -> AppResult<ImportReport> {
+    require_importer(conn, user, now)?;
+    let plan = un_fatalities::plan(csv).map_err(|e| AppError::invalid("body", e.to_string()))?;
+    import(conn, &user.audit(now), plan, "upload", dry_run, now)
+}
+
+/// Imports the plan; with `dry_run` everything is done and counted, then rolled back. The
+/// command line calls it directly, as the registry itself.
 pub fn import(
     conn: &mut DbConnection,
     context: &AuditContext,

@@ -169,12 +169,23 @@ pub fn update(
     })
 }
 
-/// Every mission, by code.
-pub fn list(conn: &mut DbConnection) -> AppResult<Vec<MissionRow>> {
+/// Every mission, by code. The missions are the registry's reference: every signed-in user
+/// reads them.
+pub fn list(conn: &mut DbConnection, _reader: &Actor) -> AppResult<Vec<MissionRow>> {
     Ok(missions::list(conn)?)
 }
 
-/// The mission of this code (404 when there is none).
-pub fn get(conn: &mut DbConnection, code: &str) -> AppResult<MissionRow> {
+/// The mission of this code (404 when there is none), for any signed-in user.
+pub fn get(conn: &mut DbConnection, _reader: &Actor, code: &str) -> AppResult<MissionRow> {
     missions::find(conn, code)?.ok_or(AppError::NotFound)
+}
+
+/// The codes of the missions the user works on (every mission for headquarters users), for
+/// the mission lists of filters and forms.
+pub fn worked_on(conn: &mut DbConnection, user: &Actor) -> AppResult<Vec<String>> {
+    Ok(missions::list(conn)?
+        .into_iter()
+        .map(|m| m.code)
+        .filter(|code| user.viewer().works_on(code))
+        .collect())
 }

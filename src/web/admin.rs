@@ -8,11 +8,11 @@ use askama::Template;
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::auth::accounts::{AccountPatch, NewAccount};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
 use crate::http::cursor::{decode_cursor, encode_cursor};
+use crate::services::accounts::{AccountPatch, NewAccount};
 use crate::services::missions::{self as mission_service, MissionPatch, NewMission};
 use crate::services::users as user_service;
 
@@ -426,7 +426,10 @@ async fn missions_page(
     posted: &[(String, String)],
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
-    let found = state.run(mission_service::list).await;
+    let reader = user.clone();
+    let found = state
+        .run(move |conn| mission_service::list(conn, &reader))
+        .await;
     let rows = match found {
         Ok(rows) => rows,
         Err(error) => return Ok(failure_page(req, error)),

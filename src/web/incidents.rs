@@ -164,7 +164,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let found = state
         .run(move |conn| {
             let rows = service::list(conn, &reader_user, request, now)?;
-            let missions = super::missions_worked_on(conn, &reader_user)?;
+            let missions = crate::services::missions::worked_on(conn, &reader_user)?;
             Ok((rows, missions))
         })
         .await;
@@ -308,19 +308,18 @@ struct Actions {
 
 impl Actions {
     /// `may_verify` is the two-person rule's answer for this reader.
-    fn of(user: &Actor, row: &IncidentRow, may_verify: bool) -> Actions {
+    fn of(user: &Actor, row: &IncidentRow, status: Status, may_verify: bool) -> Actions {
         let writes = user.viewer().can_write_incident(&row.mission_code);
-        let status = Status::from_code(&row.status);
         Actions {
             id: row.id.clone(),
-            edit: writes && matches!(status, Some(Status::Draft | Status::Submitted)),
-            amend: writes && status == Some(Status::Verified),
-            submit: writes && status == Some(Status::Draft),
+            edit: writes && matches!(status, Status::Draft | Status::Submitted),
+            amend: writes && status == Status::Verified,
+            submit: writes && status == Status::Draft,
             verify: may_verify,
-            withdraw: writes && status != Some(Status::Withdrawn),
+            withdraw: writes && status != Status::Withdrawn,
             open_case: user.viewer().can_write_case(&row.mission_code)
                 && user.role == crate::domain::access::Role::LegalOfficer
-                && matches!(status, Some(Status::Submitted | Status::Verified)),
+                && matches!(status, Status::Submitted | Status::Verified),
         }
     }
 }
@@ -357,14 +356,17 @@ async fn incident_page(
             Ok((incident, may_verify, history))
         })
         .await;
-    let (incident, may_verify, versions) = match found {
-        Ok(found) => found,
+    let (incident, incident_status, may_verify, versions) = match found {
+        Ok((incident, may_verify, versions)) => match incident.status() {
+            Ok(incident_status) => (incident, incident_status, may_verify, versions),
+            Err(error) => return Ok(failure_page(&req, error)),
+        },
         Err(error) => return Ok(failure_page(&req, error)),
     };
     let lang = Lang::of(&req);
     let t = lang.texts();
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
-    let actions = Actions::of(&user, &incident.row, may_verify);
+    let actions = Actions::of(&user, &incident.row, incident_status, may_verify);
     let (row, data) = (incident.row, incident.data);
     let place: Vec<&str> = [
         row.place_name.as_deref(),

@@ -320,19 +320,6 @@ async fn page_user(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Act
     }
 }
 
-/// The codes of the missions the user works on (every mission for headquarters users), for
-/// the mission lists of filters and forms.
-fn missions_worked_on(
-    conn: &mut crate::db::DbConnection,
-    user: &Actor,
-) -> crate::error::AppResult<Vec<String>> {
-    Ok(crate::services::missions::list(conn)?
-        .into_iter()
-        .map(|m| m.code)
-        .filter(|code| user.viewer().works_on(code))
-        .collect())
-}
-
 /// A posted form: its fields when its CSRF token holds, and the signed-in sender; otherwise
 /// the answer to give (a 403 page, or the way to the sign-in or to the password change).
 async fn posted_form(

@@ -7,10 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::accounts;
 use crate::auth::{Actor, RequestMeta};
 use crate::error::AppError;
-use crate::services::accounts as account_service;
+use crate::services::accounts;
 
 use super::i18n::{LANG_COOKIE, Lang};
 use super::{
@@ -86,7 +85,7 @@ pub(super) async fn login(
         return Ok(page);
     }
     let username = form.username.clone();
-    let outcome = account_service::sign_in(&state, request, form.username, form.password).await;
+    let outcome = accounts::sign_in(&state, request, form.username, form.password).await;
     match outcome {
         Ok(session) => {
             let next = if session.must_change_password {
@@ -97,7 +96,7 @@ pub(super) async fn login(
             // The language the user chose on another device follows them here.
             let user_id = session.user_id.clone();
             let chosen = state
-                .run(move |conn| account_service::language_of(conn, &user_id))
+                .run(move |conn| accounts::language_of(conn, &user_id))
                 .await
                 .ok()
                 .flatten()
@@ -141,10 +140,7 @@ pub(super) async fn logout(
         return Ok(error_page(&req, StatusCode::FORBIDDEN));
     }
     if let Some(user) = reader(&req, &state).await {
-        let now = state.clock.now();
-        state
-            .change_accounts(move |conn| accounts::logout(conn, &user, now))
-            .await?;
+        accounts::sign_out(&state, user).await?;
     }
     let mut response = redirect("/login");
     let mut gone = cookie(&req, SESSION_COOKIE, String::new());
@@ -213,8 +209,7 @@ pub(super) async fn change_password(
     if form.new != form.repeat {
         return refused("", t.passwords_differ, &user);
     }
-    let outcome =
-        account_service::change_own_password(&state, user.clone(), form.current, form.new).await;
+    let outcome = accounts::change_own_password(&state, user.clone(), form.current, form.new).await;
     // Refusals are shown on the form; anything else is answered as an error.
     match outcome {
         Ok(session) => {
@@ -261,7 +256,7 @@ pub(super) async fn language(
     };
     if let Some(user) = reader(&req, &state).await {
         let stored = state
-            .run(move |conn| account_service::set_language(conn, &user, lang.code()))
+            .run(move |conn| accounts::set_language(conn, &user, lang.code()))
             .await;
         if let Err(error) = stored {
             tracing::warn!(error = %error, "the language choice was not stored");

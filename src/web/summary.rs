@@ -161,7 +161,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                 limit: service::STALLED_LIMIT,
             };
             let stalled = service::stalled(conn, &reader, stalled_request, now)?;
-            let mission_codes = super::missions_worked_on(conn, &reader)?;
+            let mission_codes = crate::services::missions::worked_on(conn, &reader)?;
             Ok((stalled, mission_codes))
         })
         .await;

@@ -10,7 +10,8 @@ const MAX_LINES: usize = 650;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
-    /// `api/` and `web/` import neither `store` nor the access rules (`auth::policy`).
+    /// `api/` and `web/` import neither `store`, nor the access rules (`auth::policy`), nor the
+    /// account workflows behind the services (`auth::accounts`).
     ThroughServices,
     /// `web/` never imports `api/`: what both need lives in `http/`.
     PagesApart,
@@ -50,6 +51,7 @@ fn uses_store_or_policy(text: &str) -> bool {
                 || word.starts_with("crate::store")
                 || word.contains("policy::")
                 || *word == "policy"
+                || word.contains("auth::accounts")
         })
     })
 }
@@ -126,6 +128,12 @@ fn the_checks_find_what_they_look_for() {
     assert!(uses_store_or_policy("use crate::store::incidents;"));
     assert!(uses_store_or_policy("    let rows = store::list(conn)?;"));
     assert!(uses_store_or_policy("use crate::auth::{Actor, policy};"));
+    assert!(uses_store_or_policy(
+        "use crate::auth::accounts::NewAccount;"
+    ));
+    assert!(!uses_store_or_policy(
+        "use crate::services::accounts::NewAccount;"
+    ));
     assert!(!uses_store_or_policy(
         "// store::list is behind the service"
     ));

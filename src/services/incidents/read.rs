@@ -42,8 +42,15 @@ pub fn history(
     for version in &mut versions {
         let classification = serde_json::from_str::<Value>(&version.snapshot)
             .ok()
-            .and_then(|v| v["classification"].as_str().and_then(Clearance::from_code))
-            .unwrap_or(Clearance::StrictlyConfidential);
+            .and_then(|v| v["classification"].as_str().map(stored_classification))
+            .unwrap_or_else(|| {
+                tracing::error!(
+                    incident = id,
+                    version = version.version,
+                    "a version's snapshot names no classification: withheld"
+                );
+                Clearance::StrictlyConfidential
+            });
         let hidden = classification > user.clearance;
         if hidden {
             version.snapshot = json!({ "withheld": "classified above your clearance" }).to_string();

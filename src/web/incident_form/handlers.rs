@@ -112,13 +112,13 @@ pub async fn create(
 pub(super) fn edit_setting(
     lang: Lang,
     row: &crate::services::incidents::IncidentRow,
+    status: Status,
     stale: Vec<Difference>,
     reason: String,
     blank: [usize; 3],
 ) -> Setting {
     let t = lang.texts();
-    let status = Status::from_code(&row.status);
-    let verb = if status == Some(Status::Verified) {
+    let verb = if status == Status::Verified {
         t.amend
     } else {
         t.edit
@@ -132,7 +132,7 @@ pub(super) fn edit_setting(
         action: format!("/incidents/{}/edit", row.id),
         form_key: String::new(),
         version: row.version,
-        status,
+        status: Some(status),
         reason,
         blank,
         stale,
@@ -155,15 +155,22 @@ pub async fn edit_form(
             service::get(conn, &reader, &id, now)
         })
         .await;
-    let incident = match found {
-        Ok(incident) => incident,
+    let (incident, status) = match found.and_then(|incident| Ok((incident.status()?, incident))) {
+        Ok((status, incident)) => (incident, status),
         Err(error) => return Ok(failure_page(&req, error)),
     };
     let lang = Lang::of(&req);
     let missions = missions_of(&state, &user).await?;
     let personal = user.viewer().sees_personal_data(&incident.row.mission_code);
     let form = IncidentForm::stored(&incident.data.to_input(), personal);
-    let mut setting = edit_setting(lang, &incident.row, Vec::new(), String::new(), [1, 1, 1]);
+    let mut setting = edit_setting(
+        lang,
+        &incident.row,
+        status,
+        Vec::new(),
+        String::new(),
+        [1, 1, 1],
+    );
     setting.personal = personal;
     let page = draw(&req, lang, &user, &missions, &form, setting, &[]);
     respond(&req, StatusCode::OK, &page)
@@ -270,7 +277,18 @@ pub async fn update(
         Vec::new()
     };
     let missions = missions_of(&state, &user).await?;
-    let mut setting = edit_setting(lang, &current.row, differences, reason, blank_rows(&intent));
+    let status = match current.status() {
+        Ok(status) => status,
+        Err(error) => return Ok(failure_page(&req, error)),
+    };
+    let mut setting = edit_setting(
+        lang,
+        &current.row,
+        status,
+        differences,
+        reason,
+        blank_rows(&intent),
+    );
     setting.personal = personal;
     if !stale && !saved {
         setting.version = version;

@@ -178,7 +178,7 @@ pub(super) async fn missions_of(
 ) -> Result<Vec<String>, AppError> {
     let reader = user.clone();
     state
-        .run(move |conn| super::super::missions_worked_on(conn, &reader))
+        .run(move |conn| crate::services::missions::worked_on(conn, &reader))
         .await
 }
 
