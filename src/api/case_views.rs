@@ -59,7 +59,7 @@ pub struct AccusedView {
 }
 
 pub(super) fn accused_view(row: AccusedRow, personal: bool) -> AccusedView {
-    let sentence = crate::services::cases::accused_of(&row).sentence;
+    let sentence = crate::domain::case::Accused::from(&row).sentence;
     AccusedView {
         name: personal.then_some(row.name),
         name_withheld: !personal,

@@ -26,18 +26,20 @@ pub(super) fn accused_row(
     }
 }
 
-pub fn accused_of(row: &AccusedRow) -> Accused {
-    Accused {
-        name: row.name.clone(),
-        affiliation: row.affiliation.clone(),
-        status: row.status.clone(),
-        charges: row.charges.clone(),
-        verdict: row.verdict.clone(),
-        sentence: row.sentence_type.as_ref().map(|t| Sentence {
-            sentence_type: Some(t.clone()),
-            months: row.sentence_months,
-            details: row.sentence_details.clone(),
-        }),
+impl From<&AccusedRow> for Accused {
+    fn from(row: &AccusedRow) -> Accused {
+        Accused {
+            name: row.name.clone(),
+            affiliation: row.affiliation.clone(),
+            status: row.status.clone(),
+            charges: row.charges.clone(),
+            verdict: row.verdict.clone(),
+            sentence: row.sentence_type.as_ref().map(|t| Sentence {
+                sentence_type: Some(t.clone()),
+                months: row.sentence_months,
+                details: row.sentence_details.clone(),
+            }),
+        }
     }
 }
 
@@ -114,7 +116,7 @@ pub fn update_accused(
     if stored.version != expected_version {
         return Err(stale_accused());
     }
-    let input = changes.applied_to(accused_of(&stored).to_input());
+    let input = changes.applied_to(Accused::from(&stored).to_input());
     let row = write_transaction(conn, |conn| {
         let stored = store::find_accused(conn, case_id, accused_id)?.ok_or(AppError::NotFound)?;
         if stored.version != expected_version {
@@ -139,7 +141,7 @@ pub fn update_accused(
             now,
         )?;
         details["accused_id"] = json!(accused_id);
-        details["accused_fields"] = json!(accused_fields(&accused_of(&stored), &accused));
+        details["accused_fields"] = json!(accused_fields(&Accused::from(&stored), &accused));
         audit::append(
             conn,
             &user.audit(now),

@@ -14,7 +14,7 @@ pub(super) fn check_status(
 /// The incident as stored now, inside a write transaction.
 pub(super) fn reload(conn: &mut DbConnection, id: &str) -> AppResult<Incident> {
     let (row, children) = store::find_with_children(conn, id)?.ok_or(AppError::NotFound)?;
-    assemble(row, children)
+    Incident::try_from((row, children))
 }
 
 pub(super) fn save(

@@ -14,16 +14,14 @@ use crate::auth::Actor;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{
-    self, IncidentChanges, IncidentData, IncidentInput, Move, Perpetrator, Source, Status, Victim,
+    self, IncidentChanges, IncidentData, IncidentInput, Move, Status, Victim,
 };
 use crate::domain::snapshot::{self, ChangeFacts};
 use crate::domain::validation::{FieldError, text_length};
 use crate::domain::{casualty_id, verification};
 use crate::error::{AppError, AppResult};
 use crate::services::missions::RecentMissions;
-use crate::store::incidents::{
-    self as store, Children, IncidentFilter, PerpetratorRow, SourceRow, VictimRow,
-};
+use crate::store::incidents::{self as store, Children, IncidentFilter};
 
 pub use crate::store::incidents::{IncidentRow, ListedIncident, VersionRow};
 use crate::store::{ReferenceCounter, audit, is_unique_violation, next_reference_number};
@@ -33,12 +31,14 @@ mod create;
 mod imported;
 mod prepare;
 mod read;
+mod rows;
 
 pub use change::*;
 pub use create::*;
 pub(crate) use imported::*;
 use prepare::*;
 pub use read::*;
+use rows::{children_of, fill_row, refresh_search_text};
 
 /// An incident as stored: its row and its valid content.
 #[derive(Debug, Clone)]
@@ -66,153 +66,6 @@ pub struct CreateRequest {
 pub struct Created {
     pub incident: Incident,
     pub replayed: bool,
-}
-
-fn assemble(row: IncidentRow, children: Children) -> AppResult<Incident> {
-    let data = IncidentData {
-        mission: row.mission_code.clone(),
-        classification: Clearance::try_from(row.classification.as_str())?,
-        occurred_at: row.occurred_at,
-        time_precision: row.time_precision.clone(),
-        occurred_until: row.occurred_until,
-        place_name: row.place_name.clone(),
-        admin1: row.admin1.clone(),
-        admin2: row.admin2.clone(),
-        latitude: row.latitude,
-        longitude: row.longitude,
-        geo_precision: row.geo_precision.clone(),
-        location_type: row.location_type.clone(),
-        attack_type: row.attack_type.clone(),
-        weapons: serde_json::from_str(&row.weapons).map_err(AppError::internal)?,
-        perpetrators: children
-            .perpetrators
-            .into_iter()
-            .map(|p| Perpetrator {
-                actor_name: p.actor_name,
-                actor_type: p.actor_type,
-                attribution: p.attribution,
-                claimed_responsibility: p.claimed_responsibility,
-            })
-            .collect(),
-        victims: children
-            .victims
-            .into_iter()
-            .map(|v| Victim {
-                personnel_type: v.personnel_type,
-                nationality: v.nationality,
-                gender: v.gender,
-                outcome: v.outcome,
-                casualty_id: v.casualty_id,
-                name: v.name,
-                unit: v.unit,
-            })
-            .collect(),
-        sources: children
-            .sources
-            .into_iter()
-            .map(|s| Source {
-                source_type: s.source_type,
-                description: s.description,
-                received_at: s.received_at,
-                reliability: s.reliability,
-                credibility: s.credibility,
-            })
-            .collect(),
-        summary: row.summary.clone(),
-        narrative: row.narrative.clone(),
-    };
-    Ok(Incident { row, data })
-}
-
-fn children_of(id: &str, data: &IncidentData) -> Children {
-    Children {
-        victims: data
-            .victims
-            .iter()
-            .enumerate()
-            .map(|(i, v)| VictimRow {
-                incident_id: id.to_string(),
-                position: i as i32,
-                personnel_type: v.personnel_type.clone(),
-                nationality: v.nationality.clone(),
-                gender: v.gender.clone(),
-                outcome: v.outcome.clone(),
-                casualty_id: v.casualty_id.clone(),
-                name: v.name.clone(),
-                unit: v.unit.clone(),
-            })
-            .collect(),
-        perpetrators: data
-            .perpetrators
-            .iter()
-            .enumerate()
-            .map(|(i, p)| PerpetratorRow {
-                incident_id: id.to_string(),
-                position: i as i32,
-                actor_name: p.actor_name.clone(),
-                actor_type: p.actor_type.clone(),
-                attribution: p.attribution.clone(),
-                claimed_responsibility: p.claimed_responsibility,
-            })
-            .collect(),
-        sources: data
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SourceRow {
-                incident_id: id.to_string(),
-                position: i as i32,
-                source_type: s.source_type.clone(),
-                description: s.description.clone(),
-                received_at: s.received_at,
-                reliability: s.reliability.clone(),
-                credibility: s.credibility,
-            })
-            .collect(),
-    }
-}
-
-/// Copies the content into the row (the row keeps its identity, status and trail fields).
-fn fill_row(row: &mut IncidentRow, data: &IncidentData) {
-    let [killed, injured, abducted, missing] = data.victim_counts();
-    row.mission_code = data.mission.clone();
-    row.classification = data.classification.code().to_string();
-    row.occurred_at = data.occurred_at;
-    row.time_precision = data.time_precision.clone();
-    row.occurred_until = data.occurred_until;
-    row.place_name = data.place_name.clone();
-    row.admin1 = data.admin1.clone();
-    row.admin2 = data.admin2.clone();
-    row.latitude = data.latitude;
-    row.longitude = data.longitude;
-    row.geo_precision = data.geo_precision.clone();
-    row.location_type = data.location_type.clone();
-    row.attack_type = data.attack_type.clone();
-    row.weapons = json!(data.weapons).to_string();
-    row.summary = data.summary.clone();
-    row.narrative = data.narrative.clone();
-    row.killed = killed;
-    row.injured = injured;
-    row.abducted = abducted;
-    row.missing = missing;
-    refresh_search_text(row);
-}
-
-fn refresh_search_text(row: &mut IncidentRow) {
-    let parts = [
-        row.reference.as_deref(),
-        Some(row.summary.as_str()),
-        Some(row.narrative.as_str()),
-        row.place_name.as_deref(),
-        row.admin1.as_deref(),
-        row.admin2.as_deref(),
-    ];
-    row.search_text = parts
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" \n ")
-        .to_lowercase();
 }
 
 /// The whole incident as a version of its history records it, and as its audit records prove
@@ -250,7 +103,7 @@ fn snapshot(incident_row: &IncidentRow, data: &IncidentData) -> Value {
 
 /// The snapshot of the incident as its rows stand now: what its latest audit record must prove.
 pub(crate) fn current_snapshot(row: IncidentRow, children: Children) -> AppResult<String> {
-    let incident = assemble(row, children)?;
+    let incident = Incident::try_from((row, children))?;
     Ok(snapshot::canonical(&snapshot(
         &incident.row,
         &incident.data,
@@ -379,7 +232,7 @@ impl Guarded for Incident {
 
     fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<Self>> {
         match store::find_with_children(conn, id)? {
-            Some((row, children)) => assemble(row, children).map(Some),
+            Some((row, children)) => Incident::try_from((row, children)).map(Some),
             None => Ok(None),
         }
     }
@@ -413,7 +266,9 @@ pub fn get_if_visible(
         return Ok(None);
     }
     match store::find_with_children(conn, id)? {
-        Some((row, children)) if may_see(user, &row) => assemble(row, children).map(Some),
+        Some((row, children)) if may_see(user, &row) => {
+            Incident::try_from((row, children)).map(Some)
+        }
         _ => Ok(None),
     }
 }
