@@ -151,13 +151,11 @@ pub fn message(lang: Lang, english: &str) -> String {
     lang.format(key, &[("said", english)])
 }
 
-/// Every catalogue key of the problems, for the catalogues' tests.
+/// How the service's messages begin, with the catalogue key of each, and the key for any other:
+/// for the catalogues' tests.
 #[cfg(test)]
-pub fn problem_keys() -> impl Iterator<Item = &'static str> {
-    PROBLEMS
-        .iter()
-        .map(|(_, key)| *key)
-        .chain(std::iter::once(OTHER_PROBLEM))
+pub fn problems() -> (&'static [(&'static str, &'static str)], &'static str) {
+    (PROBLEMS, OTHER_PROBLEM)
 }
 
 #[cfg(test)]

@@ -100,20 +100,21 @@ fn incident(summary: &str) -> String {
     .to_string()
 }
 
-/// What a writer heard: the incidents answered 201, and how many writes were refused.
+/// What a writer was answered: the incidents acknowledged (201), and how many writes were
+/// refused.
 #[derive(Default)]
-struct Heard {
+struct WriterAnswers {
     acknowledged: Vec<String>,
     refused: usize,
 }
 
 /// Writes incidents until the server stops taking connections.
-fn write_until_refused(server: &Server, token: &str, writer: usize) -> Heard {
-    let mut heard = Heard::default();
+fn write_until_refused(server: &Server, token: &str, writer: usize) -> WriterAnswers {
+    let mut answers = WriterAnswers::default();
     for n in 0..5_000 {
         let body = incident(&format!("Writer {writer}, incident {n}"));
         match server.try_request("POST", "/api/v1/incidents", Some(token), Some(&body)) {
-            Ok((201, answer)) => heard
+            Ok((201, answer)) => answers
                 .acknowledged
                 .push(answer["id"].as_str().expect("an id").to_string()),
             Ok((status, answer)) => {
@@ -121,13 +122,13 @@ fn write_until_refused(server: &Server, token: &str, writer: usize) -> Heard {
                     status == 503,
                     "a write during shutdown answered {status}: {answer}"
                 );
-                heard.refused += 1;
+                answers.refused += 1;
             }
             // Refused or cut before an answer: the connection was not taken.
             Err(_) => break,
         }
     }
-    heard
+    answers
 }
 
 /// The moves a case walker makes, in order, all on one day.
@@ -232,7 +233,7 @@ async fn killed_mid_write_it_keeps_every_acknowledged_write_whole(backend: Backe
         ("PKR_LOG_FILTER", "warn"),
         ("PKR_WRITES_PER_MINUTE_PER_TOKEN", "0"),
     ];
-    let mut heard: Vec<Heard> = Vec::new();
+    let mut answers: Vec<WriterAnswers> = Vec::new();
     let mut walks: Vec<Walk> = Vec::new();
     for round in 0..3u64 {
         let server = Server::start_with(folder.path(), &t.db.url, &settings);
@@ -247,14 +248,14 @@ async fn killed_mid_write_it_keeps_every_acknowledged_write_whole(backend: Backe
             let walker = scope.spawn(move || walk_cases_until_refused(server_ref, legal, attacked));
             std::thread::sleep(Duration::from_millis(800 + 300 * round));
             server.kill();
-            heard.extend(writers.into_iter().map(|w| w.join().unwrap()));
+            answers.extend(writers.into_iter().map(|w| w.join().unwrap()));
             walks.extend(walker.join().unwrap());
         });
     }
 
     // Started once more: its sealer links what the killed servers left pending.
     let server = Server::start_with(folder.path(), &t.db.url, &settings);
-    let acknowledged: Vec<&String> = heard.iter().flat_map(|h| &h.acknowledged).collect();
+    let acknowledged: Vec<&String> = answers.iter().flat_map(|w| &w.acknowledged).collect();
     let lost = lost_of(&server, &officer, &acknowledged);
     let moves_acknowledged: usize = walks.iter().map(|w| w.moves.len()).sum();
     for walk in &walks {
@@ -336,7 +337,7 @@ async fn sigterm_lets_writes_in_flight_finish_then_exits_0(backend: Backend) {
     let mut server = Server::start_with(folder.path(), &t.db.url, &settings);
     let token = server.sign_in("officer.a");
 
-    let heard: Vec<Heard> = std::thread::scope(|scope| {
+    let answers: Vec<WriterAnswers> = std::thread::scope(|scope| {
         let writers: Vec<_> = (0..8)
             .map(|writer| {
                 let (server, token) = (&server, token.as_str());
@@ -353,8 +354,8 @@ async fn sigterm_lets_writes_in_flight_finish_then_exits_0(backend: Backend) {
     let logs = server.logs();
     assert!(exit.success(), "exit {exit:?}; the server logged: {logs}");
 
-    let acknowledged: Vec<&String> = heard.iter().flat_map(|h| &h.acknowledged).collect();
-    let refused: usize = heard.iter().map(|h| h.refused).sum();
+    let acknowledged: Vec<&String> = answers.iter().flat_map(|w| &w.acknowledged).collect();
+    let refused: usize = answers.iter().map(|w| w.refused).sum();
     println!(
         "acknowledged {}, refused {refused}, stored {}",
         acknowledged.len(),

@@ -48,52 +48,47 @@ fn codes() -> BTreeSet<String> {
 fn keys_the_code_uses() -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = Texts::KEYS.iter().map(|k| k.to_string()).collect();
     keys.extend(codes().iter().map(|code| format!("label-{code}")));
-    keys.extend(crate::web::form::problem_keys().map(str::to_string));
+    let (problems, other) = crate::web::form::problems();
+    keys.extend(problems.iter().map(|(_, key)| key.to_string()));
+    keys.insert(other.to_string());
     keys.extend((1..=12).map(|month| format!("month-{month}")));
     keys.extend(["date".to_string(), "date_and_time".to_string()]);
     keys
 }
 
-/// The text of the pages' code and templates, where the words are used.
-fn pages_source() -> String {
-    fn read(folder: &Path, into: &mut String) {
-        for entry in std::fs::read_dir(folder).expect("a folder of src/web") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                read(&path, into);
-            } else if path.extension().is_some_and(|e| e == "rs" || e == "html")
-                && !path.ends_with("i18n.rs")
-            {
-                into.push_str(&std::fs::read_to_string(&path).expect("a source file"));
-            }
+/// The text of every file under `folder` that `keep` keeps.
+fn read_tree(folder: &Path, keep: &dyn Fn(&Path) -> bool) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(folder).expect("a source folder") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            text.push_str(&read_tree(&path, keep));
+        } else if keep(&path) {
+            text.push_str(&std::fs::read_to_string(&path).expect("a source file"));
         }
     }
-    let mut text = String::new();
-    read(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web"),
-        &mut text,
-    );
     text
+}
+
+fn src() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn is_rust(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "rs")
+}
+
+/// The text of the pages' code and templates, where the words are used.
+fn pages_source() -> String {
+    read_tree(&src().join("web"), &|path| {
+        (is_rust(path) || path.extension().is_some_and(|e| e == "html"))
+            && !path.ends_with("i18n.rs")
+    })
 }
 
 /// The text of the whole service, where the fields are named.
 fn service_source() -> String {
-    fn read(folder: &Path, into: &mut String) {
-        for entry in std::fs::read_dir(folder).expect("a folder of src") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                read(&path, into);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                into.push_str(&std::fs::read_to_string(&path).expect("a source file"));
-            }
-        }
-    }
-    let mut text = String::new();
-    read(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut text,
-    );
-    text
+    read_tree(&src(), &is_rust)
 }
 
 fn names_the_word(source: &str, key: &str) -> bool {
@@ -226,4 +221,22 @@ fn messages_with_variables_are_formatted_and_a_missing_one_is_none() {
     assert_eq!(english.format("date", &[]), None, "a variable is missing");
     assert_eq!(english.format("no-such-key", &[]), None);
     assert_eq!(english.word("date"), None, "it takes variables");
+}
+
+#[test]
+fn every_message_the_pages_translate_is_one_the_service_writes() {
+    // The pages know a message by how it begins: reworded where it is written (in the service,
+    // or in a page, in English first), it would fall to `problem-other` without a word.
+    let table = src().join("web/form.rs");
+    let tests = src().join("web/catalogue");
+    let service = read_tree(&src(), &|path| {
+        is_rust(path) && path != table && !path.starts_with(&tests)
+    });
+    let (problems, _) = crate::web::form::problems();
+    let unheard: Vec<&str> = problems
+        .iter()
+        .map(|(start, _)| *start)
+        .filter(|start| !service.contains(&format!("\"{start}")))
+        .collect();
+    assert!(unheard.is_empty(), "no message begins {unheard:?}");
 }
