@@ -272,9 +272,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    second_factors (user_id) {
+        user_id -> Text,
+        secret -> Binary,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(user_missions -> users (user_id));
 diesel::joinable!(user_missions -> missions (mission_code));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(second_factors -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(audit_chain -> audit_log (audit_id));
 diesel::joinable!(case_incidents -> cases (case_id));
 diesel::joinable!(incident_victims -> incidents (incident_id));
@@ -328,4 +348,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_versions,
     audit_baseline_pending,
     audit_content_free,
+    second_factors,
+    recovery_codes,
 );

@@ -10,6 +10,7 @@ pub mod incident;
 pub mod mission;
 pub mod password;
 pub mod patch;
+pub mod second_factor;
 pub mod session;
 pub mod snapshot;
 pub mod spreadsheet;
