@@ -33,6 +33,9 @@ pub enum AppError {
     },
     #[error("not signed in")]
     Unauthorized,
+    /// The password was right, and the account signs in with a second factor too.
+    #[error("second factor required")]
+    SecondFactorRequired,
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("password change required")]
@@ -119,7 +122,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::SecondFactorRequired => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -147,6 +150,11 @@ impl ResponseError for AppError {
             AppError::Unauthorized => (
                 "about:blank",
                 "Sign in with a valid username and password, and send the token as `Authorization: Bearer …`.".into(),
+                &[],
+            ),
+            AppError::SecondFactorRequired => (
+                "/problems/second-factor-required",
+                "This account also signs in with a code: send the one-time code of its authenticator app, or one of its recovery codes, as `code`.".into(),
                 &[],
             ),
             AppError::Forbidden(why) => ("about:blank", why.clone(), &[]),

@@ -17,6 +17,9 @@ use super::users::UserView;
 pub struct LoginRequest {
     username: String,
     password: String,
+    /// The one-time code of the account's authenticator app, or one of its recovery codes:
+    /// needed when the account has a second factor.
+    code: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -53,7 +56,8 @@ pub async fn login(
     state
         .throttles
         .sign_in(request.client_addr.as_deref(), &body.username)?;
-    let session = accounts::sign_in(&state, request, body.username, body.password).await?;
+    let session =
+        accounts::sign_in(&state, request, body.username, body.password, body.code).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 
@@ -135,4 +139,41 @@ pub async fn change_password(
     let body: PasswordChange = body.parse()?;
     let session = accounts::change_own_password(&state, user, body.current, body.new).await?;
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
+}
+
+/// Enrol in the second factor: answers, once, the secret for an authenticator app, the
+/// `otpauth://` address its QR code carries, and the recovery codes. Off until confirmed.
+#[utoipa::path(post, path = "/api/v1/me/second-factor", tag = "auth",
+    responses((status = 200, description = "The enrolment, shown once; confirm it with a first code.", body = accounts::Enrolment),
+        (status = 409, description = "The account's second factor is on already.", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn enrol_second_factor(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let enrolment = accounts::enrol_second_factor(&state, user).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(enrolment))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorCode {
+    /// The code the authenticator app shows now.
+    code: String,
+}
+
+/// Switch the second factor on with a first code: from then on every sign-in needs a code.
+#[utoipa::path(post, path = "/api/v1/me/second-factor/confirm", tag = "auth",
+    request_body = SecondFactorCode,
+    responses((status = 204, description = "The second factor is on."),
+        (status = 409, description = "There is no enrolment to confirm.", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn confirm_second_factor(
+    state: web::Data<AppState>,
+    SignedIn(user): SignedIn,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let body: SecondFactorCode = body.parse()?;
+    accounts::confirm_second_factor(&state, user, body.code).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -93,6 +93,14 @@ fn api_endpoints() -> Vec<Endpoint> {
         ("/me", vec![on(M::GET, auth::me)]),
         ("/me/password", vec![on(M::POST, auth::change_password)]),
         (
+            "/me/second-factor",
+            vec![on(M::POST, auth::enrol_second_factor)],
+        ),
+        (
+            "/me/second-factor/confirm",
+            vec![on(M::POST, auth::confirm_second_factor)],
+        ),
+        (
             "/users",
             vec![on(M::GET, users::list), on(M::POST, users::create)],
         ),

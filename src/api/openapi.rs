@@ -52,6 +52,8 @@ const BEARER: &str = "bearer";
         auth::sessions,
         auth::me,
         auth::change_password,
+        auth::enrol_second_factor,
+        auth::confirm_second_factor,
         users::list,
         users::create,
         users::get,
@@ -231,12 +233,14 @@ struct ProblemAnswers;
 
 /// Operations any signed-in account may use, even one that must change its password first
 /// (their handlers take `SignedIn`): they never answer 403.
-const SIGNED_IN_IS_ENOUGH: [&str; 5] = [
+const SIGNED_IN_IS_ENOUGH: [&str; 7] = [
     "/api/v1/auth/logout",
     "/api/v1/auth/logout-all",
     "/api/v1/me",
     "/api/v1/me/sessions",
     "/api/v1/me/password",
+    "/api/v1/me/second-factor",
+    "/api/v1/me/second-factor/confirm",
 ];
 
 impl ProblemAnswers {

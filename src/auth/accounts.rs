@@ -9,9 +9,10 @@ use crate::config::Settings;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::session::{SessionState, SessionTimes, is_locked, session_state};
 use crate::domain::validation::Violations;
-use crate::domain::{password as password_policy, snapshot, user as user_rules};
+use crate::domain::{password as password_policy, second_factor, snapshot, user as user_rules};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditContext};
+use crate::store::second_factors::{self, SecondFactorRow};
 use crate::store::sessions::{self, SessionRow};
 use crate::store::users::{self, UserRow};
 
@@ -62,6 +63,18 @@ fn count_wrong_password(
     user_id: &str,
     action: &str,
 ) -> AppResult<()> {
+    count_failure(conn, settings, attempt, user_id, action, "wrong_password")
+}
+
+/// Counts a failed sign-in toward the lock-out, recording why.
+fn count_failure(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    attempt: &AuditContext,
+    user_id: &str,
+    action: &str,
+    reason: &str,
+) -> AppResult<()> {
     let failures = users::add_failed_login(conn, user_id)?;
     audit::append(
         conn,
@@ -69,7 +82,7 @@ fn count_wrong_password(
         action,
         "user",
         Some(user_id),
-        json!({ "reason": "wrong_password", "consecutive_failures": failures }),
+        json!({ "reason": reason, "consecutive_failures": failures }),
     )?;
     if failures >= settings.lockout_threshold as i32 {
         let until = attempt.now + TimeDelta::minutes(settings.lockout_minutes.into());
@@ -107,8 +120,10 @@ pub fn check_password(account: Option<&UserRow>, password_given: &str) -> bool {
 }
 
 /// The last step of a sign-in: records the attempt and, when `password_ok` says the password
-/// matched `account`'s hash and the account may sign in, starts its session. Every failure
-/// answers the same `Unauthorized`, after the same work.
+/// matched `account`'s hash, the account may sign in, and its second factor (when it has one)
+/// accepts `code`, starts its session. Every failure answers the same `Unauthorized`, after the
+/// same work; only a right password without the code the account needs is told so.
+#[allow(clippy::too_many_arguments)]
 pub fn finish_sign_in(
     conn: &mut DbConnection,
     settings: &Settings,
@@ -117,6 +132,7 @@ pub fn finish_sign_in(
     username: &str,
     account: Option<UserRow>,
     password_ok: bool,
+    code: Option<&str>,
 ) -> AppResult<NewSession> {
     let attempt = AuditContext {
         actor_username: Some(user_rules::normalize_username(username)),
@@ -173,6 +189,30 @@ pub fn finish_sign_in(
             count_wrong_password(conn, settings, &attempt, &user.id, "auth.login_failed")?;
             return Ok(Err(AppError::Unauthorized));
         }
+        if let Some(factor) = second_factors::find(conn, &user.id)?.filter(|f| f.is_on()) {
+            let Some(code) = code else {
+                audit::append(
+                    conn,
+                    &attempt,
+                    "auth.login_needs_second_factor",
+                    "user",
+                    Some(&user.id),
+                    json!({}),
+                )?;
+                return Ok(Err(AppError::SecondFactorRequired));
+            };
+            if !second_factor_accepts(conn, &factor, code, now)? {
+                count_failure(
+                    conn,
+                    settings,
+                    &attempt,
+                    &user.id,
+                    "auth.login_failed",
+                    "wrong_second_factor",
+                )?;
+                return Ok(Err(AppError::Unauthorized));
+            }
+        }
         users::clear_failed_logins(conn, &user.id)?;
         let (token, expires_at) = start_session(conn, &user.id, now, settings)?;
         audit::append(
@@ -190,6 +230,40 @@ pub fn finish_sign_in(
             must_change_password: user.must_change_password,
         }))
     })?
+}
+
+/// Whether `code` is a one-time code of the account's factor not used before, or one of its
+/// recovery codes not used before; either is used up by being accepted.
+fn second_factor_accepts(
+    conn: &mut DbConnection,
+    factor: &SecondFactorRow,
+    code: &str,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    if let Some(recovery) = second_factor::recovery_code(code) {
+        let hash = recovery_code_hash(&factor.user_id, &recovery);
+        return Ok(second_factors::use_recovery_code(
+            conn,
+            &factor.user_id,
+            &hash,
+            now,
+        )?);
+    }
+    let unix_seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
+    let last_step = factor.last_step.and_then(|step| u64::try_from(step).ok());
+    match second_factor::accepted_step(&factor.secret, code, unix_seconds, last_step)
+        .and_then(|step| i64::try_from(step).ok())
+    {
+        Some(step) => Ok(second_factors::take_step(conn, &factor.user_id, step, now)?),
+        None => Ok(false),
+    }
+}
+
+/// A recovery code as stored: its SHA-256 with the account's id, so the same code of two
+/// accounts is stored differently. The codes carry about 49 bits of randomness each.
+pub fn recovery_code_hash(user_id: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{user_id}:{code}").as_bytes()))
 }
 
 pub fn logout(conn: &mut DbConnection, user: &Actor, now: NaiveDateTime) -> AppResult<()> {

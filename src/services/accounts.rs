@@ -9,8 +9,12 @@ use crate::auth::accounts;
 pub use crate::auth::accounts::{AccountPatch, ActiveSession, NewAccount, NewSession};
 use crate::auth::{Actor, RequestMeta};
 use crate::db::DbConnection;
+use crate::domain::second_factor;
 use crate::error::{AppError, AppResult};
+use crate::store::audit;
+use crate::store::second_factors;
 use crate::store::users::{self, UserWithMissions};
+use serde_json::json;
 
 /// Checks a sign-in and counts a refusal, in three steps: the account is read in a
 /// database permit, the password checked in a password permit holding no connection, and the
@@ -23,6 +27,7 @@ pub async fn sign_in(
     request: RequestMeta,
     username: String,
     password: String,
+    code: Option<String>,
 ) -> AppResult<NewSession> {
     let state = Data::clone(state);
     let steps = actix_web::rt::spawn(async move {
@@ -49,6 +54,7 @@ pub async fn sign_in(
                     &username,
                     account,
                     password_ok,
+                    code.as_deref(),
                 )
             })
             .await;
@@ -132,6 +138,112 @@ pub async fn active_sessions(state: &AppState, user: Actor) -> AppResult<Vec<Act
     let (settings, now) = (state.settings.clone(), state.clock.now());
     state
         .run(move |conn| accounts::active_sessions(conn, &settings, &user, now))
+        .await
+}
+
+/// What an enrolment in the second factor shows once: the secret to type into an
+/// authenticator app, the address its QR code carries, and the recovery codes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Enrolment {
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// Starts the user's second factor, or starts it again while it is not yet confirmed: a new
+/// secret and new recovery codes, off until a first code confirms them. A factor already on is
+/// not replaced this way (409): a stolen session must not be enough to move it elsewhere.
+pub async fn enrol_second_factor(state: &AppState, user: Actor) -> AppResult<Enrolment> {
+    let now = state.clock.now();
+    state
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                if second_factors::find(conn, &user.id)?.is_some_and(|f| f.is_on()) {
+                    return Err(AppError::Conflict(
+                        "This account's second factor is on already.".to_string(),
+                    ));
+                }
+                let secret = second_factor::new_secret();
+                let otpauth_uri = second_factor::otpauth_uri(&secret, &user.username)
+                    .ok_or_else(|| AppError::internal("a username no address can carry"))?;
+                let recovery_codes = second_factor::new_recovery_codes();
+                let hashes: Vec<String> = recovery_codes
+                    .iter()
+                    .filter_map(|code| second_factor::recovery_code(code))
+                    .map(|code| accounts::recovery_code_hash(&user.id, &code))
+                    .collect();
+                second_factors::begin(conn, &user.id, &secret, &hashes, now)?;
+                audit::append(
+                    conn,
+                    &user.audit(now),
+                    "auth.second_factor_enrol",
+                    "user",
+                    Some(&user.id),
+                    json!({}),
+                )?;
+                Ok(Enrolment {
+                    secret: second_factor::secret_text(&secret),
+                    otpauth_uri,
+                    recovery_codes,
+                })
+            })
+        })
+        .await
+}
+
+/// Whether the user's second factor is on, and how many recovery codes it has left.
+pub async fn second_factor_state(state: &AppState, user: Actor) -> AppResult<(bool, i64)> {
+    state
+        .run(move |conn| {
+            let on = second_factors::find(conn, &user.id)?.is_some_and(|f| f.is_on());
+            let left = if on {
+                second_factors::recovery_codes_left(conn, &user.id)?
+            } else {
+                0
+            };
+            Ok((on, left))
+        })
+        .await
+}
+
+/// Switches the user's second factor on with a first code from the authenticator app; a wrong
+/// code is refused naming `code`, and nothing changes.
+pub async fn confirm_second_factor(state: &AppState, user: Actor, code: String) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .change_accounts(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let Some(factor) = second_factors::find(conn, &user.id)? else {
+                    return Err(AppError::Conflict(
+                        "Enrol first: POST /api/v1/me/second-factor.".to_string(),
+                    ));
+                };
+                let unix_seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
+                let last_step = factor.last_step.and_then(|step| u64::try_from(step).ok());
+                let step =
+                    second_factor::accepted_step(&factor.secret, &code, unix_seconds, last_step)
+                        .and_then(|step| i64::try_from(step).ok());
+                let taken = match step {
+                    Some(step) => second_factors::take_step(conn, &user.id, step, now)?,
+                    None => false,
+                };
+                if !taken {
+                    return Err(AppError::invalid(
+                        "code",
+                        "is not the code the authenticator app shows now",
+                    ));
+                }
+                audit::append(
+                    conn,
+                    &user.audit(now),
+                    "auth.second_factor_on",
+                    "user",
+                    Some(&user.id),
+                    json!({}),
+                )?;
+                Ok(())
+            })
+        })
         .await
 }
 

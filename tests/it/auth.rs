@@ -384,6 +384,7 @@ async fn a_password_changed_while_a_sign_in_was_checked_refuses_it(backend: Back
         "legal.two",
         account,
         true,
+        None,
     );
     assert!(matches!(finished, Err(AppError::Unauthorized)));
     assert_eq!(

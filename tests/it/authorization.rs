@@ -43,6 +43,8 @@ const MATRIX: &[Row] = &[
     ("GET",   "/api/v1/me",                        "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("GET",   "/api/v1/me/sessions",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("POST",  "/api/v1/me/password",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/me/second-factor",          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/me/second-factor/confirm",  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("GET",   "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("POST",  "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),

@@ -21,5 +21,6 @@ mod exports;
 mod http;
 mod imports;
 mod incidents;
+mod second_factor;
 mod summary;
 mod web;
