@@ -15,6 +15,7 @@ pub mod i18n;
 mod incident_form;
 mod incidents;
 pub mod labels;
+mod second_factor;
 mod session;
 mod summary;
 
@@ -45,6 +46,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(session::login)),
         )
         .service(web::resource("/logout").route(web::post().to(session::logout)))
+        .service(
+            web::resource("/second-factor")
+                .route(web::get().to(second_factor::show))
+                .route(web::post().to(second_factor::enrol)),
+        )
+        .service(
+            web::resource("/second-factor/confirm").route(web::post().to(second_factor::confirm)),
+        )
         .service(
             web::resource("/password")
                 .route(web::get().to(session::password_page))

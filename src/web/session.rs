@@ -22,6 +22,8 @@ use super::{
 struct LoginPage {
     page: PageFrame,
     failed: bool,
+    /// The password was right, and the account needs its code too.
+    needs_code: bool,
     username: String,
 }
 
@@ -47,6 +49,7 @@ pub(super) async fn login_page(
     let page = LoginPage {
         page: page_frame(&req, lang, lang.texts().sign_in, None, &csrf),
         failed: false,
+        needs_code: false,
         username: String::new(),
     };
     render(
@@ -62,6 +65,9 @@ pub(super) struct LoginForm {
     csrf: String,
     username: String,
     password: String,
+    /// The one-time or recovery code of an account with a second factor; empty otherwise.
+    #[serde(default)]
+    code: String,
 }
 
 pub(super) async fn login(
@@ -85,7 +91,8 @@ pub(super) async fn login(
         return Ok(page);
     }
     let username = form.username.clone();
-    let outcome = accounts::sign_in(&state, request, form.username, form.password).await;
+    let code = (!form.code.trim().is_empty()).then_some(form.code);
+    let outcome = accounts::sign_in(&state, request, form.username, form.password, code).await;
     match outcome {
         Ok(session) => {
             let next = if session.must_change_password {
@@ -112,12 +119,18 @@ pub(super) async fn login(
             }
             Ok(response)
         }
-        Err(AppError::Unauthorized | AppError::Forbidden(_)) => {
+        Err(
+            refused @ (AppError::Unauthorized
+            | AppError::Forbidden(_)
+            | AppError::SecondFactorRequired),
+        ) => {
             let lang = Lang::of(&req);
             let (csrf, _) = csrf_of(&req);
+            let needs_code = matches!(refused, AppError::SecondFactorRequired);
             let page = LoginPage {
                 page: page_frame(&req, lang, lang.texts().sign_in, None, &csrf),
-                failed: true,
+                failed: !needs_code,
+                needs_code,
                 username,
             };
             render(&req, StatusCode::UNAUTHORIZED, &page, None)

@@ -24,6 +24,8 @@ on_both_backends!(
     the_language_choice_follows_the_account,
     the_sign_in_page_is_throttled_too,
     a_failure_is_a_friendly_page_and_tls_makes_cookies_secure,
+    an_account_with_a_second_factor_signs_in_on_the_page_with_its_code,
+    the_second_factor_is_set_up_on_its_page,
 );
 
 /// The value of a cookie the answer sets, with the whole `Set-Cookie` line.
@@ -1462,4 +1464,140 @@ async fn a_failure_is_a_friendly_page_and_tls_makes_cookies_secure(backend: Back
     assert!(page.contains(&request_id));
     assert!(!page.contains("no such table") && !page.contains("does not exist"));
     assert!(!page.to_lowercase().contains("diesel") && !page.contains("SELECT"));
+}
+
+async fn an_account_with_a_second_factor_signs_in_on_the_page_with_its_code(backend: Backend) {
+    use peacekeeper_registry::domain::second_factor;
+    let t = TestApp::new(backend);
+    t.create_user(
+        "focal.mli",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let api = t.api().await;
+    let token = api.login("focal.mli", PASSWORD).await;
+    let enrolment = api
+        .post(
+            "/api/v1/me/second-factor",
+            Some(&token),
+            serde_json::json!({}),
+        )
+        .await;
+    let secret = enrolment.body["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_string();
+    let code_now = |t: &TestApp| {
+        let unix = u64::try_from(t.now().and_utc().timestamp()).expect("after 1970");
+        second_factor::code_at(&secret, unix).expect("a code")
+    };
+    api.post(
+        "/api/v1/me/second-factor/confirm",
+        Some(&token),
+        serde_json::json!({ "code": code_now(&t) }),
+    )
+    .await;
+
+    let form = api.send(get("/login", &[])).await;
+    let (csrf, _) = set_cookie(&form, "pkr_csrf").expect("a CSRF cookie");
+    assert!(html(&form).contains("autocomplete=\"one-time-code\""));
+    let sign_in = |code: &str| {
+        post(
+            "/login",
+            &[("pkr_csrf", &csrf)],
+            &[
+                ("csrf", &csrf),
+                ("username", "focal.mli"),
+                ("password", PASSWORD),
+                ("code", code),
+            ],
+        )
+    };
+    // The right password without the code: the page asks for it, and nobody is signed in.
+    let asked = api.send(sign_in("")).await;
+    assert_eq!(asked.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        html(&asked).contains("id=\"code-needed\""),
+        "{}",
+        html(&asked)
+    );
+    assert!(set_cookie(&asked, "pkr_session").is_none());
+    t.clock.advance(chrono::TimeDelta::seconds(30));
+    let signed_in = api.send(sign_in(&code_now(&t))).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        html(&signed_in)
+    );
+    assert!(set_cookie(&signed_in, "pkr_session").is_some());
+}
+
+async fn the_second_factor_is_set_up_on_its_page(backend: Backend) {
+    use peacekeeper_registry::domain::second_factor;
+    let t = TestApp::new(backend);
+    t.create_user(
+        "focal.tcd",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &[],
+    );
+    let api = t.api().await;
+    let token = api.login("focal.tcd", PASSWORD).await;
+    let page = api
+        .send(get("/second-factor", &[("pkr_session", &token)]))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let (csrf, _) = set_cookie(&page, "pkr_csrf").expect("a CSRF cookie");
+    assert!(html(&page).contains("action=\"/second-factor\""));
+    let cookies = [("pkr_session", token.as_str()), ("pkr_csrf", csrf.as_str())];
+
+    let enrolled = api
+        .send(post("/second-factor", &cookies, &[("csrf", &csrf)]))
+        .await;
+    assert_eq!(enrolled.status, StatusCode::OK);
+    let shown = html(&enrolled);
+    assert!(shown.contains("<svg"), "the QR code is drawn in the page");
+    assert!(!shown.contains("<script"));
+    assert_eq!(
+        shown.matches("<li><code>").count(),
+        second_factor::RECOVERY_CODES
+    );
+    let start = shown
+        .find("<p>Or type this key into the app: <code>")
+        .expect("the key")
+        + 40;
+    let secret = shown[start..start + shown[start..].find('<').unwrap()].to_string();
+
+    let wrong = api
+        .send(post(
+            "/second-factor/confirm",
+            &cookies,
+            &[("csrf", &csrf), ("code", "000000")],
+        ))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&wrong).contains("id=\"code-error\""));
+    let unix = u64::try_from(t.now().and_utc().timestamp()).unwrap();
+    let code = second_factor::code_at(&secret, unix).expect("a code");
+    let confirmed = api
+        .send(post(
+            "/second-factor/confirm",
+            &cookies,
+            &[("csrf", &csrf), ("code", &code)],
+        ))
+        .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    let on = api
+        .send(get("/second-factor", &[("pkr_session", &token)]))
+        .await;
+    assert!(
+        html(&on).contains("Recovery codes left: 10"),
+        "{}",
+        html(&on)
+    );
+    api.login_answer("focal.tcd", PASSWORD)
+        .await
+        .assert_problem(401);
 }
