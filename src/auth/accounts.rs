@@ -249,6 +249,17 @@ fn second_factor_accepts(
             now,
         )?);
     }
+    take_one_time_code(conn, factor, code, now)
+}
+
+/// Takes a one-time code of the account's factor: true when it is valid now and of a step newer
+/// than the last one used, which it becomes.
+pub fn take_one_time_code(
+    conn: &mut DbConnection,
+    factor: &SecondFactorRow,
+    code: &str,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
     let unix_seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
     let last_step = factor.last_step.and_then(|step| u64::try_from(step).ok());
     match second_factor::accepted_step(&factor.secret, code, unix_seconds, last_step)

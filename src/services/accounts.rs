@@ -218,15 +218,7 @@ pub async fn confirm_second_factor(state: &AppState, user: Actor, code: String) 
                         "Enrol first: POST /api/v1/me/second-factor.".to_string(),
                     ));
                 };
-                let unix_seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
-                let last_step = factor.last_step.and_then(|step| u64::try_from(step).ok());
-                let step =
-                    second_factor::accepted_step(&factor.secret, &code, unix_seconds, last_step)
-                        .and_then(|step| i64::try_from(step).ok());
-                let taken = match step {
-                    Some(step) => second_factors::take_step(conn, &user.id, step, now)?,
-                    None => false,
-                };
+                let taken = accounts::take_one_time_code(conn, &factor, &code, now)?;
                 if !taken {
                     return Err(AppError::invalid(
                         "code",

@@ -8,6 +8,7 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 
 use crate::AppState;
+use crate::auth::Actor;
 use crate::error::AppError;
 use crate::services::accounts::{self, Enrolment};
 
@@ -26,6 +27,20 @@ struct SecondFactorPage {
     /// A first code was refused: the confirmation is asked again.
     confirming: bool,
     code_wrong: bool,
+}
+
+impl SecondFactorPage {
+    /// The page of a factor that is off, with nothing shown yet.
+    fn off(req: &HttpRequest, lang: Lang, user: &Actor, csrf: &str) -> SecondFactorPage {
+        SecondFactorPage {
+            page: page_frame(req, lang, lang.texts().second_factor, Some(user), csrf),
+            on: false,
+            recovery_codes_left: 0,
+            enrolment: None,
+            confirming: false,
+            code_wrong: false,
+        }
+    }
 }
 
 struct ShownEnrolment {
@@ -62,12 +77,9 @@ pub(super) async fn show(
     let lang = Lang::of(&req);
     let (csrf, new_csrf) = csrf_of(&req);
     let page = SecondFactorPage {
-        page: page_frame(&req, lang, lang.texts().second_factor, Some(&user), &csrf),
         on,
         recovery_codes_left: left,
-        enrolment: None,
-        confirming: false,
-        code_wrong: false,
+        ..SecondFactorPage::off(&req, lang, &user, &csrf)
     };
     render(
         &req,
@@ -97,16 +109,13 @@ pub(super) async fn enrol(
     let lang = Lang::of(&req);
     let (csrf, _) = csrf_of(&req);
     let page = SecondFactorPage {
-        page: page_frame(&req, lang, lang.texts().second_factor, Some(&user), &csrf),
-        on: false,
-        recovery_codes_left: 0,
         enrolment: Some(ShownEnrolment {
             qr_svg: qr_svg(&otpauth_uri)?,
             secret,
             recovery_codes,
         }),
         confirming: true,
-        code_wrong: false,
+        ..SecondFactorPage::off(&req, lang, &user, &csrf)
     };
     render(&req, StatusCode::OK, &page, None)
 }
@@ -127,12 +136,9 @@ pub(super) async fn confirm(
             let lang = Lang::of(&req);
             let (csrf, _) = csrf_of(&req);
             let page = SecondFactorPage {
-                page: page_frame(&req, lang, lang.texts().second_factor, Some(&user), &csrf),
-                on: false,
-                recovery_codes_left: 0,
-                enrolment: None,
                 confirming: true,
                 code_wrong: true,
+                ..SecondFactorPage::off(&req, lang, &user, &csrf)
             };
             render(&req, StatusCode::UNPROCESSABLE_ENTITY, &page, None)
         }
