@@ -211,7 +211,7 @@ pub async fn second_factor_state(state: &AppState, user: Actor) -> AppResult<(bo
 pub async fn confirm_second_factor(state: &AppState, user: Actor, code: String) -> AppResult<()> {
     let now = state.clock.now();
     state
-        .change_accounts(move |conn| {
+        .run(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let Some(factor) = second_factors::find(conn, &user.id)? else {
                     return Err(AppError::Conflict(
