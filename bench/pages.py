@@ -24,6 +24,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import second_factor  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BINARY = os.path.join(ROOT, "target", "release", "peacekeeper-registry")
@@ -113,6 +116,8 @@ def main():
             _, body = request(base, "/api/v1/auth/login", body={
                 "username": f"bench.{who}", "password": PASSWORD})
             tokens[who] = json.loads(body)["token"]
+        # An administrator reaches nothing before confirming a second factor.
+        second_factor.enrol(base, tokens["admin"])
         _, body = request(base, "/api/v1/incidents?limit=1", token=tokens["legal"])
         incident = json.loads(body)["items"][0]["id"]
         _, body = request(base, "/api/v1/cases", token=tokens["legal"], body={

@@ -40,6 +40,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The account must use a second factor and has not confirmed one yet.
+    #[error("second factor enrolment required")]
+    SecondFactorEnrolmentRequired,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -123,7 +126,9 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::SecondFactorRequired => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_)
+            | AppError::PasswordChangeRequired
+            | AppError::SecondFactorEnrolmentRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) | AppError::MoveNotAllowed { .. } => StatusCode::CONFLICT,
@@ -161,6 +166,11 @@ impl ResponseError for AppError {
             AppError::PasswordChangeRequired => (
                 "/problems/password-change-required",
                 "This account must change its password first: POST /api/v1/me/password.".into(),
+                &[],
+            ),
+            AppError::SecondFactorEnrolmentRequired => (
+                "/problems/second-factor-enrolment-required",
+                "This account must set up a second factor first: POST /api/v1/me/second-factor, then confirm a code with POST /api/v1/me/second-factor/confirm.".into(),
                 &[],
             ),
             AppError::NotFound => ("about:blank", "No such resource.".into(), &[]),

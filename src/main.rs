@@ -78,9 +78,13 @@ enum UserCommand {
     Create {
         #[arg(long)]
         username: String,
-        /// admin, security_officer, legal_officer, leadership or auditor.
+        /// admin, security_officer, legal_officer, leadership, auditor or state_focal_point.
         #[arg(long)]
         role: String,
+        /// The State a focal point speaks for (ISO 3166-1 alpha-3, like CIV): required for
+        /// state_focal_point, refused for the other roles.
+        #[arg(long, value_name = "ISO3")]
+        state: Option<String>,
         /// A mission the user works on; repeat for several. Security officers, legal officers
         /// and leadership need at least one, or --all-missions.
         #[arg(long = "mission", value_name = "CODE")]
@@ -98,6 +102,12 @@ enum UserCommand {
     },
     /// Disable an account and end its sessions.
     Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Take away the second factor of a user who lost it, and end their sessions: they sign in
+    /// without a code, and administrators and focal points set up a new one first.
+    ResetSecondFactor {
         #[arg(long)]
         username: String,
     },
@@ -402,6 +412,7 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
             role,
             missions,
             all_missions,
+            state,
             clearance,
             password_stdin,
         } => {
@@ -429,6 +440,7 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
                 clearance,
                 missions,
                 all_missions,
+                state,
                 must_change_password: false,
             })
             .map_err(describe)?;
@@ -444,6 +456,11 @@ fn user(settings: &Settings, command: UserCommand) -> Result<(), String> {
             accounts::disable_user(&mut conn, &AuditContext::system(now, "cli"), &username)
                 .map_err(describe)?;
             println!("disabled user `{username}`; their sessions are ended");
+        }
+        UserCommand::ResetSecondFactor { username } => {
+            accounts::reset_second_factor(&mut conn, &AuditContext::system(now, "cli"), &username)
+                .map_err(describe)?;
+            println!("took away the second factor of `{username}`; their sessions are ended");
         }
     }
     Ok(())

@@ -28,6 +28,9 @@ pub struct SessionView {
     token_type: &'static str,
     expires_at: DateTime<Utc>,
     must_change_password: bool,
+    /// The account must set up a second factor: until it is confirmed, the token reaches only
+    /// `/me`, sign-out and enrolment.
+    must_enrol_second_factor: bool,
 }
 
 impl From<NewSession> for SessionView {
@@ -37,6 +40,7 @@ impl From<NewSession> for SessionView {
             token_type: "Bearer",
             expires_at: session.expires_at.and_utc(),
             must_change_password: session.must_change_password,
+            must_enrol_second_factor: session.must_enrol_second_factor,
         }
     }
 }

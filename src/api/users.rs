@@ -24,6 +24,9 @@ pub struct UserView {
     missions: Vec<String>,
     /// Works on every mission (security officers, legal officers and leadership only).
     all_missions: bool,
+    /// The State a focal point speaks for (ISO 3166-1 alpha-3); absent for other accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
     disabled: bool,
     must_change_password: bool,
     locked_until: Option<DateTime<Utc>>,
@@ -41,6 +44,7 @@ impl From<UserWithMissions> for UserView {
             clearance: user.clearance,
             missions,
             all_missions: user.all_missions,
+            state: user.state,
             disabled: user.disabled,
             must_change_password: user.must_change_password,
             locked_until: user.locked_until.map(|t| t.and_utc()),
@@ -114,6 +118,9 @@ pub struct CreateUser {
     /// leadership only.
     #[serde(default)]
     all_missions: bool,
+    /// The State a focal point speaks for (ISO 3166-1 alpha-3): required for the role
+    /// `state_focal_point`, refused for the others.
+    state: Option<String>,
 }
 
 /// Create an account with a first password.
@@ -139,6 +146,7 @@ pub async fn create(
         clearance: body.clearance.unwrap_or(Clearance::Unclassified),
         missions: body.missions,
         all_missions: body.all_missions,
+        state: body.state,
         must_change_password: true,
     };
     let created = crate::services::accounts::create_account(&state, &user, account).await?;
@@ -173,6 +181,8 @@ pub struct UpdateUser {
     clearance: Option<Clearance>,
     missions: Option<Vec<String>>,
     all_missions: Option<bool>,
+    /// The State a focal point speaks for; an account leaving that role leaves its State.
+    state: Option<String>,
     disabled: Option<bool>,
     version: Option<i64>,
 }
@@ -202,6 +212,7 @@ pub async fn update(
                 clearance: body.clearance,
                 missions: body.missions,
                 all_missions: body.all_missions,
+                state: body.state,
                 disabled: body.disabled,
             };
             service::update(conn, &user, &id, version, patch, now).map(UserView::from)

@@ -33,6 +33,8 @@ pub struct NewAccount {
     /// Works on every mission: only for the roles that work on missions, and never implied
     /// by an empty list of missions.
     pub all_missions: bool,
+    /// The State a focal point speaks for (ISO3): required for them, refused for the others.
+    pub state: Option<String>,
     /// True for accounts an administrator makes: the user picks their own password first.
     pub must_change_password: bool,
 }
@@ -44,6 +46,7 @@ pub struct CheckedAccount {
     clearance: Clearance,
     missions: Vec<String>,
     all_missions: bool,
+    state: Option<String>,
     must_change_password: bool,
     /// The username's and password's problems; the missions' are added with the write.
     violations: Violations,
@@ -82,6 +85,9 @@ pub fn check_new_account_hashed_by(
         };
         violations.add(field, problem);
     }
+    if let Some(problem) = account.role.state_problem(account.state.as_deref()) {
+        violations.add("state", problem);
+    }
     let password_hash = if violations.is_empty() {
         Some(hash(&account.password).map_err(AppError::internal)?)
     } else {
@@ -93,6 +99,7 @@ pub fn check_new_account_hashed_by(
         clearance: account.clearance,
         missions: account.missions,
         all_missions: account.all_missions,
+        state: account.state,
         must_change_password: account.must_change_password,
         violations,
         password_hash,
@@ -111,6 +118,7 @@ pub fn create_user(
         clearance,
         missions,
         all_missions,
+        state,
         must_change_password,
         mut violations,
         password_hash,
@@ -134,6 +142,7 @@ pub fn create_user(
         created_at: context.now,
         updated_at: context.now,
         all_missions,
+        state,
     };
     let missions = dedup(missions);
     write_transaction(conn, |conn| {
@@ -157,6 +166,7 @@ pub fn create_user(
                     "clearance": user.clearance,
                     "missions": missions,
                     "all_missions": user.all_missions,
+                    "state": user.state,
                     "must_change_password": user.must_change_password,
                 }),
                 &user,
@@ -200,6 +210,8 @@ pub struct AccountPatch {
     pub clearance: Option<Clearance>,
     pub missions: Option<Vec<String>>,
     pub all_missions: Option<bool>,
+    /// The State a focal point speaks for; an account leaving that role leaves its State.
+    pub state: Option<String>,
     pub disabled: Option<bool>,
 }
 
@@ -258,12 +270,20 @@ pub fn update_user(
             };
             return Err(AppError::invalid(field, problem));
         }
+        let state = match new_role {
+            Role::StateFocalPoint => patch.state.clone().or(current.state.clone()),
+            _ => patch.state.clone(),
+        };
+        if let Some(problem) = new_role.state_problem(state.as_deref()) {
+            return Err(AppError::invalid("state", problem));
+        }
 
         let change = AccountChange {
             role: &role,
             clearance: &clearance,
             disabled,
             all_missions,
+            state: state.as_deref(),
         };
         if !users::update_account(conn, id, expected_version, &change, context.now)? {
             return Err(AppError::Conflict(format!(
@@ -275,8 +295,8 @@ pub fn update_user(
             users::set_missions(conn, id, &missions)?;
         }
         let mut changes = changes_between(
-            &json!({ "role": current.role, "clearance": current.clearance, "disabled": current.disabled, "missions": current_missions, "all_missions": current.all_missions }),
-            &json!({ "role": role, "clearance": clearance, "disabled": disabled, "missions": missions, "all_missions": all_missions }),
+            &json!({ "role": current.role, "clearance": current.clearance, "disabled": current.disabled, "missions": current_missions, "all_missions": current.all_missions, "state": current.state }),
+            &json!({ "role": role, "clearance": clearance, "disabled": disabled, "missions": missions, "all_missions": all_missions, "state": state }),
         );
         if disabled && !current.disabled {
             let ended = sessions::revoke_all_of_user(conn, id, context.now)?;
@@ -322,6 +342,36 @@ pub fn disable_user(
     })
 }
 
+/// Takes away the second factor of an account whose user lost it (and their recovery codes),
+/// and ends the account's sessions: the next sign-in needs no code, and an account that must
+/// have a factor sets up a new one first. For the command line, run by whoever runs the
+/// registry, the way back in for the last administrator too.
+pub fn reset_second_factor(
+    conn: &mut DbConnection,
+    context: &AuditContext,
+    username: &str,
+) -> AppResult<()> {
+    let username = user_rules::normalize_username(username);
+    write_transaction(conn, |conn| {
+        let user = users::find_by_username(conn, &username)?.ok_or(AppError::NotFound)?;
+        if !crate::store::second_factors::remove(conn, &user.id)? {
+            return Err(AppError::Conflict(format!(
+                "`{username}` has no second factor."
+            )));
+        }
+        let ended = sessions::revoke_all_of_user(conn, &user.id, context.now)?;
+        audit::append(
+            conn,
+            context,
+            "auth.second_factor_reset",
+            "user",
+            Some(&user.id),
+            json!({ "sessions_ended": ended }),
+        )?;
+        Ok(())
+    })
+}
+
 /// On the very first start, with no account at all, creates `admin` with a random password and
 /// returns it, to be shown once. The administrator must change it at first sign-in.
 pub fn create_first_admin(
@@ -347,6 +397,7 @@ pub fn create_first_admin(
         created_at: now,
         updated_at: now,
         all_missions: false,
+        state: None,
     };
     let context = AuditContext::system(now, "first-start");
     let created = write_transaction(conn, |conn| {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::Settings;
 use crate::db::{DbConnection, write_transaction};
+use crate::domain::access::Role;
 use crate::domain::session::{SessionState, SessionTimes, is_locked, session_state};
 use crate::domain::validation::Violations;
 use crate::domain::{password as password_policy, second_factor, snapshot, user as user_rules};
@@ -20,7 +21,7 @@ use super::{Actor, RequestMeta, password, token};
 
 pub use super::account_changes::{
     AccountPatch, CheckedAccount, NewAccount, check_new_account, check_new_account_hashed_by,
-    create_first_admin, create_user, disable_user, update_user,
+    create_first_admin, create_user, disable_user, reset_second_factor, update_user,
 };
 
 /// A new session, as handed to the user once.
@@ -30,6 +31,9 @@ pub struct NewSession {
     pub token: String,
     pub expires_at: NaiveDateTime,
     pub must_change_password: bool,
+    /// The account must use a second factor and has none yet: the session reaches only its own
+    /// account, sign-out and enrolment until one is confirmed.
+    pub must_enrol_second_factor: bool,
 }
 
 fn start_session(
@@ -189,7 +193,10 @@ pub fn finish_sign_in(
             count_wrong_password(conn, settings, &attempt, &user.id, "auth.login_failed")?;
             return Ok(Err(AppError::Unauthorized));
         }
-        if let Some(factor) = second_factors::find(conn, &user.id)?.filter(|f| f.is_on()) {
+        let factor = second_factors::find(conn, &user.id)?.filter(|f| f.is_on());
+        let must_enrol_second_factor = factor.is_none()
+            && Role::from_code(&user.role).is_some_and(Role::must_use_second_factor);
+        if let Some(factor) = factor {
             let Some(code) = code else {
                 audit::append(
                     conn,
@@ -228,6 +235,7 @@ pub fn finish_sign_in(
             token,
             expires_at,
             must_change_password: user.must_change_password,
+            must_enrol_second_factor,
         }))
     })?
 }
@@ -489,6 +497,7 @@ pub fn finish_password_change(
             token,
             expires_at,
             must_change_password: false,
+            must_enrol_second_factor: user.must_enrol_second_factor,
         }))
     })?
 }
@@ -502,6 +511,7 @@ pub(crate) fn with_proof(mut details: Value, user: &UserRow, missions: &[String]
         missions,
         user.all_missions,
         user.disabled,
+        user.state.as_deref(),
     );
     details["version_to"] = json!(user.version);
     details["snapshot_sha256"] = json!(snapshot::digest(&snapshot::canonical(&account)));
@@ -520,6 +530,7 @@ pub(crate) fn current_snapshot(conn: &mut DbConnection, id: &str) -> AppResult<O
         &missions,
         user.all_missions,
         user.disabled,
+        user.state.as_deref(),
     );
     Ok(Some(snapshot::canonical(&account)))
 }

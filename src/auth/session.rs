@@ -14,7 +14,7 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::AuditContext;
-use crate::store::sessions;
+use crate::store::{second_factors, sessions};
 
 use super::recent_sessions::CheckedSession;
 use super::token::hash_token;
@@ -87,7 +87,12 @@ pub struct Actor {
     pub missions: Vec<String>,
     /// Works on every mission (headquarters), as the account says explicitly.
     pub all_missions: bool,
+    /// The State a focal point speaks for.
+    pub state: Option<String>,
     pub must_change_password: bool,
+    /// The account must use a second factor and has none confirmed yet: until it has, it
+    /// reaches only its own account, sign-out and enrolment.
+    pub must_enrol_second_factor: bool,
     pub token_hash: String,
     pub request: RequestMeta,
 }
@@ -132,7 +137,8 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// A signed-in user who may use the registry (no pending password change).
+/// A signed-in user who may use the registry (no pending password change, no second factor
+/// still to enrol).
 impl FromRequest for Actor {
     type Error = AppError;
     type Future = LocalFuture<Result<Self, AppError>>;
@@ -143,6 +149,9 @@ impl FromRequest for Actor {
             let SignedIn(user) = signed_in.await?;
             if user.must_change_password {
                 return Err(AppError::PasswordChangeRequired);
+            }
+            if user.must_enrol_second_factor {
+                return Err(AppError::SecondFactorEnrolmentRequired);
             }
             Ok(user)
         })
@@ -222,14 +231,19 @@ fn authenticate(
         sessions::touch(conn, &token_hash, now)?;
         times.last_seen_at = now;
     }
+    let role = Role::try_from(user.role.as_str())?;
+    let must_enrol_second_factor = role.must_use_second_factor()
+        && !second_factors::find(conn, &user.id)?.is_some_and(|factor| factor.is_on());
     let user = Actor {
-        role: Role::try_from(user.role.as_str())?,
+        role,
         clearance: Clearance::try_from(user.clearance.as_str())?,
         id: user.id,
         username: user.username,
         missions,
         all_missions: user.all_missions,
+        state: user.state,
         must_change_password: user.must_change_password,
+        must_enrol_second_factor,
         token_hash,
         request: RequestMeta::default(),
     };

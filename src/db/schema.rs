@@ -28,6 +28,7 @@ diesel::table! {
         updated_at -> Timestamp,
         language -> Nullable<Text>,
         all_missions -> Bool,
+        state -> Nullable<Text>,
     }
 }
 

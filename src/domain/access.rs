@@ -10,15 +10,18 @@ pub enum Role {
     LegalOfficer,
     Leadership,
     Auditor,
+    /// A Member State's focal point: sees its State's part of the record, on no mission.
+    StateFocalPoint,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::SecurityOfficer,
         Role::LegalOfficer,
         Role::Leadership,
         Role::Auditor,
+        Role::StateFocalPoint,
     ];
 
     pub fn code(self) -> &'static str {
@@ -28,6 +31,7 @@ impl Role {
             Role::LegalOfficer => "legal_officer",
             Role::Leadership => "leadership",
             Role::Auditor => "auditor",
+            Role::StateFocalPoint => "state_focal_point",
         }
     }
 
@@ -42,6 +46,27 @@ impl Role {
             self,
             Role::SecurityOfficer | Role::LegalOfficer | Role::Leadership
         )
+    }
+
+    /// Administrators hold the keys to every account, and focal points sign in from outside the
+    /// UN's network: both must confirm a second factor before they reach anything else.
+    pub fn must_use_second_factor(self) -> bool {
+        matches!(self, Role::Admin | Role::StateFocalPoint)
+    }
+
+    /// Why an account of this role cannot speak for this State (`state`), if it cannot: a focal
+    /// point speaks for exactly one State that exists today, and no other account for any.
+    pub fn state_problem(self, state: Option<&str>) -> Option<String> {
+        match (self, state) {
+            (Role::StateFocalPoint, None) => {
+                Some("is required for a State's focal point (an ISO 3166-1 alpha-3 code)".into())
+            }
+            (Role::StateFocalPoint, Some(code)) => {
+                crate::domain::country::check_current(code).err()
+            }
+            (_, Some(_)) => Some("is only for a State's focal point".into()),
+            (_, None) => None,
+        }
     }
 
     /// Why an account of this role cannot have these missions and this all-missions flag, if
@@ -250,6 +275,20 @@ mod tests {
             assert!(role.missions_problem(&[], false).is_none(), "{role:?}");
             assert!(role.missions_problem(&[], true).is_some());
         }
+    }
+
+    #[test]
+    fn a_focal_point_speaks_for_one_state() {
+        let focal = Role::StateFocalPoint;
+        assert!(focal.state_problem(None).is_some());
+        assert!(focal.state_problem(Some("MLI")).is_none());
+        assert!(focal.state_problem(Some("XYZ")).is_some());
+        assert!(focal.state_problem(Some("YUG")).is_some());
+        assert!(Role::LegalOfficer.state_problem(Some("MLI")).is_some());
+        assert!(Role::LegalOfficer.state_problem(None).is_none());
+        assert!(focal.missions_problem(&[], true).is_some());
+        assert!(focal.must_use_second_factor() && Role::Admin.must_use_second_factor());
+        assert!(!Role::LegalOfficer.must_use_second_factor());
     }
 
     #[test]

@@ -44,6 +44,19 @@ pub fn check_iso3(code: &str) -> Result<(), String> {
     }
 }
 
+/// A State that exists today, as a focal point speaks for: former codes are refused.
+pub fn check_current(code: &str) -> Result<(), String> {
+    if ISO3.binary_search(&code).is_ok() {
+        Ok(())
+    } else if FORMER_ISO3.contains(&code) {
+        Err(format!(
+            "`{code}` is the code of a State that no longer exists"
+        ))
+    } else {
+        check_iso3(code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +75,12 @@ mod tests {
         assert!(!is_iso3("XXX"));
         assert!(!is_iso3("ML"));
         assert!(is_iso3("YUG"));
+        assert!(check_current("SEN").is_ok());
+        assert!(
+            check_current("YUG")
+                .unwrap_err()
+                .contains("no longer exists")
+        );
+        assert!(check_current("XXX").is_err());
     }
 }

@@ -92,16 +92,23 @@ pub fn account(
     missions: &[String],
     all_missions: bool,
     disabled: bool,
+    state: Option<&str>,
 ) -> Value {
     let mut missions = missions.to_vec();
     missions.sort();
-    json!({
+    let mut snapshot = json!({
         "role": role,
         "clearance": clearance,
         "missions": missions,
         "all_missions": all_missions,
         "disabled": disabled,
-    })
+    });
+    // Only a focal point speaks for a State: the other accounts' snapshots stay as they were
+    // before States had accounts, so the records that prove them still do.
+    if let Some(state) = state {
+        snapshot["state"] = json!(state);
+    }
+    snapshot
 }
 
 /// The snapshot hash and the version an audit record's details claim, if they claim one.

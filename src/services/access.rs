@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 
 use crate::auth::{Actor, policy};
 use crate::db::DbConnection;
-use crate::domain::access::Clearance;
+use crate::domain::access::{Clearance, Role};
 use crate::error::{AppError, AppResult};
 
 /// A kind of record behind the guard: how it is found and what its rules are. The provided
@@ -30,6 +30,22 @@ pub(crate) trait Guarded: Sized {
         now: NaiveDateTime,
     ) -> AppResult<()> {
         policy::require_content_reader(conn, user, attempted, Self::KIND, now)
+    }
+
+    /// Lists and exports are for the missions' staff: a State's focal point reads its State's
+    /// part through the State's own lists (403, recorded).
+    fn require_lister(
+        conn: &mut DbConnection,
+        user: &Actor,
+        attempted: &str,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        Self::require_reader(conn, user, attempted, now)?;
+        if user.role == Role::StateFocalPoint {
+            let why = "A State's focal point reads its State's part: /api/v1/state/incidents and /api/v1/state/cases.";
+            return Err(Self::forbid(conn, user, attempted, None, now, why));
+        }
+        Ok(())
     }
 
     /// The record, if this user may see it; 404 (recorded) otherwise.

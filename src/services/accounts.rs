@@ -207,11 +207,13 @@ pub async fn second_factor_state(state: &AppState, user: Actor) -> AppResult<(bo
 }
 
 /// Switches the user's second factor on with a first code from the authenticator app; a wrong
-/// code is refused naming `code`, and nothing changes.
+/// code is refused naming `code`, and nothing changes. A session that had to wait for the
+/// factor reaches everything from the next request on: the sessions checked lately are
+/// forgotten, so none is believed still waiting.
 pub async fn confirm_second_factor(state: &AppState, user: Actor, code: String) -> AppResult<()> {
     let now = state.clock.now();
     state
-        .run(move |conn| {
+        .change_accounts(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let Some(factor) = second_factors::find(conn, &user.id)? else {
                     return Err(AppError::Conflict(

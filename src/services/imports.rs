@@ -356,6 +356,7 @@ fn dataset_account(
         version: 1,
         created_at: now,
         updated_at: now,
+        state: None,
     };
     users::insert(conn, &row, &[])?;
     audit::append(

@@ -123,3 +123,12 @@ pub fn recovery_codes_left(conn: &mut DbConnection, user_id: &str) -> QueryResul
         .count()
         .get_result(conn)
 }
+
+/// Removes the account's second factor and its recovery codes; true when it had one.
+pub fn remove(conn: &mut DbConnection, user_id: &str) -> QueryResult<bool> {
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+        .execute(conn)?;
+    let removed = diesel::delete(second_factors::table.filter(second_factors::user_id.eq(user_id)))
+        .execute(conn)?;
+    Ok(removed == 1)
+}

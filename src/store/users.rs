@@ -23,6 +23,8 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
     /// Works on every mission; otherwise only on those of `user_missions`.
     pub all_missions: bool,
+    /// The State a focal point speaks for (ISO3); none for every other account.
+    pub state: Option<String>,
 }
 
 /// A user with the missions they work on.
@@ -152,6 +154,7 @@ pub struct AccountChange<'a> {
     pub clearance: &'a str,
     pub disabled: bool,
     pub all_missions: bool,
+    pub state: Option<&'a str>,
 }
 
 /// Returns false when the version no longer matches (someone changed the user meanwhile).
@@ -172,6 +175,7 @@ pub fn update_account(
         users::clearance.eq(change.clearance),
         users::disabled.eq(change.disabled),
         users::all_missions.eq(change.all_missions),
+        users::state.eq(change.state),
         users::version.eq(users::version + 1),
         users::updated_at.eq(now),
     ))

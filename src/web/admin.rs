@@ -173,6 +173,7 @@ async fn users_page(
             .with_error(&mut messages),
         Field::new(lang, "all_missions", Kind::Checkbox, value("all_missions"))
             .with_error(&mut messages),
+        Field::new(lang, "state", Kind::Text, value("state")).with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UsersPage {
@@ -240,6 +241,7 @@ pub async fn create_user(
             .unwrap_or(Clearance::Unclassified),
         missions: chosen_missions(&pairs),
         all_missions: form::value(&pairs, "all_missions") == "true",
+        state: given(form::value(&pairs, "state")),
         must_change_password: true,
     };
     match crate::services::accounts::create_account(&state, &user, account).await {
@@ -280,12 +282,13 @@ async fn user_page(
     let lang = Lang::of(req);
     let mut messages = form::messages(lang, errors);
     // A refused change shows what the administrator asked for, not what is stored.
-    let (role, clearance, disabled, all_missions, chosen) = match posted {
+    let (role, clearance, disabled, all_missions, state, chosen) = match posted {
         Some(pairs) => (
             form::value(pairs, "role").to_string(),
             form::value(pairs, "clearance").to_string(),
             form::value(pairs, "disabled").to_string(),
             form::value(pairs, "all_missions").to_string(),
+            form::value(pairs, "state").to_string(),
             chosen_missions(pairs),
         ),
         None => (
@@ -293,6 +296,7 @@ async fn user_page(
             row.clearance.clone(),
             if row.disabled { "true" } else { "" }.to_string(),
             if row.all_missions { "true" } else { "" }.to_string(),
+            row.state.clone().unwrap_or_default(),
             theirs,
         ),
     };
@@ -307,6 +311,7 @@ async fn user_page(
             .with_error(&mut messages),
         Field::new(lang, "disabled", Kind::Checkbox, &disabled).with_error(&mut messages),
         Field::new(lang, "all_missions", Kind::Checkbox, &all_missions).with_error(&mut messages),
+        Field::new(lang, "state", Kind::Text, &state).with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UserPage {
@@ -358,6 +363,7 @@ pub async fn update_user(
         clearance: Clearance::from_code(form::value(&pairs, "clearance")),
         missions: Some(chosen_missions(&pairs)),
         all_missions: Some(form::value(&pairs, "all_missions") == "true"),
+        state: given(form::value(&pairs, "state")),
         disabled: Some(form::value(&pairs, "disabled") == "true"),
     };
     let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);
@@ -547,4 +553,10 @@ pub async fn set_mission_active(
         }
         Err(error) => Ok(failure_page(&req, error)),
     }
+}
+
+/// A form's text as the service takes it: an empty field gives nothing.
+fn given(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_uppercase())
 }

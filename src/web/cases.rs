@@ -14,9 +14,7 @@ use crate::services::cases::{self as service, ListRequest};
 
 use super::i18n::Lang;
 use super::labels::{date_time, label};
-use super::{
-    Choice, PageFrame, choices, csrf_of, failure_page, page_frame, reader, redirect, render,
-};
+use super::{Choice, PageFrame, choices, csrf_of, failure_page, page_frame, page_user, render};
 
 const PAGE_SIZE: i64 = 100;
 /// A case is marked stalled after this many days without a step, as the summaries count it.
@@ -46,12 +44,10 @@ struct ListPage {
 }
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let Some(user) = reader(&req, &state).await else {
-        return Ok(redirect("/login"));
+    let user = match page_user(&req, &state).await {
+        Ok(user) => user,
+        Err(away) => return Ok(away),
     };
-    if user.must_change_password {
-        return Ok(redirect("/password"));
-    }
     let (mut status, mut due_before, mut stalled_days, mut cursor) =
         (String::new(), String::new(), String::new(), String::new());
     for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {

@@ -319,9 +319,34 @@ async fn reader(req: &HttpRequest, state: &web::Data<AppState>) -> Option<Actor>
         .ok()
 }
 
-/// The signed-in reader of a page; otherwise where they must go first (sign-in, or the
-/// password change an administrator asked for).
+/// Where a signed-in reader must go before anything else, if anywhere: the password change an
+/// administrator asked for, then the second factor their role cannot do without.
+fn first_stop(user: &Actor) -> Option<&'static str> {
+    if user.must_change_password {
+        Some("/password")
+    } else if user.must_enrol_second_factor {
+        Some("/second-factor")
+    } else {
+        None
+    }
+}
+
+/// The signed-in reader of a page; otherwise where they must go first (sign-in, the password
+/// change, the second factor).
 async fn page_user(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Actor, HttpResponse> {
+    let user = reader(req, state).await.ok_or_else(|| redirect("/login"))?;
+    match first_stop(&user) {
+        Some(page) => Err(redirect(page)),
+        None => Ok(user),
+    }
+}
+
+/// The signed-in reader of the second-factor page, which is where an account without the
+/// factor it needs is sent: only the sign-in or the password change come before it.
+async fn enrolling_user(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<Actor, HttpResponse> {
     match reader(req, state).await {
         None => Err(redirect("/login")),
         Some(user) if user.must_change_password => Err(redirect("/password")),
@@ -330,18 +355,32 @@ async fn page_user(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Act
 }
 
 /// A posted form: its fields when its CSRF token holds, and the signed-in sender; otherwise
-/// the answer to give (a 403 page, or the way to the sign-in or to the password change).
+/// the answer to give (a 403 page, or the way to the sign-in or where the sender must go first).
 async fn posted_form(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     body: &[u8],
 ) -> Result<(Vec<(String, String)>, Actor), HttpResponse> {
+    let pairs =
+        csrf_checked_pairs(req, body).ok_or_else(|| error_page(req, StatusCode::FORBIDDEN))?;
+    Ok((pairs, page_user(req, state).await?))
+}
+
+/// A form posted on the second-factor page (see `enrolling_user`).
+async fn posted_enrolment_form(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    body: &[u8],
+) -> Result<(Vec<(String, String)>, Actor), HttpResponse> {
+    let pairs =
+        csrf_checked_pairs(req, body).ok_or_else(|| error_page(req, StatusCode::FORBIDDEN))?;
+    Ok((pairs, enrolling_user(req, state).await?))
+}
+
+/// A posted form's fields, when its CSRF token holds.
+fn csrf_checked_pairs(req: &HttpRequest, body: &[u8]) -> Option<Vec<(String, String)>> {
     let pairs = form::pairs(body);
-    if !csrf_holds(req, form::value(&pairs, "csrf")) {
-        return Err(error_page(req, StatusCode::FORBIDDEN));
-    }
-    let user = page_user(req, state).await?;
-    Ok((pairs, user))
+    csrf_holds(req, form::value(&pairs, "csrf")).then_some(pairs)
 }
 
 /// A friendly page for an error, in the reader's language.
@@ -381,12 +420,10 @@ fn failure_page(req: &HttpRequest, error: AppError) -> HttpResponse {
 }
 
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let Some(user) = reader(&req, &state).await else {
-        return Ok(redirect("/login"));
+    let user = match page_user(&req, &state).await {
+        Ok(user) => user,
+        Err(away) => return Ok(away),
     };
-    if user.must_change_password {
-        return Ok(redirect("/password"));
-    }
     let lang = Lang::of(&req);
     let verifies = user.role == Role::SecurityOfficer;
     let mut awaiting = Vec::new();

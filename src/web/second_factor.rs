@@ -14,7 +14,9 @@ use crate::services::accounts::{self, Enrolment};
 
 use super::form;
 use super::i18n::Lang;
-use super::{PageFrame, csrf_of, failure_page, page_frame, page_user, posted_form, render};
+use super::{
+    PageFrame, csrf_of, enrolling_user, failure_page, page_frame, posted_enrolment_form, render,
+};
 
 #[derive(Template)]
 #[template(path = "second_factor.html")]
@@ -66,7 +68,7 @@ pub(super) async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let user = match page_user(&req, &state).await {
+    let user = match enrolling_user(&req, &state).await {
         Ok(user) => user,
         Err(away) => return Ok(away),
     };
@@ -94,7 +96,7 @@ pub(super) async fn enrol(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (_, user) = match posted_form(&req, &state, &body).await {
+    let (_, user) = match posted_enrolment_form(&req, &state, &body).await {
         Ok(posted) => posted,
         Err(away) => return Ok(away),
     };
@@ -125,7 +127,7 @@ pub(super) async fn confirm(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (pairs, user) = match posted_form(&req, &state, &body).await {
+    let (pairs, user) = match posted_enrolment_form(&req, &state, &body).await {
         Ok(posted) => posted,
         Err(away) => return Ok(away),
     };

@@ -97,6 +97,8 @@ pub(super) async fn login(
         Ok(session) => {
             let next = if session.must_change_password {
                 "/password"
+            } else if session.must_enrol_second_factor {
+                "/second-factor"
             } else {
                 "/"
             };

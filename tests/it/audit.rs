@@ -597,22 +597,18 @@ async fn the_trail_proves_a_secret_life_without_its_content(backend: Backend) {
 async fn an_upgraded_database_is_baselined_and_withholds_old_details(backend: Backend) {
     use common::server::registry;
     let t = TestApp::before_migration(backend, "content_free_audit");
-    let officer = t.create_user(
-        "officer",
-        Role::SecurityOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
-    let legal = t.create_user(
-        "legal",
-        Role::LegalOfficer,
-        Clearance::Confidential,
-        &["MINUSCA"],
-    );
-    // An incident and a case as the earlier release stored them, and an audit record of the
-    // kind it wrote, with the values changed.
+    // Accounts, an incident and a case as the earlier release stored them, and an audit record
+    // of the kind it wrote, with the values changed.
+    let (officer, legal) = ("officer-old", "legal-old");
     let now = "2026-11-30 10:00:00";
+    let account = |id: &str, role: &str| {
+        format!(
+            "INSERT INTO users (id, username, password_hash, role, clearance, disabled, must_change_password, failed_logins, version, created_at, updated_at, all_missions) VALUES ('{id}', '{id}', 'not a hash', '{role}', 'confidential', FALSE, FALSE, 0, 1, '{now}', '{now}', TRUE)"
+        )
+    };
     let statements = [
+        account(officer, "security_officer"),
+        account(legal, "legal_officer"),
         format!("INSERT INTO incidents (id, reference, mission_code, status, classification, occurred_at, time_precision, reported_at, reported_by, geo_precision, location_type, attack_type, weapons, summary, narrative, killed, injured, abducted, missing, search_text, version, created_at, updated_at) VALUES ('inc-old', 'MINUSCA-2026-00001', 'MINUSCA', 'submitted', 'confidential', '2026-11-20 06:00:00', 'exact', '{now}', '{officer}', 'unknown', 'patrol', 'ambush', '[]', 'Old secret summary', 'Old secret narrative', 1, 0, 0, 0, 'old secret', 2, '{now}', '{now}')"),
         "INSERT INTO incident_victims (incident_id, position, personnel_type, gender, outcome) VALUES ('inc-old', 0, 'military', 'male', 'killed')".to_string(),
         format!("INSERT INTO incident_versions (incident_id, version, action, changed_at, changed_by, changes, snapshot) VALUES ('inc-old', 2, 'submit', '{now}', '{officer}', '{{}}', '{{\"summary\":\"Old secret summary\"}}')"),
@@ -647,16 +643,15 @@ async fn an_upgraded_database_is_baselined_and_withholds_old_details(backend: Ba
         "{}",
         String::from_utf8_lossy(&started.stderr)
     );
-    // One per incident, case and account that nothing proved: the accounts this release made
-    // above carry their proof already.
+    // One per incident, case and account that nothing proved.
     assert_eq!(
         t.count("audit_log WHERE action = 'audit.baseline'"),
-        3,
+        5,
         "one per unproved incident, case and account"
     );
     assert_eq!(
-        t.count("audit_log WHERE action = 'audit.baseline' AND entity_id IN ('inc-old', 'case-old', 'user-old')"),
-        3
+        t.count("audit_log WHERE action = 'audit.baseline' AND entity_id IN ('inc-old', 'case-old', 'user-old', 'officer-old', 'legal-old')"),
+        5
     );
     assert_eq!(t.count("audit_baseline_pending"), 0);
     let verified = registry(folder.path(), &t.db.url)
@@ -672,7 +667,7 @@ async fn an_upgraded_database_is_baselined_and_withholds_old_details(backend: Ba
         .output()
         .unwrap();
     assert!(again.status.success());
-    assert_eq!(t.count("audit_log WHERE action = 'audit.baseline'"), 3);
+    assert_eq!(t.count("audit_log WHERE action = 'audit.baseline'"), 5);
 
     // The record written before holds content: only the auditors cleared for all see it.
     t.create_user("auditor.low", Role::Auditor, Clearance::Confidential, &[]);

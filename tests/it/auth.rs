@@ -414,6 +414,8 @@ async fn a_password_change_checked_before_a_change_meanwhile_is_refused(backend:
         missions: vec![],
         all_missions: true,
         must_change_password: false,
+        must_enrol_second_factor: false,
+        state: None,
         token_hash: token::hash_token(token),
         request: RequestMeta::default(),
     };

@@ -25,83 +25,91 @@ use peacekeeper_registry::domain::access::{Clearance, Role};
 on_both_backends!(every_endpoint_answers_each_role_mission_and_clearance_as_written);
 
 /// (method, path, record, outcomes for admin, security officer, legal officer, leadership,
-/// auditor). Each outcome string: a user of the record's mission with clearance unclassified,
-/// confidential, strictly confidential, then a user of another mission with the same three.
-type Row = (&'static str, &'static str, &'static str, [&'static str; 5]);
+/// auditor, State focal point). Each outcome string: a user of the record's mission with
+/// clearance unclassified, confidential, strictly confidential, then a user of another mission
+/// with the same three. For focal points, pairs of clearances unclassified and confidential:
+/// the host State of the cases (`FOCAL_POINT_STATES`), the State of a victim's nationality,
+/// then a State the records do not concern.
+type Row = (&'static str, &'static str, &'static str, [&'static str; 6]);
+
+/// The States of the focal points' columns: the cases' jurisdiction, a victim's nationality,
+/// and a State with no part in the records.
+const FOCAL_POINT_STATES: [&str; 3] = ["CAF", "SEN", "FRA"];
+const FOCAL_POINT_CLEARANCES: [Clearance; 2] = [Clearance::Unclassified, Clearance::Confidential];
 
 #[rustfmt::skip]
 const MATRIX: &[Row] = &[
-    //                                                          admin     security  legal     leader    auditor
-    ("GET",   "/healthz",                          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("GET",   "/readyz",                           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    //                                                          admin     security  legal     leader    auditor   State
+    ("GET",   "/healthz",                          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/readyz",                           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     // Not to sessions of any role: only to the metrics token or on the metrics address.
-    ("GET",   "/metrics",                          "",  ["NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN"]),
-    ("GET",   "/api/v1/openapi.json",              "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("GET",   "/api/docs",                         "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("GET",   "/api/docs/{file:.*}",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("POST",  "/api/v1/auth/login",                "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("GET",   "/api/v1/me",                        "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("GET",   "/api/v1/me/sessions",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("POST",  "/api/v1/me/password",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("POST",  "/api/v1/me/second-factor",          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("POST",  "/api/v1/me/second-factor/confirm",  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("GET",   "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("POST",  "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("PATCH", "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/missions",                  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("POST",  "/api/v1/missions",                  "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/missions/{code}",           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
-    ("PATCH", "/api/v1/missions/{code}",           "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/export",          "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NAANNN", "NAANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/submit",     "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/submit",     "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/submit",     "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/verify",     "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/verify",     "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/verify",     "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/verify",     "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/withdraw",   "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/withdraw",   "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/incidents/{id}/withdraw",   "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}/history",    "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}/history",    "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}/history",    "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF"]),
-    ("GET",   "/api/v1/cases",                     "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF"]),
-    ("POST",  "/api/v1/cases",                     "",  ["FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/cases/{id}",                "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/cases/{id}",                "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/cases/{id}/transitions",    "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/cases/{id}/transitions",    "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/cases/{id}/accused",        "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/cases/{id}/accused",        "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
-    ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/cases/{id}/documents",      "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF"]),
-    ("POST",  "/api/v1/cases/{id}/documents",      "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF"]),
+    ("GET",   "/metrics",                          "",  ["NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN"]),
+    ("GET",   "/api/v1/openapi.json",              "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/docs",                         "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/docs/{file:.*}",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/auth/login",                "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/me",                        "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/me/sessions",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/me/password",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/me/second-factor",          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/me/second-factor/confirm",  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("POST",  "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("PATCH", "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/missions",                  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/missions",                  "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/missions/{code}",           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("PATCH", "/api/v1/missions/{code}",           "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("POST",  "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/export",          "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NAANNN", "NAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/submit",     "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/submit",     "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/submit",     "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "C", ["FFFFFF", "NAANNN", "NFFNNN", "NFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/verify",     "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/withdraw",   "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/withdraw",   "S", ["FFFFFF", "NNANNN", "NNFNNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/incidents/{id}/withdraw",   "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}/history",    "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}/history",    "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}/history",    "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/cases",                     "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("POST",  "/api/v1/cases",                     "",  ["FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/cases/{id}",                "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}",                "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/cases/{id}/transitions",    "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/cases/{id}/transitions",    "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/cases/{id}/accused",        "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/cases/{id}/accused",        "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/cases/{id}/documents",      "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/cases/{id}/documents",      "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
     // Documents need clearance `confidential`, whatever the case's incidents.
-    ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "U", ["FFFFFF", "FAANNN", "FAANNN", "FAANNN", "FFFFFF"]),
-    ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF"]),
-    ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/audit",                     "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
-    ("GET",   "/api/v1/audit/verify",              "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
-    ("POST",  "/api/v1/auth/logout",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "U", ["FFFFFF", "FAANNN", "FAANNN", "FAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/audit",                     "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF"]),
+    ("GET",   "/api/v1/audit/verify",              "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF"]),
+    ("POST",  "/api/v1/auth/logout",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     // Last: it ends every session of the user.
-    ("POST",  "/api/v1/auth/logout-all",           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("POST",  "/api/v1/auth/logout-all",           "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
 ];
 
 /// One user for each role, mission (in or out of MINUSCA) and clearance.
@@ -249,6 +257,22 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
 
     let mut subjects = Vec::new();
     for (role_index, role) in Role::ALL.into_iter().enumerate() {
+        if role == Role::StateFocalPoint {
+            for (relation, state) in FOCAL_POINT_STATES.into_iter().enumerate() {
+                for (level, clearance) in FOCAL_POINT_CLEARANCES.into_iter().enumerate() {
+                    let username = format!("focal.{}.{level}", state.to_lowercase());
+                    t.create_focal_point(&username, state, clearance);
+                    subjects.push(Subject {
+                        role: role_index,
+                        column: relation * 2 + level,
+                        token: api.login(&username, PASSWORD).await,
+                        spare_token: api.login(&username, PASSWORD).await,
+                        username,
+                    });
+                }
+            }
+            continue;
+        }
         for (scope, mission) in ["MINUSCA", "MONUSCO"].into_iter().enumerate() {
             for (level, clearance) in Clearance::ALL.into_iter().enumerate() {
                 let username = format!("{}.{}.{}", role.code(), mission.to_lowercase(), level);
@@ -276,6 +300,8 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
             let got = match answer.status.as_u16() {
                 403 => 'F',
                 404 => 'N',
+                // The password was right; an account with a second factor goes on with a code.
+                401 if answer.body["type"] == "/problems/second-factor-required" => 'A',
                 401 => '?',
                 429 => 'T',
                 500.. => 'E',

@@ -430,6 +430,7 @@ async fn a_rewritten_trail_passes_plain_verify_and_fails_the_checkpoints(backend
             &[],
             false,
             false,
+            None,
         )))
     };
     triggers_off(&t);

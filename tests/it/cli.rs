@@ -168,7 +168,66 @@ async fn accounts_are_made_and_disabled_from_the_command_line(backend: Backend) 
     );
     assert!(!taken.status.success());
     assert!(text(&taken.stderr).contains("taken"));
-    assert_eq!(t.count("users"), 1);
+
+    // A State's focal point speaks for the State it is given, and must have one that exists.
+    let focal = ["--role", "state_focal_point", "--password-stdin"];
+    let stateless = create("focal.civ", PASSWORD, &focal);
+    assert!(!stateless.status.success());
+    assert!(
+        text(&stateless.stderr).contains("state"),
+        "{}",
+        text(&stateless.stderr)
+    );
+    let unknown = create(
+        "focal.civ",
+        PASSWORD,
+        &[&focal[..], &["--state", "XYZ"]].concat(),
+    );
+    assert!(!unknown.status.success());
+    let made = create(
+        "focal.civ",
+        PASSWORD,
+        &[&focal[..], &["--state", "CIV"]].concat(),
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let focal = api.login_answer("focal.civ", PASSWORD).await;
+    assert_eq!(
+        focal.body["must_enrol_second_factor"], true,
+        "{}",
+        focal.body
+    );
+    let focal_token = focal.body["token"].as_str().unwrap();
+    let me = api.get("/api/v1/me", Some(focal_token)).await;
+    assert_eq!(me.body["state"], "CIV");
+
+    // A lost second factor is taken away by whoever runs the registry; the administrator then
+    // signs in without a code and sets up a new one first.
+    t.create_user("chief", Role::Admin, Clearance::Confidential, &[]);
+    let reset = |username: &str| {
+        let mut command = registry(folder.path(), &t.db.url);
+        command.args(["user", "reset-second-factor", "--username", username]);
+        run(&mut command, None)
+    };
+    let done = reset("chief");
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let chief = api.login_answer("chief", PASSWORD).await;
+    assert_eq!(chief.status, 200, "{}", chief.body);
+    assert_eq!(chief.body["must_enrol_second_factor"], true);
+    assert_eq!(
+        t.audit_actions()
+            .iter()
+            .filter(|a| *a == "auth.second_factor_reset")
+            .count(),
+        1
+    );
+    let again = reset("chief");
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("no second factor"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(t.count("users"), 3);
 
     let disabled = run(
         registry(folder.path(), &t.db.url).args(["user", "disable", "--username", "field.officer"]),
@@ -518,6 +577,7 @@ fn help_documents_every_command() {
         "--role",
         "--mission",
         "--clearance",
+        "--state",
         "--password-stdin",
     ] {
         assert!(

@@ -539,6 +539,8 @@ async fn an_export_is_recorded_as_ended_once(backend: Backend) {
         missions: Vec::new(),
         all_missions: true,
         must_change_password: false,
+        must_enrol_second_factor: false,
+        state: None,
         token_hash: String::new(),
         request: RequestMeta::default(),
     };

@@ -15,7 +15,9 @@ use peacekeeper_registry::store::second_factors;
 on_both_backends!(
     a_step_and_a_recovery_code_are_taken_once,
     an_enrolled_account_signs_in_with_a_code_used_once,
-    wrong_codes_count_toward_the_lock_out
+    wrong_codes_count_toward_the_lock_out,
+    focal_points_and_administrators_reach_nothing_before_their_second_factor,
+    a_focal_point_speaks_for_one_state_that_exists
 );
 
 async fn a_step_and_a_recovery_code_are_taken_once(backend: Backend) {
@@ -235,4 +237,147 @@ async fn wrong_codes_count_toward_the_lock_out(backend: Backend) {
         .await;
     locked.assert_problem(401);
     assert_eq!(locked.body["type"], "about:blank");
+}
+
+/// A focal point and an administrator, made by an administrator: after their first password
+/// they reach only their own account, sign-out and enrolment; a confirmed code opens the rest
+/// to the same session, and from then on every sign-in needs a code.
+async fn focal_points_and_administrators_reach_nothing_before_their_second_factor(
+    backend: Backend,
+) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let api = t.api().await;
+    let chief = api.login("chief", PASSWORD).await;
+    let first = "a first passphrase to change 41";
+    for account in [
+        json!({ "username": "focal.sen", "role": "state_focal_point", "state": "SEN" }),
+        json!({ "username": "deputy", "role": "admin" }),
+    ] {
+        let username = account["username"].as_str().unwrap().to_string();
+        let mut body = account.clone();
+        body["password"] = json!(first);
+        body["clearance"] = json!("confidential");
+        let created = api.post("/api/v1/users", Some(&chief), body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+        let token = api.login(&username, first).await;
+        let session = api.change_password(&token, first, PASSWORD).await;
+        assert_eq!(session.body["must_enrol_second_factor"], true, "{username}");
+        let token = session.body["token"].as_str().unwrap().to_string();
+        let signed_in = api.login_answer(&username, PASSWORD).await;
+        assert_eq!(signed_in.body["must_enrol_second_factor"], true);
+
+        for path in ["/api/v1/missions", "/api/v1/users", "/api/v1/incidents"] {
+            let refused = api.get(path, Some(&token)).await;
+            refused.assert_problem(403);
+            assert_eq!(
+                refused.body["type"], "/problems/second-factor-enrolment-required",
+                "{username} {path}"
+            );
+        }
+        let me = api.get("/api/v1/me", Some(&token)).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+        assert_eq!(
+            me.body["state"],
+            account.get("state").cloned().unwrap_or_default()
+        );
+        let sessions = api.get("/api/v1/me/sessions", Some(&token)).await;
+        assert_eq!(sessions.status, StatusCode::OK);
+
+        let secret = enrolled(&t, &api, &token).await;
+        // The same session reaches the rest now.
+        let missions = api.get("/api/v1/missions", Some(&token)).await;
+        assert_eq!(missions.status, StatusCode::OK, "{}", missions.body);
+        let without = api.login_answer(&username, PASSWORD).await;
+        assert_eq!(without.body["type"], "/problems/second-factor-required");
+        t.clock.advance(TimeDelta::seconds(30));
+        let with_code = api
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({ "username": username, "password": PASSWORD, "code": code_now(&t, &secret) }),
+            )
+            .await;
+        assert_eq!(with_code.status, StatusCode::OK, "{}", with_code.body);
+        assert_eq!(with_code.body["must_enrol_second_factor"], false);
+        let signed_out = api
+            .post("/api/v1/auth/logout", Some(&token), json!({}))
+            .await;
+        assert_eq!(signed_out.status, StatusCode::NO_CONTENT);
+    }
+}
+
+/// A focal point's State is required, exists today, and belongs to focal points alone; a
+/// refused account is not stored.
+async fn a_focal_point_speaks_for_one_state_that_exists(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user("chief", Role::Admin, Clearance::StrictlyConfidential, &[]);
+    let api = t.api().await;
+    let chief = api.login("chief", PASSWORD).await;
+    let users_before = t.count("users");
+    let password = "a first passphrase to change 41";
+    for (account, field) in [
+        (json!({ "role": "state_focal_point" }), "state"),
+        (
+            json!({ "role": "state_focal_point", "state": "XXX" }),
+            "state",
+        ),
+        (
+            json!({ "role": "state_focal_point", "state": "YUG" }),
+            "state",
+        ),
+        (
+            json!({ "role": "state_focal_point", "state": "SEN", "all_missions": true }),
+            "all_missions",
+        ),
+        (
+            json!({ "role": "legal_officer", "all_missions": true, "state": "SEN" }),
+            "state",
+        ),
+    ] {
+        let mut body = account.clone();
+        body["username"] = json!("someone");
+        body["password"] = json!(password);
+        let refused = api.post("/api/v1/users", Some(&chief), body).await;
+        refused.assert_problem(422);
+        assert_eq!(refused.error_fields(), [field], "{account}");
+    }
+    assert_eq!(t.count("users"), users_before);
+
+    // A change keeps the rule: a focal point cannot lose its State, another role cannot get one.
+    let focal = t.create_focal_point("focal.mli", "MLI", Clearance::Unclassified);
+    let path = format!("/api/v1/users/{focal}");
+    let moved = api
+        .patch(&path, Some(&chief), json!({ "state": "SEN", "version": 1 }))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(moved.body["state"], "SEN");
+    let unknown = api
+        .patch(&path, Some(&chief), json!({ "state": "ZZZ", "version": 2 }))
+        .await;
+    unknown.assert_problem(422);
+    assert_eq!(unknown.error_fields(), ["state"]);
+    let to_officer = api
+        .patch(
+            &path,
+            Some(&chief),
+            json!({ "role": "legal_officer", "all_missions": true, "version": 2 }),
+        )
+        .await;
+    assert_eq!(to_officer.status, StatusCode::OK, "{}", to_officer.body);
+    assert!(
+        to_officer.body.get("state").is_none(),
+        "{}",
+        to_officer.body
+    );
+    let back = api
+        .patch(
+            &path,
+            Some(&chief),
+            json!({ "role": "state_focal_point", "version": 3 }),
+        )
+        .await;
+    back.assert_problem(422);
+    assert_eq!(back.error_fields(), ["state"]);
 }

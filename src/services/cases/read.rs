@@ -23,7 +23,7 @@ pub fn list(
     request: ListRequest,
     now: NaiveDateTime,
 ) -> AppResult<Vec<CaseRow>> {
-    Case::require_reader(conn, user, "cases.list", now)?;
+    Case::require_lister(conn, user, "cases.list", now)?;
     let filter = CaseFilter {
         missions: request.missions,
         viewer_missions: (!user.all_missions).then(|| user.missions.clone()),

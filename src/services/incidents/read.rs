@@ -127,14 +127,15 @@ pub(crate) fn filter_for(user: &Actor, request: ListRequest) -> IncidentFilter {
     }
 }
 
-/// Only readers of incident content may list or export them (refusals are recorded).
+/// Only the missions' readers of incident content may list or export them (refusals are
+/// recorded).
 pub(crate) fn check_may_read(
     conn: &mut DbConnection,
     user: &Actor,
     attempted: &str,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    Incident::require_reader(conn, user, attempted, now)
+    Incident::require_lister(conn, user, attempted, now)
 }
 
 /// Incidents the user may see, newest first, one page (asks for one more to know if more follow).
@@ -144,7 +145,7 @@ pub fn list(
     request: ListRequest,
     now: NaiveDateTime,
 ) -> AppResult<Vec<ListedIncident>> {
-    Incident::require_reader(conn, user, "incidents.list", now)?;
+    Incident::require_lister(conn, user, "incidents.list", now)?;
     if request.awaiting_my_verification && user.role != Role::SecurityOfficer {
         // Only security officers verify.
         return Ok(Vec::new());

@@ -24,7 +24,9 @@ use peacekeeper_registry::clock::{Clock, ManualClock};
 use peacekeeper_registry::config::Settings;
 use peacekeeper_registry::db::{self, DbConnection, DbPool, PooledDb};
 use peacekeeper_registry::domain::access::{Clearance, Role};
+use peacekeeper_registry::domain::second_factor;
 use peacekeeper_registry::store::audit::AuditContext;
+use peacekeeper_registry::store::second_factors;
 use peacekeeper_registry::{AppState, app};
 
 /// The hash of `PASSWORD`, made once for every fixture account of the process: Argon2 is slow on
@@ -282,12 +284,30 @@ impl TestApp {
     }
 
     /// Creates an account directly (as `user create` does), with no password change pending.
+    /// An account whose role must use a second factor has one, on, with the fixtures' secret
+    /// (`Api::login` answers its codes).
     pub fn create_user(
         &self,
         username: &str,
         role: Role,
         clearance: Clearance,
         missions: &[&str],
+    ) -> String {
+        self.create_account(username, role, clearance, missions, None)
+    }
+
+    /// A State's focal point, speaking for `state`, with its second factor on.
+    pub fn create_focal_point(&self, username: &str, state: &str, clearance: Clearance) -> String {
+        self.create_account(username, Role::StateFocalPoint, clearance, &[], Some(state))
+    }
+
+    fn create_account(
+        &self,
+        username: &str,
+        role: Role,
+        clearance: Clearance,
+        missions: &[&str],
+        state: Option<&str>,
     ) -> String {
         let checked = accounts::check_new_account_hashed_by(
             NewAccount {
@@ -299,20 +319,25 @@ impl TestApp {
                 // The fixtures' headquarters accounts: no mission given means every mission, for
                 // the roles that work on missions.
                 all_missions: missions.is_empty() && role.works_on_missions(),
+                state: state.map(str::to_string),
                 must_change_password: false,
             },
             fixture_hash,
         )
         .expect("a valid account");
         let mut conn = self.conn();
-        accounts::create_user(
+        let id = accounts::create_user(
             &mut conn,
             &AuditContext::system(self.now(), "test"),
             checked,
         )
         .expect("create user")
         .user
-        .id
+        .id;
+        if role.must_use_second_factor() {
+            turn_on_fixture_second_factor(&mut conn, &id, self.now());
+        }
+        id
     }
 
     /// Runs raw SQL on this test's database, as someone with direct access would.
@@ -397,7 +422,7 @@ impl Answer {
 }
 
 /// The application under test, spoken to over actix's in-process HTTP.
-pub struct Api<S>(S);
+pub struct Api<S>(S, web::Data<AppState>);
 
 impl Api<()> {
     /// The application of another server's state.
@@ -410,7 +435,7 @@ impl Api<()> {
             Error = actix_web::Error,
         >,
     > {
-        Api(test::init_service(app(state)).await)
+        Api(test::init_service(app(state.clone())).await, state)
     }
 }
 
@@ -462,9 +487,20 @@ where
         .await
     }
 
-    /// Signs in and returns the token; panics unless sign-in succeeds.
+    /// Signs in and returns the token; panics unless sign-in succeeds. An account with the
+    /// fixtures' second factor is given its code at the test clock's time.
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let answer = self.login_answer(username, password).await;
+        let mut answer = self.login_answer(username, password).await;
+        if answer.body["type"] == "/problems/second-factor-required" {
+            let code = fixture_code(&self.1, username);
+            answer = self
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    json!({ "username": username, "password": password, "code": code }),
+                )
+                .await;
+        }
         assert_eq!(
             answer.status,
             StatusCode::OK,
@@ -490,6 +526,49 @@ where
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer
     }
+}
+
+/// The secret of the fixtures' second factors: RFC 6238's own test secret.
+pub const SECOND_FACTOR_SECRET: &[u8] = b"12345678901234567890";
+
+/// Switches on a second factor with the fixtures' secret, as if its first code had confirmed it
+/// a minute ago: the codes of now stay unused.
+pub fn turn_on_fixture_second_factor(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: chrono::NaiveDateTime,
+) {
+    second_factors::begin(conn, user_id, SECOND_FACTOR_SECRET, &[], now).expect("enrol");
+    let confirmed_step = now.and_utc().timestamp() / 30 - 2;
+    assert!(second_factors::take_step(conn, user_id, confirmed_step, now).expect("confirm"));
+}
+
+/// A code of the fixtures' second factor at `unix_seconds`.
+pub fn fixture_code_at(unix_seconds: i64) -> String {
+    let secret = second_factor::secret_text(SECOND_FACTOR_SECRET);
+    second_factor::code_at(&secret, u64::try_from(unix_seconds).expect("after 1970"))
+        .expect("a code")
+}
+
+/// A code the account's fixture second factor has not used yet at the server's time: this
+/// step's, or the next one's (accepted too) when this step's was used. An account signs in at
+/// most twice in one step of 30 s; a test that needs more advances its clock.
+fn fixture_code(state: &AppState, username: &str) -> String {
+    let now = state.clock.now().and_utc().timestamp();
+    let mut conn = state.pool.get().expect("connection");
+    let user = peacekeeper_registry::store::users::find_by_username(&mut conn, username)
+        .expect("read")
+        .expect("an account");
+    let last_step = second_factors::find(&mut conn, &user.id)
+        .expect("read")
+        .and_then(|factor| factor.last_step)
+        .unwrap_or(0);
+    let step = (now / 30).max(last_step + 1);
+    assert!(
+        step <= now / 30 + 1,
+        "`{username}` signed in twice within 30 s of the test clock: advance it"
+    );
+    fixture_code_at(step * 30)
 }
 
 pub fn with_token(request: TestRequest, token: Option<&str>) -> TestRequest {

@@ -1,0 +1,7 @@
+DROP INDEX cases_jurisdiction_state;
+ALTER TABLE cases DROP COLUMN jurisdiction_state;
+ALTER TABLE users DROP CONSTRAINT users_state_of_focal_points;
+ALTER TABLE users DROP COLUMN state;
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN
+    ('admin', 'security_officer', 'legal_officer', 'leadership', 'auditor'));

@@ -1,0 +1,16 @@
+-- Member States' focal points: a role that speaks for one State (ISO3), and no other account
+-- speaks for any.
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN
+    ('admin', 'security_officer', 'legal_officer', 'leadership', 'auditor', 'state_focal_point'));
+ALTER TABLE users ADD COLUMN state TEXT;
+ALTER TABLE users ADD CONSTRAINT users_state_of_focal_points
+    CHECK ((role = 'state_focal_point') = (state IS NOT NULL));
+
+-- The State whose courts prosecute a case: its jurisdiction when that is a country code, or the
+-- State of the named court it is before; none for an international court.
+ALTER TABLE cases ADD COLUMN jurisdiction_state TEXT;
+UPDATE cases SET jurisdiction_state = jurisdiction
+    WHERE length(jurisdiction) = 3 AND jurisdiction <> 'ICC';
+CREATE INDEX cases_jurisdiction_state ON cases (jurisdiction_state, id)
+    WHERE jurisdiction_state IS NOT NULL;
