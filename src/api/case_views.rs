@@ -117,6 +117,9 @@ pub struct CaseView {
     /// The statuses the case may move to next.
     allowed_transitions: Vec<&'static str>,
     jurisdiction: String,
+    /// The host State (ISO3): the jurisdiction when it is a State's code, a named court's
+    /// State, or none for an international court.
+    jurisdiction_state: Option<String>,
     authority: Option<String>,
     lead_officer: String,
     lead_officer_username: Option<String>,
@@ -187,6 +190,7 @@ fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
         mission: row.mission_code,
         status: row.status,
         jurisdiction: row.jurisdiction,
+        jurisdiction_state: row.jurisdiction_state,
         authority: row.authority,
         lead_officer: row.lead_officer,
         next_action: row.next_action,
@@ -216,6 +220,9 @@ pub struct CaseSummary {
     mission: String,
     status: String,
     jurisdiction: String,
+    /// The host State (ISO3): the jurisdiction when it is a State's code, a named court's
+    /// State, or none for an international court.
+    jurisdiction_state: Option<String>,
     authority: Option<String>,
     lead_officer: String,
     next_action: Option<String>,
@@ -237,6 +244,7 @@ pub(super) fn summary(row: CaseRow, today: NaiveDate) -> AppResult<CaseSummary> 
         mission: row.mission_code,
         status: row.status,
         jurisdiction: row.jurisdiction,
+        jurisdiction_state: row.jurisdiction_state,
         authority: row.authority,
         lead_officer: row.lead_officer,
         next_action: row.next_action,

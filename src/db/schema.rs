@@ -193,6 +193,7 @@ diesel::table! {
         mission_code -> Text,
         status -> Text,
         jurisdiction -> Text,
+        jurisdiction_state -> Nullable<Text>,
         authority -> Nullable<Text>,
         lead_officer -> Text,
         next_action -> Nullable<Text>,

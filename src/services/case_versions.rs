@@ -64,7 +64,7 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
             })
         })
         .collect();
-    Ok(Some(json!({
+    let mut snapshot = json!({
         "reference": row.reference,
         "mission": row.mission_code,
         "status": row.status,
@@ -81,7 +81,17 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
         "steps": steps,
         "accused": accused,
         "documents": documents,
-    })))
+    });
+    // A named court's State, when it has one: a State's code is its own State, and the cases
+    // stored before States followed them keep the snapshots their records prove.
+    if let Some(state) = row
+        .jurisdiction_state
+        .as_ref()
+        .filter(|s| **s != row.jurisdiction)
+    {
+        snapshot["jurisdiction_state"] = json!(state);
+    }
+    Ok(Some(snapshot))
 }
 
 /// The canonical text of the case's snapshot as its rows stand now.

@@ -21,6 +21,8 @@ pub struct CaseRow {
     pub mission_code: String,
     pub status: String,
     pub jurisdiction: String,
+    /// The host State (see `domain::case::host_state`).
+    pub jurisdiction_state: Option<String>,
     pub authority: Option<String>,
     pub lead_officer: String,
     pub next_action: Option<String>,

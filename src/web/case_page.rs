@@ -50,6 +50,7 @@ struct NewCasePage {
 
 const NEW_CASE_FIELDS: &[(&str, Kind)] = &[
     ("jurisdiction", Kind::Text),
+    ("jurisdiction_state", Kind::Text),
     ("authority", Kind::Text),
     ("opened_on", Kind::Date),
     ("next_action", Kind::Text),
@@ -145,6 +146,7 @@ pub async fn create(
         input: CaseInput {
             incident_ids: vec![form::value(&pairs, "incident").to_string()],
             jurisdiction: field("jurisdiction"),
+            jurisdiction_state: field("jurisdiction_state").map(|state| state.to_uppercase()),
             authority: field("authority"),
             lead_officer: None,
             next_action: field("next_action"),
@@ -307,7 +309,11 @@ async fn case_page(
         id: row.id.clone(),
         status: label(lang, &row.status),
         mission: row.mission_code.clone(),
-        jurisdiction: row.jurisdiction.clone(),
+        // A named court with its State's code beside it.
+        jurisdiction: match &row.jurisdiction_state {
+            Some(state) if *state != row.jurisdiction => format!("{} ({state})", row.jurisdiction),
+            _ => row.jurisdiction.clone(),
+        },
         authority: row.authority.clone().unwrap_or_default(),
         lead_officer: case
             .lead_officer_username

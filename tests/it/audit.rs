@@ -654,6 +654,11 @@ async fn an_upgraded_database_is_baselined_and_withholds_old_details(backend: Ba
         5
     );
     assert_eq!(t.count("audit_baseline_pending"), 0);
+    // A case before a State's courts has that State as its host State.
+    assert_eq!(
+        t.count("cases WHERE id = 'case-old' AND jurisdiction_state = 'CAF'"),
+        1
+    );
     let verified = registry(folder.path(), &t.db.url)
         .args(["audit", "verify"])
         .output()

@@ -28,6 +28,7 @@ on_both_backends!(
     one_idempotency_key_opens_one_case,
     lists_find_stalled_and_due_cases_exactly,
     changes_keep_links_people_and_dates_sound,
+    a_case_names_its_host_state,
 );
 
 /// The accounts of a mission team, and outsiders.
@@ -1698,4 +1699,73 @@ async fn changes_keep_links_people_and_dates_sound(backend: Backend) {
         "{}",
         moved_earlier.body
     );
+}
+
+/// The host State: a State's jurisdiction is its own, a named court takes the State given with
+/// it, an international court has none; a State that does not fit is refused naming the field,
+/// and a new jurisdiction does not keep the former court's State.
+async fn a_case_names_its_host_state(backend: Backend) {
+    let t = TestApp::new(backend).with_users(TEAM);
+    let api = t.api().await;
+    let officer = api.login("officer.a", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let on = new_incident!(
+        api,
+        &officer,
+        incident("MINUSCA", "2026-01-10T08:00:00Z", "confidential")
+    );
+    let court = "Special Criminal Court (CAR)";
+    let cases_before = t.count("cases");
+    for (body, field) in [
+        (
+            json!({ "jurisdiction": "MLI", "jurisdiction_state": "SEN" }),
+            "jurisdiction_state",
+        ),
+        (
+            json!({ "jurisdiction": "ICC", "jurisdiction_state": "CAF" }),
+            "jurisdiction_state",
+        ),
+        (
+            json!({ "jurisdiction": court, "jurisdiction_state": "XYZ" }),
+            "jurisdiction_state",
+        ),
+    ] {
+        let mut body = body;
+        body["incident_ids"] = json!([on]);
+        let refused = api.post("/api/v1/cases", Some(&legal), body).await;
+        refused.assert_problem(422);
+        assert_eq!(refused.error_fields(), [field]);
+    }
+    assert_eq!(t.count("cases"), cases_before, "nothing stored");
+
+    let opened = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [on], "jurisdiction": court, "jurisdiction_state": "CAF" }),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.body);
+    assert_eq!(opened.body["jurisdiction_state"], "CAF");
+    let path = format!("/api/v1/cases/{}", opened.id());
+    let to_mali = api
+        .patch(
+            &path,
+            Some(&legal),
+            json!({ "jurisdiction": "MLI", "version": 1 }),
+        )
+        .await;
+    assert_eq!(to_mali.status, StatusCode::OK, "{}", to_mali.body);
+    assert_eq!(to_mali.body["jurisdiction_state"], "MLI");
+    let to_icc = api
+        .patch(
+            &path,
+            Some(&legal),
+            json!({ "jurisdiction": "ICC", "version": 2 }),
+        )
+        .await;
+    assert_eq!(to_icc.status, StatusCode::OK, "{}", to_icc.body);
+    assert_eq!(to_icc.body["jurisdiction_state"], Value::Null);
+    let listed = api.get("/api/v1/cases", Some(&legal)).await;
+    assert_eq!(listed.body["items"][0]["jurisdiction_state"], Value::Null);
 }

@@ -15,6 +15,8 @@ pub struct CaseChanges {
     #[serde(default, deserialize_with = "nullable")]
     pub jurisdiction: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    pub jurisdiction_state: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
     pub authority: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub lead_officer: Option<Option<String>>,
@@ -34,7 +36,13 @@ impl CaseChanges {
 
     pub fn applied_to(self, mut input: CaseInput) -> CaseInput {
         set(&mut input.incident_ids, self.incident_ids);
+        // A new jurisdiction takes the State sent with it, or none: a named court's State
+        // does not follow the case to another court.
+        if self.jurisdiction.is_some() && self.jurisdiction_state.is_none() {
+            input.jurisdiction_state = None;
+        }
         set(&mut input.jurisdiction, self.jurisdiction);
+        set(&mut input.jurisdiction_state, self.jurisdiction_state);
         set(&mut input.authority, self.authority);
         set(&mut input.lead_officer, self.lead_officer);
         set(&mut input.next_action, self.next_action);

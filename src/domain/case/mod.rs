@@ -321,6 +321,9 @@ pub struct CaseInput {
     #[serde(default)]
     pub incident_ids: Vec<String>,
     pub jurisdiction: Option<String>,
+    /// The State of a named court (ISO3), when it is a State's: its focal points follow the
+    /// case as host State. Not given when the jurisdiction is a State's code already.
+    pub jurisdiction_state: Option<String>,
     pub authority: Option<String>,
     pub lead_officer: Option<String>,
     pub next_action: Option<String>,
@@ -333,6 +336,9 @@ pub struct CaseInput {
 pub struct CaseFields {
     pub incident_ids: Vec<String>,
     pub jurisdiction: String,
+    /// The host State: the jurisdiction when it is a State's code, the named court's State
+    /// when one was given, none for an international court.
+    pub jurisdiction_state: Option<String>,
     pub authority: Option<String>,
     pub lead_officer: Option<String>,
     pub next_action: Option<String>,
@@ -345,6 +351,11 @@ impl CaseFields {
         CaseInput {
             incident_ids: self.incident_ids.clone(),
             jurisdiction: Some(self.jurisdiction.clone()),
+            // Given only for a named court: a State's code is its own State.
+            jurisdiction_state: self
+                .jurisdiction_state
+                .clone()
+                .filter(|state| *state != self.jurisdiction),
             authority: self.authority.clone(),
             lead_officer: self.lead_officer.clone(),
             next_action: self.next_action.clone(),
@@ -367,6 +378,31 @@ pub fn check_jurisdiction(value: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// The host State of a case before `jurisdiction`, given `state` for a named court: a State's
+/// code is its own State (and `state`, if given, must be that code), the ICC has none, and a
+/// named court has the State given (a State that exists today), or none for an international
+/// one.
+pub fn host_state(jurisdiction: &str, state: Option<&str>) -> Result<Option<String>, String> {
+    if jurisdiction == "ICC" {
+        return match state {
+            None => Ok(None),
+            Some(_) => Err("is for a court of a State; the ICC is an international court".into()),
+        };
+    }
+    if country::is_iso3(jurisdiction) {
+        return match state {
+            Some(other) if other != jurisdiction => Err(format!(
+                "is the jurisdiction itself when that is a State's code (`{jurisdiction}`)"
+            )),
+            _ => Ok(Some(jurisdiction.to_string())),
+        };
+    }
+    match state {
+        None => Ok(None),
+        Some(code) => country::check_current(code).map(|()| Some(code.to_string())),
+    }
 }
 
 /// Checks every field at once; the database rules (incidents, lead officer) come after.
@@ -400,6 +436,18 @@ pub fn validate_case(input: &CaseInput) -> Result<CaseFields, Vec<FieldError>> {
         None => violations.add("jurisdiction", "is required"),
         Some(value) => violations.check("jurisdiction", check_jurisdiction(value)),
     }
+    let given_state = input
+        .jurisdiction_state
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let jurisdiction_state = match host_state(jurisdiction.unwrap_or_default(), given_state) {
+        Ok(state) => state,
+        Err(message) => {
+            violations.add("jurisdiction_state", message);
+            None
+        }
+    };
     let authority = optional_text(&mut violations, "authority", &input.authority, 200);
     let lead_officer = input
         .lead_officer
@@ -426,6 +474,7 @@ pub fn validate_case(input: &CaseInput) -> Result<CaseFields, Vec<FieldError>> {
     Ok(CaseFields {
         incident_ids,
         jurisdiction: jurisdiction.unwrap_or_default().to_string(),
+        jurisdiction_state,
         authority,
         lead_officer,
         next_action,

@@ -170,6 +170,43 @@ fn urgency_puts_due_dates_first_and_ended_cases_last() {
 }
 
 #[test]
+fn host_states() {
+    assert_eq!(host_state("CAF", None), Ok(Some("CAF".to_string())));
+    assert_eq!(host_state("CAF", Some("CAF")), Ok(Some("CAF".to_string())));
+    assert!(host_state("MLI", Some("SEN")).is_err());
+    assert_eq!(host_state("ICC", None), Ok(None));
+    assert!(host_state("ICC", Some("CAF")).is_err());
+    let court = "Special Criminal Court (CAR)";
+    assert_eq!(host_state(court, Some("CAF")), Ok(Some("CAF".to_string())));
+    assert_eq!(host_state(court, None), Ok(None));
+    assert!(host_state(court, Some("XYZ")).is_err());
+    assert!(
+        host_state(court, Some("ZAR")).is_err(),
+        "a State that no longer exists"
+    );
+}
+
+#[test]
+fn a_new_jurisdiction_takes_only_the_state_sent_with_it() {
+    use super::changes::CaseChanges;
+    let stored = CaseInput {
+        jurisdiction: Some("Special Criminal Court (CAR)".into()),
+        jurisdiction_state: Some("CAF".into()),
+        ..Default::default()
+    };
+    let moved: CaseChanges =
+        serde_json::from_value(serde_json::json!({ "jurisdiction": "MLI" })).unwrap();
+    let input = moved.applied_to(stored.clone());
+    assert_eq!(input.jurisdiction_state, None);
+    let renamed: CaseChanges =
+        serde_json::from_value(serde_json::json!({ "authority": "x" })).unwrap();
+    assert_eq!(
+        renamed.applied_to(stored).jurisdiction_state.as_deref(),
+        Some("CAF")
+    );
+}
+
+#[test]
 fn jurisdictions() {
     assert!(check_jurisdiction("CAF").is_ok());
     assert!(check_jurisdiction("ICC").is_ok());

@@ -231,6 +231,7 @@ pub(super) fn create_once(
         mission_code: mission.to_string(),
         status: CaseStatus::Opened.code().to_string(),
         jurisdiction: String::new(),
+        jurisdiction_state: None,
         authority: None,
         lead_officer: user.id.clone(),
         next_action: None,

@@ -57,6 +57,7 @@ impl Case {
         CaseFields {
             incident_ids: self.incidents.iter().map(|i| i.id.clone()).collect(),
             jurisdiction: self.row.jurisdiction.clone(),
+            jurisdiction_state: self.row.jurisdiction_state.clone(),
             authority: self.row.authority.clone(),
             lead_officer: Some(self.row.lead_officer.clone()),
             next_action: self.row.next_action.clone(),
@@ -166,6 +167,7 @@ fn search_text(row: &CaseRow) -> String {
 /// Copies the descriptive fields into the row and refreshes what is derived from them.
 fn fill_row(row: &mut CaseRow, fields: &CaseFields) -> AppResult<()> {
     row.jurisdiction = fields.jurisdiction.clone();
+    row.jurisdiction_state = fields.jurisdiction_state.clone();
     row.authority = fields.authority.clone();
     if let Some(lead) = &fields.lead_officer {
         row.lead_officer = lead.clone();
