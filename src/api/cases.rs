@@ -12,11 +12,13 @@ use utoipa::openapi::schema::{KnownFormat, Schema, Type};
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::domain::access::Role;
 use crate::domain::case::{self as rules, CaseStatus, TransitionInput};
 use crate::error::AppError;
 use crate::http::download::document_response;
 use crate::http::upload::{is_multipart, read_upload};
 use crate::services::cases::{self as service, AccusedRow, CreateRequest, ListRequest};
+use crate::services::member_states;
 
 use super::case_views::{
     AccusedView, CaseSummary, CaseView, DocumentView, accused_view, respond, summary,
@@ -74,13 +76,19 @@ pub async fn create(
 /// Read a case.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "The case's id (a UUID).")),
-    responses((status = 200, description = "The case with its timeline, accused and documents.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
+    responses((status = 200, description = "The case with its timeline, accused and documents; a State's focal point gets the State view (no `ETag`).", body = super::state::CaseAnswer, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
     user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
+    if user.role == Role::StateFocalPoint {
+        let view = state
+            .run(move |conn| member_states::case(conn, &user, &id, now))
+            .await?;
+        return Ok(HttpResponse::Ok().json(view));
+    }
     let detail = state
         .run(move |conn| service::get(conn, &user, &id, now))
         .await?;

@@ -13,10 +13,11 @@ use utoipa::openapi::schema::{Schema, Type};
 use crate::AppState;
 use crate::auth::Actor;
 use crate::db::DbConnection;
-use crate::domain::access::Clearance;
+use crate::domain::access::{Clearance, Role};
 use crate::domain::incident::{self as rules, Status};
 use crate::error::{AppError, AppResult};
 use crate::services::incidents::{self as service, CreateRequest, Incident, ListRequest};
+use crate::services::member_states;
 
 use super::incident_views::{IncidentSummary, IncidentView, VersionView, respond};
 use super::input::{
@@ -162,12 +163,19 @@ async fn on_incident(
 /// Read an incident.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
     params(("id" = String, Path, description = "The record's id (a UUID).")),
-    responses((status = 200, description = "The incident as the reader may see it.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
+    responses((status = 200, description = "The incident as the reader may see it: a State's focal point gets the State view (no `ETag`).", body = super::state::IncidentAnswer, headers(("ETag" = String, description = "The version, for `If-Match`.")))))]
 pub async fn get(
     state: web::Data<AppState>,
     user: Actor,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    if user.role == Role::StateFocalPoint {
+        let now = state.clock.now();
+        let view = state
+            .run(move |conn| member_states::incident(conn, &user, &id, now))
+            .await?;
+        return Ok(HttpResponse::Ok().json(view));
+    }
     let (reader, id) = (user.clone(), id.into_inner());
     let asked = id.clone();
     let found = state
@@ -337,7 +345,7 @@ pub(super) fn one_of_codes(field: &str, value: &str, allowed: &[&str]) -> Result
     }
 }
 
-fn parse_time(field: &str, value: &str) -> Result<chrono::NaiveDateTime, AppError> {
+pub(super) fn parse_time(field: &str, value: &str) -> Result<chrono::NaiveDateTime, AppError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.naive_utc())
         .map_err(|_| AppError::invalid(field, "must be an RFC 3339 date-time"))

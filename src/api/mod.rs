@@ -13,6 +13,7 @@ pub mod input;
 pub mod metrics;
 pub mod missions;
 pub mod openapi;
+pub mod state;
 pub mod summary;
 pub mod users;
 
@@ -147,6 +148,8 @@ fn api_endpoints() -> Vec<Endpoint> {
         ),
         ("/summary", vec![on(M::GET, summary::summary)]),
         ("/summary/stalled", vec![on(M::GET, summary::stalled)]),
+        ("/state/incidents", vec![on(M::GET, state::incidents)]),
+        ("/state/cases", vec![on(M::GET, state::cases)]),
         ("/audit", vec![on(M::GET, audit::list)]),
         ("/audit/verify", vec![on(M::GET, audit::verify)]),
     ]

@@ -24,7 +24,8 @@ use crate::domain::incident::{
 use crate::error::{AppError, PROBLEM_JSON, Problem};
 
 use super::{
-    audit, auth, cases, exports, health, imports, incidents, metrics, missions, summary, users,
+    audit, auth, cases, exports, health, imports, incidents, metrics, missions, state, summary,
+    users,
 };
 
 /// The name of the bearer scheme in the document (spelled out again in `security` below, which
@@ -83,6 +84,8 @@ const BEARER: &str = "bearer";
         imports::un_fatalities,
         summary::summary,
         summary::stalled,
+        state::incidents,
+        state::cases,
         audit::list,
         audit::verify,
     ),
@@ -99,6 +102,7 @@ const BEARER: &str = "bearer";
         (name = "cases", description = "Accountability cases, from referral to final judgment."),
         (name = "imports", description = "The UN's official fatalities dataset."),
         (name = "summary", description = "Accountability summaries for leadership."),
+        (name = "state", description = "A Member State's part of the record, for its focal points."),
         (name = "audit", description = "The tamper-evident audit trail."),
     )
 )]

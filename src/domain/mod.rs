@@ -14,6 +14,7 @@ pub mod second_factor;
 pub mod session;
 pub mod snapshot;
 pub mod spreadsheet;
+pub mod state_part;
 pub mod stored_code;
 pub mod summary;
 pub mod user;

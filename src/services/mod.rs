@@ -10,6 +10,7 @@ pub mod exports;
 pub mod idempotency;
 pub mod imports;
 pub mod incidents;
+pub mod member_states;
 pub mod missions;
 pub mod summary;
 pub mod users;

@@ -9,8 +9,9 @@ use diesel::sql_types::{Bool, Date, Text};
 use crate::db::DbConnection;
 use crate::db::schema::{
     case_accused, case_documents, case_incidents, case_transitions, case_versions, cases,
-    incidents, users,
+    incident_victims, incidents, users,
 };
+use crate::domain::state_part::{REACHING_STATUSES, Relation};
 use crate::store::incidents::IncidentRow;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
@@ -122,6 +123,23 @@ pub fn linked_incidents(conn: &mut DbConnection, case_id: &str) -> QueryResult<V
         .order((incidents::occurred_at.asc(), incidents::id.asc()))
         .select(IncidentRow::as_select())
         .load(conn)
+}
+
+/// The host States of the cases on these incidents: (incident id, State) pairs.
+pub fn host_states_of(
+    conn: &mut DbConnection,
+    incident_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    let pairs: Vec<(String, Option<String>)> = case_incidents::table
+        .inner_join(cases::table)
+        .filter(case_incidents::incident_id.eq_any(incident_ids))
+        .filter(cases::jurisdiction_state.is_not_null())
+        .select((case_incidents::incident_id, cases::jurisdiction_state))
+        .load(conn)?;
+    Ok(pairs
+        .into_iter()
+        .filter_map(|(incident, state)| Some((incident, state?)))
+        .collect())
 }
 
 /// Replaces the links of a case with these incidents.
@@ -355,6 +373,13 @@ pub struct CaseFilter {
     pub moved_before: Option<NaiveDate>,
     /// Lower-case words that must all appear.
     pub words: Vec<String>,
+    /// Opened on or after this day.
+    pub opened_from: Option<NaiveDate>,
+    /// Opened before this day.
+    pub opened_to: Option<NaiveDate>,
+    /// A State's part, one way it is concerned: its cases as host State, or the cases on the
+    /// attacks on its nationals; seen only through incidents that reach a State.
+    pub state_part: Option<(String, Relation)>,
     /// Continue after this (urgency, id).
     pub after: Option<(NaiveDate, String)>,
 }
@@ -381,7 +406,44 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
             .inner_join(incidents::table)
             .filter(case_incidents::case_id.eq(cases::id))
             .filter(incidents::classification.eq_any(allowed.clone()));
-        query = query.filter(diesel::dsl::exists(visible_incident));
+        // A State sees a case only through incidents that reach it.
+        query = if filter.state_part.is_some() {
+            query.filter(diesel::dsl::exists(
+                visible_incident.filter(incidents::status.eq_any(REACHING_STATUSES)),
+            ))
+        } else {
+            query.filter(diesel::dsl::exists(visible_incident))
+        };
+    }
+    match &filter.state_part {
+        Some((state, Relation::Host)) => {
+            query = query.filter(cases::jurisdiction_state.eq(state.clone()));
+        }
+        Some((state, Relation::Nationality)) => {
+            let with_national = case_incidents::table
+                .inner_join(incidents::table)
+                .filter(incidents::status.eq_any(REACHING_STATUSES))
+                .filter(
+                    incidents::classification
+                        .eq_any(filter.classifications_allowed.clone().unwrap_or_default()),
+                )
+                .filter(
+                    incidents::id.eq_any(
+                        incident_victims::table
+                            .filter(incident_victims::nationality.eq(state.clone()))
+                            .select(incident_victims::incident_id),
+                    ),
+                )
+                .select(case_incidents::case_id);
+            query = query.filter(cases::id.eq_any(with_national));
+        }
+        None => {}
+    }
+    if let Some(from) = filter.opened_from {
+        query = query.filter(cases::opened_on.ge(from));
+    }
+    if let Some(to) = filter.opened_to {
+        query = query.filter(cases::opened_on.lt(to));
     }
     if !filter.statuses.is_empty() {
         query = query.filter(cases::status.eq_any(filter.statuses.clone()));

@@ -6,8 +6,10 @@
 //! endpoint without them fails.
 //!
 //! Records are of MINUSCA: incidents unclassified (`U`), confidential (`C`), strictly
-//! confidential (`S`), all submitted, and a draft (`D`, unclassified); cases on `U` and on `S`,
-//! each with an accused person and a document. Requests that would change a record are sent in
+//! confidential (`S`), all submitted, and a draft (`D`, unclassified), each with a Senegalese
+//! victim; cases before the courts of the Central African Republic on `U` and on `S`, each with
+//! an accused person and a document. A State's focal point reads its part in the State view;
+//! its writes answer 404 whatever its part, so that trying one confirms nothing. Requests that would change a record are sent in
 //! a form the service refuses after authorization (an empty body, a move to a status already
 //! held), so the world stays the same from row to row.
 
@@ -64,8 +66,8 @@ const MATRIX: &[Row] = &[
     ("GET",   "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
     ("POST",  "/api/v1/incidents",                 "",  ["FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/incidents/export",          "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "NNNNNN"]),
-    ("GET",   "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NAANNN", "NAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "AAAANN"]),
+    ("GET",   "/api/v1/incidents/{id}",            "C", ["FFFFFF", "NAANNN", "NAANNN", "NAANNN", "FFFFFF", "NNNANN"]),
     ("GET",   "/api/v1/incidents/{id}",            "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
     ("GET",   "/api/v1/incidents/{id}",            "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
     ("PATCH", "/api/v1/incidents/{id}",            "U", ["FFFFFF", "AAANNN", "FFFNNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
@@ -87,7 +89,7 @@ const MATRIX: &[Row] = &[
     ("GET",   "/api/v1/incidents/{id}/history",    "D", ["FFFFFF", "AAANNN", "NNNNNN", "NNNNNN", "FFFFFF", "NNNNNN"]),
     ("GET",   "/api/v1/cases",                     "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
     ("POST",  "/api/v1/cases",                     "",  ["FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF"]),
-    ("GET",   "/api/v1/cases/{id}",                "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/cases/{id}",                "U", ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "AAAANN"]),
     ("GET",   "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
     ("PATCH", "/api/v1/cases/{id}",                "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
     ("PATCH", "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
@@ -105,6 +107,8 @@ const MATRIX: &[Row] = &[
     ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/state/incidents",           "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
+    ("GET",   "/api/v1/state/cases",               "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/audit",                     "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF"]),
     ("GET",   "/api/v1/audit/verify",              "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF"]),
     ("POST",  "/api/v1/auth/logout",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
@@ -215,7 +219,9 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
                 Some(&maker),
                 json!({ "mission": "MINUSCA", "occurred_at": day, "location_type": "base",
                         "attack_type": "ambush", "summary": format!("Incident {variant}"),
-                        "classification": classification, "submit": submit }),
+                        "classification": classification, "submit": submit,
+                        "victims": [{ "personnel_type": "military", "nationality": "SEN",
+                                      "gender": "male", "outcome": "injured" }] }),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);

@@ -21,6 +21,7 @@ mod exports;
 mod http;
 mod imports;
 mod incidents;
+mod member_states;
 mod second_factor;
 mod summary;
 mod web;

@@ -1,3 +1,4 @@
+DROP INDEX incident_victims_nationality;
 DROP INDEX cases_jurisdiction_state;
 ALTER TABLE cases DROP COLUMN jurisdiction_state;
 ALTER TABLE users DROP CONSTRAINT users_state_of_focal_points;

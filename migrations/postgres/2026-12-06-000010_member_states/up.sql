@@ -14,3 +14,8 @@ UPDATE cases SET jurisdiction_state = jurisdiction
     WHERE length(jurisdiction) = 3 AND jurisdiction <> 'ICC';
 CREATE INDEX cases_jurisdiction_state ON cases (jurisdiction_state, id)
     WHERE jurisdiction_state IS NOT NULL;
+
+-- A contributing country's incidents are found by its nationals' records: a rare nationality
+-- must not mean reading every victim.
+CREATE INDEX incident_victims_nationality ON incident_victims (nationality, incident_id)
+    WHERE nationality IS NOT NULL;

@@ -25,6 +25,9 @@ pub fn list(
 ) -> AppResult<Vec<CaseRow>> {
     Case::require_lister(conn, user, "cases.list", now)?;
     let filter = CaseFilter {
+        opened_from: None,
+        opened_to: None,
+        state_part: None,
         missions: request.missions,
         viewer_missions: (!user.all_missions).then(|| user.missions.clone()),
         classifications_allowed: (user.clearance < Clearance::StrictlyConfidential).then(|| {

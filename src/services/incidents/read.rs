@@ -102,6 +102,7 @@ pub struct ListRequest {
 pub(crate) fn filter_for(user: &Actor, request: ListRequest) -> IncidentFilter {
     let viewer = user.viewer();
     IncidentFilter {
+        state_part: None,
         missions: request.missions,
         viewer_missions: (!user.all_missions).then(|| user.missions.clone()),
         classifications_allowed: Clearance::ALL

@@ -6,8 +6,9 @@ use diesel::sql_types::{Bool, Text, Timestamp};
 
 use super::IncidentRow;
 use crate::db::DbConnection;
-use crate::db::schema::incidents;
+use crate::db::schema::{case_incidents, cases, incident_victims, incidents};
 use crate::db::stored_time::StoredTime;
+use crate::domain::state_part::{REACHING_STATUSES, Relation};
 
 /// The database behind `DbConnection`, whichever it is.
 type Backend = <DbConnection as Connection>::Backend;
@@ -35,6 +36,9 @@ pub struct IncidentFilter {
     pub words: Vec<String>,
     /// Continue after this (occurred_at, id), newest first.
     pub after: Option<(NaiveDateTime, String)>,
+    /// A State's part, one way it is concerned: only the incidents that reach a State (neither
+    /// drafts nor withdrawn) and concern this one that way.
+    pub state_part: Option<(String, Relation)>,
 }
 
 pub(crate) fn like_pattern(word: &str) -> String {
@@ -164,6 +168,26 @@ fn matching(filter: &IncidentFilter, limit: i64) -> incidents::BoxedQuery<'stati
                  AND written.version > COALESCE(incidents.last_verified_version, 0))"
             )),
         );
+    }
+    if let Some((state, relation)) = &filter.state_part {
+        query = query.filter(incidents::status.eq_any(REACHING_STATUSES));
+        query = match relation {
+            Relation::Nationality => query.filter(
+                incidents::id.eq_any(
+                    incident_victims::table
+                        .filter(incident_victims::nationality.eq(state.clone()))
+                        .select(incident_victims::incident_id),
+                ),
+            ),
+            Relation::Host => query.filter(
+                incidents::id.eq_any(
+                    case_incidents::table
+                        .inner_join(cases::table)
+                        .filter(cases::jurisdiction_state.eq(state.clone()))
+                        .select(case_incidents::incident_id),
+                ),
+            ),
+        };
     }
     if let Some((at, id)) = &filter.after {
         // A row comparison, which both databases read as one range of the index on (time, id),

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::IncidentRow;
+use super::{IncidentRow, VictimRow};
 use crate::db::DbConnection;
 use crate::db::schema::{incident_victims, incidents};
 
@@ -80,5 +80,17 @@ pub fn personal_data_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<
             incident_victims::name,
             incident_victims::unit,
         ))
+        .load(conn)
+}
+
+/// The victims of these incidents, by incident and position.
+pub fn victims_of(conn: &mut DbConnection, incident_ids: &[String]) -> QueryResult<Vec<VictimRow>> {
+    incident_victims::table
+        .filter(incident_victims::incident_id.eq_any(incident_ids))
+        .order((
+            incident_victims::incident_id.asc(),
+            incident_victims::position.asc(),
+        ))
+        .select(VictimRow::as_select())
         .load(conn)
 }

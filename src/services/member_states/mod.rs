@@ -1,0 +1,420 @@
+//! What a Member State's focal point reads: its State's part of the record (the rules are in
+//! `domain::state_part`), through the access guard like every reader, and in the State views
+//! of `views`. A record outside the part answers 404, as one that does not exist; every read
+//! is recorded in the audit trail, without content.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::json;
+
+use super::access::{Guarded, stored_classification};
+use crate::auth::{Actor, policy};
+use crate::db::DbConnection;
+use crate::domain::access::{Clearance, Role};
+use crate::domain::state_part::{self, IncidentFacts, Relation};
+use crate::error::{AppError, AppResult};
+use crate::store::audit;
+use crate::store::cases::{self as case_store, CaseFilter, CaseRow};
+use crate::store::incidents::{self as incident_store, IncidentFilter, IncidentRow, VictimRow};
+
+mod views;
+
+pub use views::{
+    Casualties, LinkedIncident, National, NationalityCasualties, StateAccused, StateCase,
+    StateIncident, StateStep,
+};
+
+/// The State a focal point speaks for; refused (403, recorded) to every other account, which
+/// reads the missions' records instead.
+fn state_of<'a>(
+    conn: &mut DbConnection,
+    user: &'a Actor,
+    attempted: &str,
+    kind: &str,
+    now: NaiveDateTime,
+) -> AppResult<&'a str> {
+    match (&user.role, user.state.as_deref()) {
+        (Role::StateFocalPoint, Some(state)) => Ok(state),
+        _ => Err(policy::forbid(
+            conn,
+            user,
+            attempted,
+            (kind, None),
+            now,
+            "Only a State's focal point reads a State's part.",
+        )),
+    }
+}
+
+fn facts_of<'a>(row: &'a IncidentRow, victims: &'a [VictimRow]) -> IncidentFacts<'a> {
+    IncidentFacts {
+        status: &row.status,
+        classification: stored_classification(&row.classification),
+        nationalities: victims
+            .iter()
+            .filter(|v| v.incident_id == row.id)
+            .filter_map(|v| v.nationality.as_deref())
+            .collect(),
+    }
+}
+
+/// An incident with what decides which States it reaches: its victims' nationalities and the
+/// host States of the cases on it.
+struct IncidentInPart {
+    row: IncidentRow,
+    victims: Vec<VictimRow>,
+    host_states: Vec<String>,
+}
+
+impl IncidentInPart {
+    fn relations(&self, user: &Actor) -> Vec<Relation> {
+        let Some(state) = user.state.as_deref() else {
+            return Vec::new();
+        };
+        let hosts: Vec<&str> = self.host_states.iter().map(String::as_str).collect();
+        state_part::incident_relations(
+            state,
+            user.clearance,
+            &facts_of(&self.row, &self.victims),
+            &hosts,
+        )
+    }
+}
+
+impl Guarded for IncidentInPart {
+    const KIND: &'static str = "incident";
+
+    fn require_reader(
+        conn: &mut DbConnection,
+        user: &Actor,
+        attempted: &str,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        state_of(conn, user, attempted, Self::KIND, now).map(|_| ())
+    }
+
+    fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<Self>> {
+        let Some(row) = incident_store::find(conn, id)? else {
+            return Ok(None);
+        };
+        let ids = [row.id.clone()];
+        let victims = incident_store::victims_of(conn, &ids)?;
+        let host_states = case_store::host_states_of(conn, &ids)?
+            .into_iter()
+            .map(|(_, state)| state)
+            .collect();
+        Ok(Some(IncidentInPart {
+            row,
+            victims,
+            host_states,
+        }))
+    }
+
+    fn may_see(&self, user: &Actor) -> bool {
+        !self.relations(user).is_empty()
+    }
+
+    fn may_change(&self, _user: &Actor) -> Result<(), String> {
+        Err("A State's focal point changes no incident.".into())
+    }
+}
+
+/// A case with its linked incidents and their victims: what decides which States it reaches.
+struct CaseInPart {
+    row: CaseRow,
+    incidents: Vec<IncidentRow>,
+    victims: Vec<VictimRow>,
+}
+
+impl CaseInPart {
+    fn relations(&self, user: &Actor) -> Vec<Relation> {
+        let Some(state) = user.state.as_deref() else {
+            return Vec::new();
+        };
+        let facts: Vec<IncidentFacts> = self
+            .incidents
+            .iter()
+            .map(|row| facts_of(row, &self.victims))
+            .collect();
+        state_part::case_relations(
+            state,
+            user.clearance,
+            self.row.jurisdiction_state.as_deref(),
+            &facts,
+        )
+    }
+
+    /// The linked incidents that reach the reader.
+    fn reaching(&self, clearance: Clearance) -> Vec<&IncidentRow> {
+        self.incidents
+            .iter()
+            .filter(|row| facts_of(row, &self.victims).reaches(clearance))
+            .collect()
+    }
+}
+
+impl Guarded for CaseInPart {
+    const KIND: &'static str = "case";
+
+    fn require_reader(
+        conn: &mut DbConnection,
+        user: &Actor,
+        attempted: &str,
+        now: NaiveDateTime,
+    ) -> AppResult<()> {
+        state_of(conn, user, attempted, Self::KIND, now).map(|_| ())
+    }
+
+    fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<Self>> {
+        let Some(row) = case_store::find(conn, id)? else {
+            return Ok(None);
+        };
+        let incidents = case_store::linked_incidents(conn, id)?;
+        let ids: Vec<String> = incidents.iter().map(|i| i.id.clone()).collect();
+        let victims = incident_store::victims_of(conn, &ids)?;
+        Ok(Some(CaseInPart {
+            row,
+            incidents,
+            victims,
+        }))
+    }
+
+    fn may_see(&self, user: &Actor) -> bool {
+        !self.relations(user).is_empty()
+    }
+
+    fn may_change(&self, _user: &Actor) -> Result<(), String> {
+        Err("A State's focal point reports progress through proposals; it changes no case.".into())
+    }
+}
+
+/// Records a focal point's read: what and how the State is concerned, never the content.
+fn record_read(
+    conn: &mut DbConnection,
+    user: &Actor,
+    now: NaiveDateTime,
+    kind: &str,
+    id: Option<&str>,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    audit::append_alone(conn, &user.audit(now), "state.read", kind, id, details)?;
+    Ok(())
+}
+
+/// An incident in the State view; 404 (recorded) outside the reader's part.
+pub fn incident(
+    conn: &mut DbConnection,
+    user: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<StateIncident> {
+    let found = IncidentInPart::visible(conn, user, id, "state.incidents.read", now)?;
+    let relations = found.relations(user);
+    let state = user.state.as_deref().unwrap_or_default();
+    let victims: Vec<&VictimRow> = found.victims.iter().collect();
+    let view = StateIncident::of(&found.row, &victims, state, user.clearance, relations);
+    record_read(
+        conn,
+        user,
+        now,
+        "incident",
+        Some(id),
+        json!({ "relations": view.relations }),
+    )?;
+    Ok(view)
+}
+
+/// A case in the State view; 404 (recorded) outside the reader's part.
+pub fn case(
+    conn: &mut DbConnection,
+    user: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<StateCase> {
+    let found = CaseInPart::visible(conn, user, id, "state.cases.read", now)?;
+    let relations = found.relations(user);
+    let timeline = case_store::transitions(conn, id)?;
+    let accused = case_store::accused(conn, id)?;
+    let view = StateCase::of(
+        &found.row,
+        &found.reaching(user.clearance),
+        &timeline,
+        &accused,
+        user.clearance,
+        relations,
+    );
+    record_read(
+        conn,
+        user,
+        now,
+        "case",
+        Some(id),
+        json!({ "relations": view.relations }),
+    )?;
+    Ok(view)
+}
+
+/// What a State's list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub missions: Vec<String>,
+    /// One status (an incident's `submitted` or `verified`; a case's status).
+    pub status: Option<String>,
+    /// Incidents: occurred at or after; cases: opened on or after.
+    pub from: Option<NaiveDateTime>,
+    /// Incidents: occurred before; cases: opened before.
+    pub to: Option<NaiveDateTime>,
+    /// One way of being concerned; both when none.
+    pub relation: Option<Relation>,
+    /// Continue after this (time or date, id), as the list's order goes.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+impl ListRequest {
+    fn relations(&self) -> Vec<Relation> {
+        self.relation.map_or(Relation::ALL.to_vec(), |r| vec![r])
+    }
+}
+
+fn allowed_classifications(clearance: Clearance) -> Vec<String> {
+    Clearance::ALL
+        .into_iter()
+        .filter(|c| *c <= clearance)
+        .map(|c| c.code().to_string())
+        .collect()
+}
+
+/// The incidents of the reader's State, newest first: one page, with one more to tell whether
+/// more follow. Each way the State is concerned is one indexed query, merged in order.
+pub fn incidents(
+    conn: &mut DbConnection,
+    user: &Actor,
+    request: ListRequest,
+    now: NaiveDateTime,
+) -> AppResult<Vec<StateIncident>> {
+    let state = state_of(conn, user, "state.incidents.list", "incident", now)?.to_string();
+    let after = match &request.after {
+        Some((at, id)) => Some((
+            NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f")
+                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this list"))?,
+            id.clone(),
+        )),
+        None => None,
+    };
+    let mut rows: Vec<IncidentRow> = Vec::new();
+    for relation in request.relations() {
+        let filter = IncidentFilter {
+            missions: request.missions.clone(),
+            classifications_allowed: allowed_classifications(user.clearance),
+            status: request.status.clone(),
+            from: request.from,
+            to: request.to,
+            after: after.clone(),
+            state_part: Some((state.clone(), relation)),
+            ..Default::default()
+        };
+        rows.extend(incident_store::list(conn, &filter, request.limit + 1)?);
+    }
+    rows.sort_by(|a, b| (b.occurred_at, &b.id).cmp(&(a.occurred_at, &a.id)));
+    rows.dedup_by(|a, b| a.id == b.id);
+    rows.truncate(usize::try_from(request.limit + 1).unwrap_or(usize::MAX));
+
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let victims = incident_store::victims_of(conn, &ids)?;
+    let host_states = case_store::host_states_of(conn, &ids)?;
+    let items: Vec<StateIncident> = rows
+        .iter()
+        .map(|row| {
+            let theirs: Vec<&VictimRow> =
+                victims.iter().filter(|v| v.incident_id == row.id).collect();
+            let hosts: Vec<&str> = host_states
+                .iter()
+                .filter(|(incident, _)| *incident == row.id)
+                .map(|(_, state)| state.as_str())
+                .collect();
+            let relations = state_part::incident_relations(
+                &state,
+                user.clearance,
+                &facts_of(row, &victims),
+                &hosts,
+            );
+            StateIncident::of(row, &theirs, &state, user.clearance, relations)
+        })
+        .collect();
+    record_read(
+        conn,
+        user,
+        now,
+        "incident",
+        None,
+        json!({ "listed": items.len(), "relation": request.relation }),
+    )?;
+    Ok(items)
+}
+
+/// The cases of the reader's State, most urgent first (overdue next actions first): one page,
+/// with one more to tell whether more follow.
+pub fn cases(
+    conn: &mut DbConnection,
+    user: &Actor,
+    request: ListRequest,
+    now: NaiveDateTime,
+) -> AppResult<Vec<StateCase>> {
+    let state = state_of(conn, user, "state.cases.list", "case", now)?.to_string();
+    let after = match &request.after {
+        Some((urgency, id)) => Some((
+            NaiveDate::parse_from_str(urgency, "%Y-%m-%d")
+                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this list"))?,
+            id.clone(),
+        )),
+        None => None,
+    };
+    let mut rows: Vec<CaseRow> = Vec::new();
+    for relation in request.relations() {
+        let filter = CaseFilter {
+            missions: request.missions.clone(),
+            classifications_allowed: Some(allowed_classifications(user.clearance)),
+            statuses: request.status.clone().into_iter().collect(),
+            opened_from: request.from.map(|t| t.date()),
+            opened_to: request.to.map(|t| t.date()),
+            state_part: Some((state.clone(), relation)),
+            after: after.clone(),
+            ..Default::default()
+        };
+        rows.extend(case_store::list(conn, &filter, request.limit + 1)?);
+    }
+    rows.sort_by(|a, b| (a.urgency, &a.id).cmp(&(b.urgency, &b.id)));
+    rows.dedup_by(|a, b| a.id == b.id);
+    rows.truncate(usize::try_from(request.limit + 1).unwrap_or(usize::MAX));
+
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        // Each case read whole, as the guard reads it: a page holds at most 201.
+        let Some(found) = CaseInPart::find(conn, &row.id)? else {
+            continue;
+        };
+        let relations = found.relations(user);
+        if relations.is_empty() {
+            continue;
+        }
+        let timeline = case_store::transitions(conn, &row.id)?;
+        let accused = case_store::accused(conn, &row.id)?;
+        items.push(StateCase::of(
+            &found.row,
+            &found.reaching(user.clearance),
+            &timeline,
+            &accused,
+            user.clearance,
+            relations,
+        ));
+    }
+    record_read(
+        conn,
+        user,
+        now,
+        "case",
+        None,
+        json!({ "listed": items.len(), "relation": request.relation }),
+    )?;
+    Ok(items)
+}

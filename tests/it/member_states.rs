@@ -1,0 +1,425 @@
+//! Member States in the loop: each State's focal point reads exactly its State's part, in the
+//! State view, through the same guard as everyone.
+
+use crate::common;
+
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use common::{Answer, Backend, Member, PASSWORD, TestApp};
+use peacekeeper_registry::domain::access::{Clearance, Role};
+
+on_both_backends!(
+    each_state_reads_exactly_its_part,
+    state_lists_page_filter_and_refuse_bad_input
+);
+
+const MISSION_STAFF: &[Member] = &[
+    (
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSMA"],
+    ),
+    (
+        "legal",
+        Role::LegalOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSMA"],
+    ),
+];
+
+/// Values stored that no State may read, whoever it is: sources, narratives, place names,
+/// exact positions, perpetrators, the mission's notes, next actions and step notes.
+const NEVER_TO_A_STATE: &[&str] = &[
+    "Tessalit crossroads",
+    "18.4312",
+    "1.0871",
+    "convoy was hit by an IED",
+    "Signals intercept Kilo",
+    "Katiba Macina",
+    "mission's internal note",
+    "Brief the prosecutor on the seized phones",
+    "step note for the mission",
+];
+
+/// The registry as it stood while MINUSMA ran: attacks could still be recorded in it.
+fn with_minusma_active(t: TestApp) -> TestApp {
+    t.execute_sql("UPDATE missions SET active = TRUE WHERE code = 'MINUSMA'")
+        .expect("reopen the mission");
+    t
+}
+
+fn attack(victims: Value, classification: &str) -> Value {
+    json!({
+        "mission": "MINUSMA",
+        "occurred_at": "2023-02-10T06:30:00Z",
+        "place_name": "Tessalit crossroads",
+        "admin1": "Kidal",
+        "admin2": "Tessalit",
+        "latitude": 18.4312,
+        "longitude": 1.0871,
+        "location_type": "convoy",
+        "attack_type": "ied",
+        "weapons": ["ied"],
+        "perpetrators": [{ "actor_name": "Katiba Macina", "actor_type": "armed_group", "attribution": "likely"}],
+        "victims": victims,
+        "sources": [{ "source_type": "witness", "description": "Signals intercept Kilo", "reliability": "B", "credibility": 2 }],
+        "summary": "Convoy struck near Tessalit",
+        "narrative": "The convoy was hit by an IED at the crossroads.",
+        "classification": classification,
+        "submit": true
+    })
+}
+
+fn senegalese_and_chadian() -> Value {
+    json!([
+        { "personnel_type": "military", "nationality": "SEN", "gender": "male", "outcome": "killed",
+          "name": "Moussa Diop", "unit": "SENBATT-2", "casualty_id": "MINUSMA-2023-02-00011" },
+        { "personnel_type": "military", "nationality": "TCD", "gender": "male", "outcome": "killed",
+          "name": "Idriss Mahamat", "unit": "TCDBATT-1", "casualty_id": "MINUSMA-2023-02-00012" },
+        { "personnel_type": "military", "nationality": "TCD", "gender": "male", "outcome": "injured" }
+    ])
+}
+
+async fn created(answer: Answer) -> String {
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    answer.id()
+}
+
+fn assert_nothing_withheld_leaks(answer: &Answer) {
+    let body = answer.body.to_string();
+    for value in NEVER_TO_A_STATE {
+        assert!(!body.contains(value), "`{value}` reached a State: {body}");
+    }
+}
+
+/// The attack of the exchange: a Senegalese and a Chadian peacekeeper killed, a case before
+/// Mali's courts. Senegal sees its national by name, the Chadians as counts; Chad the
+/// reverse; Mali the case as host State with its accused; France nothing at all.
+async fn each_state_reads_exactly_its_part(backend: Backend) {
+    let t = with_minusma_active(TestApp::new(backend).with_users(MISSION_STAFF));
+    for (username, state, clearance) in [
+        ("focal.mli", "MLI", Clearance::Confidential),
+        ("focal.sen", "SEN", Clearance::Confidential),
+        ("focal.sen.low", "SEN", Clearance::Unclassified),
+        ("focal.tcd", "TCD", Clearance::Confidential),
+        ("focal.fra", "FRA", Clearance::StrictlyConfidential),
+    ] {
+        t.create_focal_point(username, state, clearance);
+    }
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let attack_id = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese_and_chadian(), "confidential"),
+        )
+        .await,
+    )
+    .await;
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [attack_id], "jurisdiction": "MLI", "authority": "Pôle judiciaire spécialisé",
+                    "next_action": "Brief the prosecutor on the seized phones", "next_action_due": "2023-06-01",
+                    "notes": "mission's internal note", "opened_on": "2023-03-01" }),
+        )
+        .await;
+    assert_eq!(case.status, StatusCode::CREATED, "{}", case.body);
+    let case_id = case.id();
+    let moved = api
+        .post(
+            &format!("/api/v1/cases/{case_id}/transitions"),
+            Some(&legal),
+            json!({ "to": "referred", "effective_on": "2023-03-05", "note": "step note for the mission" }),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let accused = api
+        .post(
+            &format!("/api/v1/cases/{case_id}/accused"),
+            Some(&legal),
+            json!({ "name": "Ag Alhousseini", "status": "wanted", "charges": "Murder of peacekeepers" }),
+        )
+        .await;
+    assert_eq!(accused.status, StatusCode::CREATED, "{}", accused.body);
+
+    let incident_path = format!("/api/v1/incidents/{attack_id}");
+    let case_path = format!("/api/v1/cases/{case_id}");
+    let mut tokens = std::collections::HashMap::new();
+    for name in [
+        "focal.mli",
+        "focal.sen",
+        "focal.sen.low",
+        "focal.tcd",
+        "focal.fra",
+    ] {
+        tokens.insert(name, api.login(name, PASSWORD).await);
+    }
+    let read = |name: &'static str, path: String| {
+        let (api, token) = (&api, tokens[name].clone());
+        async move {
+            let answer = api.get(&path, Some(&token)).await;
+            assert_nothing_withheld_leaks(&answer);
+            answer
+        }
+    };
+
+    // Mali, host State: the case with its accused, the incident as counts.
+    let mali_case = read("focal.mli", case_path.clone()).await;
+    assert_eq!(mali_case.status, StatusCode::OK, "{}", mali_case.body);
+    assert_eq!(mali_case.body["relations"], json!(["host"]));
+    assert_eq!(mali_case.body["status"], "referred");
+    assert_eq!(mali_case.body["timeline"][1]["to"], "referred");
+    assert_eq!(mali_case.body["next_action_due"], "2023-06-01");
+    assert_eq!(mali_case.body["accused"][0]["name"], "Ag Alhousseini");
+    assert_eq!(
+        mali_case.body["accused"][0]["charges"],
+        "Murder of peacekeepers"
+    );
+    assert_eq!(mali_case.body["incidents"][0]["id"], attack_id);
+    let mali_incident = read("focal.mli", incident_path.clone()).await;
+    assert_eq!(
+        mali_incident.status,
+        StatusCode::OK,
+        "{}",
+        mali_incident.body
+    );
+    assert_eq!(mali_incident.body["relations"], json!(["host"]));
+    assert_eq!(mali_incident.body["nationals"], json!([]));
+    assert_eq!(mali_incident.body["admin2"], "Tessalit");
+    assert_eq!(mali_incident.body["casualties"]["killed"], 2);
+    assert_eq!(
+        mali_incident.body["casualties_by_nationality"],
+        json!([
+            { "nationality": "SEN", "killed": 1, "injured": 0, "abducted": 0, "missing": 0 },
+            { "nationality": "TCD", "killed": 1, "injured": 1, "abducted": 0, "missing": 0 }
+        ])
+    );
+    for name in ["Moussa Diop", "Idriss Mahamat"] {
+        assert!(!mali_incident.body.to_string().contains(name));
+    }
+
+    // Senegal: its national by name, the Chadians as counts; the case moving, no accused.
+    let senegal = read("focal.sen", incident_path.clone()).await;
+    assert_eq!(senegal.status, StatusCode::OK, "{}", senegal.body);
+    assert_eq!(senegal.body["relations"], json!(["nationality"]));
+    assert_eq!(
+        senegal.body["nationals"],
+        json!([{ "personnel_type": "military", "outcome": "killed", "casualty_id": "MINUSMA-2023-02-00011",
+                 "name": "Moussa Diop", "unit": "SENBATT-2" }])
+    );
+    assert!(!senegal.body.to_string().contains("Idriss Mahamat"));
+    let senegal_case = read("focal.sen", case_path.clone()).await;
+    assert_eq!(senegal_case.status, StatusCode::OK);
+    assert_eq!(senegal_case.body["relations"], json!(["nationality"]));
+    assert_eq!(senegal_case.body["status"], "referred");
+    assert_eq!(senegal_case.body["accused"], json!([]));
+    assert!(!senegal_case.body.to_string().contains("Ag Alhousseini"));
+    // Above its clearance the attack is not there; below `confidential`, a national of an
+    // unclassified attack has no name: the casualty id and the outcome only.
+    let low = read("focal.sen.low", incident_path.clone()).await;
+    low.assert_problem(404);
+    let open_attack = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(
+                json!([{ "personnel_type": "police", "nationality": "SEN", "gender": "female", "outcome": "injured",
+                         "name": "Awa Ndiaye", "unit": "SENFPU-1", "casualty_id": "MINUSMA-2023-02-00013" }]),
+                "unclassified",
+            ),
+        )
+        .await,
+    )
+    .await;
+    let unnamed = read("focal.sen.low", format!("/api/v1/incidents/{open_attack}")).await;
+    assert_eq!(unnamed.status, StatusCode::OK, "{}", unnamed.body);
+    assert_eq!(
+        unnamed.body["nationals"],
+        json!([{ "personnel_type": "police", "outcome": "injured", "casualty_id": "MINUSMA-2023-02-00013",
+                 "name": null, "unit": null }])
+    );
+    let named = read("focal.sen", format!("/api/v1/incidents/{open_attack}")).await;
+    assert_eq!(named.body["nationals"][0]["name"], "Awa Ndiaye");
+
+    // Chad: the reverse.
+    let chad = read("focal.tcd", incident_path.clone()).await;
+    assert_eq!(chad.body["nationals"][0]["name"], "Idriss Mahamat");
+    assert_eq!(chad.body["nationals"].as_array().unwrap().len(), 2);
+    assert!(!chad.body.to_string().contains("Moussa Diop"));
+
+    // France: nothing, exactly as for what does not exist.
+    for path in [incident_path.clone(), case_path.clone()] {
+        let nothing = read("focal.fra", path).await;
+        nothing.assert_problem(404);
+        let missing = read("focal.fra", "/api/v1/cases/no-such-case".to_string()).await;
+        assert_eq!(nothing.body["detail"], missing.body["detail"]);
+    }
+    for path in ["/api/v1/state/incidents", "/api/v1/state/cases"] {
+        let listed = read("focal.fra", path.to_string()).await;
+        assert_eq!(listed.status, StatusCode::OK);
+        assert_eq!(listed.body["items"], json!([]), "{path}");
+    }
+
+    // A focal point changes nothing, and is not told whether a record exists by trying.
+    let write = api
+        .patch(
+            &incident_path,
+            Some(&tokens["focal.sen"]),
+            json!({ "summary": "x", "version": 2 }),
+        )
+        .await;
+    write.assert_problem(404);
+
+    // Every read is recorded, without content.
+    // Mali's two, Senegal's three, its low-cleared focal point's one, Chad's one, France's two
+    // lists; refusals are recorded apart.
+    assert_eq!(t.count("audit_log WHERE action = 'state.read'"), 9);
+    assert_eq!(
+        t.count("audit_log WHERE action = 'state.read' AND details LIKE '%Diop%'"),
+        0
+    );
+}
+
+/// The lists: only what reaches the State (no draft, nothing withdrawn, nothing above its
+/// clearance), by relation, a page at a time; bad filters named; other accounts refused.
+async fn state_lists_page_filter_and_refuse_bad_input(backend: Backend) {
+    let t = with_minusma_active(TestApp::new(backend).with_users(MISSION_STAFF));
+    t.create_focal_point("focal.sen", "SEN", Clearance::Confidential);
+    t.create_focal_point("focal.mli", "MLI", Clearance::Confidential);
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let senegalese = || json!([{ "personnel_type": "military", "nationality": "SEN", "gender": "male", "outcome": "injured" }]);
+    let first = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese(), "unclassified"),
+        )
+        .await,
+    )
+    .await;
+    let mut later = attack(senegalese(), "confidential");
+    later["occurred_at"] = json!("2023-05-01T10:00:00Z");
+    let second = created(api.post("/api/v1/incidents", Some(&officer), later).await).await;
+    let secret = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese(), "strictly_confidential"),
+        )
+        .await,
+    )
+    .await;
+    let mut draft = attack(senegalese(), "unclassified");
+    draft["submit"] = json!(false);
+    let draft = created(api.post("/api/v1/incidents", Some(&officer), draft).await).await;
+    let withdrawn = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese(), "unclassified"),
+        )
+        .await,
+    )
+    .await;
+    let taken_back = api
+        .post(
+            &format!("/api/v1/incidents/{withdrawn}/withdraw"),
+            Some(&officer),
+            json!({ "reason": "Reported twice" }),
+        )
+        .await;
+    assert_eq!(taken_back.status, StatusCode::OK, "{}", taken_back.body);
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [first], "jurisdiction": "Cour d'assises de Bamako", "jurisdiction_state": "MLI" }),
+        )
+        .await;
+    assert_eq!(case.status, StatusCode::CREATED, "{}", case.body);
+
+    let senegal = api.login("focal.sen", PASSWORD).await;
+    let ids = |answer: &Answer| -> Vec<String> {
+        answer.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", answer.body))
+            .iter()
+            .map(|item| item["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = api.get("/api/v1/state/incidents", Some(&senegal)).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(ids(&all), [second.clone(), first.clone()], "newest first");
+    for hidden in [&secret, &draft, &withdrawn] {
+        assert!(!ids(&all).contains(hidden));
+        let one = api
+            .get(&format!("/api/v1/incidents/{hidden}"), Some(&senegal))
+            .await;
+        one.assert_problem(404);
+    }
+    let page = api
+        .get("/api/v1/state/incidents?limit=1", Some(&senegal))
+        .await;
+    assert_eq!(ids(&page), [second.as_str()]);
+    let cursor = page.body["next_cursor"].as_str().expect("a next page");
+    let next = api
+        .get(
+            &format!("/api/v1/state/incidents?limit=1&cursor={cursor}"),
+            Some(&senegal),
+        )
+        .await;
+    assert_eq!(ids(&next), [first.as_str()]);
+    assert!(next.body["next_cursor"].is_null());
+    let as_host = api
+        .get("/api/v1/state/incidents?relation=host", Some(&senegal))
+        .await;
+    assert_eq!(ids(&as_host), Vec::<String>::new());
+    let senegal_cases = api.get("/api/v1/state/cases", Some(&senegal)).await;
+    assert_eq!(ids(&senegal_cases), [case.id()]);
+    assert_eq!(
+        senegal_cases.body["items"][0]["relations"],
+        json!(["nationality"])
+    );
+
+    // Mali follows the named court's case as host State, and its incident.
+    let mali = api.login("focal.mli", PASSWORD).await;
+    let mali_cases = api
+        .get("/api/v1/state/cases?relation=host", Some(&mali))
+        .await;
+    assert_eq!(ids(&mali_cases), [case.id()]);
+    let mali_incidents = api.get("/api/v1/state/incidents", Some(&mali)).await;
+    assert_eq!(ids(&mali_incidents), [first.as_str()]);
+    let from_may = api
+        .get(
+            "/api/v1/state/incidents?from=2023-04-01T00:00:00Z",
+            Some(&senegal),
+        )
+        .await;
+    assert_eq!(ids(&from_may), [second.as_str()]);
+
+    for (query, field) in [
+        ("relation=ally", "relation"),
+        ("status=draft", "status"),
+        ("from=yesterday", "from"),
+        ("cursor=%%%", "cursor"),
+    ] {
+        let refused = api
+            .get(&format!("/api/v1/state/incidents?{query}"), Some(&senegal))
+            .await;
+        refused.assert_problem(422);
+        assert_eq!(refused.error_fields(), [field], "{query}");
+    }
+    // The missions' staff read the missions' lists; the State lists are the focal points'.
+    let staff = api.get("/api/v1/state/cases", Some(&legal)).await;
+    staff.assert_problem(403);
+    let mission_list = api.get("/api/v1/incidents", Some(&senegal)).await;
+    mission_list.assert_problem(403);
+}
