@@ -87,13 +87,25 @@ pub struct DocumentView {
     file_name: String,
     uploaded_by: String,
     uploaded_at: DateTime<Utc>,
+    /// The States it is shared with (ISO3): their focal points may read it.
+    shared_with: Vec<String>,
+    /// The document's version, for sharing it (`PATCH`).
+    version: i64,
     download: String,
+}
+
+impl DocumentView {
+    pub fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 impl From<DocumentRow> for DocumentView {
     fn from(row: DocumentRow) -> Self {
         DocumentView {
             download: format!("/api/v1/cases/{}/documents/{}", row.case_id, row.id),
+            shared_with: row.shared_with(),
+            version: row.version,
             id: row.id,
             title: row.title,
             kind: row.kind,

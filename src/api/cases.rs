@@ -5,7 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Schema, Type};
@@ -348,6 +348,54 @@ pub async fn add_document(
     Ok(response)
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSharing {
+    /// The States (ISO 3166-1 alpha-3) whose focal points may read the document, when the case
+    /// is theirs to see; an empty list shares it with none.
+    shared_with: Vec<String>,
+    /// The document's version (or `If-Match`).
+    version: Option<i64>,
+}
+
+/// Share a case document with the States concerned (or stop sharing it).
+#[utoipa::path(patch, path = "/api/v1/cases/{id}/documents/{document_id}", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("document_id" = String, Path, description = "The document's id."), super::input::VersionHeader),
+    request_body = DocumentSharing,
+    responses((status = 200, description = "Shared as asked.", body = DocumentView, headers(("ETag" = String, description = "The document's version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn share_document(
+    state: web::Data<AppState>,
+    user: Actor,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let if_match = if_match(&req);
+    let (case_id, document_id) = path.into_inner();
+    let row = state
+        .run(move |conn| {
+            service::check_may_change(conn, &user, &case_id, "cases.documents.share", now)?;
+            let body: DocumentSharing = body.parse()?;
+            let version = expected_version(if_match, body.version)?;
+            service::share_document(
+                conn,
+                &user,
+                &case_id,
+                &document_id,
+                version,
+                body.shared_with,
+                now,
+            )
+        })
+        .await?;
+    let view = DocumentView::from(row);
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(view.version()))
+        .json(view))
+}
+
 /// Download a case document, checked against its recorded hash.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{document_id}", tag = "cases",
     params(("id" = String, Path, description = "The case's id (a UUID)."), ("document_id" = String, Path, description = "The document's id.")),
@@ -367,6 +415,16 @@ pub async fn download_document(
     let files = state.documents.clone();
     let (row, bytes) = state
         .run(move |conn| {
+            if user.role == Role::StateFocalPoint {
+                return member_states::download_document(
+                    conn,
+                    &user,
+                    &case_id,
+                    &document_id,
+                    &files,
+                    now,
+                );
+            }
             service::download_document(conn, &user, &case_id, &document_id, &files, now)
         })
         .await?;

@@ -140,7 +140,10 @@ fn api_endpoints() -> Vec<Endpoint> {
         ),
         (
             "/cases/{id}/documents/{document_id}",
-            vec![on(M::GET, cases::download_document)],
+            vec![
+                on(M::GET, cases::download_document),
+                on(M::PATCH, cases::share_document),
+            ],
         ),
         (
             "/imports/un-fatalities",

@@ -81,6 +81,7 @@ const BEARER: &str = "bearer";
         cases::update_accused,
         cases::add_document,
         cases::download_document,
+        cases::share_document,
         imports::un_fatalities,
         summary::summary,
         summary::stalled,

@@ -263,6 +263,8 @@ diesel::table! {
         file_name -> Text,
         uploaded_by -> Text,
         uploaded_at -> Timestamp,
+        shared_with -> Text,
+        version -> BigInt,
     }
 }
 

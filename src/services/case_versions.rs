@@ -51,7 +51,8 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
     let documents: Vec<Value> = store::documents(conn, case_id)?
         .into_iter()
         .map(|d| {
-            json!({
+            let shared_with = d.shared_with();
+            let mut document = json!({
                 "id": d.id,
                 "title": d.title,
                 "kind": d.kind,
@@ -61,7 +62,14 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
                 "sha256": d.sha256,
                 "file_name": d.file_name,
                 "uploaded_by": d.uploaded_by,
-            })
+            });
+            // Named once shared: documents stored before sharing keep the snapshots their
+            // records prove.
+            if !shared_with.is_empty() || d.version > 1 {
+                document["shared_with"] = json!(shared_with);
+                document["version"] = json!(d.version);
+            }
+            document
         })
         .collect();
     let mut snapshot = json!({

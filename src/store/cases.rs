@@ -86,6 +86,16 @@ pub struct DocumentRow {
     pub file_name: String,
     pub uploaded_by: String,
     pub uploaded_at: NaiveDateTime,
+    /// The States it is shared with: a JSON list of ISO3 codes.
+    pub shared_with: String,
+    pub version: i64,
+}
+
+impl DocumentRow {
+    /// The States it is shared with; a list the registry did not write shares it with none.
+    pub fn shared_with(&self) -> Vec<String> {
+        serde_json::from_str(&self.shared_with).unwrap_or_default()
+    }
 }
 
 pub fn insert(conn: &mut DbConnection, row: &CaseRow) -> QueryResult<()> {
@@ -226,6 +236,27 @@ pub fn insert_document(conn: &mut DbConnection, row: &DocumentRow) -> QueryResul
         .values(row)
         .execute(conn)?;
     Ok(())
+}
+
+/// Shares a document with these States (a JSON list), when its version is still `expected`;
+/// false otherwise.
+pub fn share_document(
+    conn: &mut DbConnection,
+    id: &str,
+    expected: i64,
+    shared_with: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        case_documents::table
+            .filter(case_documents::id.eq(id))
+            .filter(case_documents::version.eq(expected)),
+    )
+    .set((
+        case_documents::shared_with.eq(shared_with),
+        case_documents::version.eq(case_documents::version + 1),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 pub fn find_document(

@@ -104,6 +104,8 @@ const MATRIX: &[Row] = &[
     // Documents need clearance `confidential`, whatever the case's incidents.
     ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "U", ["FFFFFF", "FAANNN", "FAANNN", "FAANNN", "FFFFFF", "NNNNNN"]),
     ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}/documents/{document_id}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
     ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),

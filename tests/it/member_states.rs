@@ -147,6 +147,40 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         )
         .await;
     assert_eq!(accused.status, StatusCode::CREATED, "{}", accused.body);
+    // The warrant, shared with Mali alone; refused shares change nothing.
+    let warrant = t
+        .upload_document(&legal, &case_id, "Arrest warrant for Ag Alhousseini")
+        .await;
+    assert_eq!(warrant.status, StatusCode::CREATED, "{}", warrant.body);
+    let document_path = format!("/api/v1/cases/{case_id}/documents/{}", warrant.id());
+    let unknown = api
+        .patch(
+            &document_path,
+            Some(&legal),
+            json!({ "shared_with": ["MLI", "XXX"], "version": 1 }),
+        )
+        .await;
+    unknown.assert_problem(422);
+    assert_eq!(unknown.error_fields(), ["shared_with[1]"]);
+    let stale = api
+        .patch(
+            &document_path,
+            Some(&legal),
+            json!({ "shared_with": ["MLI"], "version": 7 }),
+        )
+        .await;
+    stale.assert_problem(409);
+    let shared = api
+        .patch(
+            &document_path,
+            Some(&legal),
+            json!({ "shared_with": ["MLI"], "version": 1 }),
+        )
+        .await;
+    assert_eq!(shared.status, StatusCode::OK, "{}", shared.body);
+    assert_eq!(shared.body["shared_with"], json!(["MLI"]));
+    assert_eq!(shared.body["version"], 2);
+    assert_eq!(t.count("audit_log WHERE action = 'case.document.share'"), 1);
 
     let incident_path = format!("/api/v1/incidents/{attack_id}");
     let case_path = format!("/api/v1/cases/{case_id}");
@@ -182,6 +216,10 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         "Murder of peacekeepers"
     );
     assert_eq!(mali_case.body["incidents"][0]["id"], attack_id);
+    assert_eq!(mali_case.body["documents"][0]["download"], document_path);
+    let download = api.get(&document_path, Some(&tokens["focal.mli"])).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&download.bytes).contains("Arrest warrant"));
     let mali_incident = read("focal.mli", incident_path.clone()).await;
     assert_eq!(
         mali_incident.status,
@@ -219,6 +257,21 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
     assert_eq!(senegal_case.body["relations"], json!(["nationality"]));
     assert_eq!(senegal_case.body["status"], "referred");
     assert_eq!(senegal_case.body["accused"], json!([]));
+    assert_eq!(
+        senegal_case.body["documents"],
+        json!([]),
+        "not shared with Senegal"
+    );
+    api.get(&document_path, Some(&tokens["focal.sen"]))
+        .await
+        .assert_problem(404);
+    api.patch(
+        &document_path,
+        Some(&tokens["focal.mli"]),
+        json!({ "shared_with": ["SEN"], "version": 2 }),
+    )
+    .await
+    .assert_problem(404);
     assert!(!senegal_case.body.to_string().contains("Ag Alhousseini"));
     // Above its clearance the attack is not there; below `confidential`, a national of an
     // unclassified attack has no name: the casualty id and the outcome only.
@@ -284,6 +337,16 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         t.count("audit_log WHERE action = 'state.read' AND details LIKE '%Diop%'"),
         0
     );
+    // The share is proved like every change: the trail still verifies every record.
+    t.create_user(
+        "auditor",
+        Role::Auditor,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    let auditor = api.login("auditor", PASSWORD).await;
+    let verified = api.get("/api/v1/audit/verify", Some(&auditor)).await;
+    assert_eq!(verified.body["intact"], true, "{}", verified.body);
 }
 
 /// The lists: only what reaches the State (no draft, nothing withdrawn, nothing above its

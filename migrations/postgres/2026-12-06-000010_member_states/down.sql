@@ -1,3 +1,5 @@
+ALTER TABLE case_documents DROP COLUMN version;
+ALTER TABLE case_documents DROP COLUMN shared_with;
 DROP INDEX incident_victims_nationality;
 DROP INDEX cases_jurisdiction_state;
 ALTER TABLE cases DROP COLUMN jurisdiction_state;

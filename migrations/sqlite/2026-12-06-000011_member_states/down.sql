@@ -1,6 +1,8 @@
 -- Focal points' accounts do not fit the older CHECK constraint: they must be gone first.
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
+ALTER TABLE case_documents DROP COLUMN version;
+ALTER TABLE case_documents DROP COLUMN shared_with;
 DROP INDEX incident_victims_nationality;
 DROP INDEX cases_jurisdiction_state;
 ALTER TABLE cases DROP COLUMN jurisdiction_state;

@@ -42,5 +42,9 @@ CREATE INDEX cases_jurisdiction_state ON cases (jurisdiction_state, id)
 -- must not mean reading every victim.
 CREATE INDEX incident_victims_nationality ON incident_victims (nationality, incident_id)
     WHERE nationality IS NOT NULL;
+-- A document is shared with the States a legal officer names (ISO3 codes, a JSON list), and
+-- has a version so that two officers sharing at once do not overwrite each other.
+ALTER TABLE case_documents ADD COLUMN shared_with TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE case_documents ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 COMMIT;
 PRAGMA foreign_keys = ON;

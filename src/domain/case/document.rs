@@ -30,6 +30,31 @@ pub struct DocumentFields {
     pub date: Option<NaiveDate>,
 }
 
+/// At most this many States share one document.
+pub const MAX_SHARED_WITH: usize = 50;
+
+/// The States a document is shared with: ISO3 codes of States that exist today, each named
+/// once, sorted.
+pub fn check_shared_with(states: Vec<String>) -> Result<Vec<String>, Vec<FieldError>> {
+    let mut violations = Violations::new();
+    if states.len() > MAX_SHARED_WITH {
+        violations.add(
+            "shared_with",
+            format!("may name at most {MAX_SHARED_WITH} States"),
+        );
+    }
+    for (i, state) in states.iter().enumerate() {
+        if let Err(message) = crate::domain::country::check_current(state) {
+            violations.add(format!("shared_with[{i}]"), message);
+        }
+    }
+    violations.into_result()?;
+    let mut states = states;
+    states.sort();
+    states.dedup();
+    Ok(states)
+}
+
 pub fn validate_document(
     input: &DocumentInput,
     today: NaiveDate,

@@ -14,7 +14,8 @@ mod document;
 pub use changes::{AccusedChanges, CaseChanges};
 
 pub use document::{
-    DOCUMENT_KINDS, DocumentFields, DocumentInput, document_media_type, validate_document,
+    DOCUMENT_KINDS, DocumentFields, DocumentInput, MAX_SHARED_WITH, check_shared_with,
+    document_media_type, validate_document,
 };
 
 /// Where a case stands. The ordinary path runs from `Opened` to `Final`, in this order.

@@ -56,6 +56,8 @@ pub fn add_document(
         file_name: clean_file_name(upload.file_name.as_deref()),
         uploaded_by: user.id.clone(),
         uploaded_at: now,
+        shared_with: "[]".to_string(),
+        version: 1,
     };
     write_transaction(conn, |conn| {
         store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
@@ -87,6 +89,57 @@ pub fn add_document(
     Ok(row)
 }
 
+/// Shares a document with the States named (ISO3 codes of States that exist today; an empty
+/// list shares it with none), when `expected_version` is still its version: a legal officer of
+/// the case's mission, recorded as a new version of the case.
+pub fn share_document(
+    conn: &mut DbConnection,
+    user: &Actor,
+    case_id: &str,
+    document_id: &str,
+    expected_version: i64,
+    states: Vec<String>,
+    now: NaiveDateTime,
+) -> AppResult<DocumentRow> {
+    let attempted = "cases.documents.share";
+    Case::changeable(conn, user, case_id, attempted, now)?;
+    let states = rules::check_shared_with(states).map_err(AppError::Validation)?;
+    let listed = serde_json::to_string(&states).map_err(AppError::internal)?;
+    write_transaction(conn, |conn| {
+        store::lock(conn, case_id)?;
+        let Some(current) = store::find_document(conn, case_id, document_id)? else {
+            return Err(Case::hide(conn, user, attempted, document_id, now));
+        };
+        let before = case_versions::snapshot_of(conn, case_id)?;
+        if !store::share_document(conn, document_id, expected_version, &listed)? {
+            return Err(AppError::Conflict(format!(
+                "The document was changed since you read it (version {expected_version}; now {}). Read it again.",
+                current.version
+            )));
+        }
+        let mut details = case_versions::record(
+            conn,
+            &user.id,
+            case_id,
+            before.as_ref(),
+            "document.share",
+            now,
+        )?;
+        details["document_id"] = json!(document_id);
+        details["shared_with"] = json!({ "from": current.shared_with(), "to": states });
+        details["document_version_from"] = json!(current.version);
+        audit::append(
+            conn,
+            &user.audit(now),
+            "case.document.share",
+            "case",
+            Some(case_id),
+            details,
+        )?;
+        store::find_document(conn, case_id, document_id)?.ok_or(AppError::NotFound)
+    })
+}
+
 /// A document's bytes, checked against the hash recorded at upload. Needs clearance
 /// `confidential`; every download, and every failed check, is recorded.
 pub fn download_document(
@@ -112,6 +165,19 @@ pub fn download_document(
             "Downloading case documents needs clearance `confidential` or higher.",
         ));
     }
+    read_checked(conn, user, case_id, row, files, now)
+}
+
+/// The document's bytes, checked against the hash recorded at upload, for a reader the guard
+/// let through; the download, or the failed check, recorded.
+pub(crate) fn read_checked(
+    conn: &mut DbConnection,
+    user: &Actor,
+    case_id: &str,
+    row: DocumentRow,
+    files: &FileStore,
+    now: NaiveDateTime,
+) -> AppResult<(DocumentRow, Vec<u8>)> {
     match files.read_checked(&row.sha256) {
         Ok(bytes) => {
             audit::append_alone(

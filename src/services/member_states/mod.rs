@@ -13,14 +13,15 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::state_part::{self, IncidentFacts, Relation};
 use crate::error::{AppError, AppResult};
 use crate::store::audit;
-use crate::store::cases::{self as case_store, CaseFilter, CaseRow};
+use crate::store::cases::{self as case_store, CaseFilter, CaseRow, DocumentRow};
+use crate::store::files::FileStore;
 use crate::store::incidents::{self as incident_store, IncidentFilter, IncidentRow, VictimRow};
 
 mod views;
 
 pub use views::{
-    Casualties, LinkedIncident, National, NationalityCasualties, StateAccused, StateCase,
-    StateIncident, StateStep,
+    Casualties, LinkedIncident, National, NationalityCasualties, SharedDocument, StateAccused,
+    StateCase, StateIncident, StateStep,
 };
 
 /// The State a focal point speaks for; refused (403, recorded) to every other account, which
@@ -232,16 +233,7 @@ pub fn case(
 ) -> AppResult<StateCase> {
     let found = CaseInPart::visible(conn, user, id, "state.cases.read", now)?;
     let relations = found.relations(user);
-    let timeline = case_store::transitions(conn, id)?;
-    let accused = case_store::accused(conn, id)?;
-    let view = StateCase::of(
-        &found.row,
-        &found.reaching(user.clearance),
-        &timeline,
-        &accused,
-        user.clearance,
-        relations,
-    );
+    let view = state_case(conn, user, &found, relations)?;
     record_read(
         conn,
         user,
@@ -251,6 +243,64 @@ pub fn case(
         json!({ "relations": view.relations }),
     )?;
     Ok(view)
+}
+
+/// The State view of a case the guard let through.
+fn state_case(
+    conn: &mut DbConnection,
+    user: &Actor,
+    found: &CaseInPart,
+    relations: Vec<Relation>,
+) -> AppResult<StateCase> {
+    let timeline = case_store::transitions(conn, &found.row.id)?;
+    let accused = case_store::accused(conn, &found.row.id)?;
+    let documents = case_store::documents(conn, &found.row.id)?;
+    let state = user.state.clone().unwrap_or_default();
+    let shared: Vec<&DocumentRow> = documents
+        .iter()
+        .filter(|document| document.shared_with().contains(&state))
+        .collect();
+    Ok(StateCase::of(
+        &found.row,
+        &found.reaching(user.clearance),
+        &timeline,
+        &accused,
+        &shared,
+        user.clearance,
+        relations,
+    ))
+}
+
+/// A document shared with the reader's State, of a case of its part: its bytes, checked
+/// against the hash recorded at upload. Not shared with it: 404, as a document that does not
+/// exist; below clearance `confidential`: 403, as for everyone.
+pub fn download_document(
+    conn: &mut DbConnection,
+    user: &Actor,
+    case_id: &str,
+    document_id: &str,
+    files: &FileStore,
+    now: NaiveDateTime,
+) -> AppResult<(DocumentRow, Vec<u8>)> {
+    let attempted = "state.documents.download";
+    CaseInPart::visible(conn, user, case_id, attempted, now)?;
+    let state = user.state.clone().unwrap_or_default();
+    let Some(row) = case_store::find_document(conn, case_id, document_id)?
+        .filter(|document| document.shared_with().contains(&state))
+    else {
+        return Err(CaseInPart::hide(conn, user, attempted, document_id, now));
+    };
+    if user.clearance < Clearance::Confidential {
+        return Err(CaseInPart::forbid(
+            conn,
+            user,
+            attempted,
+            Some(case_id),
+            now,
+            "Downloading case documents needs clearance `confidential` or higher.",
+        ));
+    }
+    crate::services::cases::read_checked(conn, user, case_id, row, files, now)
 }
 
 /// What a State's list asks for.
@@ -397,16 +447,7 @@ pub fn cases(
         if relations.is_empty() {
             continue;
         }
-        let timeline = case_store::transitions(conn, &row.id)?;
-        let accused = case_store::accused(conn, &row.id)?;
-        items.push(StateCase::of(
-            &found.row,
-            &found.reaching(user.clearance),
-            &timeline,
-            &accused,
-            user.clearance,
-            relations,
-        ));
+        items.push(state_case(conn, user, &found, relations)?);
     }
     record_read(
         conn,

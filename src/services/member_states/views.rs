@@ -10,7 +10,7 @@ use crate::domain::access::Clearance;
 use crate::domain::case::{Accused, Sentence};
 use crate::domain::incident::OUTCOMES;
 use crate::domain::state_part::Relation;
-use crate::store::cases::{AccusedRow, CaseRow, TransitionRow};
+use crate::store::cases::{AccusedRow, CaseRow, DocumentRow, TransitionRow};
 use crate::store::incidents::{IncidentRow, VictimRow};
 
 /// Casualties by outcome.
@@ -157,6 +157,20 @@ pub struct StateAccused {
     pub sentence: Option<Sentence>,
 }
 
+/// A document a legal officer shared with the reader's State.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SharedDocument {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub date: Option<NaiveDate>,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// Where to download it (clearance `confidential`, as for everyone).
+    pub download: String,
+}
+
 /// A linked incident, by reference.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LinkedIncident {
@@ -182,6 +196,8 @@ pub struct StateCase {
     pub timeline: Vec<StateStep>,
     /// The accused persons: for the host State only, which prosecutes them.
     pub accused: Vec<StateAccused>,
+    /// The documents shared with the reader's State.
+    pub documents: Vec<SharedDocument>,
     /// The linked incidents that reach the reader's State.
     pub incidents: Vec<LinkedIncident>,
     /// How the reader's State is concerned: `host`, `nationality`.
@@ -197,6 +213,7 @@ impl StateCase {
         reaching: &[&IncidentRow],
         timeline: &[TransitionRow],
         accused: &[AccusedRow],
+        shared: &[&DocumentRow],
         clearance: Clearance,
         relations: Vec<Relation>,
     ) -> StateCase {
@@ -231,6 +248,19 @@ impl StateCase {
                     charges: person.charges.clone(),
                     verdict: person.verdict.clone(),
                     sentence: Accused::from(person).sentence,
+                })
+                .collect(),
+            documents: shared
+                .iter()
+                .map(|document| SharedDocument {
+                    id: document.id.clone(),
+                    title: document.title.clone(),
+                    kind: document.kind.clone(),
+                    date: document.document_date,
+                    media_type: document.media_type.clone(),
+                    size_bytes: document.size_bytes,
+                    sha256: document.sha256.clone(),
+                    download: format!("/api/v1/cases/{}/documents/{}", row.id, document.id),
                 })
                 .collect(),
             incidents: reaching
