@@ -53,7 +53,7 @@ impl AppState {
             database_permits: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
             metrics_addr: settings.metrics_listen_addr(),
             pool,
-            throttles: Arc::new(throttle::Throttles::new(&settings)),
+            throttles: Arc::new(throttle::Throttles::new(&settings, clock.clone())),
             documents: FileStore::new(&settings.document_folder),
             settings: Arc::new(settings),
             password_checks: Arc::new(tokio::sync::Semaphore::new(
