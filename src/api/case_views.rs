@@ -22,6 +22,8 @@ pub struct TransitionView {
     to: String,
     effective_on: NaiveDate,
     note: Option<String>,
+    /// The note is shared with the States concerned.
+    note_shared: bool,
     closure_reason: Option<String>,
     entered_by: String,
     entered_at: DateTime<Utc>,
@@ -34,6 +36,7 @@ impl From<TransitionRow> for TransitionView {
             to: row.to_status,
             effective_on: row.effective_on,
             note: row.note,
+            note_shared: row.note_shared,
             closure_reason: row.closure_reason,
             entered_by: row.entered_by,
             entered_at: row.entered_at.and_utc(),
@@ -137,6 +140,8 @@ pub struct CaseView {
     lead_officer_username: Option<String>,
     next_action: Option<String>,
     next_action_due: Option<NaiveDate>,
+    /// The next action's text is shared with the States concerned.
+    next_action_shared: bool,
     overdue: bool,
     notes: Option<String>,
     closure_reason: Option<String>,
@@ -207,6 +212,7 @@ fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
         lead_officer: row.lead_officer,
         next_action: row.next_action,
         next_action_due: row.next_action_due,
+        next_action_shared: row.next_action_shared,
         notes: row.notes,
         closure_reason: row.closure_reason,
         opened_on: row.opened_on,

@@ -154,6 +154,42 @@ pub async fn transition(
     Ok(respond(StatusCode::OK, detail, now))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepSharing {
+    /// Share the step's note with the States concerned (`true`), or keep it the mission's own.
+    note_shared: bool,
+    /// The case's version (or `If-Match`).
+    version: Option<i64>,
+}
+
+/// Share a step's note with the States concerned, or make it the mission's own again.
+#[utoipa::path(patch, path = "/api/v1/cases/{id}/transitions/{position}", tag = "cases",
+    params(("id" = String, Path, description = "The case's id (a UUID)."), ("position" = i32, Path, description = "The step's place in the timeline (0 is the opening)."), super::input::VersionHeader),
+    request_body = StepSharing,
+    responses((status = 200, description = "Shared as asked.", body = CaseView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
+        (status = 409, description = "The version is not the stored one.", body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn share_step(
+    state: web::Data<AppState>,
+    user: Actor,
+    req: HttpRequest,
+    path: web::Path<(String, i32)>,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let if_match = if_match(&req);
+    let (id, position) = path.into_inner();
+    let detail = state
+        .run(move |conn| {
+            service::check_may_change(conn, &user, &id, "cases.steps.share", now)?;
+            let body: StepSharing = body.parse()?;
+            let version = expected_version(if_match, body.version)?;
+            service::share_step_note(conn, &user, &id, position, version, body.note_shared, now)
+        })
+        .await?;
+    Ok(respond(StatusCode::OK, detail, now))
+}
+
 fn respond_accused(status: StatusCode, row: AccusedRow, personal: bool) -> HttpResponse {
     let view = accused_view(row, personal);
     HttpResponse::build(status)

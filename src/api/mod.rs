@@ -129,6 +129,10 @@ fn api_endpoints() -> Vec<Endpoint> {
             "/cases/{id}/transitions",
             vec![on(M::POST, cases::transition)],
         ),
+        (
+            "/cases/{id}/transitions/{position}",
+            vec![on(M::PATCH, cases::share_step)],
+        ),
         ("/cases/{id}/accused", vec![on(M::POST, cases::add_accused)]),
         (
             "/cases/{id}/accused/{accused_id}",

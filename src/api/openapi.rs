@@ -77,6 +77,7 @@ const BEARER: &str = "bearer";
         cases::get,
         cases::update,
         cases::transition,
+        cases::share_step,
         cases::add_accused,
         cases::update_accused,
         cases::add_document,

@@ -198,6 +198,7 @@ diesel::table! {
         lead_officer -> Text,
         next_action -> Nullable<Text>,
         next_action_due -> Nullable<Date>,
+        next_action_shared -> Bool,
         urgency -> Date,
         notes -> Nullable<Text>,
         closure_reason -> Nullable<Text>,
@@ -229,6 +230,7 @@ diesel::table! {
         closure_reason -> Nullable<Text>,
         entered_by -> Text,
         entered_at -> Timestamp,
+        note_shared -> Bool,
     }
 }
 

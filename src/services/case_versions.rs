@@ -20,7 +20,7 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
     let steps: Vec<Value> = store::transitions(conn, case_id)?
         .into_iter()
         .map(|t| {
-            json!({
+            let mut step = json!({
                 "position": t.position,
                 "from": t.from_status,
                 "to": t.to_status,
@@ -28,7 +28,13 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
                 "note": t.note,
                 "closure_reason": t.closure_reason,
                 "entered_by": t.entered_by,
-            })
+            });
+            // Named once shared, so that the steps recorded before sharing existed keep the
+            // snapshots their records prove; so is a shared next action, below.
+            if t.note_shared {
+                step["note_shared"] = json!(true);
+            }
+            step
         })
         .collect();
     let accused: Vec<Value> = store::accused(conn, case_id)?
@@ -92,6 +98,9 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
     });
     // A named court's State, when it has one: a State's code is its own State, and the cases
     // stored before States followed them keep the snapshots their records prove.
+    if row.next_action_shared {
+        snapshot["next_action_shared"] = json!(true);
+    }
     if let Some(state) = row
         .jurisdiction_state
         .as_ref()

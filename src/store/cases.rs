@@ -28,6 +28,8 @@ pub struct CaseRow {
     pub lead_officer: String,
     pub next_action: Option<String>,
     pub next_action_due: Option<NaiveDate>,
+    /// The next action's text is shared with the States concerned.
+    pub next_action_shared: bool,
     pub urgency: NaiveDate,
     pub notes: Option<String>,
     pub closure_reason: Option<String>,
@@ -52,6 +54,8 @@ pub struct TransitionRow {
     pub closure_reason: Option<String>,
     pub entered_by: String,
     pub entered_at: NaiveDateTime,
+    /// The note is shared with the States concerned.
+    pub note_shared: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
@@ -185,6 +189,23 @@ pub fn transitions(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<Tr
         .order(case_transitions::position.asc())
         .select(TransitionRow::as_select())
         .load(conn)
+}
+
+/// Marks a step's note shared with the States concerned, or not.
+pub fn share_step_note(
+    conn: &mut DbConnection,
+    case_id: &str,
+    position: i32,
+    shared: bool,
+) -> QueryResult<()> {
+    diesel::update(
+        case_transitions::table
+            .filter(case_transitions::case_id.eq(case_id))
+            .filter(case_transitions::position.eq(position)),
+    )
+    .set(case_transitions::note_shared.eq(shared))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn insert_accused(conn: &mut DbConnection, row: &AccusedRow) -> QueryResult<()> {

@@ -55,6 +55,7 @@ const NEW_CASE_FIELDS: &[(&str, Kind)] = &[
     ("opened_on", Kind::Date),
     ("next_action", Kind::Text),
     ("next_action_due", Kind::Date),
+    ("next_action_shared", Kind::Checkbox),
     ("notes", Kind::LongText),
 ];
 
@@ -151,6 +152,7 @@ pub async fn create(
             lead_officer: None,
             next_action: field("next_action"),
             next_action_due: field("next_action_due"),
+            next_action_shared: Some(form::value(&pairs, "next_action_shared") == "true"),
             notes: field("notes"),
         },
         opened_on: field("opened_on"),
@@ -272,6 +274,8 @@ async fn case_page(
             .required()
             .with_error(&mut messages),
         Field::new(lang, "note", Kind::LongText, &value("note")).with_error(&mut messages),
+        Field::new(lang, "note_shared", Kind::Checkbox, &value("note_shared"))
+            .with_error(&mut messages),
         Field::new(
             lang,
             "closure_reason",
@@ -481,6 +485,7 @@ pub async fn move_case(
         to: text("to"),
         effective_on: text("effective_on"),
         note: text("note"),
+        note_shared: Some(form::value(&pairs, "note_shared") == "true"),
         closure_reason: text("closure_reason"),
         // The version the officer read: a move made meanwhile is not silently overtaken.
         version: form::value(&pairs, "version").parse().ok(),

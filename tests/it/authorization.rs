@@ -95,6 +95,8 @@ const MATRIX: &[Row] = &[
     ("PATCH", "/api/v1/cases/{id}",                "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
     ("POST",  "/api/v1/cases/{id}/transitions",    "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
     ("POST",  "/api/v1/cases/{id}/transitions",    "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}/transitions/{position}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("PATCH", "/api/v1/cases/{id}/transitions/{position}", "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
     ("POST",  "/api/v1/cases/{id}/accused",        "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
     ("POST",  "/api/v1/cases/{id}/accused",        "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
     ("PATCH", "/api/v1/cases/{id}/accused/{accused_id}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
@@ -151,6 +153,7 @@ impl World {
         let mut path = template
             .replace("{code}", "MINUSCA")
             .replace("{file:.*}", "index.html")
+            .replace("{position}", "0")
             .replace("{id}", "{ID}");
         if !template.contains("{id}") {
             return path;

@@ -337,7 +337,84 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         t.count("audit_log WHERE action = 'state.read' AND details LIKE '%Diop%'"),
         0
     );
-    // The share is proved like every change: the trail still verifies every record.
+    // What the legal officer shares reaches the States concerned: a step's note, given with
+    // the step or later, and the next action; a new next action is the mission's own again.
+    let case_now = api.get(&case_path, Some(&legal)).await;
+    let version = case_now.body["version"].as_i64().unwrap();
+    let step = api
+        .post(
+            &format!("/api/v1/cases/{case_id}/transitions"),
+            Some(&legal),
+            json!({ "to": "investigating", "effective_on": "2023-04-02", "version": version,
+                    "note": "The gendarmerie opened an inquiry", "note_shared": true }),
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    let version = step.body["version"].as_i64().unwrap();
+    let next = api
+        .patch(
+            &case_path,
+            Some(&legal),
+            json!({ "next_action": "Hearing before the investigating judge", "next_action_shared": true, "version": version }),
+        )
+        .await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    let mut version = next.body["version"].as_i64().unwrap();
+    let senegal_now = read("focal.sen", case_path.clone()).await;
+    assert_eq!(senegal_now.body["timeline"][1]["note"], Value::Null);
+    assert_eq!(
+        senegal_now.body["timeline"][2]["note"],
+        "The gendarmerie opened an inquiry"
+    );
+    assert_eq!(
+        senegal_now.body["next_action"],
+        "Hearing before the investigating judge"
+    );
+    let no_note = api
+        .patch(
+            &format!("{case_path}/transitions/0"),
+            Some(&legal),
+            json!({ "note_shared": true, "version": version }),
+        )
+        .await;
+    no_note.assert_problem(422);
+    assert_eq!(no_note.error_fields(), ["note_shared"]);
+    let stale = api
+        .patch(
+            &format!("{case_path}/transitions/1"),
+            Some(&legal),
+            json!({ "note_shared": true, "version": version - 1 }),
+        )
+        .await;
+    stale.assert_problem(409);
+    let later = api
+        .patch(
+            &format!("{case_path}/transitions/1"),
+            Some(&legal),
+            json!({ "note_shared": true, "version": version }),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    version = later.body["version"].as_i64().unwrap();
+    let mali_now = api.get(&case_path, Some(&tokens["focal.mli"])).await;
+    assert_eq!(
+        mali_now.body["timeline"][1]["note"],
+        "step note for the mission"
+    );
+    let renamed = api
+        .patch(
+            &case_path,
+            Some(&legal),
+            json!({ "next_action": "Second hearing", "version": version }),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["next_action_shared"], false);
+    let mali_last = api.get(&case_path, Some(&tokens["focal.mli"])).await;
+    assert_eq!(mali_last.body["next_action"], Value::Null);
+    assert_eq!(t.count("audit_log WHERE action = 'case.step.share'"), 1);
+
+    // The shares are proved like every change: the trail still verifies every record.
     t.create_user(
         "auditor",
         Role::Auditor,

@@ -1,3 +1,5 @@
+ALTER TABLE cases DROP COLUMN next_action_shared;
+ALTER TABLE case_transitions DROP COLUMN note_shared;
 ALTER TABLE case_documents DROP COLUMN version;
 ALTER TABLE case_documents DROP COLUMN shared_with;
 DROP INDEX incident_victims_nationality;

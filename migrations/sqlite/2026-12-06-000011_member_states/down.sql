@@ -1,6 +1,8 @@
 -- Focal points' accounts do not fit the older CHECK constraint: they must be gone first.
 PRAGMA foreign_keys = OFF;
 BEGIN IMMEDIATE;
+ALTER TABLE cases DROP COLUMN next_action_shared;
+ALTER TABLE case_transitions DROP COLUMN note_shared;
 ALTER TABLE case_documents DROP COLUMN version;
 ALTER TABLE case_documents DROP COLUMN shared_with;
 DROP INDEX incident_victims_nationality;

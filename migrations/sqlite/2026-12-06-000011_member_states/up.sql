@@ -46,5 +46,9 @@ CREATE INDEX incident_victims_nationality ON incident_victims (nationality, inci
 -- has a version so that two officers sharing at once do not overwrite each other.
 ALTER TABLE case_documents ADD COLUMN shared_with TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE case_documents ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+-- A step's note and a case's next action are the mission's own unless a legal officer shares
+-- them with the States concerned.
+ALTER TABLE case_transitions ADD COLUMN note_shared BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE cases ADD COLUMN next_action_shared BOOLEAN NOT NULL DEFAULT FALSE;
 COMMIT;
 PRAGMA foreign_keys = ON;

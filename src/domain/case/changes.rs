@@ -24,6 +24,8 @@ pub struct CaseChanges {
     pub next_action: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub next_action_due: Option<Option<String>>,
+    #[serde(default)]
+    pub next_action_shared: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]
     pub notes: Option<Option<String>>,
 }
@@ -45,7 +47,14 @@ impl CaseChanges {
         set(&mut input.jurisdiction_state, self.jurisdiction_state);
         set(&mut input.authority, self.authority);
         set(&mut input.lead_officer, self.lead_officer);
+        // A new next action is the mission's own again, unless shared with it.
+        if self.next_action.is_some() && self.next_action_shared.is_none() {
+            input.next_action_shared = Some(false);
+        }
         set(&mut input.next_action, self.next_action);
+        if let Some(shared) = self.next_action_shared {
+            input.next_action_shared = Some(shared);
+        }
         set(&mut input.next_action_due, self.next_action_due);
         set(&mut input.notes, self.notes);
         input

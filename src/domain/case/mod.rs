@@ -169,6 +169,8 @@ pub struct TransitionInput {
     pub to: Option<String>,
     pub effective_on: Option<String>,
     pub note: Option<String>,
+    /// Share the note with the States concerned (it is the mission's own by default).
+    pub note_shared: Option<bool>,
     pub closure_reason: Option<String>,
     pub version: Option<i64>,
 }
@@ -180,6 +182,7 @@ pub struct Transition {
     pub to: CaseStatus,
     pub effective_on: NaiveDate,
     pub note: Option<String>,
+    pub note_shared: bool,
     pub closure_reason: Option<String>,
 }
 
@@ -240,6 +243,10 @@ pub fn validate_transition(
         },
     };
     let note = optional_text(&mut violations, "note", &input.note, 2000);
+    let note_shared = input.note_shared.unwrap_or(false);
+    if note_shared && note.is_none() {
+        violations.add("note_shared", "is only for a step with a note");
+    }
     let closure_reason = input
         .closure_reason
         .as_deref()
@@ -268,6 +275,7 @@ pub fn validate_transition(
         to,
         effective_on: effective_on.unwrap_or(today),
         note,
+        note_shared,
         closure_reason: closure_reason.map(str::to_string),
     })
 }
@@ -329,6 +337,9 @@ pub struct CaseInput {
     pub lead_officer: Option<String>,
     pub next_action: Option<String>,
     pub next_action_due: Option<String>,
+    /// Share the next action's text with the States concerned (the mission's own by default;
+    /// a new text is the mission's own again unless this is sent with it).
+    pub next_action_shared: Option<bool>,
     pub notes: Option<String>,
 }
 
@@ -344,6 +355,7 @@ pub struct CaseFields {
     pub lead_officer: Option<String>,
     pub next_action: Option<String>,
     pub next_action_due: Option<NaiveDate>,
+    pub next_action_shared: bool,
     pub notes: Option<String>,
 }
 
@@ -361,6 +373,7 @@ impl CaseFields {
             lead_officer: self.lead_officer.clone(),
             next_action: self.next_action.clone(),
             next_action_due: self.next_action_due.map(|d| d.to_string()),
+            next_action_shared: Some(self.next_action_shared),
             notes: self.notes.clone(),
         }
     }
@@ -470,6 +483,13 @@ pub fn validate_case(input: &CaseInput) -> Result<CaseFields, Vec<FieldError>> {
     if next_action_due.is_some() && next_action.is_none() {
         violations.add("next_action", "is required when `next_action_due` is set");
     }
+    let next_action_shared = input.next_action_shared.unwrap_or(false);
+    if next_action_shared && next_action.is_none() {
+        violations.add(
+            "next_action_shared",
+            "is only for a case with a next action",
+        );
+    }
     let notes = optional_text(&mut violations, "notes", &input.notes, 10_000);
     violations.into_result()?;
     Ok(CaseFields {
@@ -480,6 +500,7 @@ pub fn validate_case(input: &CaseInput) -> Result<CaseFields, Vec<FieldError>> {
         lead_officer,
         next_action,
         next_action_due,
+        next_action_shared,
         notes,
     })
 }

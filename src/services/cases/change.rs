@@ -194,6 +194,7 @@ pub fn transition(
                 closure_reason: step.closure_reason.clone(),
                 entered_by: user.id.clone(),
                 entered_at: now,
+                note_shared: step.note_shared,
             },
         )?;
         let details =
@@ -202,6 +203,57 @@ pub fn transition(
             conn,
             &user.audit(now),
             "case.transition",
+            "case",
+            Some(id),
+            details,
+        )?;
+        Ok(())
+    })?;
+    get(conn, user, id, now)
+}
+
+/// Shares a step's note with the States concerned, or makes it the mission's own again: a
+/// legal officer of the mission, on the case's current version (409 otherwise), recorded as a
+/// new version of the case.
+pub fn share_step_note(
+    conn: &mut DbConnection,
+    user: &Actor,
+    id: &str,
+    position: i32,
+    expected_version: i64,
+    shared: bool,
+    now: NaiveDateTime,
+) -> AppResult<CaseDetail> {
+    let attempted = "cases.steps.share";
+    Case::changeable(conn, user, id, attempted, now)?;
+    write_transaction(conn, |conn| {
+        let mut case = load(conn, id)?.ok_or(AppError::NotFound)?;
+        if expected_version != case.row.version {
+            return Err(stale(expected_version));
+        }
+        let Some(step) = store::transitions(conn, id)?
+            .into_iter()
+            .find(|step| step.position == position)
+        else {
+            return Err(Case::hide(conn, user, attempted, id, now));
+        };
+        if shared && step.note.is_none() {
+            return Err(AppError::invalid(
+                "note_shared",
+                "is only for a step with a note",
+            ));
+        }
+        let before = case_versions::snapshot_of(conn, id)?;
+        save(conn, &mut case.row, now)?;
+        store::share_step_note(conn, id, position, shared)?;
+        let mut details =
+            case_versions::record(conn, &user.id, id, before.as_ref(), "step.share", now)?;
+        details["position"] = json!(position);
+        details["note_shared"] = json!({ "from": step.note_shared, "to": shared });
+        audit::append(
+            conn,
+            &user.audit(now),
+            "case.step.share",
             "case",
             Some(id),
             details,

@@ -236,6 +236,7 @@ pub(super) fn create_once(
         lead_officer: user.id.clone(),
         next_action: None,
         next_action_due: None,
+        next_action_shared: false,
         urgency: opened_on,
         notes: None,
         closure_reason: None,
@@ -262,6 +263,7 @@ pub(super) fn create_once(
             closure_reason: None,
             entered_by: user.id.clone(),
             entered_at: now,
+            note_shared: false,
         },
     )?;
     let details = case_versions::record(conn, &user.id, id, None, "create", now)?;

@@ -62,6 +62,7 @@ impl Case {
             lead_officer: Some(self.row.lead_officer.clone()),
             next_action: self.row.next_action.clone(),
             next_action_due: self.row.next_action_due,
+            next_action_shared: self.row.next_action_shared,
             notes: self.row.notes.clone(),
         }
     }
@@ -174,6 +175,7 @@ fn fill_row(row: &mut CaseRow, fields: &CaseFields) -> AppResult<()> {
     }
     row.next_action = fields.next_action.clone();
     row.next_action_due = fields.next_action_due;
+    row.next_action_shared = fields.next_action_shared;
     row.notes = fields.notes.clone();
     refresh_derived(row)
 }

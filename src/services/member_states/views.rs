@@ -138,11 +138,13 @@ impl StateIncident {
 }
 
 /// A step of a case's timeline as a State sees it: the step and its date. Step notes are the
-/// mission's own.
+/// mission's own unless shared.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StateStep {
     pub to: String,
     pub effective_on: NaiveDate,
+    /// Its note, when a legal officer shared it with the States concerned.
+    pub note: Option<String>,
     pub closure_reason: Option<String>,
 }
 
@@ -189,7 +191,9 @@ pub struct StateCase {
     pub jurisdiction_state: Option<String>,
     /// The prosecuting authority.
     pub authority: Option<String>,
-    /// When the next action is due; what it is stays the mission's own.
+    /// The next action, when a legal officer shared it with the States concerned.
+    pub next_action: Option<String>,
+    /// When the next action is due.
     pub next_action_due: Option<NaiveDate>,
     pub opened_on: NaiveDate,
     pub closure_reason: Option<String>,
@@ -227,6 +231,7 @@ impl StateCase {
             jurisdiction: row.jurisdiction.clone(),
             jurisdiction_state: row.jurisdiction_state.clone(),
             authority: row.authority.clone(),
+            next_action: row.next_action.clone().filter(|_| row.next_action_shared),
             next_action_due: row.next_action_due,
             opened_on: row.opened_on,
             closure_reason: row.closure_reason.clone(),
@@ -235,6 +240,7 @@ impl StateCase {
                 .map(|step| StateStep {
                     to: step.to_status.clone(),
                     effective_on: step.effective_on,
+                    note: step.note.clone().filter(|_| step.note_shared),
                     closure_reason: step.closure_reason.clone(),
                 })
                 .collect(),
