@@ -538,3 +538,41 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
         .limit(limit)
         .load(conn)
 }
+
+/// What makes up several cases, read at once for a page of them: their linked incidents (with
+/// the case each is linked to), steps, accused persons and documents.
+pub struct CasesParts {
+    pub incidents: Vec<(String, IncidentRow)>,
+    pub transitions: Vec<TransitionRow>,
+    pub accused: Vec<AccusedRow>,
+    pub documents: Vec<DocumentRow>,
+}
+
+pub fn parts_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<CasesParts> {
+    Ok(CasesParts {
+        incidents: case_incidents::table
+            .inner_join(incidents::table)
+            .filter(case_incidents::case_id.eq_any(case_ids))
+            .order((incidents::occurred_at.asc(), incidents::id.asc()))
+            .select((case_incidents::case_id, IncidentRow::as_select()))
+            .load(conn)?,
+        transitions: case_transitions::table
+            .filter(case_transitions::case_id.eq_any(case_ids))
+            .order((
+                case_transitions::case_id.asc(),
+                case_transitions::position.asc(),
+            ))
+            .select(TransitionRow::as_select())
+            .load(conn)?,
+        accused: case_accused::table
+            .filter(case_accused::case_id.eq_any(case_ids))
+            .order((case_accused::created_at.asc(), case_accused::id.asc()))
+            .select(AccusedRow::as_select())
+            .load(conn)?,
+        documents: case_documents::table
+            .filter(case_documents::case_id.eq_any(case_ids))
+            .order((case_documents::uploaded_at.asc(), case_documents::id.asc()))
+            .select(DocumentRow::as_select())
+            .load(conn)?,
+    })
+}

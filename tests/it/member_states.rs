@@ -522,12 +522,34 @@ async fn state_lists_page_filter_and_refuse_bad_input(backend: Backend) {
         .get("/api/v1/state/incidents?relation=host", Some(&senegal))
         .await;
     assert_eq!(ids(&as_host), Vec::<String>::new());
+    // A second case, before Senegal's own courts, its next action overdue: first in the list,
+    // with its accused for the host State; each case with its own parts.
+    let own = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [second], "jurisdiction": "SEN", "next_action": "Extradition request",
+                    "next_action_due": "2023-06-01", "opened_on": "2023-05-10" }),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    let accused = api
+        .post(
+            &format!("/api/v1/cases/{}/accused", own.id()),
+            Some(&legal),
+            json!({ "name": "B. Toure", "status": "in_custody" }),
+        )
+        .await;
+    assert_eq!(accused.status, StatusCode::CREATED, "{}", accused.body);
     let senegal_cases = api.get("/api/v1/state/cases", Some(&senegal)).await;
-    assert_eq!(ids(&senegal_cases), [case.id()]);
-    assert_eq!(
-        senegal_cases.body["items"][0]["relations"],
-        json!(["nationality"])
-    );
+    assert_eq!(ids(&senegal_cases), [own.id(), case.id()]);
+    let items = &senegal_cases.body["items"];
+    assert_eq!(items[0]["relations"], json!(["host", "nationality"]));
+    assert_eq!(items[0]["accused"][0]["name"], "B. Toure");
+    assert_eq!(items[0]["incidents"][0]["id"], second);
+    assert_eq!(items[1]["relations"], json!(["nationality"]));
+    assert_eq!(items[1]["accused"], json!([]));
+    assert_eq!(items[1]["incidents"][0]["id"], first);
 
     // Mali follows the named court's case as host State, and its incident.
     let mali = api.login("focal.mli", PASSWORD).await;

@@ -13,7 +13,9 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::state_part::{self, IncidentFacts, Relation};
 use crate::error::{AppError, AppResult};
 use crate::store::audit;
-use crate::store::cases::{self as case_store, CaseFilter, CaseRow, DocumentRow};
+use crate::store::cases::{
+    self as case_store, AccusedRow, CaseFilter, CaseRow, DocumentRow, TransitionRow,
+};
 use crate::store::files::FileStore;
 use crate::store::incidents::{self as incident_store, IncidentFilter, IncidentRow, VictimRow};
 
@@ -233,7 +235,10 @@ pub fn case(
 ) -> AppResult<StateCase> {
     let found = CaseInPart::visible(conn, user, id, "state.cases.read", now)?;
     let relations = found.relations(user);
-    let view = state_case(conn, user, &found, relations)?;
+    let timeline = case_store::transitions(conn, id)?;
+    let accused = case_store::accused(conn, id)?;
+    let documents = case_store::documents(conn, id)?;
+    let view = state_case(user, &found, &timeline, &accused, &documents, relations);
     record_read(
         conn,
         user,
@@ -245,30 +250,29 @@ pub fn case(
     Ok(view)
 }
 
-/// The State view of a case the guard let through.
+/// The State view of a case the guard let through, from its parts.
 fn state_case(
-    conn: &mut DbConnection,
     user: &Actor,
     found: &CaseInPart,
+    timeline: &[TransitionRow],
+    accused: &[AccusedRow],
+    documents: &[DocumentRow],
     relations: Vec<Relation>,
-) -> AppResult<StateCase> {
-    let timeline = case_store::transitions(conn, &found.row.id)?;
-    let accused = case_store::accused(conn, &found.row.id)?;
-    let documents = case_store::documents(conn, &found.row.id)?;
+) -> StateCase {
     let state = user.state.clone().unwrap_or_default();
     let shared: Vec<&DocumentRow> = documents
         .iter()
         .filter(|document| document.shared_with().contains(&state))
         .collect();
-    Ok(StateCase::of(
+    StateCase::of(
         &found.row,
         &found.reaching(user.clearance),
-        &timeline,
-        &accused,
+        timeline,
+        accused,
         &shared,
         user.clearance,
         relations,
-    ))
+    )
 }
 
 /// A document shared with the reader's State, of a case of its part: its bytes, checked
@@ -437,17 +441,56 @@ pub fn cases(
     rows.dedup_by(|a, b| a.id == b.id);
     rows.truncate(usize::try_from(request.limit + 1).unwrap_or(usize::MAX));
 
+    // The page's parts in a few queries, whatever its length.
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let parts = case_store::parts_of(conn, &ids)?;
+    let incident_ids: Vec<String> = parts.incidents.iter().map(|(_, i)| i.id.clone()).collect();
+    let victims = incident_store::victims_of(conn, &incident_ids)?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        // Each case read whole, as the guard reads it: a page holds at most 201.
-        let Some(found) = CaseInPart::find(conn, &row.id)? else {
-            continue;
+        let case_id = row.id.clone();
+        let of_case = |id: &str| id == case_id;
+        let incidents: Vec<IncidentRow> = parts
+            .incidents
+            .iter()
+            .filter(|(case_id, _)| of_case(case_id))
+            .map(|(_, incident)| incident.clone())
+            .collect();
+        let linked: Vec<&String> = incidents.iter().map(|i| &i.id).collect();
+        let found = CaseInPart {
+            victims: victims
+                .iter()
+                .filter(|v| linked.contains(&&v.incident_id))
+                .cloned()
+                .collect(),
+            incidents,
+            row,
         };
         let relations = found.relations(user);
         if relations.is_empty() {
             continue;
         }
-        items.push(state_case(conn, user, &found, relations)?);
+        let timeline: Vec<TransitionRow> = parts
+            .transitions
+            .iter()
+            .filter(|t| of_case(&t.case_id))
+            .cloned()
+            .collect();
+        let accused: Vec<AccusedRow> = parts
+            .accused
+            .iter()
+            .filter(|a| of_case(&a.case_id))
+            .cloned()
+            .collect();
+        let documents: Vec<DocumentRow> = parts
+            .documents
+            .iter()
+            .filter(|d| of_case(&d.case_id))
+            .cloned()
+            .collect();
+        items.push(state_case(
+            user, &found, &timeline, &accused, &documents, relations,
+        ));
     }
     record_read(
         conn,
