@@ -3,6 +3,8 @@
 //! of `views`. A record outside the part answers 404, as one that does not exist; every read
 //! is recorded in the audit trail, without content.
 
+use std::cmp::Reverse;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
@@ -328,6 +330,32 @@ impl ListRequest {
     fn relations(&self) -> Vec<Relation> {
         self.relation.map_or(Relation::ALL.to_vec(), |r| vec![r])
     }
+
+    /// The cursor's key, read by `parse`; a key it cannot read is named as a bad cursor.
+    fn after_as<T>(&self, parse: impl Fn(&str) -> Option<T>) -> AppResult<Option<(T, String)>> {
+        self.after
+            .as_ref()
+            .map(|(key, id)| {
+                parse(key)
+                    .map(|key| (key, id.clone()))
+                    .ok_or_else(|| AppError::invalid("cursor", "is not a cursor of this list"))
+            })
+            .transpose()
+    }
+}
+
+/// The pages of each relation merged in the list's order, each record once: the first
+/// `limit` and one more, to tell whether more follow.
+fn merged<T, K: Ord>(
+    mut rows: Vec<T>,
+    limit: i64,
+    order: impl Fn(&T) -> K,
+    id: impl Fn(&T) -> &String,
+) -> Vec<T> {
+    rows.sort_by_key(|row| order(row));
+    rows.dedup_by(|a, b| id(a) == id(b));
+    rows.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
+    rows
 }
 
 fn allowed_classifications(clearance: Clearance) -> Vec<String> {
@@ -347,14 +375,8 @@ pub fn incidents(
     now: NaiveDateTime,
 ) -> AppResult<Vec<StateIncident>> {
     let state = state_of(conn, user, "state.incidents.list", "incident", now)?.to_string();
-    let after = match &request.after {
-        Some((at, id)) => Some((
-            NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this list"))?,
-            id.clone(),
-        )),
-        None => None,
-    };
+    let after =
+        request.after_as(|at| NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").ok())?;
     let mut rows: Vec<IncidentRow> = Vec::new();
     for relation in request.relations() {
         let filter = IncidentFilter {
@@ -369,9 +391,12 @@ pub fn incidents(
         };
         rows.extend(incident_store::list(conn, &filter, request.limit + 1)?);
     }
-    rows.sort_by(|a, b| (b.occurred_at, &b.id).cmp(&(a.occurred_at, &a.id)));
-    rows.dedup_by(|a, b| a.id == b.id);
-    rows.truncate(usize::try_from(request.limit + 1).unwrap_or(usize::MAX));
+    let rows = merged(
+        rows,
+        request.limit,
+        |row| (Reverse(row.occurred_at), Reverse(row.id.clone())),
+        |row| &row.id,
+    );
 
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let victims = incident_store::victims_of(conn, &ids)?;
@@ -415,14 +440,7 @@ pub fn cases(
     now: NaiveDateTime,
 ) -> AppResult<Vec<StateCase>> {
     let state = state_of(conn, user, "state.cases.list", "case", now)?.to_string();
-    let after = match &request.after {
-        Some((urgency, id)) => Some((
-            NaiveDate::parse_from_str(urgency, "%Y-%m-%d")
-                .map_err(|_| AppError::invalid("cursor", "is not a cursor of this list"))?,
-            id.clone(),
-        )),
-        None => None,
-    };
+    let after = request.after_as(|urgency| NaiveDate::parse_from_str(urgency, "%Y-%m-%d").ok())?;
     let mut rows: Vec<CaseRow> = Vec::new();
     for relation in request.relations() {
         let filter = CaseFilter {
@@ -437,9 +455,12 @@ pub fn cases(
         };
         rows.extend(case_store::list(conn, &filter, request.limit + 1)?);
     }
-    rows.sort_by(|a, b| (a.urgency, &a.id).cmp(&(b.urgency, &b.id)));
-    rows.dedup_by(|a, b| a.id == b.id);
-    rows.truncate(usize::try_from(request.limit + 1).unwrap_or(usize::MAX));
+    let rows = merged(
+        rows,
+        request.limit,
+        |row| (row.urgency, row.id.clone()),
+        |row| &row.id,
+    );
 
     // The page's parts in a few queries, whatever its length.
     let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
