@@ -458,7 +458,8 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
                 summary: row.summary,
             })
             .collect(),
-        reads_incidents: user.viewer().reads_incidents(),
+        // The missions' lists; a State's focal point reads its State's part instead.
+        reads_incidents: user.viewer().reads_incidents() && user.role != Role::StateFocalPoint,
         records_incidents: user.role == Role::SecurityOfficer,
         reads_summary: matches!(
             user.role,

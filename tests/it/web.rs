@@ -1626,6 +1626,13 @@ async fn the_second_factor_is_set_up_on_its_page(backend: Backend) {
     );
     let home = api.send(get("/", &[("pkr_session", &token)])).await;
     assert_eq!(home.status, StatusCode::OK, "the same session goes on");
+
+    // A State's focal point, its factor on, is offered none of the missions' lists.
+    t.create_focal_point("focal.civ", "CIV", Clearance::Confidential);
+    let focal = api.login("focal.civ", PASSWORD).await;
+    let focal_home = html(&api.send(get("/", &[("pkr_session", &focal)])).await);
+    assert!(!focal_home.contains("href=\"/incidents\""), "{focal_home}");
+    assert!(!focal_home.contains("href=\"/cases\""), "{focal_home}");
     api.login_answer("deputy", PASSWORD)
         .await
         .assert_problem(401);
