@@ -251,12 +251,16 @@ pub fn update_user(
             .clearance
             .map_or(current.clearance.clone(), |c| c.code().to_string());
         let disabled = patch.disabled.unwrap_or(current.disabled);
-        let missions = patch
-            .missions
-            .clone()
-            .map_or(current_missions.clone(), dedup);
         let new_role = Role::from_code(&role)
             .ok_or_else(|| AppError::internal(format!("unknown role {role}")))?;
+        // A State's focal point works on no mission: one becoming it leaves its missions,
+        // unless the change names some, which is refused.
+        let kept = if new_role == Role::StateFocalPoint {
+            Vec::new()
+        } else {
+            current_missions.clone()
+        };
+        let missions = patch.missions.clone().map_or(kept, dedup);
         // A role that reads no mission's records drops the flag unless it is asked for.
         let all_missions = patch
             .all_missions

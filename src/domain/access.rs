@@ -72,6 +72,9 @@ impl Role {
     /// Why an account of this role cannot have these missions and this all-missions flag, if
     /// it cannot: work on every mission is granted by the flag, never by an empty list.
     pub fn missions_problem(self, missions: &[String], all_missions: bool) -> Option<&'static str> {
+        if self == Role::StateFocalPoint && !missions.is_empty() {
+            return Some("are not for a State's focal point, which reads its State's part");
+        }
         if !self.works_on_missions() {
             return all_missions
                 .then_some("is only for security officers, legal officers and leadership");
@@ -129,8 +132,11 @@ pub struct Viewer<'a> {
 }
 
 impl Viewer<'_> {
+    /// Only the roles that work on missions work on any: whatever an account's rows say, a
+    /// State's focal point never reads a mission's records as its staff do.
     pub fn works_on(&self, mission: &str) -> bool {
-        self.all_missions || self.missions.iter().any(|m| m == mission)
+        self.role.works_on_missions()
+            && (self.all_missions || self.missions.iter().any(|m| m == mission))
     }
 
     /// Administrators and auditors keep the registry running and honest; they do not read the
@@ -287,6 +293,23 @@ mod tests {
         assert!(Role::LegalOfficer.state_problem(Some("MLI")).is_some());
         assert!(Role::LegalOfficer.state_problem(None).is_none());
         assert!(focal.missions_problem(&[], true).is_some());
+        assert!(
+            focal
+                .missions_problem(&["MINUSMA".to_string()], false)
+                .is_some()
+        );
+        let with_rows = ["MINUSMA".to_string()];
+        let focal_viewer = Viewer {
+            role: Role::StateFocalPoint,
+            clearance: Clearance::StrictlyConfidential,
+            missions: &with_rows,
+            all_missions: true,
+        };
+        assert!(
+            !focal_viewer.works_on("MINUSMA"),
+            "a focal point works on no mission"
+        );
+        assert!(!focal_viewer.can_see_incident("MINUSMA", false, Clearance::Unclassified));
         assert!(focal.must_use_second_factor() && Role::Admin.must_use_second_factor());
         assert!(!Role::LegalOfficer.must_use_second_factor());
     }

@@ -120,11 +120,24 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         .await,
     )
     .await;
+    // Another attack of the same case, on Bangladeshi peacekeepers alone: Mali's, not Senegal's.
+    let other_id = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(
+                json!([{ "personnel_type": "military", "nationality": "BGD", "gender": "male", "outcome": "injured" }]),
+                "confidential",
+            ),
+        )
+        .await,
+    )
+    .await;
     let case = api
         .post(
             "/api/v1/cases",
             Some(&legal),
-            json!({ "incident_ids": [attack_id], "jurisdiction": "MLI", "authority": "Pôle judiciaire spécialisé",
+            json!({ "incident_ids": [attack_id, other_id], "jurisdiction": "MLI", "authority": "Pôle judiciaire spécialisé",
                     "next_action": "Brief the prosecutor on the seized phones", "next_action_due": "2023-06-01",
                     "notes": "mission's internal note", "opened_on": "2023-03-01" }),
         )
@@ -215,7 +228,11 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         mali_case.body["accused"][0]["charges"],
         "Murder of peacekeepers"
     );
-    assert_eq!(mali_case.body["incidents"][0]["id"], attack_id);
+    assert_eq!(
+        mali_case.body["incidents"].as_array().unwrap().len(),
+        2,
+        "the host State follows every incident of its case"
+    );
     assert_eq!(mali_case.body["documents"][0]["download"], document_path);
     let download = api.get(&document_path, Some(&tokens["focal.mli"])).await;
     assert_eq!(download.status, StatusCode::OK);
@@ -257,6 +274,14 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
     assert_eq!(senegal_case.body["relations"], json!(["nationality"]));
     assert_eq!(senegal_case.body["status"], "referred");
     assert_eq!(senegal_case.body["accused"], json!([]));
+    assert_eq!(
+        senegal_case.body["incidents"],
+        json!([{ "id": attack_id, "reference": senegal.body["reference"] }]),
+        "only the attack on its national"
+    );
+    read("focal.sen", format!("/api/v1/incidents/{other_id}"))
+        .await
+        .assert_problem(404);
     assert_eq!(
         senegal_case.body["documents"],
         json!([]),
@@ -370,6 +395,23 @@ async fn each_state_reads_exactly_its_part(backend: Backend) {
         senegal_now.body["next_action"],
         "Hearing before the investigating judge"
     );
+    // A step or a document that does not exist: 404, and nothing written.
+    let unknown_step = api
+        .patch(
+            &format!("{case_path}/transitions/99"),
+            Some(&legal),
+            json!({ "note_shared": true, "version": version }),
+        )
+        .await;
+    unknown_step.assert_problem(404);
+    let unknown_document = api
+        .patch(
+            &format!("/api/v1/cases/{case_id}/documents/no-such-document"),
+            Some(&legal),
+            json!({ "shared_with": ["MLI"], "version": 1 }),
+        )
+        .await;
+    unknown_document.assert_problem(404);
     let no_note = api
         .patch(
             &format!("{case_path}/transitions/0"),

@@ -332,6 +332,10 @@ async fn a_focal_point_speaks_for_one_state_that_exists(backend: Backend) {
             "all_missions",
         ),
         (
+            json!({ "role": "state_focal_point", "state": "SEN", "missions": ["MINUSCA"] }),
+            "missions",
+        ),
+        (
             json!({ "role": "legal_officer", "all_missions": true, "state": "SEN" }),
             "state",
         ),
@@ -380,4 +384,30 @@ async fn a_focal_point_speaks_for_one_state_that_exists(backend: Backend) {
         .await;
     back.assert_problem(422);
     assert_eq!(back.error_fields(), ["state"]);
+
+    // A legal officer becoming a focal point leaves its missions: it reads its State's part.
+    let officer = t.create_user(
+        "legal.mli",
+        Role::LegalOfficer,
+        Clearance::Confidential,
+        &["MINUSMA"],
+    );
+    let became = api
+        .patch(
+            &format!("/api/v1/users/{officer}"),
+            Some(&chief),
+            json!({ "role": "state_focal_point", "state": "MLI", "version": 1 }),
+        )
+        .await;
+    assert_eq!(became.status, StatusCode::OK, "{}", became.body);
+    assert_eq!(became.body["missions"], json!([]));
+    let with_missions = api
+        .patch(
+            &format!("/api/v1/users/{officer}"),
+            Some(&chief),
+            json!({ "missions": ["MINUSMA"], "version": 2 }),
+        )
+        .await;
+    with_missions.assert_problem(422);
+    assert_eq!(with_missions.error_fields(), ["missions"]);
 }

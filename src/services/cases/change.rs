@@ -226,17 +226,21 @@ pub fn share_step_note(
 ) -> AppResult<CaseDetail> {
     let attempted = "cases.steps.share";
     Case::changeable(conn, user, id, attempted, now)?;
+    let step_of = |conn: &mut DbConnection| -> AppResult<Option<TransitionRow>> {
+        Ok(store::transitions(conn, id)?
+            .into_iter()
+            .find(|step| step.position == position))
+    };
+    // No such step: 404, recorded, before anything is written.
+    if step_of(conn)?.is_none() {
+        return Err(Case::hide(conn, user, attempted, id, now));
+    }
     write_transaction(conn, |conn| {
         let mut case = load(conn, id)?.ok_or(AppError::NotFound)?;
         if expected_version != case.row.version {
             return Err(stale(expected_version));
         }
-        let Some(step) = store::transitions(conn, id)?
-            .into_iter()
-            .find(|step| step.position == position)
-        else {
-            return Err(Case::hide(conn, user, attempted, id, now));
-        };
+        let step = step_of(conn)?.ok_or(AppError::NotFound)?;
         if shared && step.note.is_none() {
             return Err(AppError::invalid(
                 "note_shared",

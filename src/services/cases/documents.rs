@@ -105,11 +105,14 @@ pub fn share_document(
     Case::changeable(conn, user, case_id, attempted, now)?;
     let states = rules::check_shared_with(states).map_err(AppError::Validation)?;
     let listed = serde_json::to_string(&states).map_err(AppError::internal)?;
+    // No such document: 404, recorded, before anything is written.
+    if store::find_document(conn, case_id, document_id)?.is_none() {
+        return Err(Case::hide(conn, user, attempted, document_id, now));
+    }
     write_transaction(conn, |conn| {
         store::lock(conn, case_id)?;
-        let Some(current) = store::find_document(conn, case_id, document_id)? else {
-            return Err(Case::hide(conn, user, attempted, document_id, now));
-        };
+        let current =
+            store::find_document(conn, case_id, document_id)?.ok_or(AppError::NotFound)?;
         let before = case_versions::snapshot_of(conn, case_id)?;
         if !store::share_document(conn, document_id, expected_version, &listed)? {
             return Err(AppError::Conflict(format!(

@@ -148,11 +148,17 @@ impl CaseInPart {
         )
     }
 
-    /// The linked incidents that reach the reader.
-    fn reaching(&self, clearance: Clearance) -> Vec<&IncidentRow> {
+    /// The linked incidents the reader may see: every one that reaches it for the host State;
+    /// for a State concerned only by its nationals, those with one of them.
+    fn reaching(&self, user: &Actor, relations: &[Relation]) -> Vec<&IncidentRow> {
+        let state = user.state.as_deref().unwrap_or_default();
+        let host = relations.contains(&Relation::Host);
         self.incidents
             .iter()
-            .filter(|row| facts_of(row, &self.victims).reaches(clearance))
+            .filter(|row| {
+                let facts = facts_of(row, &self.victims);
+                facts.reaches(user.clearance) && (host || facts.nationalities.contains(&state))
+            })
             .collect()
     }
 }
@@ -268,7 +274,7 @@ fn state_case(
         .collect();
     StateCase::of(
         &found.row,
-        &found.reaching(user.clearance),
+        &found.reaching(user, &relations),
         timeline,
         accused,
         &shared,
@@ -426,7 +432,7 @@ pub fn incidents(
         now,
         "incident",
         None,
-        json!({ "listed": items.len(), "relation": request.relation }),
+        json!({ "listed": items.iter().map(|i| &i.id).collect::<Vec<_>>(), "relation": request.relation }),
     )?;
     Ok(items)
 }
@@ -448,7 +454,15 @@ pub fn cases(
             classifications_allowed: Some(allowed_classifications(user.clearance)),
             statuses: request.status.clone().into_iter().collect(),
             opened_from: request.from.map(|t| t.date()),
-            opened_to: request.to.map(|t| t.date()),
+            // Opened on a day: a `to` later than its midnight counts that day whole.
+            opened_to: request.to.map(|t| {
+                let day = t.date();
+                if t == day.and_time(chrono::NaiveTime::MIN) {
+                    day
+                } else {
+                    day.succ_opt().unwrap_or(day)
+                }
+            }),
             state_part: Some((state.clone(), relation)),
             after: after.clone(),
             ..Default::default()
@@ -519,7 +533,7 @@ pub fn cases(
         now,
         "case",
         None,
-        json!({ "listed": items.len(), "relation": request.relation }),
+        json!({ "listed": items.iter().map(|c| &c.id).collect::<Vec<_>>(), "relation": request.relation }),
     )?;
     Ok(items)
 }
