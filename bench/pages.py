@@ -117,7 +117,7 @@ def main():
                 "username": f"bench.{who}", "password": PASSWORD})
             tokens[who] = json.loads(body)["token"]
         # An administrator reaches nothing before confirming a second factor.
-        second_factor.enrol(base, tokens["admin"])
+        second_factor.enrol(base, tokens["admin"], PASSWORD)
         _, body = request(base, "/api/v1/incidents?limit=1", token=tokens["legal"])
         incident = json.loads(body)["items"][0]["id"]
         _, body = request(base, "/api/v1/cases", token=tokens["legal"], body={

@@ -73,7 +73,7 @@ for user in officer legal leader auditor admin.contract; do
     token[$user]="$(token_of "$user")"
 done
 # An administrator reaches nothing before confirming a second factor.
-python3 "$root/scripts/second_factor.py" "$base" "${token[admin.contract]}" >/dev/null
+echo "$password" | python3 "$root/scripts/second_factor.py" "$base" "${token[admin.contract]}" >/dev/null
 
 # Records to find beside the dataset: a draft incident and a case on a dataset incident.
 curl -fsS -o /dev/null -H "Authorization: Bearer ${token[officer]}" -H 'Content-Type: application/json' \

@@ -2,10 +2,11 @@
 """Sets up the second factor of a signed-in account, for the scripts that drive a real server
 with an administrator: administrators must confirm one before they reach anything else.
 
-    python3 scripts/second_factor.py BASE_URL TOKEN
+    echo "$password" | python3 scripts/second_factor.py BASE_URL TOKEN
 
-enrols the session's account and confirms it with the code of now (RFC 6238: SHA-1, 6 digits,
-30 s); the same session then reaches everything its role may. Prints the secret (base32).
+enrols the session's account (its password, asked again, read from standard input) and
+confirms it with the code of now (RFC 6238: SHA-1, 6 digits, 30 s); the same session then
+reaches everything its role may. Prints the secret (base32).
 """
 
 import base64
@@ -39,9 +40,9 @@ def post(base, path, token, body):
     return json.loads(payload) if payload else None
 
 
-def enrol(base, token):
+def enrol(base, token, password):
     """Enrols and confirms the second factor of the token's account; the secret."""
-    secret = post(base, "/api/v1/me/second-factor", token, {})["secret"]
+    secret = post(base, "/api/v1/me/second-factor", token, {"password": password})["secret"]
     post(base, "/api/v1/me/second-factor/confirm", token, {"code": code_at(secret, time.time())})
     return secret
 
@@ -49,4 +50,4 @@ def enrol(base, token):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    print(enrol(sys.argv[1], sys.argv[2]))
+    print(enrol(sys.argv[1], sys.argv[2], sys.stdin.readline().rstrip("\r\n")))

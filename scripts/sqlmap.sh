@@ -55,7 +55,7 @@ for user in officer legal leader auditor admin.scan; do
     token[$user]="$(token_of "$user")"
 done
 # An administrator reaches nothing before confirming a second factor.
-python3 "$root/scripts/second_factor.py" "$base" "${token[admin.scan]}" >/dev/null
+echo "$password" | python3 "$root/scripts/second_factor.py" "$base" "${token[admin.scan]}" >/dev/null
 
 # A case to find (opened long ago, so it is stalled too) on a MINUSMA incident of the dataset.
 incident="$(curl -fs -H "Authorization: Bearer ${token[legal]}" \

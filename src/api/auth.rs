@@ -145,16 +145,27 @@ pub async fn change_password(
     Ok(HttpResponse::Ok().json(SessionView::from(session)))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    /// The account's password, asked again: a session alone does not put a factor on an
+    /// account.
+    password: String,
+}
+
 /// Enrol in the second factor: answers, once, the secret for an authenticator app, the
 /// `otpauth://` address its QR code carries, and the recovery codes. Off until confirmed.
 #[utoipa::path(post, path = "/api/v1/me/second-factor", tag = "auth",
+    request_body = EnrolmentRequest,
     responses((status = 200, description = "The enrolment, shown once; confirm it with a first code.", body = accounts::Enrolment),
         (status = 409, description = "The account's second factor is on already.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn enrol_second_factor(
     state: web::Data<AppState>,
     SignedIn(user): SignedIn,
+    body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
-    let enrolment = accounts::enrol_second_factor(&state, user).await?;
+    let body: EnrolmentRequest = body.parse()?;
+    let enrolment = accounts::enrol_second_factor(&state, user, body.password).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(enrolment))

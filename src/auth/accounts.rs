@@ -60,7 +60,7 @@ fn start_session(
 
 /// Counts a wrong password against the account, in the caller's transaction, and locks the
 /// account when the failures in a row reach the threshold.
-fn count_wrong_password(
+pub(crate) fn count_wrong_password(
     conn: &mut DbConnection,
     settings: &Settings,
     attempt: &AuditContext,

@@ -3,6 +3,7 @@
 //! `AppState::with_password_permit`), the others in database permits.
 
 use actix_web::web::Data;
+use chrono::NaiveDateTime;
 
 use crate::AppState;
 use crate::auth::accounts;
@@ -151,44 +152,84 @@ pub struct Enrolment {
 }
 
 /// Starts the user's second factor, or starts it again while it is not yet confirmed: a new
-/// secret and new recovery codes, off until a first code confirms them. A factor already on is
-/// not replaced this way (409): a stolen session must not be enough to move it elsewhere.
-pub async fn enrol_second_factor(state: &AppState, user: Actor) -> AppResult<Enrolment> {
+/// secret and new recovery codes, off until a first code confirms them. The account's password
+/// is asked again, and a factor already on is not replaced this way (409): a stolen session
+/// must not be enough to put a factor of its own on the account, nor to open an account still
+/// waiting for one. A wrong password counts toward the lock-out (422 naming `password`).
+pub async fn enrol_second_factor(
+    state: &AppState,
+    user: Actor,
+    password: String,
+) -> AppResult<Enrolment> {
     let now = state.clock.now();
+    let reader = user.clone();
+    let stored = state
+        .run(move |conn| accounts::account_for_password_change(conn, &reader, now))
+        .await?;
+    let password_ok = state
+        .with_password_permit(move || {
+            Ok::<_, AppError>(crate::auth::password::verify(
+                &password,
+                &stored.password_hash,
+            ))
+        })
+        .await??;
+    let settings = state.settings.clone();
     state
         .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                if second_factors::find(conn, &user.id)?.is_some_and(|f| f.is_on()) {
-                    return Err(AppError::Conflict(
-                        "This account's second factor is on already.".to_string(),
-                    ));
+            // The inner result is the answer; the outer one commits the count of a wrong
+            // password too.
+            crate::db::write_transaction(conn, |conn| -> AppResult<AppResult<Enrolment>> {
+                if !password_ok {
+                    accounts::count_wrong_password(
+                        conn,
+                        &settings,
+                        &user.audit(now),
+                        &user.id,
+                        "auth.second_factor_enrol_failed",
+                    )?;
+                    return Ok(Err(AppError::invalid("password", "is not your password")));
                 }
-                let secret = second_factor::new_secret();
-                let otpauth_uri = second_factor::otpauth_uri(&secret, &user.username)
-                    .ok_or_else(|| AppError::internal("a username no address can carry"))?;
-                let recovery_codes = second_factor::new_recovery_codes();
-                let hashes: Vec<String> = recovery_codes
-                    .iter()
-                    .filter_map(|code| second_factor::recovery_code(code))
-                    .map(|code| accounts::recovery_code_hash(&user.id, &code))
-                    .collect();
-                second_factors::begin(conn, &user.id, &secret, &hashes, now)?;
-                audit::append(
-                    conn,
-                    &user.audit(now),
-                    "auth.second_factor_enrol",
-                    "user",
-                    Some(&user.id),
-                    json!({}),
-                )?;
-                Ok(Enrolment {
-                    secret: second_factor::secret_text(&secret),
-                    otpauth_uri,
-                    recovery_codes,
-                })
-            })
+                Ok(begin_second_factor(conn, &user, now))
+            })?
         })
         .await
+}
+
+/// A new secret and recovery codes for the user, off until confirmed.
+fn begin_second_factor(
+    conn: &mut DbConnection,
+    user: &Actor,
+    now: NaiveDateTime,
+) -> AppResult<Enrolment> {
+    if second_factors::find(conn, &user.id)?.is_some_and(|f| f.is_on()) {
+        return Err(AppError::Conflict(
+            "This account's second factor is on already.".to_string(),
+        ));
+    }
+    let secret = second_factor::new_secret();
+    let otpauth_uri = second_factor::otpauth_uri(&secret, &user.username)
+        .ok_or_else(|| AppError::internal("a username no address can carry"))?;
+    let recovery_codes = second_factor::new_recovery_codes();
+    let hashes: Vec<String> = recovery_codes
+        .iter()
+        .filter_map(|code| second_factor::recovery_code(code))
+        .map(|code| accounts::recovery_code_hash(&user.id, &code))
+        .collect();
+    second_factors::begin(conn, &user.id, &secret, &hashes, now)?;
+    audit::append(
+        conn,
+        &user.audit(now),
+        "auth.second_factor_enrol",
+        "user",
+        Some(&user.id),
+        json!({}),
+    )?;
+    Ok(Enrolment {
+        secret: second_factor::secret_text(&secret),
+        otpauth_uri,
+        recovery_codes,
+    })
 }
 
 /// Whether the user's second factor is on, and how many recovery codes it has left.

@@ -151,6 +151,7 @@ texts! {
     second_factor_secret,
     second_factor_confirm,
     second_factor_code_wrong,
+    second_factor_password_wrong,
     recovery_codes,
     recovery_codes_hint,
     recovery_codes_left,

@@ -29,6 +29,8 @@ struct SecondFactorPage {
     /// A first code was refused: the confirmation is asked again.
     confirming: bool,
     code_wrong: bool,
+    /// The password asked before enrolling was not the account's.
+    password_wrong: bool,
 }
 
 impl SecondFactorPage {
@@ -41,6 +43,7 @@ impl SecondFactorPage {
             enrolment: None,
             confirming: false,
             code_wrong: false,
+            password_wrong: false,
         }
     }
 }
@@ -96,20 +99,28 @@ pub(super) async fn enrol(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let (_, user) = match posted_enrolment_form(&req, &state, &body).await {
+    let (pairs, user) = match posted_enrolment_form(&req, &state, &body).await {
         Ok(posted) => posted,
         Err(away) => return Ok(away),
     };
+    let password = form::value(&pairs, "password").to_string();
+    let lang = Lang::of(&req);
+    let (csrf, _) = csrf_of(&req);
     let Enrolment {
         secret,
         otpauth_uri,
         recovery_codes,
-    } = match accounts::enrol_second_factor(&state, user.clone()).await {
+    } = match accounts::enrol_second_factor(&state, user.clone(), password).await {
         Ok(enrolment) => enrolment,
+        Err(AppError::Validation(_)) => {
+            let page = SecondFactorPage {
+                password_wrong: true,
+                ..SecondFactorPage::off(&req, lang, &user, &csrf)
+            };
+            return render(&req, StatusCode::UNPROCESSABLE_ENTITY, &page, None);
+        }
         Err(error) => return Ok(failure_page(&req, error)),
     };
-    let lang = Lang::of(&req);
-    let (csrf, _) = csrf_of(&req);
     let page = SecondFactorPage {
         enrolment: Some(ShownEnrolment {
             qr_svg: qr_svg(&otpauth_uri)?,

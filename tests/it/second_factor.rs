@@ -82,7 +82,11 @@ where
     B: actix_web::body::MessageBody,
 {
     let enrolment = api
-        .post("/api/v1/me/second-factor", Some(token), json!({}))
+        .post(
+            "/api/v1/me/second-factor",
+            Some(token),
+            json!({ "password": PASSWORD }),
+        )
         .await;
     let secret = enrolment.body["secret"]
         .as_str()
@@ -128,8 +132,27 @@ async fn an_enrolled_account_signs_in_with_a_code_used_once(backend: Backend) {
         body
     };
 
+    // The password is asked again; a wrong one counts toward the lock-out and enrols nothing.
+    let wrong_password = api
+        .post(
+            "/api/v1/me/second-factor",
+            Some(&token),
+            json!({ "password": "not the password at all" }),
+        )
+        .await;
+    wrong_password.assert_problem(422);
+    assert_eq!(wrong_password.error_fields(), ["password"]);
+    assert_eq!(t.count("second_factors"), 0);
+    assert_eq!(t.count("users WHERE failed_logins = 1"), 1);
+    api.post("/api/v1/me/second-factor", Some(&token), json!({}))
+        .await
+        .assert_problem(422);
     let enrolment = api
-        .post("/api/v1/me/second-factor", Some(&token), json!({}))
+        .post(
+            "/api/v1/me/second-factor",
+            Some(&token),
+            json!({ "password": PASSWORD }),
+        )
         .await;
     assert_eq!(enrolment.status, StatusCode::OK, "{}", enrolment.body);
     assert_eq!(enrolment.header("cache-control"), Some("no-store"));
@@ -172,9 +195,13 @@ async fn an_enrolled_account_signs_in_with_a_code_used_once(backend: Backend) {
         confirmed.body
     );
     // On: it is not replaced by enrolling again.
-    api.post("/api/v1/me/second-factor", Some(&token), json!({}))
-        .await
-        .assert_problem(409);
+    api.post(
+        "/api/v1/me/second-factor",
+        Some(&token),
+        json!({ "password": PASSWORD }),
+    )
+    .await
+    .assert_problem(409);
 
     // Without a code: told so, with no token.
     let without = api.post("/api/v1/auth/login", None, login(None)).await;

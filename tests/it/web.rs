@@ -1502,7 +1502,7 @@ async fn an_account_with_a_second_factor_signs_in_on_the_page_with_its_code(back
         .post(
             "/api/v1/me/second-factor",
             Some(&token),
-            serde_json::json!({}),
+            serde_json::json!({ "password": PASSWORD }),
         )
         .await;
     let secret = enrolment.body["secret"]
@@ -1580,8 +1580,21 @@ async fn the_second_factor_is_set_up_on_its_page(backend: Backend) {
     assert!(html(&page).contains("action=\"/second-factor\""));
     let cookies = [("pkr_session", token.as_str()), ("pkr_csrf", csrf.as_str())];
 
+    let wrong = api
+        .send(post(
+            "/second-factor",
+            &cookies,
+            &[("csrf", &csrf), ("password", "not my password")],
+        ))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&wrong).contains("id=\"password-error\""));
     let enrolled = api
-        .send(post("/second-factor", &cookies, &[("csrf", &csrf)]))
+        .send(post(
+            "/second-factor",
+            &cookies,
+            &[("csrf", &csrf), ("password", PASSWORD)],
+        ))
         .await;
     assert_eq!(enrolled.status, StatusCode::OK);
     let shown = html(&enrolled);

@@ -20,6 +20,7 @@ second_factor_scan = Scan this code with your authenticator app, then enter the 
 second_factor_secret = Or type this key into the app:
 second_factor_confirm = Switch it on
 second_factor_code_wrong = This is not the code your app shows now. Try the next one.
+second_factor_password_wrong = This is not your password.
 recovery_codes = Recovery codes
 recovery_codes_hint = Each signs in once without your phone. Keep them somewhere safe: they are shown only now.
 recovery_codes_left = Recovery codes left:

@@ -20,6 +20,7 @@ second_factor_scan = Scannez ce code avec votre application d’authentification
 second_factor_secret = Ou saisissez cette clé dans l’application :
 second_factor_confirm = L’activer
 second_factor_code_wrong = Ce n’est pas le code qu’affiche votre application. Essayez le suivant.
+second_factor_password_wrong = Ce n’est pas votre mot de passe.
 recovery_codes = Codes de secours
 recovery_codes_hint = Chacun permet une connexion sans votre téléphone. Conservez-les en lieu sûr : ils ne sont affichés que maintenant.
 recovery_codes_left = Codes de secours restants :
