@@ -134,6 +134,7 @@ pub struct PasswordChange {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth",
     request_body = PasswordChange,
     responses((status = 200, description = "Changed. Every session of the account has ended; this is a new one.", body = SessionView),
+        (status = 403, description = "The account is locked after failed attempts; try again later.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The password was changed meanwhile, after the current one was checked; sign in again.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -158,6 +159,7 @@ pub struct EnrolmentRequest {
 #[utoipa::path(post, path = "/api/v1/me/second-factor", tag = "auth",
     request_body = EnrolmentRequest,
     responses((status = 200, description = "The enrolment, shown once; confirm it with a first code.", body = accounts::Enrolment),
+        (status = 403, description = "The account is locked after failed attempts; try again later.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The account's second factor is on already.", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn enrol_second_factor(
     state: web::Data<AppState>,

@@ -238,7 +238,8 @@ impl Modify for BearerScheme {
 struct ProblemAnswers;
 
 /// Operations any signed-in account may use, even one that must change its password first
-/// (their handlers take `SignedIn`): they never answer 403.
+/// (their handlers take `SignedIn`): they never refuse the account (those that check its
+/// password again say so themselves: 403 while it is locked).
 const SIGNED_IN_IS_ENOUGH: [&str; 7] = [
     "/api/v1/auth/logout",
     "/api/v1/auth/logout-all",

@@ -133,10 +133,19 @@ fn every_operation_states_its_security_answers_and_problems() {
                     "{name}: the bearer token applies"
                 );
                 assert!(responses.contains_key("401"), "{name}: no 401");
-                // Only what any signed-in account may use is never refused.
+                // Only what any signed-in account may use is never refused; of those, what
+                // checks the password again is refused while the account is locked.
                 let own_account =
                     path.starts_with("/api/v1/me") || path.starts_with("/api/v1/auth/");
-                assert_eq!(!responses.contains_key("403"), own_account, "{name}: 403");
+                let checks_password = matches!(
+                    path.as_str(),
+                    "/api/v1/me/password" | "/api/v1/me/second-factor"
+                );
+                assert_eq!(
+                    responses.contains_key("403"),
+                    !own_account || checks_password,
+                    "{name}: 403"
+                );
             }
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{name}: no 404");
