@@ -90,7 +90,7 @@ curl -fsS -o /dev/null -H "Authorization: Bearer ${token[legal]}" -H 'Content-Ty
 runs=(
     "admin.contract|health,contract,auth,users,missions,imports"
     "officer|incidents"
-    "legal|cases"
+    "legal|cases,proposals"
     "leader|summary"
     "auditor|audit"
 )

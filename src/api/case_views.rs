@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::case::{self as rules, CaseStatus, Sentence};
 use crate::error::AppResult;
+use crate::services::cases::proposals::Provenance;
 use crate::services::cases::{
     self as service, AccusedRow, CaseDetail, CaseRow, DocumentRow, TransitionRow,
 };
@@ -15,6 +16,29 @@ use crate::services::incidents::ListedIncident;
 
 use super::incident_views::IncidentSummary;
 use super::input::etag;
+
+/// Where a step or a document came from: a host State's proposal, and who accepted it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReportedBy {
+    proposal_id: String,
+    /// The proposing State (ISO3).
+    state: String,
+    /// The username of the State's focal point who proposed it.
+    focal_point: Option<String>,
+    /// The username of the legal officer who accepted it.
+    accepted_by: Option<String>,
+}
+
+fn reported_by(proposal_id: Option<&String>, provenance: &[Provenance]) -> Option<ReportedBy> {
+    let id = proposal_id?;
+    let found = provenance.iter().find(|p| &p.proposal_id == id);
+    Some(ReportedBy {
+        proposal_id: id.clone(),
+        state: found.map(|p| p.state.clone()).unwrap_or_default(),
+        focal_point: found.and_then(|p| p.reported_by.clone()),
+        accepted_by: found.and_then(|p| p.accepted_by.clone()),
+    })
+}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TransitionView {
@@ -27,11 +51,16 @@ pub struct TransitionView {
     closure_reason: Option<String>,
     entered_by: String,
     entered_at: DateTime<Utc>,
+    /// Reported by a host State and accepted by a legal officer; absent for a step a legal
+    /// officer entered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_by: Option<ReportedBy>,
 }
 
-impl From<TransitionRow> for TransitionView {
-    fn from(row: TransitionRow) -> Self {
+impl TransitionView {
+    fn of(row: TransitionRow, provenance: &[Provenance]) -> Self {
         TransitionView {
+            reported_by: reported_by(row.proposal_id.as_ref(), provenance),
             from: row.from_status,
             to: row.to_status,
             effective_on: row.effective_on,
@@ -95,6 +124,10 @@ pub struct DocumentView {
     /// The document's version, for sharing it (`PATCH`).
     version: i64,
     download: String,
+    /// Reported by a host State and accepted by a legal officer; absent for a document a
+    /// legal officer uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reported_by: Option<ReportedBy>,
 }
 
 impl DocumentView {
@@ -105,7 +138,14 @@ impl DocumentView {
 
 impl From<DocumentRow> for DocumentView {
     fn from(row: DocumentRow) -> Self {
+        DocumentView::of(row, &[])
+    }
+}
+
+impl DocumentView {
+    pub(super) fn of(row: DocumentRow, provenance: &[Provenance]) -> Self {
         DocumentView {
+            reported_by: reported_by(row.proposal_id.as_ref(), provenance),
             download: format!("/api/v1/cases/{}/documents/{}", row.case_id, row.id),
             shared_with: row.shared_with(),
             version: row.version,
@@ -155,6 +195,8 @@ pub struct CaseView {
     timeline: Vec<TransitionView>,
     accused: Vec<AccusedView>,
     documents: Vec<DocumentView>,
+    /// How many of the host State's proposals wait for a legal officer.
+    pending_proposals: usize,
     version: i64,
     created_by: String,
     created_at: DateTime<Utc>,
@@ -181,6 +223,8 @@ fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
         accused,
         documents,
         personal,
+        provenance,
+        pending_proposals,
     } = detail;
     let (overdue, days_idle) = urgency_facts(&row, status, now.date());
     CaseView {
@@ -196,12 +240,19 @@ fn view(detail: CaseDetail, now: NaiveDateTime) -> CaseView {
             .map(|row| IncidentSummary::from(ListedIncident::from(row)))
             .collect(),
         withheld_incidents,
-        timeline: timeline.into_iter().map(TransitionView::from).collect(),
+        timeline: timeline
+            .into_iter()
+            .map(|step| TransitionView::of(step, &provenance))
+            .collect(),
         accused: accused
             .into_iter()
             .map(|a| accused_view(a, personal))
             .collect(),
-        documents: documents.into_iter().map(DocumentView::from).collect(),
+        documents: documents
+            .into_iter()
+            .map(|document| DocumentView::of(document, &provenance))
+            .collect(),
+        pending_proposals,
         id: row.id,
         reference: row.reference,
         mission: row.mission_code,

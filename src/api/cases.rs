@@ -343,8 +343,6 @@ pub async fn add_document(
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let id = id.into_inner();
-    let max_bytes = state.settings.document_max_bytes();
-    let limit_mib = state.settings.document_max_mib;
     // Who may not add documents hears so before a byte of the body is read.
     let (checker, checked_id) = (user.clone(), id.clone());
     state
@@ -352,22 +350,7 @@ pub async fn add_document(
             service::check_may_change(conn, &checker, &checked_id, "cases.documents.add", now)
         })
         .await?;
-    if !is_multipart(&req) {
-        return Err(AppError::UnsupportedMediaType(
-            "Send the document as multipart/form-data with the parts `file`, `title`, `kind` and `date`.",
-        ));
-    }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    // The form around the file takes a few hundred bytes; allow it some room.
-    if declared.is_some_and(|length| length > max_bytes + 64 * 1024) {
-        return Err(AppError::FileTooLarge { limit_mib });
-    }
-    let form = Multipart::new(req.headers(), payload);
-    let (input, upload) = read_upload(form, max_bytes, limit_mib, None).await?;
+    let (input, upload) = receive_document(&state, &req, payload).await?;
     let files = state.documents.clone();
     let row = state
         .run(move |conn| {
@@ -382,6 +365,32 @@ pub async fn add_document(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// A document upload (`multipart/form-data`), its file within the configured limit.
+pub(super) async fn receive_document(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(rules::DocumentInput, service::Upload), AppError> {
+    let max_bytes = state.settings.document_max_bytes();
+    let limit_mib = state.settings.document_max_mib;
+    if !is_multipart(req) {
+        return Err(AppError::UnsupportedMediaType(
+            "Send the document as multipart/form-data with the parts `file`, `title`, `kind` and `date`.",
+        ));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    // The form around the file takes a few hundred bytes; allow it some room.
+    if declared.is_some_and(|length| length > max_bytes + 64 * 1024) {
+        return Err(AppError::FileTooLarge { limit_mib });
+    }
+    let form = Multipart::new(req.headers(), payload);
+    read_upload(form, max_bytes, limit_mib, None).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -13,6 +13,7 @@ pub mod input;
 pub mod metrics;
 pub mod missions;
 pub mod openapi;
+pub mod proposals;
 pub mod state;
 pub mod summary;
 pub mod users;
@@ -148,6 +149,23 @@ fn api_endpoints() -> Vec<Endpoint> {
                 on(M::GET, cases::download_document),
                 on(M::PATCH, cases::share_document),
             ],
+        ),
+        (
+            "/cases/{id}/proposals",
+            vec![on(M::GET, proposals::list), on(M::POST, proposals::propose)],
+        ),
+        ("/proposals", vec![on(M::GET, proposals::queue)]),
+        (
+            "/proposals/{id}/accept",
+            vec![on(M::POST, proposals::accept)],
+        ),
+        (
+            "/proposals/{id}/decline",
+            vec![on(M::POST, proposals::decline)],
+        ),
+        (
+            "/proposals/{id}/document",
+            vec![on(M::GET, proposals::download_document)],
         ),
         (
             "/imports/un-fatalities",

@@ -24,8 +24,8 @@ use crate::domain::incident::{
 use crate::error::{AppError, PROBLEM_JSON, Problem};
 
 use super::{
-    audit, auth, cases, exports, health, imports, incidents, metrics, missions, state, summary,
-    users,
+    audit, auth, cases, exports, health, imports, incidents, metrics, missions, proposals, state,
+    summary, users,
 };
 
 /// The name of the bearer scheme in the document (spelled out again in `security` below, which
@@ -83,6 +83,12 @@ const BEARER: &str = "bearer";
         cases::add_document,
         cases::download_document,
         cases::share_document,
+        proposals::propose,
+        proposals::list,
+        proposals::queue,
+        proposals::accept,
+        proposals::decline,
+        proposals::download_document,
         imports::un_fatalities,
         summary::summary,
         summary::stalled,
@@ -102,6 +108,7 @@ const BEARER: &str = "bearer";
         (name = "missions", description = "Peacekeeping missions."),
         (name = "incidents", description = "Attacks on peacekeepers, as security officers record them."),
         (name = "cases", description = "Accountability cases, from referral to final judgment."),
+        (name = "proposals", description = "Progress a host State reports on a case, until a legal officer accepts or declines it."),
         (name = "imports", description = "The UN's official fatalities dataset."),
         (name = "summary", description = "Accountability summaries for leadership."),
         (name = "state", description = "A Member State's part of the record, for its focal points."),

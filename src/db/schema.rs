@@ -231,6 +231,7 @@ diesel::table! {
         entered_by -> Text,
         entered_at -> Timestamp,
         note_shared -> Bool,
+        proposal_id -> Nullable<Text>,
     }
 }
 
@@ -267,6 +268,24 @@ diesel::table! {
         uploaded_at -> Timestamp,
         shared_with -> Text,
         version -> BigInt,
+        proposal_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    case_proposals (id) {
+        id -> Text,
+        case_id -> Text,
+        state -> Text,
+        kind -> Text,
+        content -> Text,
+        status -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        applied_version -> Nullable<BigInt>,
     }
 }
 
@@ -303,6 +322,7 @@ diesel::joinable!(second_factors -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(audit_chain -> audit_log (audit_id));
 diesel::joinable!(case_incidents -> cases (case_id));
+diesel::joinable!(case_proposals -> cases (case_id));
 diesel::joinable!(incident_victims -> incidents (incident_id));
 diesel::joinable!(case_incidents -> incidents (incident_id));
 
@@ -350,6 +370,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_transitions,
     case_accused,
     case_documents,
+    case_proposals,
     case_reference_counters,
     case_versions,
     audit_baseline_pending,

@@ -34,6 +34,10 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
             if t.note_shared {
                 step["note_shared"] = json!(true);
             }
+            // The host State's proposal it came from, named only then for the same reason.
+            if let Some(proposal) = &t.proposal_id {
+                step["proposal"] = json!(proposal);
+            }
             step
         })
         .collect();
@@ -74,6 +78,9 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
             if !shared_with.is_empty() || d.version > 1 {
                 document["shared_with"] = json!(shared_with);
                 document["version"] = json!(d.version);
+            }
+            if let Some(proposal) = &d.proposal_id {
+                document["proposal"] = json!(proposal);
             }
             document
         })

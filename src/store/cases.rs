@@ -56,6 +56,8 @@ pub struct TransitionRow {
     pub entered_at: NaiveDateTime,
     /// The note is shared with the States concerned.
     pub note_shared: bool,
+    /// The accepted proposal of a host State the step came from.
+    pub proposal_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
@@ -93,6 +95,8 @@ pub struct DocumentRow {
     /// The States it is shared with: a JSON list of ISO3 codes.
     pub shared_with: String,
     pub version: i64,
+    /// The accepted proposal of a host State the document came from.
+    pub proposal_id: Option<String>,
 }
 
 impl DocumentRow {

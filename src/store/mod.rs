@@ -20,6 +20,7 @@ pub mod files;
 pub mod idempotency;
 pub mod incidents;
 pub mod missions;
+pub mod proposals;
 pub mod second_factors;
 pub mod sessions;
 pub mod summary;

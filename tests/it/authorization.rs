@@ -108,6 +108,18 @@ const MATRIX: &[Row] = &[
     ("GET",   "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNANNN", "NNANNN", "NNANNN", "FFFFFF", "NNNNNN"]),
     ("PATCH", "/api/v1/cases/{id}/documents/{document_id}", "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
     ("PATCH", "/api/v1/cases/{id}/documents/{document_id}", "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    // Proposals are the host State's (CAF) to make and the mission's legal officers' to
+    // decide. The one of the world (a document on `U`) is already declined: deciding it again
+    // is refused after authorization.
+    ("POST",  "/api/v1/cases/{id}/proposals",      "U", ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAFFNN"]),
+    ("POST",  "/api/v1/cases/{id}/proposals",      "S", ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/cases/{id}/proposals",      "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "AAAANN"]),
+    ("GET",   "/api/v1/cases/{id}/proposals",      "S", ["FFFFFF", "NNFNNN", "NNANNN", "NNFNNN", "FFFFFF", "NNNNNN"]),
+    ("GET",   "/api/v1/proposals",                 "",  ["FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF"]),
+    ("POST",  "/api/v1/proposals/{id}/accept",     "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    ("POST",  "/api/v1/proposals/{id}/decline",    "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
+    // The proposed file: clearance `confidential`, as every document.
+    ("GET",   "/api/v1/proposals/{id}/document",   "U", ["FFFFFF", "FFFNNN", "FAANNN", "FFFNNN", "FFFFFF", "FANNNN"]),
     ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
@@ -133,6 +145,7 @@ struct World {
     incidents: [(&'static str, String); 4],
     cases: [(&'static str, String, String, String); 2],
     user_id: String,
+    proposal_id: String,
 }
 
 impl World {
@@ -160,6 +173,8 @@ impl World {
         }
         if template.starts_with("/api/v1/users/") {
             path = path.replace("{ID}", &self.user_id);
+        } else if template.starts_with("/api/v1/proposals/") {
+            path = path.replace("{ID}", &self.proposal_id);
         } else if template.starts_with("/api/v1/cases/") {
             let (_, case, accused, document) = self.case(variant);
             path = path
@@ -260,10 +275,28 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
             document,
         ));
     }
+    // A document the host State proposed on `U`, declined.
+    t.create_focal_point("proposer", "CAF", Clearance::Confidential);
+    let proposer = api.login("proposer", PASSWORD).await;
+    let proposals = format!("/api/v1/cases/{}/proposals", cases[0].1);
+    let proposed = t
+        .upload_form(&proposer, &proposals, "warrant", "A warrant")
+        .await;
+    assert_eq!(proposed.status, StatusCode::CREATED, "{}", proposed.body);
+    let proposal_id = proposed.body["id"].as_str().unwrap().to_string();
+    let declined = api
+        .post(
+            &format!("/api/v1/proposals/{proposal_id}/decline"),
+            Some(&lawyer),
+            json!({ "reason": "Illegible" }),
+        )
+        .await;
+    assert_eq!(declined.status, StatusCode::OK, "{}", declined.body);
     let world = World {
         incidents: incidents.try_into().unwrap(),
         cases: cases.try_into().unwrap(),
         user_id,
+        proposal_id,
     };
 
     let mut subjects = Vec::new();

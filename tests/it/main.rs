@@ -22,6 +22,7 @@ mod http;
 mod imports;
 mod incidents;
 mod member_states;
+mod proposals;
 mod second_factor;
 mod summary;
 mod web;

@@ -10,13 +10,14 @@ use super::validation::{FieldError, Violations, text_length};
 
 mod changes;
 mod document;
+mod proposal;
 
 pub use changes::{AccusedChanges, CaseChanges};
-
 pub use document::{
     DOCUMENT_KINDS, DocumentFields, DocumentInput, MAX_SHARED_WITH, check_shared_with,
     document_media_type, validate_document,
 };
+pub use proposal::*;
 
 /// Where a case stands. The ordinary path runs from `Opened` to `Final`, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -103,8 +103,14 @@ pub fn update(
             return Err(stale(expected_version));
         }
         let before = case_versions::snapshot_of(conn, id)?;
+        let former_host = case.row.jurisdiction_state.clone();
         fill_row(&mut case.row, &fields)?;
         save(conn, &mut case.row, now)?;
+        // The former host State's courts no longer hold the case: what it proposed is withdrawn.
+        if case.row.jurisdiction_state != former_host {
+            let new_host = case.row.jurisdiction_state.as_deref();
+            proposals::withdraw_for_new_host(conn, user, id, new_host, now)?;
+        }
         let old_ids: Vec<&String> = case.incidents.iter().map(|i| &i.id).collect();
         if old_ids.len() != fields.incident_ids.len()
             || fields.incident_ids.iter().any(|i| !old_ids.contains(&i))
@@ -143,60 +149,8 @@ pub fn transition(
             return Err(stale(expected));
         }
         let before = case_versions::snapshot_of(conn, id)?;
-        let from = case.status()?;
-        let timeline = store::transitions(conn, id)?;
-        // The opening (no `from`) is not a transition: earlier steps may be recorded after it.
-        let previous = timeline
-            .iter()
-            .filter(|step| step.from_status.is_some())
-            .map(|step| step.effective_on)
-            .max();
-        let step = rules::validate_transition(
-            &input,
-            from,
-            case.earliest_incident_on(),
-            previous,
-            now.date(),
-        )
-        .map_err(|refusal| match refusal {
-            TransitionRefusal::Invalid(errors) => AppError::Validation(errors),
-            TransitionRefusal::NotAllowed { from, allowed } => {
-                let codes: Vec<String> = allowed.iter().map(|s| s.code().to_string()).collect();
-                AppError::MoveNotAllowed {
-                    detail: if codes.is_empty() {
-                        format!("The case is {}: it can no longer move.", from.code())
-                    } else {
-                        format!(
-                            "A case that is {} can move only to: {}.",
-                            from.code(),
-                            codes.join(", ")
-                        )
-                    },
-                    allowed: codes,
-                }
-            }
-        })?;
-        let position = timeline.len() as i32;
-        case.row.status = step.to.code().to_string();
-        case.row.closure_reason = step.closure_reason.clone();
-        case.row.last_moved_on = step.effective_on;
-        refresh_derived(&mut case.row)?;
-        save(conn, &mut case.row, now)?;
-        store::insert_transition(
-            conn,
-            &TransitionRow {
-                case_id: id.to_string(),
-                position,
-                from_status: Some(from.code().to_string()),
-                to_status: step.to.code().to_string(),
-                effective_on: step.effective_on,
-                note: step.note.clone(),
-                closure_reason: step.closure_reason.clone(),
-                entered_by: user.id.clone(),
-                entered_at: now,
-                note_shared: step.note_shared,
-            },
-        )?;
+        let step = check_step(conn, &case, &input, now.date())?;
+        record_step(conn, &mut case, step, &user.id, None, now)?;
         let details =
             case_versions::record(conn, &user.id, id, before.as_ref(), "transition", now)?;
         audit::append(
@@ -210,6 +164,83 @@ pub fn transition(
         Ok(())
     })?;
     get(conn, user, id, now)
+}
+
+/// Checks a step against the case as it stands: the lifecycle (409 with the moves it allows)
+/// and the timeline's dates (422).
+pub(super) fn check_step(
+    conn: &mut DbConnection,
+    case: &Case,
+    input: &TransitionInput,
+    today: NaiveDate,
+) -> AppResult<rules::Transition> {
+    let timeline = store::transitions(conn, &case.row.id)?;
+    // The opening (no `from`) is not a transition: earlier steps may be recorded after it.
+    let previous = timeline
+        .iter()
+        .filter(|step| step.from_status.is_some())
+        .map(|step| step.effective_on)
+        .max();
+    rules::validate_transition(
+        input,
+        case.status()?,
+        case.earliest_incident_on(),
+        previous,
+        today,
+    )
+    .map_err(|refusal| match refusal {
+        TransitionRefusal::Invalid(errors) => AppError::Validation(errors),
+        TransitionRefusal::NotAllowed { from, allowed } => {
+            let codes: Vec<String> = allowed.iter().map(|s| s.code().to_string()).collect();
+            AppError::MoveNotAllowed {
+                detail: if codes.is_empty() {
+                    format!("The case is {}: it can no longer move.", from.code())
+                } else {
+                    format!(
+                        "A case that is {} can move only to: {}.",
+                        from.code(),
+                        codes.join(", ")
+                    )
+                },
+                allowed: codes,
+            }
+        }
+    })
+}
+
+/// Moves the case and records the checked step, entered by `entered_by` (from an accepted
+/// proposal when `proposal_id` says which). Inside the caller's transaction.
+pub(super) fn record_step(
+    conn: &mut DbConnection,
+    case: &mut Case,
+    step: rules::Transition,
+    entered_by: &str,
+    proposal_id: Option<&str>,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let position = store::transitions(conn, &case.row.id)?.len() as i32;
+    case.row.status = step.to.code().to_string();
+    case.row.closure_reason = step.closure_reason.clone();
+    case.row.last_moved_on = step.effective_on;
+    refresh_derived(&mut case.row)?;
+    save(conn, &mut case.row, now)?;
+    store::insert_transition(
+        conn,
+        &TransitionRow {
+            case_id: case.row.id.clone(),
+            position,
+            from_status: Some(step.from.code().to_string()),
+            to_status: step.to.code().to_string(),
+            effective_on: step.effective_on,
+            note: step.note,
+            closure_reason: step.closure_reason,
+            entered_by: entered_by.to_string(),
+            entered_at: now,
+            note_shared: step.note_shared,
+            proposal_id: proposal_id.map(str::to_string),
+        },
+    )?;
+    Ok(())
 }
 
 /// Shares a step's note with the States concerned, or makes it the mission's own again: a

@@ -264,6 +264,7 @@ pub(super) fn create_once(
             entered_by: user.id.clone(),
             entered_at: now,
             note_shared: false,
+            proposal_id: None,
         },
     )?;
     let details = case_versions::record(conn, &user.id, id, None, "create", now)?;

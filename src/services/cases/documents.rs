@@ -58,6 +58,7 @@ pub fn add_document(
         uploaded_at: now,
         shared_with: "[]".to_string(),
         version: 1,
+        proposal_id: None,
     };
     write_transaction(conn, |conn| {
         store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
@@ -154,11 +155,24 @@ pub fn download_document(
     now: NaiveDateTime,
 ) -> AppResult<(DocumentRow, Vec<u8>)> {
     let attempted = "cases.documents.download";
-    let case = Case::visible(conn, user, case_id, attempted, now)?;
+    Case::visible(conn, user, case_id, attempted, now)?;
     let Some(row) = store::find_document(conn, case_id, document_id)? else {
         return Err(Case::hide(conn, user, attempted, document_id, now));
     };
-    if user.clearance < Clearance::Confidential || !user.viewer().works_on(&case.row.mission_code) {
+    check_may_download(conn, user, case_id, attempted, now)?;
+    read_checked(conn, user, case_id, row, files, now)
+}
+
+/// Downloading a case's documents needs clearance `confidential`, whoever reads (403,
+/// recorded).
+pub(crate) fn check_may_download(
+    conn: &mut DbConnection,
+    user: &Actor,
+    case_id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    if user.clearance < Clearance::Confidential {
         return Err(Case::forbid(
             conn,
             user,
@@ -168,7 +182,7 @@ pub fn download_document(
             "Downloading case documents needs clearance `confidential` or higher.",
         ));
     }
-    read_checked(conn, user, case_id, row, files, now)
+    Ok(())
 }
 
 /// The document's bytes, checked against the hash recorded at upload, for a reader the guard

@@ -33,6 +33,7 @@ mod accused;
 mod change;
 mod create;
 mod documents;
+pub mod proposals;
 mod read;
 
 pub use accused::*;
@@ -92,6 +93,10 @@ pub struct CaseDetail {
     pub documents: Vec<DocumentRow>,
     /// Whether accused persons' names are shown to this user.
     pub personal: bool,
+    /// Where the steps and documents that came from a host State's proposals came from.
+    pub provenance: Vec<proposals::Provenance>,
+    /// How many of the host State's proposals wait for a legal officer.
+    pub pending_proposals: usize,
 }
 
 /// A case's status as stored; a code the registry does not know is an error.
@@ -204,6 +209,10 @@ fn detail(conn: &mut DbConnection, user: &Actor, case: Case) -> AppResult<CaseDe
         accused: store::accused(conn, &row.id)?,
         documents: store::documents(conn, &row.id)?,
         personal: user.viewer().sees_personal_data(&row.mission_code),
+        provenance: proposals::provenance(conn, &row.id)?,
+        pending_proposals: proposals::pending_counts(conn, std::slice::from_ref(&row.id))?
+            .first()
+            .map_or(0, |(_, count)| *count as usize),
         row,
     })
 }

@@ -198,8 +198,43 @@ impl Guarded for CaseInPart {
     }
 }
 
+/// A case of the reader's part: 404 (recorded) outside it.
+pub(crate) fn visible_case(
+    conn: &mut DbConnection,
+    user: &Actor,
+    id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<CaseRow> {
+    Ok(CaseInPart::visible(conn, user, id, attempted, now)?.row)
+}
+
+/// A case whose host State the reader speaks for: 404 (recorded) outside its part, 403
+/// (recorded) to a State concerned only by its nationals, which reads and does not report.
+pub(crate) fn hosted_case(
+    conn: &mut DbConnection,
+    user: &Actor,
+    id: &str,
+    attempted: &str,
+    now: NaiveDateTime,
+) -> AppResult<CaseRow> {
+    let found = CaseInPart::visible(conn, user, id, attempted, now)?;
+    if !found.relations(user).contains(&Relation::Host) {
+        let why = "Only the host State's focal points report progress on a case; a State concerned by its nationals reads it.";
+        return Err(CaseInPart::forbid(
+            conn,
+            user,
+            attempted,
+            Some(id),
+            now,
+            why,
+        ));
+    }
+    Ok(found.row)
+}
+
 /// Records a focal point's read: what and how the State is concerned, never the content.
-fn record_read(
+pub(crate) fn record_read(
     conn: &mut DbConnection,
     user: &Actor,
     now: NaiveDateTime,
@@ -302,16 +337,7 @@ pub fn download_document(
     else {
         return Err(CaseInPart::hide(conn, user, attempted, document_id, now));
     };
-    if user.clearance < Clearance::Confidential {
-        return Err(CaseInPart::forbid(
-            conn,
-            user,
-            attempted,
-            Some(case_id),
-            now,
-            "Downloading case documents needs clearance `confidential` or higher.",
-        ));
-    }
+    crate::services::cases::check_may_download(conn, user, case_id, attempted, now)?;
     crate::services::cases::read_checked(conn, user, case_id, row, files, now)
 }
 

@@ -261,24 +261,27 @@ impl TestApp {
 
     /// Attaches a text document to a case through the API; the answer says its hash.
     pub async fn upload_document(&self, token: &str, case_id: &str, content: &str) -> Answer {
+        let path = format!("/api/v1/cases/{case_id}/documents");
+        self.upload_form(token, &path, "indictment", content).await
+    }
+
+    /// Posts a document form (`title`, `kind`, `file`) to `path`: an upload or a proposal.
+    pub async fn upload_form(&self, token: &str, path: &str, kind: &str, content: &str) -> Answer {
         let boundary = "test-boundary";
         let body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nIndictment\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nindictment\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
              --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"i.txt\"\r\n\r\n\
              {content}\n\r\n--{boundary}--\r\n"
         );
         let api = self.api().await;
         api.send(
-            with_token(
-                TestRequest::post().uri(&format!("/api/v1/cases/{case_id}/documents")),
-                Some(token),
-            )
-            .insert_header((
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            ))
-            .set_payload(body),
+            with_token(TestRequest::post().uri(path), Some(token))
+                .insert_header((
+                    "Content-Type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                ))
+                .set_payload(body),
         )
         .await
     }
