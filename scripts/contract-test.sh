@@ -53,6 +53,9 @@ for pair in officer:security_officer legal:legal_officer leader:leadership audit
     echo "$password" | "$binary" user create --username "${pair%%:*}" --role "${pair##*:}" \
         "${scope[@]}" --clearance strictly_confidential --password-stdin >/dev/null
 done
+# A focal point of the Central African Republic, host State of the case made below.
+echo "$password" | "$binary" user create --username focal --role state_focal_point --state CAF \
+    --clearance strictly_confidential --password-stdin >/dev/null
 "$binary" serve >"$work/server.log" 2>&1 &
 server=$!
 base="http://127.0.0.1:$port"
@@ -69,11 +72,13 @@ token_of() {
         python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
 declare -A token
-for user in officer legal leader auditor admin.contract; do
+for user in officer legal leader auditor admin.contract focal; do
     token[$user]="$(token_of "$user")"
 done
-# An administrator reaches nothing before confirming a second factor.
-echo "$password" | python3 "$root/scripts/second_factor.py" "$base" "${token[admin.contract]}" >/dev/null
+# An administrator or a focal point reaches nothing before confirming a second factor.
+for user in admin.contract focal; do
+    echo "$password" | python3 "$root/scripts/second_factor.py" "$base" "${token[$user]}" >/dev/null
+done
 
 # Records to find beside the dataset: a draft incident and a case on a dataset incident.
 curl -fsS -o /dev/null -H "Authorization: Bearer ${token[officer]}" -H 'Content-Type: application/json' \
@@ -93,6 +98,7 @@ runs=(
     "legal|cases,proposals"
     "leader|summary"
     "auditor|audit"
+    "focal|state"
 )
 label="${PKR_DATABASE_URL%%:*}"
 report="$root/target/contract-report/$label"

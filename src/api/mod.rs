@@ -175,6 +175,7 @@ fn api_endpoints() -> Vec<Endpoint> {
         ("/summary/stalled", vec![on(M::GET, summary::stalled)]),
         ("/state/incidents", vec![on(M::GET, state::incidents)]),
         ("/state/cases", vec![on(M::GET, state::cases)]),
+        ("/state/summary", vec![on(M::GET, state::summary)]),
         ("/audit", vec![on(M::GET, audit::list)]),
         ("/audit/verify", vec![on(M::GET, audit::verify)]),
     ]

@@ -94,6 +94,7 @@ const BEARER: &str = "bearer";
         summary::stalled,
         state::incidents,
         state::cases,
+        state::summary,
         audit::list,
         audit::verify,
     ),

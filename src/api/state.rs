@@ -11,8 +11,11 @@ use crate::domain::case::CaseStatus;
 use crate::domain::state_part::{REACHING_STATUSES, Relation};
 use crate::error::AppError;
 use crate::http::cursor::{decode_cursor, encode_cursor};
+use crate::http::download::{csv_response, state_summary_csv};
 use crate::services::Page;
-use crate::services::member_states::{self as service, ListRequest, StateCase, StateIncident};
+use crate::services::member_states::{
+    self as service, ListRequest, StateCase, StateIncident, StateSummary, SummaryRequest,
+};
 
 use super::incidents::{one_of_codes, parse_time};
 use super::input::{page_limit, parse_limit, push_filter_value, query_pairs};
@@ -157,4 +160,59 @@ pub async fn cases(
         items: page.items,
         next_cursor,
     }))
+}
+
+/// A year of the summary's query (`from`, `to`).
+fn year(field: &str, value: &str) -> Result<i32, AppError> {
+    value
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1945..=2100).contains(y))
+        .ok_or_else(|| AppError::invalid(field, "must be a year YYYY between 1945 and 2100"))
+}
+
+/// The focal point's State's summary per year: as host State, the funnel, verdicts and median
+/// times to justice of the cases before its courts; as country of nationality, its nationals
+/// killed, injured, abducted and missing, and where the cases on those attacks stand.
+#[utoipa::path(get, path = "/api/v1/state/summary", tag = "state",
+    params(("from" = Option<i32>, Query, minimum = 1945, maximum = 2100, description = "From this year."),
+        ("to" = Option<i32>, Query, minimum = 1945, maximum = 2100, description = "To this year, not before `from`."),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
+    responses((status = 200, description = "The State's figures per year.",
+        content((StateSummary = "application/json"), (String = "text/csv")),
+        headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
+pub async fn summary(
+    state: web::Data<AppState>,
+    user: Actor,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let mut request = SummaryRequest::default();
+    let mut format = None;
+    for (key, value) in query_pairs(req.query_string())? {
+        match key.as_str() {
+            "from" => request.from_year = Some(year("from", &value)?),
+            "to" => request.to_year = Some(year("to", &value)?),
+            "format" => format = Some(value),
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    if let (Some(from), Some(to)) = (request.from_year, request.to_year)
+        && from > to
+    {
+        return Err(AppError::invalid("to", "must not be before `from`"));
+    }
+    let csv = super::summary::wants_csv(&req, format.as_deref())?;
+    let now = state.clock.now();
+    let summary = state
+        .run(move |conn| service::summary(conn, &user, request, now))
+        .await?;
+    if csv {
+        let body = state_summary_csv(&summary).map_err(AppError::internal)?;
+        return Ok(csv_response("state-summary.csv", body));
+    }
+    Ok(HttpResponse::Ok().json(summary))
 }

@@ -19,7 +19,7 @@ use super::input::{MAX_FILTER_VALUES, page_limit, parse_limit, query_pairs};
 use crate::http::cursor::{decode_dated_cursor, encode_cursor};
 
 /// JSON unless CSV is asked for, by `format=csv` or `Accept: text/csv`.
-fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
+pub(super) fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, AppError> {
     match format {
         Some("csv") => Ok(true),
         Some("json") => Ok(false),

@@ -15,6 +15,7 @@ pub mod session;
 pub mod snapshot;
 pub mod spreadsheet;
 pub mod state_part;
+pub mod state_summary;
 pub mod stored_code;
 pub mod summary;
 pub mod user;

@@ -9,6 +9,7 @@ use crate::domain::case::CLOSURE_REASONS;
 use crate::domain::incident::{ATTACK_TYPES, PERSONNEL_TYPES};
 use crate::domain::spreadsheet::safe_cell;
 use crate::domain::summary::Figures;
+use crate::services::member_states::StateSummary;
 use crate::services::summary::Summary;
 use crate::store::cases::DocumentRow;
 
@@ -159,5 +160,54 @@ pub fn summary_csv(summary: &Summary) -> Result<Vec<u8>, csv::Error> {
         writer.write_record(line(&row.mission, &row.period, &row.figures))?;
     }
     writer.write_record(line("all", "all", &summary.totals))?;
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// A State's summary as rows of `part` (`host`, `nationals`), `year`, `measure`, `value`: each
+/// count of a map is its own measure (`reached.charged`, `cases.arrests_made`).
+pub fn state_summary_csv(summary: &StateSummary) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["state", "part", "year", "measure", "value"])?;
+    let mut rows: Vec<(&str, i32, String, String)> = Vec::new();
+    for year in &summary.host {
+        let y = year.year;
+        for (measure, value) in [
+            ("cases", year.cases),
+            ("open", year.open),
+            ("convicted", year.convicted),
+            ("acquitted", year.acquitted),
+        ] {
+            rows.push(("host", y, measure.to_string(), value.to_string()));
+        }
+        for (step, count) in &year.reached {
+            rows.push(("host", y, format!("reached.{step}"), count.to_string()));
+        }
+        for (reason, count) in &year.closed_by_reason {
+            rows.push(("host", y, format!("closed.{reason}"), count.to_string()));
+        }
+        for (delay, days) in &year.median_days {
+            rows.push(("host", y, format!("median_days.{delay}"), days.to_string()));
+        }
+    }
+    for year in &summary.nationals {
+        let y = year.year;
+        for (measure, value) in [
+            ("incidents", year.incidents),
+            ("killed", year.killed),
+            ("injured", year.injured),
+            ("abducted", year.abducted),
+            ("missing", year.missing),
+            ("incidents_without_case", year.incidents_without_case),
+        ] {
+            rows.push(("nationals", y, measure.to_string(), value.to_string()));
+        }
+        for (status, count) in &year.cases_by_status {
+            rows.push(("nationals", y, format!("cases.{status}"), count.to_string()));
+        }
+    }
+    let state = safe_cell(&summary.state).into_owned();
+    for (part, year, measure, value) in rows {
+        writer.write_record([state.as_str(), part, &year.to_string(), &measure, &value])?;
+    }
     writer.into_inner().map_err(|e| e.into_error().into())
 }

@@ -143,6 +143,18 @@ pub fn linked_incidents(conn: &mut DbConnection, case_id: &str) -> QueryResult<V
         .load(conn)
 }
 
+/// The cases on these incidents: (incident id, case id, case status).
+pub fn cases_on(
+    conn: &mut DbConnection,
+    incident_ids: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
+    case_incidents::table
+        .inner_join(cases::table)
+        .filter(case_incidents::incident_id.eq_any(incident_ids))
+        .select((case_incidents::incident_id, cases::id, cases::status))
+        .load(conn)
+}
+
 /// The host States of the cases on these incidents: (incident id, State) pairs.
 pub fn host_states_of(
     conn: &mut DbConnection,

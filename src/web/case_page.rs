@@ -1,5 +1,5 @@
 //! One accountability case: opening it from an incident, its timeline, the accused, the
-//! documents (upload and download), and the move to a next status, offering only the
+//! documents (upload; the download is in `documents`), and the move to a next status, offering only the
 //! statuses the lifecycle allows from the current one.
 
 use actix_multipart::Multipart;
@@ -16,13 +16,12 @@ use crate::domain::case::{
 };
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
-use crate::http::download::document_response;
 use crate::http::upload::{is_multipart, read_upload};
 use crate::services::cases::{self as service, CreateRequest};
 
 use super::form::{self, Field, Kind, Problem};
 use super::i18n::Lang;
-use super::labels::{date_time, label};
+use super::labels::{date_time, label, reported_by};
 use super::{
     Choice, PageFrame, csrf_holds, csrf_of, error_page, failure_page, page_frame, page_user,
     redirect,
@@ -176,6 +175,7 @@ struct Step {
     to: String,
     effective_on: String,
     note: String,
+    reported_by: String,
 }
 
 struct AccusedLine {
@@ -196,6 +196,7 @@ struct DocumentLine {
     kind: String,
     date: String,
     size_kib: String,
+    reported_by: String,
 }
 
 struct IncidentLink {
@@ -223,6 +224,8 @@ struct CasePage {
     timeline: Vec<Step>,
     accused: Vec<AccusedLine>,
     documents: Vec<DocumentLine>,
+    /// How many of the host State's proposals wait for a legal officer.
+    pending_proposals: usize,
     writes: bool,
     move_fields: Vec<Field>,
     accused_fields: Vec<Field>,
@@ -359,6 +362,7 @@ async fn case_page(
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" — "),
+                reported_by: reported_by(lang, step.proposal_id.as_ref(), &case.provenance),
             })
             .collect(),
         accused: case
@@ -392,8 +396,10 @@ async fn case_page(
                     .map(|date| day(lang, date))
                     .unwrap_or_default(),
                 size_kib: format!("{:.1}", d.size_bytes as f64 / 1024.0),
+                reported_by: reported_by(lang, d.proposal_id.as_ref(), &case.provenance),
             })
             .collect(),
+        pending_proposals: case.pending_proposals,
         writes: user.viewer().can_write_case(&row.mission_code)
             && user.role == crate::domain::access::Role::LegalOfficer,
         move_fields,
@@ -622,28 +628,5 @@ pub async fn add_document(
     {
         Ok(_) => Ok(redirect(&format!("/cases/{id}#documents"))),
         Err(error) => refused(&req, &state, &user, id, &posted, error, "title").await,
-    }
-}
-
-pub async fn download(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let user = match page_user(&req, &state).await {
-        Ok(user) => user,
-        Err(other_page) => return Ok(other_page),
-    };
-    let (case_id, document_id) = path.into_inner();
-    let files = state.documents.clone();
-    let now = state.clock.now();
-    match state
-        .run(move |conn| {
-            service::download_document(conn, &user, &case_id, &document_id, &files, now)
-        })
-        .await
-    {
-        Ok((row, bytes)) => Ok(document_response(row, bytes)),
-        Err(error) => Ok(failure_page(&req, error)),
     }
 }

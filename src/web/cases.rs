@@ -30,6 +30,8 @@ struct Row {
     overdue: bool,
     days_idle: String,
     stalled: bool,
+    /// How many of the host State's proposals wait on the case.
+    proposals: i64,
 }
 
 #[derive(Template)]
@@ -76,11 +78,15 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     };
     let now = state.clock.now();
     let lister = user.clone();
-    let rows = match state
-        .run(move |conn| service::list(conn, &lister, request, now))
-        .await
-    {
-        Ok(rows) => rows,
+    let listed = state
+        .run(move |conn| {
+            let rows = service::list(conn, &lister, request, now)?;
+            let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+            Ok::<_, AppError>((rows, service::proposals::pending_counts(conn, &ids)?))
+        })
+        .await;
+    let (rows, waiting) = match listed {
+        Ok(listed) => listed,
         Err(error) => return Ok(failure_page(&req, error)),
     };
     let page_rows = crate::services::Page::from_overfetch(rows, PAGE_SIZE as usize);
@@ -126,6 +132,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                 } else {
                     String::new()
                 },
+                proposals: waiting
+                    .iter()
+                    .find(|(case_id, _)| *case_id == row.id)
+                    .map_or(0, |(_, count)| *count),
                 status: label(lang, &row.status),
                 next_action: row.next_action.unwrap_or_default(),
                 reference: row.reference,

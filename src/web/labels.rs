@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDateTime};
 
 use super::i18n::Lang;
+use crate::services::cases::proposals::Provenance;
 
 /// A code's label: the catalogue's `label-<code>`.
 pub fn label(lang: Lang, code: &str) -> String {
@@ -37,6 +38,24 @@ pub fn date_time(lang: Lang, time: NaiveDateTime, with_time: bool) -> String {
     } else {
         date
     }
+}
+
+/// "Reported by the focal point of this State, accepted by this legal officer", for a step or a
+/// document that came from a proposal.
+pub fn reported_by(lang: Lang, proposal_id: Option<&String>, provenance: &[Provenance]) -> String {
+    let Some(found) = proposal_id.and_then(|id| provenance.iter().find(|p| &p.proposal_id == id))
+    else {
+        return String::new();
+    };
+    let name = |user: &Option<String>| user.clone().unwrap_or_default();
+    lang.format(
+        "reported_by",
+        &[
+            ("state", &found.state),
+            ("focal_point", &name(&found.reported_by)),
+            ("legal_officer", &name(&found.accepted_by)),
+        ],
+    )
 }
 
 #[cfg(test)]

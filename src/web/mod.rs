@@ -10,11 +10,13 @@ mod case_page;
 mod cases;
 mod catalogue;
 mod charts;
+mod documents;
 mod form;
 pub mod i18n;
 mod incident_form;
 mod incidents;
 pub mod labels;
+mod proposals;
 mod second_factor;
 mod session;
 mod summary;
@@ -78,7 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/cases/{id}/documents/{document_id}")
-                .route(web::get().to(case_page::download)),
+                .route(web::get().to(documents::case_document)),
         )
         .service(
             web::resource("/incidents/new")
@@ -93,6 +95,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/incidents/{id}/{to}").route(web::post().to(incidents::change_status)),
+        )
+        .service(web::resource("/proposals").route(web::get().to(proposals::queue)))
+        .service(web::resource("/proposals/{id}/accept").route(web::post().to(proposals::accept)))
+        .service(web::resource("/proposals/{id}/decline").route(web::post().to(proposals::decline)))
+        .service(
+            web::resource("/proposals/{id}/document").route(web::get().to(documents::proposed)),
         )
         .service(web::resource("/summary").route(web::get().to(summary::page)))
         .service(web::resource("/summary/download").route(web::get().to(summary::download)))
@@ -184,6 +192,8 @@ struct HomePage {
     more_awaiting: bool,
     reads_incidents: bool,
     records_incidents: bool,
+    /// Legal officers: the host States' proposals to decide.
+    decides_proposals: bool,
     reads_summary: bool,
     audits: bool,
     administers: bool,
@@ -461,6 +471,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         // The missions' lists; a State's focal point reads its State's part instead.
         reads_incidents: user.viewer().reads_incidents() && user.role != Role::StateFocalPoint,
         records_incidents: user.role == Role::SecurityOfficer,
+        decides_proposals: user.role == Role::LegalOfficer,
         reads_summary: matches!(
             user.role,
             Role::Leadership | Role::LegalOfficer | Role::SecurityOfficer

@@ -125,6 +125,7 @@ const MATRIX: &[Row] = &[
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/state/incidents",           "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/state/cases",               "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
+    ("GET",   "/api/v1/state/summary",             "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/audit",                     "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF"]),
     ("GET",   "/api/v1/audit/verify",              "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF"]),
     ("POST",  "/api/v1/auth/logout",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),

@@ -11,7 +11,8 @@ use peacekeeper_registry::domain::access::{Clearance, Role};
 
 on_both_backends!(
     each_state_reads_exactly_its_part,
-    state_lists_page_filter_and_refuse_bad_input
+    state_lists_page_filter_and_refuse_bad_input,
+    the_state_summary_counts_its_part_per_year
 );
 
 const MISSION_STAFF: &[Member] = &[
@@ -626,4 +627,134 @@ async fn state_lists_page_filter_and_refuse_bad_input(backend: Backend) {
     staff.assert_problem(403);
     let mission_list = api.get("/api/v1/incidents", Some(&senegal)).await;
     mission_list.assert_problem(403);
+}
+
+/// Mali's cases as host State and Senegal's nationals, per year, counted from what each may
+/// read: no draft, nothing above the focal point's clearance; JSON and CSV; bad years named.
+async fn the_state_summary_counts_its_part_per_year(backend: Backend) {
+    let t = with_minusma_active(TestApp::new(backend).with_users(MISSION_STAFF));
+    t.create_focal_point("focal.mli", "MLI", Clearance::Confidential);
+    t.create_focal_point("focal.sen", "SEN", Clearance::Confidential);
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let attack_id = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese_and_chadian(), "confidential"),
+        )
+        .await,
+    )
+    .await;
+    let mut later = attack(
+        json!([{ "personnel_type": "police", "nationality": "SEN", "gender": "female", "outcome": "injured" }]),
+        "unclassified",
+    );
+    later["occurred_at"] = json!("2024-05-02T10:00:00Z");
+    created(
+        api.post("/api/v1/incidents", Some(&officer), later.clone())
+            .await,
+    )
+    .await;
+    // Neither a draft nor an attack above the focal point's clearance is counted.
+    let mut draft = later.clone();
+    draft["submit"] = json!(false);
+    draft["victims"][0]["outcome"] = json!("killed");
+    created(api.post("/api/v1/incidents", Some(&officer), draft).await).await;
+    let mut secret = later.clone();
+    secret["classification"] = json!("strictly_confidential");
+    secret["victims"][0]["outcome"] = json!("missing");
+    created(api.post("/api/v1/incidents", Some(&officer), secret).await).await;
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [attack_id], "jurisdiction": "MLI", "opened_on": "2023-03-01" }),
+        )
+        .await;
+    let case_id = created(case).await;
+    for (to, on) in [("referred", "2023-03-05"), ("charged", "2023-07-01")] {
+        let moved = api
+            .post(
+                &format!("/api/v1/cases/{case_id}/transitions"),
+                Some(&legal),
+                json!({ "to": to, "effective_on": on }),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    }
+
+    let mali = api.login("focal.mli", PASSWORD).await;
+    let summary = api.get("/api/v1/state/summary", Some(&mali)).await;
+    assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+    assert_eq!(summary.body["state"], "MLI");
+    assert_eq!(summary.body["nationals"], json!([]));
+    let host = &summary.body["host"];
+    assert_eq!(host.as_array().unwrap().len(), 1);
+    assert_eq!(host[0]["year"], 2023);
+    assert_eq!(host[0]["cases"], 1);
+    assert_eq!(host[0]["open"], 1);
+    assert_eq!(host[0]["reached"]["referred"], 1);
+    assert_eq!(host[0]["reached"]["charged"], 1);
+    assert_eq!(host[0]["reached"]["in_trial"], 0);
+    assert_eq!(host[0]["median_days"]["referral"], 23.0);
+    assert_eq!(host[0]["median_days"]["charge"], 141.0);
+    assert!(host[0]["median_days"].get("first_judgment").is_none());
+
+    let senegal = api.login("focal.sen", PASSWORD).await;
+    let summary = api.get("/api/v1/state/summary", Some(&senegal)).await;
+    assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+    assert_eq!(summary.body["host"], json!([]));
+    assert_eq!(
+        summary.body["nationals"],
+        json!([
+            { "year": 2023, "incidents": 1, "killed": 1, "injured": 0, "abducted": 0, "missing": 0,
+              "cases_by_status": { "charged": 1 }, "incidents_without_case": 0 },
+            { "year": 2024, "incidents": 1, "killed": 0, "injured": 1, "abducted": 0, "missing": 0,
+              "cases_by_status": {}, "incidents_without_case": 1 }
+        ])
+    );
+    let only_2024 = api
+        .get("/api/v1/state/summary?from=2024&to=2024", Some(&senegal))
+        .await;
+    assert_eq!(only_2024.body["nationals"].as_array().unwrap().len(), 1);
+    assert_eq!(only_2024.body["nationals"][0]["year"], 2024);
+    let csv = api
+        .get("/api/v1/state/summary?format=csv", Some(&senegal))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type().starts_with("text/csv"));
+    let text = String::from_utf8_lossy(&csv.bytes);
+    assert!(
+        text.starts_with("state,part,year,measure,value\n"),
+        "{text}"
+    );
+    assert!(text.contains("SEN,nationals,2023,killed,1\n"), "{text}");
+    assert!(
+        text.contains("SEN,nationals,2023,cases.charged,1\n"),
+        "{text}"
+    );
+
+    for (query, field) in [
+        ("from=20x4", "from"),
+        ("from=2024&to=2023", "to"),
+        ("format=xml", "format"),
+    ] {
+        let bad = api
+            .get(&format!("/api/v1/state/summary?{query}"), Some(&senegal))
+            .await;
+        bad.assert_problem(422);
+        assert_eq!(bad.error_fields(), [field]);
+    }
+    api.get("/api/v1/state/summary?year=2024", Some(&senegal))
+        .await
+        .assert_problem(400);
+    api.get("/api/v1/state/summary", Some(&legal))
+        .await
+        .assert_problem(403);
+    assert_eq!(
+        t.count("audit_log WHERE action = 'state.read' AND entity_type = 'summary'"),
+        4
+    );
 }

@@ -5,6 +5,7 @@
 use crate::common;
 
 use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use common::{Answer, Api, Backend, Member, PASSWORD, TestApp};
@@ -12,7 +13,8 @@ use peacekeeper_registry::domain::access::{Clearance, Role};
 
 on_both_backends!(
     the_host_state_reports_and_the_mission_accepts,
-    proposals_declined_refused_and_withdrawn
+    proposals_declined_refused_and_withdrawn,
+    legal_officers_decide_proposals_on_their_pages
 );
 
 const STAFF: &[Member] = &[
@@ -513,4 +515,119 @@ async fn proposals_declined_refused_and_withdrawn(backend: Backend) {
     api.post(&accept(&outgrown), Some(&legal), json!({}))
         .await
         .assert_problem(409);
+}
+
+const CSRF: &str = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+
+fn page_request(request: TestRequest, cookies: &[(&str, &str)]) -> TestRequest {
+    cookies.iter().fold(request, |request, (name, value)| {
+        request.cookie(actix_web::cookie::Cookie::new(
+            name.to_string(),
+            value.to_string(),
+        ))
+    })
+}
+
+fn text(answer: &Answer) -> String {
+    String::from_utf8(answer.bytes.to_vec()).unwrap()
+}
+
+/// The badge on the case list, the notice on the case, the queue in English and French,
+/// a refused decline, the proposed file, an acceptance and its provenance on the case page.
+async fn legal_officers_decide_proposals_on_their_pages(backend: Backend) {
+    let t = setup(backend);
+    let api = t.api().await;
+    let (officer, legal) = (
+        api.login("officer", PASSWORD).await,
+        api.login("legal", PASSWORD).await,
+    );
+    let (case_id, _) = case_before_malian_courts(&api, &officer, &legal).await;
+    let mali = api.login("focal.mli", PASSWORD).await;
+    let proposals = format!("/api/v1/cases/{case_id}/proposals");
+    let step_id = created(&api.post(&proposals, Some(&mali), arrests_made()).await);
+    let warrant_id = created(
+        &t.upload_form(&mali, &proposals, "warrant", "Mandat d'arret")
+            .await,
+    );
+    let as_legal = [("pkr_session", legal.as_str()), ("pkr_csrf", CSRF)];
+    let get = |path: &str| page_request(TestRequest::get().uri(path), &as_legal);
+    let post = |path: &str, form: &[(&str, &str)]| {
+        page_request(TestRequest::post().uri(path), &as_legal).set_form(
+            form.iter()
+                .copied()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+    };
+
+    let list = text(&api.send(get("/cases")).await);
+    assert!(list.contains("2 proposals waiting"), "{list}");
+    let case_page = text(&api.send(get(&format!("/cases/{case_id}"))).await);
+    assert!(case_page.contains("proposals from the host State wait"));
+    let home = text(&api.send(get("/")).await);
+    assert!(home.contains("href=\"/proposals\""));
+    let queue = api.send(get("/proposals")).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let queue = text(&queue);
+    assert!(queue.contains("Two suspects arrested in Gao"), "{queue}");
+    assert!(queue.contains("focal.mli (MLI)"));
+    assert!(queue.contains(&format!("/proposals/{warrant_id}/document")));
+    let french = text(
+        &api.send(get("/proposals").insert_header(("Accept-Language", "fr")))
+            .await,
+    );
+    assert!(french.contains("Propositions des États hôtes"), "{french}");
+    assert!(french.contains("Refuser"));
+
+    let file = api
+        .send(get(&format!("/proposals/{warrant_id}/document")))
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(text(&file).contains("Mandat d'arret"));
+    let no_reason = api
+        .send(post(
+            &format!("/proposals/{warrant_id}/decline"),
+            &[("csrf", CSRF), ("reason", " ")],
+        ))
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&no_reason).contains("still waits"));
+    let forged = api
+        .send(post(
+            &format!("/proposals/{step_id}/accept"),
+            &[("csrf", &"0".repeat(64))],
+        ))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let accepted = api
+        .send(post(
+            &format!("/proposals/{step_id}/accept"),
+            &[("csrf", CSRF)],
+        ))
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    let case_page = text(&api.send(get(&format!("/cases/{case_id}"))).await);
+    assert!(
+        case_page.contains("reported by the focal point of MLI focal.mli, accepted by legal"),
+        "{case_page}"
+    );
+    let declined = api
+        .send(post(
+            &format!("/proposals/{warrant_id}/decline"),
+            &[("csrf", CSRF), ("reason", "Illegible scan")],
+        ))
+        .await;
+    assert_eq!(declined.status, StatusCode::SEE_OTHER);
+    let queue = text(&api.send(get("/proposals")).await);
+    assert!(queue.contains("No proposal waits."));
+    let seen = api.get(&proposals, Some(&mali)).await;
+    assert_eq!(seen.body["items"][1]["reason"], "Illegible scan");
+
+    let leader = api.login("leader", PASSWORD).await;
+    let refused = api
+        .send(page_request(
+            TestRequest::get().uri("/proposals"),
+            &[("pkr_session", leader.as_str())],
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

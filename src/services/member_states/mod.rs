@@ -21,7 +21,10 @@ use crate::store::cases::{
 use crate::store::files::FileStore;
 use crate::store::incidents::{self as incident_store, IncidentFilter, IncidentRow, VictimRow};
 
+mod summary;
 mod views;
+
+pub use summary::{StateSummary, SummaryRequest, summary};
 
 pub use views::{
     Casualties, LinkedIncident, National, NationalityCasualties, SharedDocument, StateAccused,
@@ -463,6 +466,65 @@ pub fn incidents(
     Ok(items)
 }
 
+/// A case with its parts: what decides which States it reaches, its steps, accused persons and
+/// documents.
+struct CaseWithParts {
+    found: CaseInPart,
+    timeline: Vec<TransitionRow>,
+    accused: Vec<AccusedRow>,
+    documents: Vec<DocumentRow>,
+}
+
+/// Cases with their parts, read in a few queries whatever their number.
+fn with_parts(conn: &mut DbConnection, rows: Vec<CaseRow>) -> AppResult<Vec<CaseWithParts>> {
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let parts = case_store::parts_of(conn, &ids)?;
+    let incident_ids: Vec<String> = parts.incidents.iter().map(|(_, i)| i.id.clone()).collect();
+    let victims = incident_store::victims_of(conn, &incident_ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let incidents: Vec<IncidentRow> = parts
+                .incidents
+                .iter()
+                .filter(|(case_id, _)| *case_id == row.id)
+                .map(|(_, incident)| incident.clone())
+                .collect();
+            let linked: Vec<&String> = incidents.iter().map(|i| &i.id).collect();
+            let of_case = |case_id: &str| case_id == row.id;
+            CaseWithParts {
+                timeline: parts
+                    .transitions
+                    .iter()
+                    .filter(|t| of_case(&t.case_id))
+                    .cloned()
+                    .collect(),
+                accused: parts
+                    .accused
+                    .iter()
+                    .filter(|a| of_case(&a.case_id))
+                    .cloned()
+                    .collect(),
+                documents: parts
+                    .documents
+                    .iter()
+                    .filter(|d| of_case(&d.case_id))
+                    .cloned()
+                    .collect(),
+                found: CaseInPart {
+                    victims: victims
+                        .iter()
+                        .filter(|v| linked.contains(&&v.incident_id))
+                        .cloned()
+                        .collect(),
+                    incidents,
+                    row,
+                },
+            }
+        })
+        .collect())
+}
+
 /// The cases of the reader's State, most urgent first (overdue next actions first): one page,
 /// with one more to tell whether more follow.
 pub fn cases(
@@ -502,55 +564,19 @@ pub fn cases(
         |row| &row.id,
     );
 
-    // The page's parts in a few queries, whatever its length.
-    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-    let parts = case_store::parts_of(conn, &ids)?;
-    let incident_ids: Vec<String> = parts.incidents.iter().map(|(_, i)| i.id.clone()).collect();
-    let victims = incident_store::victims_of(conn, &incident_ids)?;
     let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let case_id = row.id.clone();
-        let of_case = |id: &str| id == case_id;
-        let incidents: Vec<IncidentRow> = parts
-            .incidents
-            .iter()
-            .filter(|(case_id, _)| of_case(case_id))
-            .map(|(_, incident)| incident.clone())
-            .collect();
-        let linked: Vec<&String> = incidents.iter().map(|i| &i.id).collect();
-        let found = CaseInPart {
-            victims: victims
-                .iter()
-                .filter(|v| linked.contains(&&v.incident_id))
-                .cloned()
-                .collect(),
-            incidents,
-            row,
-        };
-        let relations = found.relations(user);
+    for case in with_parts(conn, rows)? {
+        let relations = case.found.relations(user);
         if relations.is_empty() {
             continue;
         }
-        let timeline: Vec<TransitionRow> = parts
-            .transitions
-            .iter()
-            .filter(|t| of_case(&t.case_id))
-            .cloned()
-            .collect();
-        let accused: Vec<AccusedRow> = parts
-            .accused
-            .iter()
-            .filter(|a| of_case(&a.case_id))
-            .cloned()
-            .collect();
-        let documents: Vec<DocumentRow> = parts
-            .documents
-            .iter()
-            .filter(|d| of_case(&d.case_id))
-            .cloned()
-            .collect();
         items.push(state_case(
-            user, &found, &timeline, &accused, &documents, relations,
+            user,
+            &case.found,
+            &case.timeline,
+            &case.accused,
+            &case.documents,
+            relations,
         ));
     }
     record_read(

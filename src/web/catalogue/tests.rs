@@ -52,7 +52,8 @@ fn keys_the_code_uses() -> BTreeSet<String> {
     keys.extend(problems.iter().map(|(_, key)| key.to_string()));
     keys.insert(other.to_string());
     keys.extend((1..=12).map(|month| format!("month-{month}")));
-    keys.extend(["date".to_string(), "date_and_time".to_string()]);
+    // The messages that take variables, read with `Lang::format`.
+    keys.extend(["date", "date_and_time", "reported_by"].map(String::from));
     keys
 }
 
