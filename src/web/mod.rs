@@ -19,6 +19,8 @@ pub mod labels;
 mod proposals;
 mod second_factor;
 mod session;
+mod state;
+mod state_case;
 mod summary;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -102,6 +104,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/proposals/{id}/document").route(web::get().to(documents::proposed)),
         )
+        .service(web::resource("/state/cases").route(web::get().to(state::cases)))
+        .service(web::resource("/state/cases/{id}").route(web::get().to(state_case::show)))
+        .service(
+            web::resource("/state/cases/{id}/proposals").route(web::post().to(state_case::propose)),
+        )
+        .service(
+            web::resource("/state/cases/{id}/proposals/document")
+                .route(web::post().to(state_case::propose_document)),
+        )
+        .service(
+            web::resource("/state/cases/{id}/documents/{document_id}")
+                .route(web::get().to(state_case::document)),
+        )
+        .service(web::resource("/state/incidents").route(web::get().to(state::incidents)))
+        .service(web::resource("/state/incidents/{id}").route(web::get().to(state::incident)))
+        .service(web::resource("/state/summary").route(web::get().to(state::summary)))
+        .service(web::resource("/state/summary/download").route(web::get().to(state::summary)))
         .service(web::resource("/summary").route(web::get().to(summary::page)))
         .service(web::resource("/summary/download").route(web::get().to(summary::download)))
         .service(web::resource("/audit").route(web::get().to(audit::list)))
@@ -194,6 +213,9 @@ struct HomePage {
     records_incidents: bool,
     /// Legal officers: the host States' proposals to decide.
     decides_proposals: bool,
+    /// A State's focal point: its State's first cases, overdue next actions first.
+    speaks_for_state: bool,
+    state_cases: Vec<state::StateLine>,
     reads_summary: bool,
     audits: bool,
     administers: bool,
@@ -453,6 +475,14 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         };
     }
     let more_awaiting = awaiting.len() as i64 > AWAITING_ON_HOME;
+    let speaks_for_state = user.role == Role::StateFocalPoint;
+    let mut state_cases = Vec::new();
+    if speaks_for_state {
+        state_cases = match state::first_cases(&state, &user, lang, AWAITING_ON_HOME).await {
+            Ok(lines) => lines,
+            Err(error) => return Ok(failure_page(&req, error)),
+        };
+    }
     let (csrf, new_csrf) = csrf_of(&req);
     let page = HomePage {
         page: page_frame(&req, lang, lang.texts().home, Some(&user), &csrf),
@@ -472,6 +502,8 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         reads_incidents: user.viewer().reads_incidents() && user.role != Role::StateFocalPoint,
         records_incidents: user.role == Role::SecurityOfficer,
         decides_proposals: user.role == Role::LegalOfficer,
+        speaks_for_state,
+        state_cases,
         reads_summary: matches!(
             user.role,
             Role::Leadership | Role::LegalOfficer | Role::SecurityOfficer

@@ -38,7 +38,7 @@ struct QueuePage {
 }
 
 /// What a proposal changes, in a line of the reader's language.
-fn describe(lang: Lang, proposal: &service::Proposal) -> String {
+pub(super) fn describe(lang: Lang, proposal: &service::Proposal) -> String {
     let change = &proposal.change;
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let day = |value: Option<chrono::NaiveDate>| {
@@ -73,7 +73,7 @@ fn describe(lang: Lang, proposal: &service::Proposal) -> String {
     }
 }
 
-fn kind_label(lang: Lang, kind: &str) -> String {
+pub(super) fn kind_label(lang: Lang, kind: &str) -> String {
     let t = lang.texts();
     match ProposalKind::from_code(kind) {
         Some(ProposalKind::Step) => t.kind_step,

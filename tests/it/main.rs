@@ -24,5 +24,6 @@ mod incidents;
 mod member_states;
 mod proposals;
 mod second_factor;
+mod state_pages;
 mod summary;
 mod web;
