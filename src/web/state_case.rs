@@ -316,7 +316,8 @@ pub async fn propose(
     let id = id.into_inner();
     let text =
         |name: &str| Some(form::value(&pairs, name).trim().to_string()).filter(|v| !v.is_empty());
-    let kind = text("kind");
+    // Which form: `step`, `next_action` or `accused_status`.
+    let kind = text("proposal");
     let input = match kind.as_deref() {
         Some("step") => ProposalInput {
             to: text("to"),

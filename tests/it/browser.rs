@@ -40,7 +40,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// ChromeDriver on a free port, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -59,7 +59,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn start_driver() -> Option<Driver> {
+pub(crate) fn start_driver() -> Option<Driver> {
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         if std::env::var_os("CI").is_some() {
             panic!(
@@ -94,7 +94,7 @@ fn screenshot_folder() -> PathBuf {
 }
 
 /// A browser signed in as nobody yet, over the server at `base`.
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     base: String,
     lang: &'static str,
@@ -103,7 +103,12 @@ struct Browser {
 }
 
 impl Browser {
-    async fn open(driver: &Driver, base: String, lang: &'static str, label: String) -> Browser {
+    pub(crate) async fn open(
+        driver: &Driver,
+        base: String,
+        lang: &'static str,
+        label: String,
+    ) -> Browser {
         let downloads = tempfile::tempdir().expect("download folder").keep();
         let accept = if lang == "fr" { "fr-FR,fr" } else { "en-GB,en" };
         let capabilities = json!({
@@ -136,18 +141,18 @@ impl Browser {
         }
     }
 
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
             .await
             .expect("page opens");
     }
 
-    fn by_name(name: &str) -> String {
+    pub(crate) fn by_name(name: &str) -> String {
         format!("[name=\"{name}\"]")
     }
 
-    async fn fill(&self, name: &str, value: &str) {
+    pub(crate) async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
             .find(Locator::Css(&Self::by_name(name)))
@@ -158,7 +163,7 @@ impl Browser {
     }
 
     /// Sets a field the way a date picker would (typing into it depends on the locale).
-    async fn set(&self, name: &str, value: &str) {
+    pub(crate) async fn set(&self, name: &str, value: &str) {
         let field = self
             .client
             .find(Locator::Css(&Self::by_name(name)))
@@ -173,7 +178,7 @@ impl Browser {
             .expect("value set");
     }
 
-    async fn choose(&self, name: &str, value: &str) {
+    pub(crate) async fn choose(&self, name: &str, value: &str) {
         self.client
             .find(Locator::Css(&Self::by_name(name)))
             .await
@@ -184,7 +189,7 @@ impl Browser {
     }
 
     /// Clicks what leads to another page, and waits until that page has replaced this one.
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let this_page = self
             .client
             .find(Locator::Css("html"))
@@ -213,7 +218,7 @@ impl Browser {
             .expect("the next page");
     }
 
-    async fn text(&self) -> String {
+    pub(crate) async fn text(&self) -> String {
         self.client
             .find(Locator::Css("body"))
             .await
@@ -223,7 +228,7 @@ impl Browser {
             .expect("its text")
     }
 
-    async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         self.client
             .current_url()
             .await
@@ -232,7 +237,7 @@ impl Browser {
             .to_string()
     }
 
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
         let file = screenshot_folder().join(format!("{}-{}-{name}.png", self.label, self.lang));
         std::fs::write(file, png).expect("screenshot written");
@@ -240,7 +245,7 @@ impl Browser {
 
     /// The page and its assets weigh under 100 KB, and it fits a phone's width (390 CSS
     /// pixels) without scrolling sideways.
-    async fn assert_light_and_fits_a_phone(&self) {
+    pub(crate) async fn assert_light_and_fits_a_phone(&self) {
         let weight = self
             .client
             .execute(
@@ -280,7 +285,7 @@ impl Browser {
             .expect("back to a desk");
     }
 
-    async fn sign_in(&self, username: &str) {
+    pub(crate) async fn sign_in(&self, username: &str) {
         self.goto("/login").await;
         self.fill("username", username).await;
         self.fill("password", PASSWORD).await;
@@ -288,13 +293,49 @@ impl Browser {
         assert_eq!(self.path().await, "/", "{username} is signed in");
     }
 
-    async fn sign_out(&self) {
+    /// Signs in an account with a second factor, with the code of the server's clock.
+    pub(crate) async fn sign_in_with_code(&self, username: &str, code: &str) {
+        self.goto("/login").await;
+        self.fill("username", username).await;
+        self.fill("password", PASSWORD).await;
+        self.fill("code", code).await;
+        self.click("main form button[type=submit]").await;
+        assert_eq!(self.path().await, "/", "{username} is signed in");
+    }
+
+    /// Opens every folded part of the page (`<details>`), as a person would to reach a form.
+    pub(crate) async fn unfold(&self) {
+        self.client
+            .execute(
+                "document.querySelectorAll('details').forEach(d => d.open = true);",
+                vec![],
+            )
+            .await
+            .expect("unfolded");
+    }
+
+    /// Picks a file for a file field, as a person choosing it would.
+    pub(crate) async fn attach(&self, name: &str, file: &Path) {
+        self.client
+            .find(Locator::Css(&Self::by_name(name)))
+            .await
+            .unwrap_or_else(|_| panic!("a file field {name}"))
+            .send_keys(&file.display().to_string())
+            .await
+            .expect("file chosen");
+    }
+
+    pub(crate) async fn close(self) {
+        self.client.close().await.expect("browser closed");
+    }
+
+    pub(crate) async fn sign_out(&self) {
         self.click("header form[action=\"/logout\"] button").await;
         assert_eq!(self.path().await, "/login");
     }
 
     /// The English words of the pages that differ in French must not appear in a French page.
-    async fn assert_no_english(&self, english: &[String]) {
+    pub(crate) async fn assert_no_english(&self, english: &[String]) {
         if self.lang != "fr" {
             return;
         }
@@ -321,7 +362,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 
 /// Every English text of the catalogues (words, field labels, code labels) that differs from
 /// its French counterpart.
-fn english_only_words() -> Vec<String> {
+pub(crate) fn english_only_words() -> Vec<String> {
     let french = Lang::from_code("fr").expect("French is built in");
     let french: Vec<(&str, &str)> = french.words().collect();
     let mut words: Vec<String> = Lang::ENGLISH

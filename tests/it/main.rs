@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod browser;
+mod browser_exchange;
 mod cases;
 mod checkpoints;
 mod cli;

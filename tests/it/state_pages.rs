@@ -135,7 +135,7 @@ async fn a_focal_point_reads_and_proposes_on_its_pages(backend: Backend) {
             &as_mali,
             &[
                 ("csrf", CSRF),
-                ("kind", "step"),
+                ("proposal", "step"),
                 ("to", "referred"),
                 ("effective_on", "2023-01-01"),
             ],
@@ -150,7 +150,7 @@ async fn a_focal_point_reads_and_proposes_on_its_pages(backend: Backend) {
             &as_mali,
             &[
                 ("csrf", CSRF),
-                ("kind", "step"),
+                ("proposal", "step"),
                 ("to", "referred"),
                 ("effective_on", "2023-03-04"),
                 ("note", "Referred to the prosecutor in Bamako"),
@@ -162,7 +162,7 @@ async fn a_focal_point_reads_and_proposes_on_its_pages(backend: Backend) {
         .send(post(
             &path,
             &as_mali,
-            &[("csrf", &"0".repeat(64)), ("kind", "next_action")],
+            &[("csrf", &"0".repeat(64)), ("proposal", "next_action")],
         ))
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -172,7 +172,7 @@ async fn a_focal_point_reads_and_proposes_on_its_pages(backend: Backend) {
             &as_mali,
             &[
                 ("csrf", CSRF),
-                ("kind", "accused_status"),
+                ("proposal", "accused_status"),
                 ("accused_id", &accused.id()),
                 ("accused_status", "in_custody"),
             ],
@@ -223,7 +223,7 @@ async fn a_focal_point_reads_and_proposes_on_its_pages(backend: Backend) {
         .send(post(
             &path,
             &as_senegal,
-            &[("csrf", CSRF), ("kind", "next_action")],
+            &[("csrf", CSRF), ("proposal", "next_action")],
         ))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
