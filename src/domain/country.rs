@@ -30,6 +30,11 @@ const FORMER_ISO3: [&str; 9] = [
     "ANT", "BUR", "CSK", "DDR", "SCG", "SUN", "TMP", "YUG", "ZAR",
 ];
 
+/// Every officially assigned code, sorted.
+pub fn current_codes() -> &'static [&'static str] {
+    ISO3
+}
+
 pub fn is_iso3(code: &str) -> bool {
     ISO3.binary_search(&code).is_ok() || FORMER_ISO3.contains(&code)
 }

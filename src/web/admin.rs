@@ -173,7 +173,9 @@ async fn users_page(
             .with_error(&mut messages),
         Field::new(lang, "all_missions", Kind::Checkbox, value("all_missions"))
             .with_error(&mut messages),
-        Field::new(lang, "state", Kind::Text, value("state")).with_error(&mut messages),
+        Field::new(lang, "state", Kind::Text, value("state"))
+            .countries(lang)
+            .with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UsersPage {
@@ -311,7 +313,9 @@ async fn user_page(
             .with_error(&mut messages),
         Field::new(lang, "disabled", Kind::Checkbox, &disabled).with_error(&mut messages),
         Field::new(lang, "all_missions", Kind::Checkbox, &all_missions).with_error(&mut messages),
-        Field::new(lang, "state", Kind::Text, &state).with_error(&mut messages),
+        Field::new(lang, "state", Kind::Text, &state)
+            .countries(lang)
+            .with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);
     let page = UserPage {
@@ -452,6 +456,7 @@ async fn missions_page(
             .required()
             .with_error(&mut messages),
         Field::new(lang, "host_country", Kind::Text, value("host_country"))
+            .countries(lang)
             .with_error(&mut messages),
     ];
     let (csrf, new_csrf) = csrf_of(req);

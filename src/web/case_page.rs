@@ -44,12 +44,14 @@ struct NewCasePage {
     incident: String,
     incident_reference: String,
     fields: Vec<Field>,
+    /// Offered by name to the jurisdiction.
+    countries: Vec<Choice>,
     problems: Vec<Problem>,
 }
 
 const NEW_CASE_FIELDS: &[(&str, Kind)] = &[
-    ("jurisdiction", Kind::Text),
-    ("jurisdiction_state", Kind::Text),
+    ("jurisdiction", Kind::Country),
+    ("jurisdiction_state", Kind::Select),
     ("authority", Kind::Text),
     ("opened_on", Kind::Date),
     ("next_action", Kind::Text),
@@ -84,10 +86,10 @@ async fn new_case_page(
         .iter()
         .map(|(name, kind)| {
             let field = Field::new(lang, name, *kind, form::value(pairs, name));
-            let field = if *name == "jurisdiction" {
-                field.required()
-            } else {
-                field
+            let field = match *name {
+                "jurisdiction" => field.required(),
+                "jurisdiction_state" => field.countries(lang),
+                _ => field,
             };
             field.with_error(&mut messages)
         })
@@ -102,6 +104,7 @@ async fn new_case_page(
             .reference
             .unwrap_or_else(|| t.no_reference.to_string()),
         fields,
+        countries: super::countries::choices(lang, ""),
         problems: form::leftovers(lang, messages),
     };
     let status = if errors.is_empty() {

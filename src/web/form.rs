@@ -20,6 +20,9 @@ pub enum Kind {
     Select,
     Checkbox,
     Password,
+    /// Typed with the page's list of countries offered by name (`countries.html`); sends the
+    /// code picked, or the text typed (a special court's name, for a jurisdiction).
+    Country,
 }
 
 /// One labelled field, its value and the message about it, if any.
@@ -55,6 +58,13 @@ impl Field {
     /// A list of choices, labelled in the reader's language.
     pub fn codes<'a>(mut self, lang: Lang, codes: impl IntoIterator<Item = &'a str>) -> Field {
         self.choices = super::choices(codes, &self.value, lang);
+        self
+    }
+
+    /// A list of every country by name in the reader's language, sending its code.
+    pub fn countries(mut self, lang: Lang) -> Field {
+        self.kind = Kind::Select;
+        self.choices = super::countries::choices(lang, &self.value);
         self
     }
 

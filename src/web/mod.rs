@@ -10,6 +10,7 @@ mod case_page;
 mod cases;
 mod catalogue;
 mod charts;
+mod countries;
 mod documents;
 mod form;
 pub mod i18n;

@@ -320,7 +320,9 @@ pub async fn incident(
         .map(|n| {
             let c = &n.casualties;
             (
-                n.nationality.clone().unwrap_or_else(|| "?".into()),
+                n.nationality
+                    .as_deref()
+                    .map_or_else(|| "?".into(), |code| super::countries::name(lang, code)),
                 counts(c.killed, c.injured, c.abducted, c.missing),
             )
         })

@@ -136,8 +136,11 @@ async fn state_case_page(
         page: page_frame(req, lang, &case.reference, Some(user), &csrf_of(req).0),
         status: label(lang, &case.status),
         jurisdiction: match &case.jurisdiction_state {
-            Some(s) if *s != case.jurisdiction => format!("{} ({s})", case.jurisdiction),
-            _ => case.jurisdiction.clone(),
+            Some(s) if *s != case.jurisdiction => {
+                format!("{} ({})", case.jurisdiction, super::countries::name(lang, s))
+            }
+            Some(s) => super::countries::name(lang, s),
+            None => case.jurisdiction.clone(),
         },
         authority: case.authority.clone().unwrap_or_default(),
         next_action: case.next_action.clone().unwrap_or_default(),

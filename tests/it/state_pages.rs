@@ -11,7 +11,10 @@ use serde_json::json;
 use common::{Answer, Backend, Member, PASSWORD, TestApp};
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
-on_both_backends!(a_focal_point_reads_and_proposes_on_its_pages);
+on_both_backends!(
+    a_focal_point_reads_and_proposes_on_its_pages,
+    countries_are_picked_by_name_in_the_readers_language
+);
 
 const STAFF: &[Member] = &[
     (
@@ -254,4 +257,65 @@ async fn a_focal_point_reads_and_proposes_on_its_pages(backend: Backend) {
     let as_legal = [("pkr_session", legal.as_str())];
     let answer = api.send(get("/state/cases", &as_legal)).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
+}
+
+/// Nationality, State, jurisdiction and host country are picked by name in the reader's
+/// language, and send the ISO 3166-1 alpha-3 code.
+async fn countries_are_picked_by_name_in_the_readers_language(backend: Backend) {
+    let t = TestApp::new(backend).with_users(STAFF);
+    t.create_user("admin", Role::Admin, Clearance::Confidential, &[]);
+    let api = t.api().await;
+    let admin = api.login("admin", PASSWORD).await;
+    let officer = api.login("officer", PASSWORD).await;
+    let as_admin = [("pkr_session", admin.as_str()), ("pkr_csrf", CSRF)];
+    let as_officer = [("pkr_session", officer.as_str()), ("pkr_csrf", CSRF)];
+    let page = |path: &str, cookies: &[(&str, &str)], lang: &str| {
+        with_cookies(TestRequest::get().uri(path), cookies)
+            .insert_header(("Accept-Language", lang.to_string()))
+    };
+
+    let users = text(&api.send(page("/admin/users", &as_admin, "fr")).await);
+    let state_list = &users[users.find("name=\"state\"").expect("a State field")..];
+    let state_list = &state_list[..state_list.find("</select>").expect("a list")];
+    assert!(
+        state_list.contains("<option value=\"SEN\">Sénégal</option>"),
+        "{state_list}"
+    );
+    assert!(state_list.contains("<option value=\"CAF\">République centrafricaine</option>"));
+    let missions = text(&api.send(page("/admin/missions", &as_admin, "en")).await);
+    assert!(
+        missions.contains("<option value=\"COD\">"),
+        "host country by name"
+    );
+    // An account made from the page sends the code picked.
+    let created = api
+        .send(
+            with_cookies(TestRequest::post().uri("/admin/users"), &as_admin).set_form(
+                [
+                    ("csrf", CSRF),
+                    ("username", "focal.civ"),
+                    ("password", "a first passphrase for CIV"),
+                    ("role", "state_focal_point"),
+                    ("clearance", "unclassified"),
+                    ("state", "CIV"),
+                ]
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            ),
+        )
+        .await;
+    assert!(created.status.is_redirection(), "{}", text(&created));
+    assert_eq!(
+        t.count("users WHERE username = 'focal.civ' AND state = 'CIV'"),
+        1
+    );
+
+    let form = text(&api.send(page("/incidents/new", &as_officer, "fr")).await);
+    assert!(
+        form.contains("list=\"countries\""),
+        "the nationality is picked from the list"
+    );
+    assert!(form.contains("<datalist id=\"countries\">"));
+    assert!(form.contains("<option value=\"TCD\">Tchad</option>"));
+    assert!(!form.contains("code ISO"));
 }

@@ -81,7 +81,7 @@ const GROUPS: [(&str, &[Spec]); 3] = [
         &[
             ("outcome", Kind::Select, OUTCOMES),
             ("personnel_type", Kind::Select, PERSONNEL_TYPES),
-            ("nationality", Kind::Text, NO_CODES),
+            ("nationality", Kind::Country, NO_CODES),
             ("gender", Kind::Select, GENDERS),
             ("name", Kind::Text, NO_CODES),
             ("unit", Kind::Text, NO_CODES),

@@ -39,6 +39,8 @@ pub(super) struct FormPage {
     top: Vec<Field>,
     weapons: Vec<Choice>,
     groups: Vec<GroupView>,
+    /// Offered by name to the victims' nationality.
+    countries: Vec<Choice>,
     problems: Vec<Problem>,
     stale: Vec<Difference>,
 }
@@ -162,6 +164,7 @@ pub(super) fn draw(
         top,
         weapons,
         groups,
+        countries: super::super::countries::choices(lang, ""),
         problems: form::leftovers(lang, messages),
         stale: setting.stale,
     }

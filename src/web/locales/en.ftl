@@ -144,7 +144,7 @@ no_cases = No case matches these filters.
 stalled_for = Stalled for more than (days)
 due_by = Next action due by
 case_on_incident = The case will cover the incident
-jurisdiction_hint = Jurisdiction: ICC, the ISO code of the State (for example CAF, COD, MLI), or the name of a special court; a court of a State takes that State's code as well.
+jurisdiction_hint = Jurisdiction: a State picked by its name, ICC (the International Criminal Court), or the name of a special court; a court of a State names that State as well.
 jurisdiction = Jurisdiction
 authority = Authority
 lead_officer = Lead officer
@@ -401,7 +401,7 @@ field-perpetrators = Perpetrators
 field-sources = Sources
 field-outcome = Outcome
 field-personnel_type = Personnel
-field-nationality = Nationality (ISO code)
+field-nationality = Nationality
 field-gender = Gender
 field-casualty_id = Casualty id
 field-name = Name
@@ -453,7 +453,7 @@ field-version = Version
 field-accused_id = Accused person
 field-accused_status = New status
 field-accused = Accused person
-field-host_country = Host country (ISO code)
+field-host_country = Host country
 
 ## What the pages say about a refused value. $said is the service's own message, in English.
 

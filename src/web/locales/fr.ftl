@@ -144,7 +144,7 @@ no_cases = Aucune affaire ne correspond à ces filtres.
 stalled_for = Au point mort depuis plus de (jours)
 due_by = Prochaine action due au plus tard le
 case_on_incident = L’affaire portera sur l’incident
-jurisdiction_hint = Juridiction : CPI (ICC), le code ISO de l’État (par exemple CAF, COD, MLI) ou le nom d’une juridiction spéciale ; la juridiction d’un État prend aussi le code de cet État.
+jurisdiction_hint = Juridiction : un État choisi par son nom, ICC (la Cour pénale internationale) ou le nom d’une juridiction spéciale ; la juridiction d’un État désigne aussi cet État.
 jurisdiction = Juridiction
 authority = Autorité
 lead_officer = Juriste responsable
@@ -401,7 +401,7 @@ field-perpetrators = Auteurs
 field-sources = Sources
 field-outcome = Sort
 field-personnel_type = Personnel
-field-nationality = Nationalité (code ISO)
+field-nationality = Nationalité
 field-gender = Genre
 field-casualty_id = Identifiant de victime
 field-name = Nom
@@ -453,7 +453,7 @@ field-version = Version
 field-accused_id = Personne accusée
 field-accused_status = Nouveau statut
 field-accused = Personne mise en cause
-field-host_country = Pays hôte (code ISO)
+field-host_country = Pays hôte
 
 ## What the pages say about a refused value. $said is the service's own message, in English.
 
