@@ -46,8 +46,19 @@ LOCATION_TYPES = ["base", "patrol", "convoy", "checkpoint", "airfield", "other"]
 PERSONNEL = ["military", "police", "military_observer", "international_civilian",
              "national_staff", "other"]
 PERSONNEL_WEIGHTS = [60, 15, 5, 8, 10, 2]
-NATIONALITIES = ["BGD", "PAK", "IND", "NPL", "RWA", "EGY", "SEN", "CHA", "TGO", "NER",
-                 "BFA", "GHA", "ETH", "KEN", "ZMB", "FRA", "CHN", "IDN", "MAR", "URY"]
+# Uniformed personnel by contributing country, roughly as the UN's contributions of recent
+# years stand (hundreds of personnel): a few large contributors, a long tail, and a few
+# countries that send a handful (Iceland) whose focal point's list must not read the table.
+CONTRIBUTORS = [("NPL", 60), ("BGD", 60), ("IND", 60), ("RWA", 59), ("PAK", 43), ("GHA", 27),
+                ("IDN", 27), ("CHN", 22), ("MAR", 17), ("SEN", 17), ("TZA", 15), ("EGY", 14),
+                ("TCD", 14), ("TGO", 14), ("ETH", 12), ("ITA", 10), ("URY", 10), ("ZMB", 10),
+                ("NER", 9), ("MNG", 8), ("KHM", 8), ("MYS", 8), ("BFA", 7), ("ESP", 6),
+                ("FRA", 6), ("KEN", 5), ("IRL", 3), ("GBR", 3), ("BRA", 2), ("DEU", 2),
+                ("NOR", 0.5), ("ISL", 0.02)]
+NATIONALITIES = [code for code, _ in CONTRIBUTORS]
+NATIONALITY_WEIGHTS = [weight for _, weight in CONTRIBUTORS]
+# National staff are of the host country (Kosovo has no ISO 3166-1 code of its own).
+STAFF_NATIONALITY = {"XKX": "SRB"}
 OUTCOMES = ["killed", "injured", "abducted", "missing"]
 OUTCOME_WEIGHTS = [30, 55, 10, 5]
 ACTOR_TYPES = ["state_forces", "armed_group", "militia", "criminal", "crowd", "unknown"]
@@ -76,7 +87,8 @@ VERSION_COLUMNS = ["incident_id", "version", "action", "changed_at", "changed_by
 CASE_COLUMNS = [
     "id", "reference", "mission_code", "status", "jurisdiction", "authority", "lead_officer",
     "next_action", "next_action_due", "urgency", "notes", "closure_reason", "opened_on",
-    "last_moved_on", "search_text", "version", "created_by", "created_at", "updated_at"]
+    "last_moved_on", "search_text", "version", "created_by", "created_at", "updated_at",
+    "jurisdiction_state"]
 CASE_INCIDENT_COLUMNS = ["case_id", "incident_id"]
 TRANSITION_COLUMNS = ["case_id", "position", "from_status", "to_status", "effective_on", "note",
                       "closure_reason", "entered_by", "entered_at"]
@@ -129,7 +141,7 @@ class History:
         return f"{mission}-{year:04d}-{number:05d}"
 
     def incident(self, index):
-        mission = MISSIONS[index % len(MISSIONS)][0]
+        mission, host = MISSIONS[index % len(MISSIONS)]
         rng = self.rngs[mission]
         # The 25 years up to yesterday, so that recent days hold their share too.
         days_ago = 1 + rng.randrange(YEARS * 365)
@@ -148,9 +160,14 @@ class History:
         weapons = sorted(set(rng.choices(WEAPONS, k=rng.randrange(0, 3))))
         victims = []
         for position in range(rng.choices(range(6), [30, 30, 20, 10, 6, 4])[0]):
+            personnel = rng.choices(PERSONNEL, PERSONNEL_WEIGHTS)[0]
+            if personnel == "national_staff":
+                nationality = STAFF_NATIONALITY.get(host, host)
+            else:
+                nationality = rng.choices(NATIONALITIES, NATIONALITY_WEIGHTS)[0]
             victims.append({
-                "personnel_type": rng.choices(PERSONNEL, PERSONNEL_WEIGHTS)[0],
-                "nationality": rng.choice(NATIONALITIES),
+                "personnel_type": personnel,
+                "nationality": nationality,
                 "gender": "female" if rng.random() < 0.1 else "male",
                 "outcome": rng.choices(OUTCOMES, OUTCOME_WEIGHTS)[0],
                 "casualty_id": None, "name": f"Peacekeeper {index}-{position}",
@@ -245,7 +262,16 @@ class History:
         is_open = status not in ("final", "closed")
         due = day + dt.timedelta(days=rng.randrange(-60, 120)) if is_open and rng.random() < 0.8 else None
         urgency = due if due else dt.date(9999, 12, 30 if is_open else 31)
-        jurisdiction = rng.choice(["CAF", "MLI", "COD", "ICC", "Special Criminal Court"])
+        # Most cases before the host State's courts, some before a special court of that State
+        # (the State named beside it), a few before the ICC.
+        host = STAFF_NATIONALITY.get(dict(MISSIONS)[mission], dict(MISSIONS)[mission])
+        roll = rng.random()
+        if roll < 0.8:
+            jurisdiction, jurisdiction_state = host, host
+        elif roll < 0.95:
+            jurisdiction, jurisdiction_state = "Special Criminal Court", host
+        else:
+            jurisdiction, jurisdiction_state = "ICC", None
         next_action = "Follow up with the prosecutor" if due else None
         search = " \n ".join(p for p in [reference, jurisdiction, next_action] if p).lower()
         created = stamp(dt.datetime.combine(opened, dt.time(9)))
@@ -253,7 +279,7 @@ class History:
             case_id, reference, mission, status, jurisdiction, None, legal, next_action,
             due.isoformat() if due else None, urgency.isoformat(), None, closure,
             opened.isoformat(), day.isoformat(), search, len(path), legal, created,
-            stamp(dt.datetime.combine(day, dt.time(9)))])
+            stamp(dt.datetime.combine(day, dt.time(9))), jurisdiction_state])
         for incident_id, _ in linked:
             self.writer("case_incidents").writerow([case_id, incident_id])
         if CASE_STATUSES.index(status) >= CASE_STATUSES.index("suspects_identified") and status != "closed":

@@ -8,11 +8,13 @@ Processes, not threads: the interpreter's lock would let only one client run Pyt
 and the reads would measure the lock rather than SQLite (7,000 reads a second from 8 threads
 against 22,000 from 8 processes, on the same database).
 
-Usage: bench/raw/sqlite.py DATABASE_FILE insert|read|summary CLIENTS SECONDS INCIDENTS OFFICER_ID
+Usage: bench/raw/sqlite.py DATABASE_FILE insert|read|summary|state_incidents:STATE|state_cases:STATE
+    CLIENTS SECONDS INCIDENTS OFFICER_ID
 """
 
 import json
 import multiprocessing
+import os
 import random
 import sqlite3
 import statistics
@@ -36,6 +38,16 @@ INSERT_AUDIT = """INSERT INTO audit_log (occurred_at, actor_id, actor_username, 
     entity_type, entity_id, details, record_hash)
 VALUES (datetime('now'), ?, 'bench.officer', 'incident.create', 'incident', ?,
     '{"status":{"from":null,"to":"draft"}}', ?)"""
+
+
+def statement_of(name):
+    """A statement of bench/raw (the State lists'), without its comments, its State as `?`."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)) as handle:
+        return "".join(line for line in handle if not line.startswith("--")).replace(":state", "?")
+
+
+STATE_INCIDENTS = statement_of("state_incidents.sql")
+STATE_CASES = statement_of("state_cases.sql")
 SUMMARY = """SELECT mission_code, strftime('%Y', occurred_at) AS year, attack_type, COUNT(*),
     SUM(killed), SUM(injured), SUM(abducted), SUM(missing)
 FROM incidents WHERE status IN ('submitted', 'verified') GROUP BY 1, 2, 3"""
@@ -64,6 +76,10 @@ def work(kind, conn, incidents, officer):
                            ("incident_perpetrators", "incident_id"),
                            ("incident_sources", "incident_id")):
             conn.execute(f"SELECT * FROM {table} WHERE {key} = ?", (incident_id,)).fetchall()
+    elif kind.startswith("state_"):
+        list_kind, state = kind.split(":")
+        query = STATE_INCIDENTS if list_kind == "state_incidents" else STATE_CASES
+        conn.execute(query, (state,)).fetchall()
     else:
         conn.execute(SUMMARY).fetchall()
 
