@@ -448,31 +448,11 @@ async fn refused(
     error: AppError,
     conflict_field: &str,
 ) -> Result<HttpResponse, AppError> {
-    let (errors, status) = match error {
-        AppError::Validation(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
-        AppError::MoveNotAllowed { detail, .. } => {
-            (vec![FieldError::new("to", detail)], StatusCode::CONFLICT)
-        }
-        // Someone else moved or changed the case since this page was read.
-        AppError::Conflict(_) => (
-            vec![FieldError::new(
-                conflict_field,
-                Lang::ENGLISH.texts().changed_meanwhile,
-            )],
-            StatusCode::CONFLICT,
-        ),
-        AppError::FileTooLarge { limit_mib } => (
-            vec![FieldError::new(
-                "file",
-                format!("is too large: at most {limit_mib} MiB"),
-            )],
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        AppError::UnsupportedFileType => (
-            vec![FieldError::new("file", "must be one of the accepted types")],
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ),
-        other => return Ok(failure_page(req, other)),
+    // Someone else moved or changed the case since this page was read.
+    let meanwhile = |_| FieldError::new(conflict_field, Lang::ENGLISH.texts().changed_meanwhile);
+    let (errors, status) = match form::refusal(error, meanwhile) {
+        Ok(refusal) => refusal,
+        Err(other) => return Ok(failure_page(req, other)),
     };
     case_page(req, state, user, id, posted, &errors, status).await
 }

@@ -137,7 +137,11 @@ async fn state_case_page(
         status: label(lang, &case.status),
         jurisdiction: match &case.jurisdiction_state {
             Some(s) if *s != case.jurisdiction => {
-                format!("{} ({})", case.jurisdiction, super::countries::name(lang, s))
+                format!(
+                    "{} ({})",
+                    case.jurisdiction,
+                    super::countries::name(lang, s)
+                )
             }
             Some(s) => super::countries::name(lang, s),
             None => case.jurisdiction.clone(),
@@ -283,24 +287,10 @@ async fn refused(
     posted: &[(String, String)],
     error: AppError,
 ) -> Result<HttpResponse, AppError> {
-    let (errors, status) = match error {
-        AppError::Validation(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
-        AppError::MoveNotAllowed { detail, .. } => {
-            (vec![FieldError::new("to", detail)], StatusCode::CONFLICT)
-        }
-        AppError::Conflict(detail) => (vec![FieldError::new("to", detail)], StatusCode::CONFLICT),
-        AppError::FileTooLarge { limit_mib } => (
-            vec![FieldError::new(
-                "file",
-                format!("is too large: at most {limit_mib} MiB"),
-            )],
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        AppError::UnsupportedFileType => (
-            vec![FieldError::new("file", "must be one of the accepted types")],
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ),
-        other => return Ok(failure_page(req, other)),
+    // A proposal the case no longer allows is said on the step's form.
+    let (errors, status) = match form::refusal(error, |detail| FieldError::new("to", detail)) {
+        Ok(refusal) => refusal,
+        Err(other) => return Ok(failure_page(req, other)),
     };
     state_case_page(req, state, user, id, posted, &errors, status).await
 }

@@ -26,3 +26,8 @@ CREATE INDEX case_proposals_pending ON case_proposals (case_id) WHERE status = '
 -- The accepted proposal a step or a document came from.
 ALTER TABLE case_transitions ADD COLUMN proposal_id TEXT REFERENCES case_proposals (id);
 ALTER TABLE case_documents ADD COLUMN proposal_id TEXT REFERENCES case_proposals (id);
+
+-- A host State's list of its cases goes most urgent first: its index reads them in that order.
+DROP INDEX cases_jurisdiction_state;
+CREATE INDEX cases_jurisdiction_state ON cases (jurisdiction_state, urgency, id)
+    WHERE jurisdiction_state IS NOT NULL;
