@@ -450,7 +450,7 @@ async fn refused(
 ) -> Result<HttpResponse, AppError> {
     // Someone else moved or changed the case since this page was read.
     let meanwhile = |_| FieldError::new(conflict_field, Lang::ENGLISH.texts().changed_meanwhile);
-    let (errors, status) = match form::refusal(error, meanwhile) {
+    let (errors, status) = match super::refused::refusal(error, meanwhile) {
         Ok(refusal) => refusal,
         Err(other) => return Ok(failure_page(req, other)),
     };

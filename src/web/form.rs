@@ -3,10 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
-
 use crate::domain::validation::FieldError;
-use crate::error::AppError;
 
 use super::Choice;
 use super::i18n::Lang;
@@ -166,35 +163,6 @@ pub fn message(lang: Lang, english: &str) -> String {
 
 /// How the service's messages begin, with the catalogue key of each, and the key for any other:
 /// for the catalogues' tests.
-/// What a refused form shows beside its fields, and the page's status: its fields' messages, a
-/// move the lifecycle forbids (on `to`), a file too large or of a kind not accepted, and a
-/// conflict as `conflict` words it. Any other refusal is not the form's: it comes back as it is,
-/// for its own page.
-pub fn refusal(
-    error: AppError,
-    conflict: impl FnOnce(String) -> FieldError,
-) -> Result<(Vec<FieldError>, StatusCode), AppError> {
-    Ok(match error {
-        AppError::Validation(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
-        AppError::MoveNotAllowed { detail, .. } => {
-            (vec![FieldError::new("to", detail)], StatusCode::CONFLICT)
-        }
-        AppError::Conflict(detail) => (vec![conflict(detail)], StatusCode::CONFLICT),
-        AppError::FileTooLarge { limit_mib } => (
-            vec![FieldError::new(
-                "file",
-                format!("is too large: at most {limit_mib} MiB"),
-            )],
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        AppError::UnsupportedFileType => (
-            vec![FieldError::new("file", "must be one of the accepted types")],
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ),
-        other => return Err(other),
-    })
-}
-
 #[cfg(test)]
 pub fn problems() -> (&'static [(&'static str, &'static str)], &'static str) {
     (PROBLEMS, OTHER_PROBLEM)

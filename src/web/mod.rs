@@ -18,6 +18,7 @@ mod incident_form;
 mod incidents;
 pub mod labels;
 mod proposals;
+mod refused;
 mod second_factor;
 mod session;
 mod state;

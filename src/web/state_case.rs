@@ -288,10 +288,11 @@ async fn refused(
     error: AppError,
 ) -> Result<HttpResponse, AppError> {
     // A proposal the case no longer allows is said on the step's form.
-    let (errors, status) = match form::refusal(error, |detail| FieldError::new("to", detail)) {
-        Ok(refusal) => refusal,
-        Err(other) => return Ok(failure_page(req, other)),
-    };
+    let (errors, status) =
+        match super::refused::refusal(error, |detail| FieldError::new("to", detail)) {
+            Ok(refusal) => refusal,
+            Err(other) => return Ok(failure_page(req, other)),
+        };
     state_case_page(req, state, user, id, posted, &errors, status).await
 }
 

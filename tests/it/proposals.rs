@@ -418,11 +418,12 @@ async fn proposals_declined_refused_and_withdrawn(backend: Backend) {
     let not_a_document = t
         .upload_form(&mali, &proposals, "warrant", "\u{0}\u{1}\u{2}binary")
         .await;
-    assert!(
-        not_a_document.status.is_client_error(),
-        "{}",
-        not_a_document.body
-    );
+    not_a_document.assert_problem(415);
+    // A document over the upload limit (25 MiB) is refused before it is stored.
+    let oversize = "a".repeat(25 * 1024 * 1024 + 1);
+    t.upload_form(&mali, &proposals, "warrant", &oversize)
+        .await
+        .assert_problem(413);
     let legal_proposing = api.post(&proposals, Some(&legal), arrests_made()).await;
     legal_proposing.assert_problem(403);
     assert_eq!(t.count("case_proposals"), 0);
