@@ -133,6 +133,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// One row per incident and nationality of its victims, kept by the database (see its
+    /// migration): what a State's list of the incidents with its nationals reads in order.
+    incident_nationalities (incident_id, nationality) {
+        incident_id -> Text,
+        nationality -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     incident_perpetrators (incident_id, position) {
         incident_id -> Text,
         position -> Integer,
@@ -324,6 +334,7 @@ diesel::joinable!(audit_chain -> audit_log (audit_id));
 diesel::joinable!(case_incidents -> cases (case_id));
 diesel::joinable!(case_proposals -> cases (case_id));
 diesel::joinable!(incident_victims -> incidents (incident_id));
+diesel::joinable!(incident_nationalities -> incidents (incident_id));
 diesel::joinable!(case_incidents -> incidents (incident_id));
 
 diesel::table! {
@@ -351,6 +362,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    incident_nationalities,
     missions,
     users,
     user_missions,

@@ -9,7 +9,7 @@ use diesel::sql_types::{Bool, Date, Text};
 use crate::db::DbConnection;
 use crate::db::schema::{
     case_accused, case_documents, case_incidents, case_transitions, case_versions, cases,
-    incident_victims, incidents, users,
+    incident_nationalities, incidents, users,
 };
 use crate::domain::state_part::{REACHING_STATUSES, Relation};
 use crate::store::incidents::IncidentRow;
@@ -497,9 +497,9 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
                 )
                 .filter(
                     incidents::id.eq_any(
-                        incident_victims::table
-                            .filter(incident_victims::nationality.eq(state.clone()))
-                            .select(incident_victims::incident_id),
+                        incident_nationalities::table
+                            .filter(incident_nationalities::nationality.eq(state.clone()))
+                            .select(incident_nationalities::incident_id),
                     ),
                 )
                 .select(case_incidents::case_id);

@@ -12,6 +12,7 @@ use peacekeeper_registry::domain::access::{Clearance, Role};
 on_both_backends!(
     each_state_reads_exactly_its_part,
     state_lists_page_filter_and_refuse_bad_input,
+    a_states_list_follows_the_records_corrections,
     the_state_summary_counts_its_part_per_year
 );
 
@@ -627,6 +628,116 @@ async fn state_lists_page_filter_and_refuse_bad_input(backend: Backend) {
     staff.assert_problem(403);
     let mission_list = api.get("/api/v1/incidents", Some(&senegal)).await;
     mission_list.assert_problem(403);
+}
+
+/// The incidents with a State's nationals follow the record as officers correct it: a victim's
+/// nationality corrected takes the incident out of one State's list and into another's, a
+/// corrected time moves it in the order; an incident with two victims of one nationality is
+/// listed once.
+async fn a_states_list_follows_the_records_corrections(backend: Backend) {
+    let t = with_minusma_active(TestApp::new(backend).with_users(MISSION_STAFF));
+    t.create_focal_point("focal.sen", "SEN", Clearance::Confidential);
+    t.create_focal_point("focal.tcd", "TCD", Clearance::Confidential);
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let senegal = api.login("focal.sen", PASSWORD).await;
+    let chad = api.login("focal.tcd", PASSWORD).await;
+    let first = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese_and_chadian(), "unclassified"),
+        )
+        .await,
+    )
+    .await;
+    let mut later = attack(
+        json!([{ "personnel_type": "military", "nationality": "SEN", "gender": "male", "outcome": "injured" }]),
+        "unclassified",
+    );
+    later["occurred_at"] = json!("2023-05-01T10:00:00Z");
+    let second = created(api.post("/api/v1/incidents", Some(&officer), later).await).await;
+    let listed = |token: String, query: &'static str| {
+        let api = &api;
+        async move {
+            let answer = api
+                .get(
+                    &format!("/api/v1/state/incidents?relation=nationality{query}"),
+                    Some(&token),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            let ids: Vec<String> = answer.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_string())
+                .collect();
+            (ids, answer.body["next_cursor"].as_str().map(str::to_string))
+        }
+    };
+    assert_eq!(
+        listed(senegal.clone(), "").await.0,
+        [second.as_str(), first.as_str()]
+    );
+    assert_eq!(listed(chad.clone(), "").await.0, [first.as_str()]);
+
+    let correct = |id: String, change: Value| {
+        let api = &api;
+        let officer = officer.clone();
+        async move {
+            let path = format!("/api/v1/incidents/{id}");
+            let stored = api.get(&path, Some(&officer)).await;
+            let mut change = change;
+            change["version"] = stored.body["version"].clone();
+            change["reason"] = json!("Corrected after the sector's report");
+            let answer = api.patch(&path, Some(&officer), change).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+    };
+    // The first attack's Senegalese victim was in fact Chadian.
+    let mut victims = senegalese_and_chadian();
+    victims[0]["nationality"] = json!("TCD");
+    correct(first.clone(), json!({ "victims": victims })).await;
+    assert_eq!(listed(senegal.clone(), "").await.0, [second.as_str()]);
+    assert_eq!(listed(chad.clone(), "").await.0, [first.as_str()]);
+    // The second attack's victim was Chadian too; then, alone, it happened earlier than
+    // reported.
+    correct(
+        second.clone(),
+        json!({ "victims": [{ "personnel_type": "military", "nationality": "TCD", "gender": "male", "outcome": "injured" }] }),
+    )
+    .await;
+    assert_eq!(listed(senegal.clone(), "").await.0, Vec::<String>::new());
+    assert_eq!(
+        listed(chad.clone(), "").await.0,
+        [second.as_str(), first.as_str()]
+    );
+    correct(
+        second.clone(),
+        json!({ "occurred_at": "2023-01-05T08:00:00Z" }),
+    )
+    .await;
+    let (page, cursor) = listed(chad.clone(), "&limit=1").await;
+    assert_eq!(page, [first.as_str()]);
+    let cursor = cursor.expect("a second page");
+    let rest = api
+        .get(
+            &format!("/api/v1/state/incidents?relation=nationality&limit=1&cursor={cursor}"),
+            Some(&chad),
+        )
+        .await;
+    assert_eq!(rest.body["items"][0]["id"], json!(second), "{}", rest.body);
+    assert!(rest.body["next_cursor"].is_null());
+    // The database keeps the list's order whichever way a time changes, not only the service's.
+    t.execute_sql(&format!(
+        "UPDATE incidents SET occurred_at = '2023-12-01 00:00:00' WHERE id = '{second}'"
+    ))
+    .expect("move the second attack");
+    assert_eq!(
+        listed(chad.clone(), "&from=2023-06-01T00:00:00Z").await.0,
+        [second.as_str()]
+    );
 }
 
 /// Mali's cases as host State and Senegal's nationals, per year, counted from what each may

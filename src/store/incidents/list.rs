@@ -1,12 +1,14 @@
 //! Lists of incidents: what a list may show and asks for, one page at a time.
 
 use chrono::NaiveDateTime;
+use diesel::helper_types::{InnerJoin, IntoBoxed};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
 use super::IncidentRow;
 use crate::db::DbConnection;
-use crate::db::schema::{case_incidents, cases, incident_victims, incidents};
+
+use crate::db::schema::{case_incidents, cases, incident_nationalities, incidents};
 use crate::db::stored_time::StoredTime;
 use crate::domain::state_part::{REACHING_STATUSES, Relation};
 
@@ -101,9 +103,14 @@ pub fn list(
     filter: &IncidentFilter,
     limit: i64,
 ) -> QueryResult<Vec<IncidentRow>> {
-    matching(filter, limit)
-        .select(IncidentRow::as_select())
-        .load(conn)
+    match nationals_of(filter) {
+        Some(state) => with_nationals(filter, state, limit)
+            .select(IncidentRow::as_select())
+            .load(conn),
+        None => matching(filter, limit)
+            .select(IncidentRow::as_select())
+            .load(conn),
+    }
 }
 
 /// As `list`, with only what a list shows of each.
@@ -112,95 +119,139 @@ pub fn list_page(
     filter: &IncidentFilter,
     limit: i64,
 ) -> QueryResult<Vec<ListedIncident>> {
-    matching(filter, limit)
-        .select(ListedIncident::as_select())
-        .load(conn)
+    match nationals_of(filter) {
+        Some(state) => with_nationals(filter, state, limit)
+            .select(ListedIncident::as_select())
+            .load(conn),
+        None => matching(filter, limit)
+            .select(ListedIncident::as_select())
+            .load(conn),
+    }
+}
+
+/// The State whose nationals' incidents the filter asks for, if that is what it asks.
+fn nationals_of(filter: &IncidentFilter) -> Option<&str> {
+    match &filter.state_part {
+        Some((state, Relation::Nationality)) => Some(state),
+        _ => None,
+    }
+}
+
+/// Narrows a query of incidents, alone or joined, to what the filter lets through, and orders
+/// it newest first by `$at` and `$id` (a time and an incident id, where the query's index holds
+/// them), continuing after the cursor by the row of both as SQL (`$key`), `$limit` rows.
+macro_rules! narrowed {
+    ($query:expr, $filter:expr, $limit:expr, $at:expr, $id:expr, $key:expr) => {{
+        let (mut query, filter) = ($query, $filter);
+        if let Some(visible) = &filter.viewer_missions {
+            query = filter_one_of!(query, incidents::mission_code, visible.as_slice());
+        }
+        if !filter.missions.is_empty() {
+            query = filter_one_of!(query, incidents::mission_code, filter.missions.as_slice());
+        }
+        query =
+            query.filter(incidents::classification.eq_any(filter.classifications_allowed.clone()));
+        if !filter.include_drafts {
+            query = query.filter(incidents::status.ne("draft"));
+        }
+        if let Some(status) = &filter.status {
+            query = query.filter(incidents::status.eq(status.clone()));
+        }
+        if let Some(attack_type) = &filter.attack_type {
+            query = query.filter(incidents::attack_type.eq(attack_type.clone()));
+        }
+        if let Some(classification) = &filter.classification {
+            query = query.filter(incidents::classification.eq(classification.clone()));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter($at.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter($at.lt(to));
+        }
+        match filter.fatal {
+            Some(true) => query = query.filter(incidents::killed.gt(0)),
+            Some(false) => query = query.filter(incidents::killed.eq(0)),
+            None => {}
+        }
+        for word in &filter.words {
+            query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
+        }
+        if let Some(officer) = &filter.awaiting_verification_by {
+            let content_actions = crate::domain::verification::CONTENT_ACTIONS
+                .map(|action| format!("'{action}'"))
+                .join(", ");
+            query = query.filter(incidents::status.eq("submitted")).filter(
+                diesel::dsl::sql::<Bool>(
+                    "NOT EXISTS (SELECT 1 FROM incident_versions written \
+                     WHERE written.incident_id = incidents.id AND written.changed_by = ",
+                )
+                .bind::<Text, _>(officer.clone())
+                .sql(&format!(
+                    " AND written.action IN ({content_actions}) \
+                     AND written.version > COALESCE(incidents.last_verified_version, 0))"
+                )),
+            );
+        }
+        if let Some((at, id)) = &filter.after {
+            // A row comparison, which both databases read as one range of the index on (time,
+            // id), even where thousands of incidents share a time.
+            query = query.filter(
+                diesel::dsl::sql::<Bool>(&format!("{} < (", $key))
+                    .bind::<Timestamp, _>(*at)
+                    .sql(", ")
+                    .bind::<Text, _>(id.clone())
+                    .sql(")"),
+            );
+        }
+        query.order(($at.desc(), $id.desc())).limit($limit)
+    }};
 }
 
 /// The first `limit` incidents the filter lets through, newest first.
 fn matching(filter: &IncidentFilter, limit: i64) -> incidents::BoxedQuery<'static, Backend> {
     let mut query = incidents::table.into_boxed();
-    if let Some(visible) = &filter.viewer_missions {
-        query = filter_one_of!(query, incidents::mission_code, visible.as_slice());
-    }
-    if !filter.missions.is_empty() {
-        query = filter_one_of!(query, incidents::mission_code, filter.missions.as_slice());
-    }
-    query = query.filter(incidents::classification.eq_any(filter.classifications_allowed.clone()));
-    if !filter.include_drafts {
-        query = query.filter(incidents::status.ne("draft"));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(incidents::status.eq(status.clone()));
-    }
-    if let Some(attack_type) = &filter.attack_type {
-        query = query.filter(incidents::attack_type.eq(attack_type.clone()));
-    }
-    if let Some(classification) = &filter.classification {
-        query = query.filter(incidents::classification.eq(classification.clone()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(incidents::occurred_at.ge(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(incidents::occurred_at.lt(to));
-    }
-    match filter.fatal {
-        Some(true) => query = query.filter(incidents::killed.gt(0)),
-        Some(false) => query = query.filter(incidents::killed.eq(0)),
-        None => {}
-    }
-    for word in &filter.words {
-        query = query.filter(incidents::search_text.like(like_pattern(word)).escape('\\'));
-    }
-    if let Some(officer) = &filter.awaiting_verification_by {
-        let content_actions = crate::domain::verification::CONTENT_ACTIONS
-            .map(|action| format!("'{action}'"))
-            .join(", ");
-        query = query.filter(incidents::status.eq("submitted")).filter(
-            diesel::dsl::sql::<Bool>(
-                "NOT EXISTS (SELECT 1 FROM incident_versions written \
-                 WHERE written.incident_id = incidents.id AND written.changed_by = ",
-            )
-            .bind::<Text, _>(officer.clone())
-            .sql(&format!(
-                " AND written.action IN ({content_actions}) \
-                 AND written.version > COALESCE(incidents.last_verified_version, 0))"
-            )),
-        );
-    }
-    if let Some((state, relation)) = &filter.state_part {
-        query = query.filter(incidents::status.eq_any(REACHING_STATUSES));
-        query = match relation {
-            Relation::Nationality => query.filter(
-                incidents::id.eq_any(
-                    incident_victims::table
-                        .filter(incident_victims::nationality.eq(state.clone()))
-                        .select(incident_victims::incident_id),
-                ),
-            ),
-            Relation::Host => query.filter(
+    if let Some((state, Relation::Host)) = &filter.state_part {
+        query = query
+            .filter(incidents::status.eq_any(REACHING_STATUSES))
+            .filter(
                 incidents::id.eq_any(
                     case_incidents::table
                         .inner_join(cases::table)
                         .filter(cases::jurisdiction_state.eq(state.clone()))
                         .select(case_incidents::incident_id),
                 ),
-            ),
-        };
+            );
     }
-    if let Some((at, id)) = &filter.after {
-        // A row comparison, which both databases read as one range of the index on (time, id),
-        // even where thousands of incidents share a time.
-        query = query.filter(
-            diesel::dsl::sql::<Bool>(r#"("incidents"."occurred_at", "incidents"."id") < ("#)
-                .bind::<Timestamp, _>(*at)
-                .sql(", ")
-                .bind::<Text, _>(id.clone())
-                .sql(")"),
-        );
-    }
-    query
-        .order((incidents::occurred_at.desc(), incidents::id.desc()))
-        .limit(limit)
+    narrowed!(
+        query,
+        filter,
+        limit,
+        incidents::occurred_at,
+        incidents::id,
+        r#"("incidents"."occurred_at", "incidents"."id")"#
+    )
+}
+
+/// Incidents and the nationalities of their victims, as one query.
+type WithNationalities =
+    IntoBoxed<'static, InnerJoin<incident_nationalities::table, incidents::table>, Backend>;
+
+/// The first `limit` incidents with a victim of `state`'s nationality that the filter lets
+/// through, newest first: read in the order of the nationalities' index, so that the page ends
+/// after `limit` rows however many incidents the State has.
+fn with_nationals(filter: &IncidentFilter, state: &str, limit: i64) -> WithNationalities {
+    let query = incident_nationalities::table
+        .inner_join(incidents::table)
+        .into_boxed()
+        .filter(incident_nationalities::nationality.eq(state.to_string()))
+        .filter(incidents::status.eq_any(REACHING_STATUSES));
+    narrowed!(
+        query,
+        filter,
+        limit,
+        incident_nationalities::occurred_at,
+        incident_nationalities::incident_id,
+        r#"("incident_nationalities"."occurred_at", "incident_nationalities"."incident_id")"#
+    )
 }
