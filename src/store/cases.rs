@@ -11,6 +11,7 @@ use crate::db::schema::{
     case_accused, case_documents, case_incidents, case_transitions, case_versions, cases,
     incident_nationalities, incidents, users,
 };
+use crate::db::stored_time::StoredTime;
 use crate::domain::state_part::{REACHING_STATUSES, Relation};
 use crate::store::incidents::IncidentRow;
 
@@ -140,6 +141,31 @@ pub fn linked_incidents(conn: &mut DbConnection, case_id: &str) -> QueryResult<V
         .filter(case_incidents::case_id.eq(case_id))
         .order((incidents::occurred_at.asc(), incidents::id.asc()))
         .select(IncidentRow::as_select())
+        .load(conn)
+}
+
+/// What a case's reader needs of a linked incident: whether it reaches them, and its name.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+pub struct LinkedIncidentRow {
+    pub id: String,
+    pub reference: Option<String>,
+    pub status: String,
+    pub classification: String,
+    #[diesel(deserialize_as = StoredTime)]
+    pub occurred_at: NaiveDateTime,
+}
+
+/// `linked_incidents`, with only what `LinkedIncidentRow` holds.
+pub fn linked_incident_facts(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> QueryResult<Vec<LinkedIncidentRow>> {
+    case_incidents::table
+        .inner_join(incidents::table)
+        .filter(case_incidents::case_id.eq(case_id))
+        .order((incidents::occurred_at.asc(), incidents::id.asc()))
+        .select(LinkedIncidentRow::as_select())
         .load(conn)
 }
 
@@ -558,7 +584,7 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
 /// What makes up several cases, read at once for a page of them: their linked incidents (with
 /// the case each is linked to), steps, accused persons and documents.
 pub struct CasesParts {
-    pub incidents: Vec<(String, IncidentRow)>,
+    pub incidents: Vec<(String, LinkedIncidentRow)>,
     pub transitions: Vec<TransitionRow>,
     pub accused: Vec<AccusedRow>,
     pub documents: Vec<DocumentRow>,
@@ -570,7 +596,7 @@ pub fn parts_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<Cas
             .inner_join(incidents::table)
             .filter(case_incidents::case_id.eq_any(case_ids))
             .order((incidents::occurred_at.asc(), incidents::id.asc()))
-            .select((case_incidents::case_id, IncidentRow::as_select()))
+            .select((case_incidents::case_id, LinkedIncidentRow::as_select()))
             .load(conn)?,
         transitions: case_transitions::table
             .filter(case_transitions::case_id.eq_any(case_ids))

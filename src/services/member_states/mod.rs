@@ -4,19 +4,21 @@
 //! is recorded in the audit trail, without content.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
 use super::access::{Guarded, stored_classification};
 use crate::auth::{Actor, policy};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, read_transaction};
 use crate::domain::access::{Clearance, Role};
 use crate::domain::state_part::{self, IncidentFacts, Relation};
 use crate::error::{AppError, AppResult};
 use crate::store::audit;
 use crate::store::cases::{
-    self as case_store, AccusedRow, CaseFilter, CaseRow, DocumentRow, TransitionRow,
+    self as case_store, AccusedRow, CaseFilter, CaseRow, DocumentRow, LinkedIncidentRow,
+    TransitionRow,
 };
 use crate::store::files::FileStore;
 use crate::store::incidents::{self as incident_store, IncidentFilter, IncidentRow, VictimRow};
@@ -61,6 +63,22 @@ fn facts_of<'a>(row: &'a IncidentRow, victims: &'a [VictimRow]) -> IncidentFacts
             .iter()
             .filter(|v| v.incident_id == row.id)
             .filter_map(|v| v.nationality.as_deref())
+            .collect(),
+    }
+}
+
+/// `facts_of` a case's linked incident, from its victims' nationalities.
+fn linked_facts_of<'a>(
+    row: &'a LinkedIncidentRow,
+    nationalities: &'a [(String, String)],
+) -> IncidentFacts<'a> {
+    IncidentFacts {
+        status: &row.status,
+        classification: stored_classification(&row.classification),
+        nationalities: nationalities
+            .iter()
+            .filter(|(incident, _)| *incident == row.id)
+            .map(|(_, nationality)| nationality.as_str())
             .collect(),
     }
 }
@@ -126,11 +144,13 @@ impl Guarded for IncidentInPart {
     }
 }
 
-/// A case with its linked incidents and their victims: what decides which States it reaches.
+/// A case with its linked incidents and their victims' nationalities: what decides which
+/// States it reaches.
 struct CaseInPart {
     row: CaseRow,
-    incidents: Vec<IncidentRow>,
-    victims: Vec<VictimRow>,
+    incidents: Vec<LinkedIncidentRow>,
+    /// (incident id, nationality) pairs.
+    nationalities: Vec<(String, String)>,
 }
 
 impl CaseInPart {
@@ -141,7 +161,7 @@ impl CaseInPart {
         let facts: Vec<IncidentFacts> = self
             .incidents
             .iter()
-            .map(|row| facts_of(row, &self.victims))
+            .map(|row| linked_facts_of(row, &self.nationalities))
             .collect();
         state_part::case_relations(
             state,
@@ -153,13 +173,13 @@ impl CaseInPart {
 
     /// The linked incidents the reader may see: every one that reaches it for the host State;
     /// for a State concerned only by its nationals, those with one of them.
-    fn reaching(&self, user: &Actor, relations: &[Relation]) -> Vec<&IncidentRow> {
+    fn reaching(&self, user: &Actor, relations: &[Relation]) -> Vec<&LinkedIncidentRow> {
         let state = user.state.as_deref().unwrap_or_default();
         let host = relations.contains(&Relation::Host);
         self.incidents
             .iter()
             .filter(|row| {
-                let facts = facts_of(row, &self.victims);
+                let facts = linked_facts_of(row, &self.nationalities);
                 facts.reaches(user.clearance) && (host || facts.nationalities.contains(&state))
             })
             .collect()
@@ -182,13 +202,13 @@ impl Guarded for CaseInPart {
         let Some(row) = case_store::find(conn, id)? else {
             return Ok(None);
         };
-        let incidents = case_store::linked_incidents(conn, id)?;
+        let incidents = case_store::linked_incident_facts(conn, id)?;
         let ids: Vec<String> = incidents.iter().map(|i| i.id.clone()).collect();
-        let victims = incident_store::victims_of(conn, &ids)?;
+        let nationalities = incident_store::nationalities_of(conn, &ids)?;
         Ok(Some(CaseInPart {
             row,
             incidents,
-            victims,
+            nationalities,
         }))
     }
 
@@ -401,17 +421,14 @@ fn allowed_classifications(clearance: Clearance) -> Vec<String> {
         .collect()
 }
 
-/// The incidents of the reader's State, newest first: one page, with one more to tell whether
-/// more follow. Each way the State is concerned is one indexed query, merged in order.
-pub fn incidents(
+/// One page of the State's incidents, read in one transaction by `incidents`.
+fn incident_page(
     conn: &mut DbConnection,
     user: &Actor,
-    request: ListRequest,
-    now: NaiveDateTime,
+    state: &str,
+    request: &ListRequest,
+    after: Option<(NaiveDateTime, String)>,
 ) -> AppResult<Vec<StateIncident>> {
-    let state = state_of(conn, user, "state.incidents.list", "incident", now)?.to_string();
-    let after =
-        request.after_as(|at| NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").ok())?;
     let mut rows: Vec<IncidentRow> = Vec::new();
     for relation in request.relations() {
         let filter = IncidentFilter {
@@ -421,7 +438,7 @@ pub fn incidents(
             from: request.from,
             to: request.to,
             after: after.clone(),
-            state_part: Some((state.clone(), relation)),
+            state_part: Some((state.to_string(), relation)),
             ..Default::default()
         };
         rows.extend(incident_store::list(conn, &filter, request.limit + 1)?);
@@ -447,14 +464,31 @@ pub fn incidents(
                 .map(|(_, state)| state.as_str())
                 .collect();
             let relations = state_part::incident_relations(
-                &state,
+                state,
                 user.clearance,
                 &facts_of(row, &victims),
                 &hosts,
             );
-            StateIncident::of(row, &theirs, &state, user.clearance, relations)
+            StateIncident::of(row, &theirs, state, user.clearance, relations)
         })
         .collect();
+    Ok(items)
+}
+
+/// The incidents of the reader's State, newest first: one page, with one more to tell whether
+/// more follow. Each way the State is concerned is one indexed query, merged in order.
+pub fn incidents(
+    conn: &mut DbConnection,
+    user: &Actor,
+    request: ListRequest,
+    now: NaiveDateTime,
+) -> AppResult<Vec<StateIncident>> {
+    let state = state_of(conn, user, "state.incidents.list", "incident", now)?.to_string();
+    let after =
+        request.after_as(|at| NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f").ok())?;
+    let items = read_transaction(conn, |conn| {
+        incident_page(conn, user, &state, &request, after)
+    })?;
     record_read(
         conn,
         user,
@@ -480,44 +514,35 @@ fn with_parts(conn: &mut DbConnection, rows: Vec<CaseRow>) -> AppResult<Vec<Case
     let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
     let parts = case_store::parts_of(conn, &ids)?;
     let incident_ids: Vec<String> = parts.incidents.iter().map(|(_, i)| i.id.clone()).collect();
-    let victims = incident_store::victims_of(conn, &incident_ids)?;
+    let nationalities = by_key(
+        incident_store::nationalities_of(conn, &incident_ids)?,
+        |(incident, _)| incident,
+    );
+    let mut incidents = by_key(parts.incidents, |(case_id, _)| case_id);
+    let mut timelines = by_key(parts.transitions, |t| &t.case_id);
+    let mut accused = by_key(parts.accused, |a| &a.case_id);
+    let mut documents = by_key(parts.documents, |d| &d.case_id);
     Ok(rows
         .into_iter()
         .map(|row| {
-            let incidents: Vec<IncidentRow> = parts
-                .incidents
-                .iter()
-                .filter(|(case_id, _)| *case_id == row.id)
-                .map(|(_, incident)| incident.clone())
+            let linked: Vec<LinkedIncidentRow> = incidents
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(_, incident)| incident)
                 .collect();
-            let linked: Vec<&String> = incidents.iter().map(|i| &i.id).collect();
-            let of_case = |case_id: &str| case_id == row.id;
+            let nationalities = linked
+                .iter()
+                .flat_map(|incident| nationalities.get(&incident.id).into_iter().flatten())
+                .cloned()
+                .collect();
             CaseWithParts {
-                timeline: parts
-                    .transitions
-                    .iter()
-                    .filter(|t| of_case(&t.case_id))
-                    .cloned()
-                    .collect(),
-                accused: parts
-                    .accused
-                    .iter()
-                    .filter(|a| of_case(&a.case_id))
-                    .cloned()
-                    .collect(),
-                documents: parts
-                    .documents
-                    .iter()
-                    .filter(|d| of_case(&d.case_id))
-                    .cloned()
-                    .collect(),
+                timeline: timelines.remove(&row.id).unwrap_or_default(),
+                accused: accused.remove(&row.id).unwrap_or_default(),
+                documents: documents.remove(&row.id).unwrap_or_default(),
                 found: CaseInPart {
-                    victims: victims
-                        .iter()
-                        .filter(|v| linked.contains(&&v.incident_id))
-                        .cloned()
-                        .collect(),
-                    incidents,
+                    incidents: linked,
+                    nationalities,
                     row,
                 },
             }
@@ -525,16 +550,23 @@ fn with_parts(conn: &mut DbConnection, rows: Vec<CaseRow>) -> AppResult<Vec<Case
         .collect())
 }
 
-/// The cases of the reader's State, most urgent first (overdue next actions first): one page,
-/// with one more to tell whether more follow.
-pub fn cases(
+/// Items grouped by a key, each group in the items' order.
+fn by_key<T>(items: Vec<T>, key: impl Fn(&T) -> &String) -> HashMap<String, Vec<T>> {
+    let mut groups: HashMap<String, Vec<T>> = HashMap::new();
+    for item in items {
+        groups.entry(key(&item).clone()).or_default().push(item);
+    }
+    groups
+}
+
+/// One page of the State's cases, read in one transaction by `cases`.
+fn case_page(
     conn: &mut DbConnection,
     user: &Actor,
-    request: ListRequest,
-    now: NaiveDateTime,
+    state: &str,
+    request: &ListRequest,
+    after: Option<(NaiveDate, String)>,
 ) -> AppResult<Vec<StateCase>> {
-    let state = state_of(conn, user, "state.cases.list", "case", now)?.to_string();
-    let after = request.after_as(|urgency| NaiveDate::parse_from_str(urgency, "%Y-%m-%d").ok())?;
     let mut rows: Vec<CaseRow> = Vec::new();
     for relation in request.relations() {
         let filter = CaseFilter {
@@ -551,7 +583,7 @@ pub fn cases(
                     day.succ_opt().unwrap_or(day)
                 }
             }),
-            state_part: Some((state.clone(), relation)),
+            state_part: Some((state.to_string(), relation)),
             after: after.clone(),
             ..Default::default()
         };
@@ -579,6 +611,20 @@ pub fn cases(
             relations,
         ));
     }
+    Ok(items)
+}
+
+/// The cases of the reader's State, most urgent first (overdue next actions first): one page,
+/// with one more to tell whether more follow.
+pub fn cases(
+    conn: &mut DbConnection,
+    user: &Actor,
+    request: ListRequest,
+    now: NaiveDateTime,
+) -> AppResult<Vec<StateCase>> {
+    let state = state_of(conn, user, "state.cases.list", "case", now)?.to_string();
+    let after = request.after_as(|urgency| NaiveDate::parse_from_str(urgency, "%Y-%m-%d").ok())?;
+    let items = read_transaction(conn, |conn| case_page(conn, user, &state, &request, after))?;
     record_read(
         conn,
         user,

@@ -10,7 +10,7 @@ use crate::domain::access::Clearance;
 use crate::domain::case::{Accused, Sentence};
 use crate::domain::incident::OUTCOMES;
 use crate::domain::state_part::Relation;
-use crate::store::cases::{AccusedRow, CaseRow, DocumentRow, TransitionRow};
+use crate::store::cases::{AccusedRow, CaseRow, DocumentRow, LinkedIncidentRow, TransitionRow};
 use crate::store::incidents::{IncidentRow, VictimRow};
 
 /// Casualties by outcome.
@@ -214,7 +214,7 @@ pub struct StateCase {
 impl StateCase {
     pub(super) fn of(
         row: &CaseRow,
-        reaching: &[&IncidentRow],
+        reaching: &[&LinkedIncidentRow],
         timeline: &[TransitionRow],
         accused: &[AccusedRow],
         shared: &[&DocumentRow],

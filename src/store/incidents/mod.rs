@@ -21,7 +21,7 @@ pub(crate) use list::like_pattern;
 pub use list::{IncidentFilter, ListedIncident, list, list_page};
 pub use victims::{
     CasualtyHolder, PersonalData, casualty_ids_in_use, holders_of_casualty_ids,
-    incident_of_casualty, personal_data_of, victims_of,
+    incident_of_casualty, nationalities_of, personal_data_of, victims_of,
 };
 
 #[derive(

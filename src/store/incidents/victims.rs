@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::{IncidentRow, VictimRow};
 use crate::db::DbConnection;
-use crate::db::schema::{incident_victims, incidents};
+use crate::db::schema::{incident_nationalities, incident_victims, incidents};
 
 /// Casualty ids among `ids` already given to victims of other incidents.
 pub fn casualty_ids_in_use(
@@ -79,6 +79,20 @@ pub fn personal_data_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<
             incident_victims::incident_id,
             incident_victims::name,
             incident_victims::unit,
+        ))
+        .load(conn)
+}
+
+/// The nationalities of these incidents' victims: (incident id, nationality) pairs, each once.
+pub fn nationalities_of(
+    conn: &mut DbConnection,
+    incident_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    incident_nationalities::table
+        .filter(incident_nationalities::incident_id.eq_any(incident_ids))
+        .select((
+            incident_nationalities::incident_id,
+            incident_nationalities::nationality,
         ))
         .load(conn)
 }
