@@ -500,21 +500,14 @@ where
 }
 
 /// Runs `work`, a read of several statements, in one transaction: they see one snapshot, so
-/// that the parts of a page agree with each other. On PostgreSQL they are planned once per
-/// connection instead of at every run: a page's statements look rows up by keys, whose best
-/// plan does not depend on the values asked for, and planning them again and again took a third
-/// of the database's time on the States' lists (docs/performance.md).
+/// that the parts of a page (a case and its steps, an incident and its victims) agree with each
+/// other even while officers write.
 pub fn read_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|conn| {
-        if let DbConnection::Postgres(pg) = conn {
-            pg.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")?;
-        }
-        work(conn)
-    })
+    conn.transaction(work)
 }
 
 #[cfg(test)]
