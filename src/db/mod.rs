@@ -499,15 +499,22 @@ where
     }
 }
 
-/// Runs `work`, a read of several statements, in one transaction: they see one snapshot, so
+/// Runs `work`, a read of several statements, in one transaction that sees one snapshot, so
 /// that the parts of a page (a case and its steps, an incident and its victims) agree with each
-/// other even while officers write.
+/// other even while officers write: on PostgreSQL a read-only `REPEATABLE READ` transaction (its
+/// default, `READ COMMITTED`, takes a new snapshot at each statement); on SQLite a read
+/// transaction sees one state of the file from its first read on.
 pub fn read_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(work)
+    conn.transaction(|conn| {
+        if conn.backend() == Backend::Postgres {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        work(conn)
+    })
 }
 
 #[cfg(test)]

@@ -198,3 +198,37 @@ async fn a_database_outage_is_answered_in_time_and_recovered_from() {
         StatusCode::OK
     );
 }
+
+crate::on_both_backends!(a_read_transaction_sees_one_snapshot);
+
+/// The statements of a read transaction (a page and its parts) see one state of the registry:
+/// a change another connection commits between two of them is not seen by the second, and is
+/// seen once the transaction ends.
+async fn a_read_transaction_sees_one_snapshot(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let pool = test_db.migrated_pool();
+    let mut reader = pool.get().unwrap();
+    let reader: &mut DbConnection = &mut reader;
+    let mut writer = pool.get().unwrap();
+    let writer: &mut DbConnection = &mut writer;
+    let missions = |conn: &mut DbConnection| {
+        sql_query("SELECT COUNT(*) AS value FROM missions")
+            .get_result::<Number>(conn)
+            .unwrap()
+            .value
+    };
+    let (first, second) = db::read_transaction(reader, |conn| {
+        let first = missions(conn);
+        sql_query(
+            "INSERT INTO missions (code, name) VALUES ('UNTEST', 'A mission added meanwhile')",
+        )
+        .execute(writer)?;
+        diesel::QueryResult::Ok((first, missions(conn)))
+    })
+    .unwrap();
+    assert_eq!(
+        first, second,
+        "the second statement saw a change made meanwhile"
+    );
+    assert_eq!(missions(reader), first + 1);
+}
