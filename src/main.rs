@@ -28,11 +28,6 @@ mod audit_commands;
 
 use audit_commands::{baseline, checkpoint, keygen, verify_audit, verify_checkpoints};
 
-/// The server answers each request with many small allocations from several threads, where the
-/// system's allocator spent a fifth of the server's time.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The Peacekeeper Safety Incident Registry: attacks on UN peacekeepers and every case's road
 /// to justice.
 #[derive(Parser)]
