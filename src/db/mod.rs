@@ -485,6 +485,15 @@ where
             None
         }
     };
+    finish(conn, work)
+}
+
+/// Runs `work` in the transaction just begun, then commits it, or rolls it back on an error.
+fn finish<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     match work(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
@@ -509,12 +518,17 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|conn| {
-        if conn.backend() == Backend::Postgres {
-            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+    match conn {
+        // Begun as such in one statement: a page's every round trip counts.
+        DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction_sql(
+            pg,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+        DbConnection::Sqlite(_) => {
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?
         }
-        work(conn)
-    })
+    }
+    finish(conn, work)
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ pub fn append(
 }
 
 /// Appends one record in a transaction of its own (for events that change nothing else, such
-/// as a failed sign-in or a denied access).
+/// as a failed sign-in, a denied access or a focal point's read).
 pub fn append_alone(
     conn: &mut DbConnection,
     context: &AuditContext,
@@ -179,6 +179,11 @@ pub fn append_alone(
     entity_id: Option<&str>,
     details: serde_json::Value,
 ) -> QueryResult<i64> {
+    if let DbConnection::Postgres(_) = conn {
+        // On PostgreSQL one statement is a transaction of its own, the trigger's row queued for
+        // the sealer included: no BEGIN and COMMIT to wait for on every audited read.
+        return append(conn, context, action, entity_type, entity_id, details);
+    }
     write_transaction(conn, |conn| {
         append(conn, context, action, entity_type, entity_id, details)
     })
