@@ -518,15 +518,18 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let outermost =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()?
+            .is_none();
     match conn {
-        // Begun as such in one statement: a page's every round trip counts.
-        DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction_sql(
+        // Begun as such in one statement: a page's every round trip counts. Inside another
+        // transaction it is a savepoint of that one, below.
+        DbConnection::Postgres(pg) if outermost => AnsiTransactionManager::begin_transaction_sql(
             pg,
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
         )?,
-        DbConnection::Sqlite(_) => {
-            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?
-        }
+        _ => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
     }
     finish(conn, work)
 }

@@ -231,4 +231,10 @@ async fn a_read_transaction_sees_one_snapshot(backend: Backend) {
         "the second statement saw a change made meanwhile"
     );
     assert_eq!(missions(reader), first + 1);
+    // Inside another transaction a read is a part of it.
+    let nested = db::write_transaction(reader, |conn| {
+        db::read_transaction(conn, |conn| diesel::QueryResult::Ok(missions(conn)))
+    })
+    .unwrap();
+    assert_eq!(nested, first + 1);
 }
