@@ -219,6 +219,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reaching_classification -> Nullable<Text>,
     }
 }
 

@@ -198,6 +198,22 @@ pub fn host_states_of(
         .collect())
 }
 
+/// Holds these incidents FOR SHARE on PostgreSQL until the transaction ends; taken before the case
+/// that will link them is changed. A new link then waits for a change of its incident to
+/// commit, and such a change for the link, so that `cases.reaching_classification`, kept by the
+/// database, misses neither (see its migration). SQLite has one writer at a time.
+pub fn hold_for_linking(conn: &mut DbConnection, incident_ids: &[String]) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        incidents::table
+            .filter(incidents::id.eq_any(incident_ids))
+            .order(incidents::id)
+            .select(incidents::id)
+            .for_share()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 /// Replaces the links of a case with these incidents.
 pub fn set_incidents(
     conn: &mut DbConnection,
@@ -496,17 +512,17 @@ pub fn list(conn: &mut DbConnection, filter: &CaseFilter, limit: i64) -> QueryRe
         query = filter_one_of!(query, cases::mission_code, filter.missions.as_slice());
     }
     if let Some(allowed) = &filter.classifications_allowed {
-        let visible_incident = case_incidents::table
-            .inner_join(incidents::table)
-            .filter(case_incidents::case_id.eq(cases::id))
-            .filter(incidents::classification.eq_any(allowed.clone()));
-        // A State sees a case only through incidents that reach it.
         query = if filter.state_part.is_some() {
-            query.filter(diesel::dsl::exists(
-                visible_incident.filter(incidents::status.eq_any(REACHING_STATUSES)),
-            ))
+            // A State sees a case only through incidents that reach it: the database keeps the
+            // lowest classification among them on the case.
+            query.filter(cases::reaching_classification.eq_any(allowed.clone()))
         } else {
-            query.filter(diesel::dsl::exists(visible_incident))
+            query.filter(diesel::dsl::exists(
+                case_incidents::table
+                    .inner_join(incidents::table)
+                    .filter(case_incidents::case_id.eq(cases::id))
+                    .filter(incidents::classification.eq_any(allowed.clone())),
+            ))
         };
     }
     match &filter.state_part {

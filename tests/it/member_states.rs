@@ -13,6 +13,8 @@ on_both_backends!(
     each_state_reads_exactly_its_part,
     state_lists_page_filter_and_refuse_bad_input,
     a_states_list_follows_the_records_corrections,
+    a_host_states_cases_follow_their_incidents,
+    a_link_made_while_its_incident_changes_counts_the_change,
     the_state_summary_counts_its_part_per_year
 );
 
@@ -737,6 +739,206 @@ async fn a_states_list_follows_the_records_corrections(backend: Backend) {
     assert_eq!(
         listed(chad.clone(), "&from=2023-06-01T00:00:00Z").await.0,
         [second.as_str()]
+    );
+}
+
+/// A host State's list of cases follows the incidents through which it reads them: a case
+/// leaves the list when its last incident within the focal point's clearance is withdrawn or
+/// classified above it, and comes back with a link to one it may read; whichever way the
+/// change arrives, the database keeps what the list filters on equal to a recount.
+async fn a_host_states_cases_follow_their_incidents(backend: Backend) {
+    let t = with_minusma_active(TestApp::new(backend).with_users(MISSION_STAFF));
+    t.create_focal_point("focal.mli", "MLI", Clearance::Confidential);
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let mali = api.login("focal.mli", PASSWORD).await;
+    let senegalese = || json!([{ "personnel_type": "military", "nationality": "SEN", "gender": "male", "outcome": "killed" }]);
+    let open = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese(), "unclassified"),
+        )
+        .await,
+    )
+    .await;
+    let mut later = attack(senegalese(), "confidential");
+    later["occurred_at"] = json!("2023-05-01T10:00:00Z");
+    let second = created(api.post("/api/v1/incidents", Some(&officer), later).await).await;
+    let case = created(
+        api.post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [open], "jurisdiction": "MLI" }),
+        )
+        .await,
+    )
+    .await;
+    let listed = || {
+        let api = &api;
+        let mali = mali.clone();
+        async move {
+            let answer = api
+                .get("/api/v1/state/cases?relation=host", Some(&mali))
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            answer.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["id"].as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        }
+    };
+    let kept_as_counted = || {
+        let differing = t.count(
+            "cases WHERE reaching_classification IS DISTINCT FROM (
+                SELECT i.classification FROM case_incidents ci JOIN incidents i ON i.id = ci.incident_id
+                WHERE ci.case_id = cases.id AND i.status IN ('submitted', 'verified')
+                ORDER BY CASE i.classification WHEN 'unclassified' THEN 0 WHEN 'confidential' THEN 1 ELSE 2 END
+                LIMIT 1)",
+        );
+        assert_eq!(
+            differing, 0,
+            "cases whose kept classification differs from a recount"
+        );
+    };
+    let reclassify = |id: String, classification: &'static str| {
+        let api = &api;
+        let officer = officer.clone();
+        async move {
+            let path = format!("/api/v1/incidents/{id}");
+            let stored = api.get(&path, Some(&officer)).await;
+            let change = json!({
+                "version": stored.body["version"],
+                "classification": classification,
+                "reason": "Classified again after review",
+            });
+            let answer = api.patch(&path, Some(&officer), change).await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        }
+    };
+    assert_eq!(listed().await, [case.as_str()]);
+    kept_as_counted();
+
+    reclassify(open.clone(), "strictly_confidential").await;
+    assert!(
+        listed().await.is_empty(),
+        "above the focal point's clearance"
+    );
+    kept_as_counted();
+
+    let relinked = api
+        .patch(
+            &format!("/api/v1/cases/{case}"),
+            Some(&legal),
+            json!({ "version": 1, "incident_ids": [open, second] }),
+        )
+        .await;
+    assert_eq!(relinked.status, StatusCode::OK, "{}", relinked.body);
+    assert_eq!(listed().await, [case.as_str()], "through the second attack");
+    kept_as_counted();
+
+    let withdrawn = api
+        .post(
+            &format!("/api/v1/incidents/{second}/withdraw"),
+            Some(&officer),
+            json!({ "reason": "Reported twice" }),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
+    assert!(
+        listed().await.is_empty(),
+        "its only incident Mali may read is withdrawn"
+    );
+    kept_as_counted();
+
+    // Someone with direct access lowers the first attack's classification: the database keeps
+    // the case's classification all the same.
+    t.execute_sql(&format!(
+        "UPDATE incidents SET classification = 'confidential' WHERE id = '{open}'"
+    ))
+    .expect("reclassify by hand");
+    assert_eq!(listed().await, [case.as_str()]);
+    kept_as_counted();
+}
+
+/// A legal officer links an incident to a case while someone else's change of that incident's
+/// classification is not yet committed: the link waits for it, so that the case's kept
+/// classification counts the change rather than the incident as it was.
+async fn a_link_made_while_its_incident_changes_counts_the_change(backend: Backend) {
+    let t = with_minusma_active(TestApp::new(backend).with_users(MISSION_STAFF));
+    t.create_focal_point("focal.mli", "MLI", Clearance::Confidential);
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let mali = api.login("focal.mli", PASSWORD).await;
+    let senegalese = || json!([{ "personnel_type": "military", "nationality": "SEN", "gender": "male", "outcome": "killed" }]);
+    let secret = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese(), "strictly_confidential"),
+        )
+        .await,
+    )
+    .await;
+    let open = created(
+        api.post(
+            "/api/v1/incidents",
+            Some(&officer),
+            attack(senegalese(), "unclassified"),
+        )
+        .await,
+    )
+    .await;
+    let case = created(
+        api.post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [secret], "jurisdiction": "MLI" }),
+        )
+        .await,
+    )
+    .await;
+
+    // Another connection classifies the open attack higher and has not committed yet.
+    let mut pooled = t.conn();
+    let other = &mut *pooled as &mut peacekeeper_registry::db::DbConnection;
+    let run = |conn: &mut peacekeeper_registry::db::DbConnection, sql: &str| {
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), conn).expect(sql);
+    };
+    run(other, "BEGIN");
+    run(
+        other,
+        &format!(
+            "UPDATE incidents SET classification = 'strictly_confidential' WHERE id = '{open}'"
+        ),
+    );
+    let path = format!("/api/v1/cases/{case}");
+    let (linked, ()) = tokio::join!(
+        api.patch(
+            &path,
+            Some(&legal),
+            json!({ "version": 1, "incident_ids": [secret, open] }),
+        ),
+        async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+            run(other, "COMMIT");
+        }
+    );
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    let listed = api
+        .get("/api/v1/state/cases?relation=host", Some(&mali))
+        .await;
+    assert_eq!(listed.body["items"], json!([]), "{}", listed.body);
+    let kept = t.count(&format!(
+        "cases WHERE id = '{case}' AND reaching_classification = 'strictly_confidential'"
+    ));
+    assert_eq!(
+        kept, 1,
+        "the case's classification counts the committed change"
     );
 }
 

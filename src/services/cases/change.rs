@@ -98,6 +98,7 @@ pub fn update(
     };
 
     write_transaction(conn, |conn| {
+        store::hold_for_linking(conn, &fields.incident_ids)?;
         let mut case = load(conn, id)?.ok_or(AppError::NotFound)?;
         if case.row.version != expected_version {
             return Err(stale(expected_version));

@@ -250,6 +250,7 @@ pub(super) fn create_once(
     };
     fill_row(&mut row, fields)?;
     store::insert(conn, &row)?;
+    store::hold_for_linking(conn, &fields.incident_ids)?;
     store::set_incidents(conn, id, &fields.incident_ids)?;
     store::insert_transition(
         conn,
