@@ -5,6 +5,14 @@
 -- transaction of every change (SQLite has one writer at a time).
 ALTER TABLE cases ADD COLUMN reaching_classification TEXT;
 
+-- The incidents that reach the States through each case, with their classification's rank
+-- (the lowest first): what every trigger below counts from.
+CREATE VIEW case_reaching_incidents AS
+SELECT ci.case_id, i.classification,
+       CASE i.classification WHEN 'unclassified' THEN 0 WHEN 'confidential' THEN 1 ELSE 2 END AS rank
+FROM case_incidents ci JOIN incidents i ON i.id = ci.incident_id
+WHERE i.status IN ('submitted', 'verified');
+
 -- A new link can only lower the case's classification, so the case's other links are not read.
 CREATE TRIGGER case_incidents_reach_added AFTER INSERT ON case_incidents
 FOR EACH ROW
@@ -23,11 +31,8 @@ CREATE TRIGGER case_incidents_reach_removed AFTER DELETE ON case_incidents
 FOR EACH ROW
 BEGIN
     UPDATE cases SET reaching_classification = (
-        SELECT i.classification
-        FROM case_incidents ci JOIN incidents i ON i.id = ci.incident_id
-        WHERE ci.case_id = cases.id AND i.status IN ('submitted', 'verified')
-        ORDER BY CASE i.classification WHEN 'unclassified' THEN 0 WHEN 'confidential' THEN 1 ELSE 2 END
-        LIMIT 1)
+        SELECT classification FROM case_reaching_incidents WHERE case_id = cases.id
+        ORDER BY rank LIMIT 1)
     WHERE id = OLD.case_id;
 END;
 
@@ -35,17 +40,11 @@ CREATE TRIGGER incidents_reach_changed AFTER UPDATE OF status, classification ON
 FOR EACH ROW WHEN NEW.status IS NOT OLD.status OR NEW.classification IS NOT OLD.classification
 BEGIN
     UPDATE cases SET reaching_classification = (
-        SELECT i.classification
-        FROM case_incidents ci JOIN incidents i ON i.id = ci.incident_id
-        WHERE ci.case_id = cases.id AND i.status IN ('submitted', 'verified')
-        ORDER BY CASE i.classification WHEN 'unclassified' THEN 0 WHEN 'confidential' THEN 1 ELSE 2 END
-        LIMIT 1)
+        SELECT classification FROM case_reaching_incidents WHERE case_id = cases.id
+        ORDER BY rank LIMIT 1)
     WHERE id IN (SELECT case_id FROM case_incidents WHERE incident_id = NEW.id);
 END;
 
 UPDATE cases SET reaching_classification = (
-    SELECT i.classification
-    FROM case_incidents ci JOIN incidents i ON i.id = ci.incident_id
-    WHERE ci.case_id = cases.id AND i.status IN ('submitted', 'verified')
-    ORDER BY CASE i.classification WHEN 'unclassified' THEN 0 WHEN 'confidential' THEN 1 ELSE 2 END
-    LIMIT 1);
+    SELECT classification FROM case_reaching_incidents WHERE case_id = cases.id
+    ORDER BY rank LIMIT 1);

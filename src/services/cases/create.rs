@@ -249,8 +249,8 @@ pub(super) fn create_once(
         updated_at: now,
     };
     fill_row(&mut row, fields)?;
-    store::insert(conn, &row)?;
     store::hold_for_linking(conn, &fields.incident_ids)?;
+    store::insert(conn, &row)?;
     store::set_incidents(conn, id, &fields.incident_ids)?;
     store::insert_transition(
         conn,
