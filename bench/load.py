@@ -94,7 +94,7 @@ TRANSITION_COLUMNS = ["case_id", "position", "from_status", "to_status", "effect
                       "closure_reason", "entered_by", "entered_at"]
 ACCUSED_COLUMNS = ["id", "case_id", "name", "affiliation", "status", "charges", "verdict",
                    "sentence_type", "sentence_months", "sentence_details", "version",
-                   "created_at", "updated_at"]
+                   "created_at", "updated_at", "verdict_on"]
 
 
 def incident_id_of(index):
@@ -253,9 +253,12 @@ class History:
         legal = self.users["bench.legal"]
         day = opened
         closure = rng.choice(CLOSURE_REASONS) if status == "closed" else None
+        judged_on = None  # the first step at or past a judgment: no verdict is dated before it
         for position, to in enumerate(path):
             if position:
                 day = min(day + dt.timedelta(days=rng.randrange(10, 240)), TODAY)
+            if judged_on is None and to in ("judgment", "appeal", "final"):
+                judged_on = day
             self.writer("case_transitions").writerow([
                 case_id, position, path[position - 1] if position else None, to, day.isoformat(),
                 None, closure if to == "closed" else None, legal, stamp(dt.datetime.combine(day, dt.time(9)))])
@@ -292,7 +295,8 @@ class History:
                     f"Accused {index}", "Armed group", "in_custody" if judged else rng.choice(["suspected", "wanted", "at_large"]),
                     "Murder of peacekeepers" if status != "suspects_identified" else None, verdict,
                     "imprisonment" if convicted else None, rng.randrange(12, 360) if convicted else None,
-                    None, 1, created, created])
+                    None, 1, created, created,
+                    judged_on.isoformat() if judged else None])
 
 
 def postgres_copy(url, folder, tables):

@@ -261,6 +261,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        verdict_on -> Nullable<Date>,
     }
 }
 

@@ -3,21 +3,24 @@
 //! to any of them, kept in `case_versions`. The audit record of the change carries the
 //! snapshot's hash and the names of what changed, never the values.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
 
 use crate::db::DbConnection;
 use crate::domain::access::Clearance;
+use crate::domain::case::{CaseStatus, judgment_reached_on};
 use crate::domain::snapshot::{self, ChangeFacts};
 use crate::error::AppResult;
-use crate::store::cases::{self as store, CaseVersionRow};
+use crate::store::cases::{self as store, CaseVersionRow, TransitionRow};
 
 /// The case and its parts as they stand now; `None` when there is no such case.
 pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<Option<Value>> {
     let Some(row) = store::find(conn, case_id)? else {
         return Ok(None);
     };
-    let steps: Vec<Value> = store::transitions(conn, case_id)?
+    let timeline = store::transitions(conn, case_id)?;
+    let dated_by_default = default_verdict_day(&timeline, row.opened_on);
+    let steps: Vec<Value> = timeline
         .into_iter()
         .map(|t| {
             let mut step = json!({
@@ -44,7 +47,7 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
     let accused: Vec<Value> = store::accused(conn, case_id)?
         .into_iter()
         .map(|a| {
-            json!({
+            let mut accused = json!({
                 "id": a.id,
                 "name": a.name,
                 "affiliation": a.affiliation,
@@ -55,7 +58,14 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
                 "sentence_months": a.sentence_months,
                 "sentence_details": a.sentence_details,
                 "version": a.version,
-            })
+            });
+            // Named unless it is the day the verdicts recorded before their days existed were
+            // given, which the steps above tell: those cases keep the snapshots their records
+            // prove, and every snapshot still tells each verdict's day.
+            if a.verdict != "pending" && a.verdict_on != Some(dated_by_default) {
+                accused["verdict_on"] = json!(a.verdict_on);
+            }
+            accused
         })
         .collect();
     let documents: Vec<Value> = store::documents(conn, case_id)?
@@ -116,6 +126,16 @@ pub(crate) fn snapshot_of(conn: &mut DbConnection, case_id: &str) -> AppResult<O
         snapshot["jurisdiction_state"] = json!(state);
     }
     Ok(Some(snapshot))
+}
+
+/// The day the verdicts recorded before verdicts had days were given: the case's first step at or
+/// past a judgment, else its opening (the migration that added the days says the same).
+fn default_verdict_day(timeline: &[TransitionRow], opened_on: NaiveDate) -> NaiveDate {
+    let steps = timeline.iter().filter_map(|step| {
+        let status = CaseStatus::try_from(step.to_status.as_str()).ok()?;
+        Some((status, step.effective_on))
+    });
+    judgment_reached_on(steps).unwrap_or(opened_on)
 }
 
 /// The canonical text of the case's snapshot as its rows stand now.

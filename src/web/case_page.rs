@@ -191,6 +191,7 @@ struct AccusedLine {
     status: String,
     charges: String,
     verdict: String,
+    verdict_on: String,
 }
 
 struct DocumentLine {
@@ -385,6 +386,7 @@ async fn case_page(
                 status: label(lang, &a.status),
                 charges: a.charges.clone().unwrap_or_default(),
                 verdict: label(lang, &a.verdict),
+                verdict_on: a.verdict_on.map(|day| day.to_string()).unwrap_or_default(),
             })
             .collect(),
         documents: case
@@ -529,10 +531,16 @@ pub async fn update_accused(
         Err(other_page) => return Ok(other_page),
     };
     let (id, accused_id) = path.into_inner();
-    // A field left empty stays as stored.
+    // A field left empty stays as stored; a verdict back to `pending` drops its day.
+    let verdict = filled(&pairs, "verdict");
+    let verdict_on = match verdict.as_deref() {
+        Some("pending") => Some(None),
+        _ => filled(&pairs, "verdict_on").map(Some),
+    };
     let changes = AccusedChanges {
         status: filled(&pairs, "status").map(Some),
-        verdict: filled(&pairs, "verdict").map(Some),
+        verdict: verdict.map(Some),
+        verdict_on,
         ..Default::default()
     };
     let version: i64 = form::value(&pairs, "version").parse().unwrap_or(-1);

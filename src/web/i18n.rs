@@ -315,6 +315,7 @@ texts! {
     affiliation,
     charges,
     verdict,
+    verdict_on,
     add_accused,
     documents,
     add_document,

@@ -178,7 +178,14 @@ async fn state_case_page(
                     .name
                     .clone()
                     .unwrap_or_else(|| lang.texts().withheld.to_string()),
-                note: [label(lang, &a.status), label(lang, &a.verdict)].join(", "),
+                note: match a.verdict_on {
+                    Some(day) => format!(
+                        "{}, {} ({day})",
+                        label(lang, &a.status),
+                        label(lang, &a.verdict)
+                    ),
+                    None => format!("{}, {}", label(lang, &a.status), label(lang, &a.verdict)),
+                },
             })
             .collect(),
         documents: case

@@ -248,7 +248,7 @@ async fn a_case_goes_from_report_to_final_judgment(backend: Backend) {
             json!({
                 "name": "Commander A.", "affiliation": "UPC", "status": "in_custody",
                 "charges": "Murder of peacekeepers (art. 153 Penal Code)", "verdict": "convicted",
-                "sentence": { "type": "imprisonment", "months": 240 }
+                "verdict_on": "2026-09-30", "sentence": { "type": "imprisonment", "months": 240 }
             }),
         )
         .await;
@@ -258,7 +258,7 @@ async fn a_case_goes_from_report_to_final_judgment(backend: Backend) {
         .post(
             &accused_path,
             Some(&legal),
-            json!({ "name": "B. alias Tiger", "status": "released", "verdict": "acquitted" }),
+            json!({ "name": "B. alias Tiger", "status": "released", "verdict": "acquitted", "verdict_on": "2026-09-30" }),
         )
         .await;
     assert_eq!(acquitted.status, StatusCode::CREATED, "{}", acquitted.body);
@@ -494,7 +494,7 @@ async fn accused_verdicts_follow_the_case(backend: Backend) {
         .post(
             &path,
             Some(&legal),
-            json!({ "name": "C.", "verdict": "convicted", "sentence": { "type": "imprisonment", "months": 12 } }),
+            json!({ "name": "C.", "verdict": "convicted", "verdict_on": "2026-04-01", "sentence": { "type": "imprisonment", "months": 12 } }),
         )
         .await;
     early_verdict.assert_problem(422);
@@ -525,7 +525,23 @@ async fn accused_verdicts_follow_the_case(backend: Backend) {
             json!({ "version": 1, "verdict": "convicted" }),
         )
         .await;
-    assert_eq!(without_sentence.error_fields(), ["sentence"]);
+    assert_eq!(without_sentence.error_fields(), ["verdict_on", "sentence"]);
+    let before_the_judgment = api
+        .patch(
+            &accused_path,
+            Some(&legal),
+            json!({ "version": 1, "verdict": "acquitted", "verdict_on": "2026-08-31" }),
+        )
+        .await;
+    assert_eq!(before_the_judgment.error_fields(), ["verdict_on"]);
+    assert!(
+        before_the_judgment.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2026-09-01"),
+        "{}",
+        before_the_judgment.body
+    );
     let bad_status = api
         .patch(
             &accused_path,
@@ -539,7 +555,7 @@ async fn accused_verdicts_follow_the_case(backend: Backend) {
             with_token(TestRequest::patch().uri(&accused_path), Some(&legal))
                 .insert_header(("If-Match", "\"1\""))
                 .set_json(json!({
-                    "verdict": "convicted", "status": "in_custody",
+                    "verdict": "convicted", "verdict_on": "2026-09-15", "status": "in_custody",
                     "sentence": { "type": "imprisonment", "months": 180, "details": "15 years" }
                 })),
         )
@@ -569,7 +585,49 @@ async fn accused_verdicts_follow_the_case(backend: Backend) {
         .get(&format!("/api/v1/cases/{case_id}"), Some(&legal))
         .await;
     assert_eq!(case.body["accused"][0]["verdict"], "convicted");
+    assert_eq!(case.body["accused"][0]["verdict_on"], "2026-09-15");
     assert_eq!(case.body["accused"][0]["sentence"]["months"], 180);
+
+    // The case's snapshot names a verdict's day unless it is the judgment's, the day that the
+    // verdicts recorded before verdicts had days were given: their cases keep the snapshots their
+    // records prove, and the trail verifies.
+    let on_the_day = api
+        .post(
+            &path,
+            Some(&legal),
+            json!({ "name": "D.", "verdict": "acquitted", "verdict_on": "2026-09-01" }),
+        )
+        .await;
+    assert_eq!(
+        on_the_day.status,
+        StatusCode::CREATED,
+        "{}",
+        on_the_day.body
+    );
+    assert_eq!(on_the_day.body["verdict_on"], "2026-09-01");
+    let latest = format!(
+        "case_versions WHERE case_id = '{case_id}' AND version = \
+         (SELECT MAX(version) FROM case_versions WHERE case_id = '{case_id}')"
+    );
+    assert_eq!(
+        t.count(&format!("{latest} AND snapshot LIKE '%\"D.\"%'")),
+        1
+    );
+    assert_eq!(
+        t.count(&format!(
+            "{latest} AND snapshot LIKE '%\"verdict_on\":\"2026-09-15\"%'"
+        )),
+        1
+    );
+    assert_eq!(
+        t.count(&format!(
+            "{latest} AND snapshot LIKE '%verdict_on%verdict_on%'"
+        )),
+        0
+    );
+    let auditor = api.login("auditor", PASSWORD).await;
+    let verified = api.get("/api/v1/audit/verify", Some(&auditor)).await;
+    assert_eq!(verified.body["intact"], true, "{}", verified.body);
 }
 
 async fn documents_keep_their_bytes_and_their_integrity(backend: Backend) {
@@ -1654,7 +1712,7 @@ async fn changes_keep_links_people_and_dates_sound(backend: Backend) {
         .patch(
             &accused_path,
             Some(&legal),
-            json!({ "version": 2, "verdict": "convicted", "sentence": { "type": "life_imprisonment" } }),
+            json!({ "version": 2, "verdict": "convicted", "verdict_on": "2026-05-01", "sentence": { "type": "life_imprisonment" } }),
         )
         .await;
     assert_eq!(convicted.status, StatusCode::OK, "{}", convicted.body);

@@ -151,8 +151,8 @@ macro_rules! build_world {
             ("in_trial", "2024-09-01", None),
             ("judgment", "2024-12-01", None),
         ]);
-        for verdict in [json!({ "name": "A.", "verdict": "convicted", "sentence": { "type": "imprisonment", "months": 120 } }),
-                        json!({ "name": "B.", "verdict": "acquitted" })] {
+        for verdict in [json!({ "name": "A.", "verdict": "convicted", "verdict_on": "2024-12-01", "sentence": { "type": "imprisonment", "months": 120 } }),
+                        json!({ "name": "B.", "verdict": "acquitted", "verdict_on": "2024-12-01" })] {
             post_ok!($api, &legal, format!("/api/v1/cases/{c1}/accused"), verdict);
         }
         for (to, on) in [("appeal", "2025-01-10"), ("final", "2025-03-01")] {
@@ -183,7 +183,7 @@ macro_rules! build_world {
             ("judgment", "2024-10-02", None),
         ]);
         post_ok!($api, &legal, format!("/api/v1/cases/{c5}/accused"),
-            json!({ "name": "C.", "verdict": "convicted", "sentence": { "type": "life_imprisonment" } }));
+            json!({ "name": "C.", "verdict": "convicted", "verdict_on": "2024-10-02", "sentence": { "type": "life_imprisonment" } }));
         let at_each_status: [&[(&str, &str, Option<&str>)]; 7] = [
             &[("referred", "2025-02-14", None)],
             &[("referred", "2025-01-25", None), ("investigating", "2025-02-01", None), ("suspects_identified", "2025-03-01", None)],

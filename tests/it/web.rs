@@ -1180,8 +1180,44 @@ async fn case_pages_move_record_the_accused_and_keep_documents(backend: Backend)
         ))
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", html(&changed));
-    let page = html(&api.send(get(&case, &as_legal)).await);
+    let mut page = html(&api.send(get(&case, &as_legal)).await);
     assert!(page.contains("<td>in custody</td>"));
+    // Once the case reached a judgment, a verdict is recorded with its day.
+    for to in ["in_trial", "judgment"] {
+        let version = hidden(&page, "version");
+        let moved = api
+            .send(post(
+                &format!("{case}/move"),
+                &as_legal,
+                &[
+                    ("csrf", CSRF),
+                    ("to", to),
+                    ("effective_on", &today),
+                    ("version", &version),
+                ],
+            ))
+            .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", html(&moved));
+        page = html(&api.send(get(&case, &as_legal)).await);
+    }
+    let undated = [("csrf", CSRF), ("verdict", "acquitted"), ("version", "2")];
+    let refused = api.send(post(action, &as_legal, &undated)).await;
+    assert!(html(&refused).contains("is required with a verdict"));
+    let dated = [
+        ("csrf", CSRF),
+        ("verdict", "acquitted"),
+        ("verdict_on", &today),
+        ("version", "2"),
+    ];
+    let acquitted = api.send(post(action, &as_legal, &dated)).await;
+    assert_eq!(
+        acquitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        html(&acquitted)
+    );
+    let page = html(&api.send(get(&case, &as_legal)).await);
+    assert!(page.contains(&format!("acquitted ({today})")), "{page}");
     let link_start = page
         .find(&format!("{case}/documents/"))
         .expect("a download link");

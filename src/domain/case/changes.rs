@@ -75,6 +75,8 @@ pub struct AccusedChanges {
     #[serde(default, deserialize_with = "nullable")]
     pub verdict: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    pub verdict_on: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
     pub sentence: Option<Option<Sentence>>,
 }
 
@@ -85,6 +87,7 @@ impl AccusedChanges {
         set(&mut input.status, self.status);
         set(&mut input.charges, self.charges);
         set(&mut input.verdict, self.verdict);
+        set(&mut input.verdict_on, self.verdict_on);
         set(&mut input.sentence, self.sentence);
         input
     }

@@ -88,10 +88,18 @@ impl CaseStatus {
     }
 }
 
-/// Whether a timeline (its statuses, in order) ever reached a judgment: verdicts can be recorded
-/// from then on, also after a retrial was ordered or the case was closed.
-pub fn reached_judgment(timeline: impl IntoIterator<Item = CaseStatus>) -> bool {
-    timeline.into_iter().any(CaseStatus::follows_judgment)
+/// The day a timeline (its steps, with their dates) first reached a judgment, if it did: verdicts
+/// can be recorded from then on, also after a retrial was ordered or the case was closed, and no
+/// verdict is dated before it. A step past the judgment counts too, for a timeline that skipped
+/// it when it was brought into the registry.
+pub fn judgment_reached_on(
+    timeline: impl IntoIterator<Item = (CaseStatus, NaiveDate)>,
+) -> Option<NaiveDate> {
+    timeline
+        .into_iter()
+        .filter(|(status, _)| status.follows_judgment())
+        .map(|(_, day)| day)
+        .min()
 }
 
 /// The statuses a case may move to from `from`:
@@ -544,6 +552,8 @@ pub struct AccusedInput {
     pub status: Option<String>,
     pub charges: Option<String>,
     pub verdict: Option<String>,
+    /// The day the verdict was delivered (YYYY-MM-DD): required with any verdict but `pending`.
+    pub verdict_on: Option<String>,
     pub sentence: Option<Sentence>,
 }
 
@@ -555,6 +565,7 @@ pub struct Accused {
     pub status: String,
     pub charges: Option<String>,
     pub verdict: String,
+    pub verdict_on: Option<NaiveDate>,
     pub sentence: Option<Sentence>,
 }
 
@@ -566,18 +577,21 @@ impl Accused {
             status: Some(self.status.clone()),
             charges: self.charges.clone(),
             verdict: Some(self.verdict.clone()),
+            verdict_on: self.verdict_on.map(|day| day.to_string()),
             sentence: self.sentence.clone(),
         }
     }
 }
 
 /// Checks an accused person: a new verdict other than `pending` needs a case that has reached a
-/// judgment (`stored_verdict` is the one already recorded, which stays valid); a conviction
-/// needs a sentence, and only a conviction has one.
+/// judgment (`stored_verdict` is the one already recorded, which stays valid) and the day it was
+/// delivered, neither before that judgment nor after `today`; a conviction needs a sentence, and
+/// only a conviction has one.
 pub fn validate_accused(
     input: &AccusedInput,
-    reached_judgment: bool,
+    judgment_reached_on: Option<NaiveDate>,
     stored_verdict: Option<&str>,
+    today: NaiveDate,
 ) -> Result<Accused, Vec<FieldError>> {
     let mut violations = Violations::new();
     let name = optional_text(&mut violations, "name", &input.name, 200);
@@ -593,13 +607,22 @@ pub fn validate_accused(
     let verdict = input.verdict.as_deref().unwrap_or("pending").to_string();
     if !VERDICTS.contains(&verdict.as_str()) {
         violations.add("verdict", one_of_list(VERDICTS));
-    } else if verdict != "pending" && stored_verdict != Some(verdict.as_str()) && !reached_judgment
+    } else if verdict != "pending"
+        && stored_verdict != Some(verdict.as_str())
+        && judgment_reached_on.is_none()
     {
         violations.add(
             "verdict",
             format!("can be `{verdict}` only once the case has reached `judgment`"),
         );
     }
+    let verdict_on = validate_verdict_on(
+        &mut violations,
+        input.verdict_on.as_deref(),
+        &verdict,
+        judgment_reached_on,
+        today,
+    );
     let sentence = match (&input.sentence, verdict.as_str()) {
         (None, "convicted") => {
             violations.add("sentence", "is required for a conviction");
@@ -619,8 +642,56 @@ pub fn validate_accused(
         status,
         charges,
         verdict,
+        verdict_on,
         sentence,
     })
+}
+
+/// The day of a verdict: given with every verdict but `pending` and only then, on or after the
+/// case's judgment and never in the future.
+fn validate_verdict_on(
+    violations: &mut Violations,
+    text: Option<&str>,
+    verdict: &str,
+    judgment_reached_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let pending = verdict == "pending";
+    let day = match (text, pending) {
+        (None, true) => return None,
+        (Some(_), true) => {
+            violations.add(
+                "verdict_on",
+                "is only given with a verdict other than `pending`",
+            );
+            return None;
+        }
+        (None, false) => {
+            violations.add("verdict_on", "is required with a verdict (YYYY-MM-DD)");
+            return None;
+        }
+        (Some(text), false) => match parse_date(text) {
+            Ok(day) => day,
+            Err(message) => {
+                violations.add("verdict_on", message);
+                return None;
+            }
+        },
+    };
+    if day > today {
+        violations.add(
+            "verdict_on",
+            format!("must not be in the future (today is {today})"),
+        );
+    } else if let Some(judgment) = judgment_reached_on
+        && day < judgment
+    {
+        violations.add(
+            "verdict_on",
+            format!("must not be before the case's judgment ({judgment})"),
+        );
+    }
+    Some(day)
 }
 
 fn validate_sentence(violations: &mut Violations, sentence: &Sentence) -> Sentence {

@@ -217,20 +217,23 @@ fn jurisdictions() {
 
 #[test]
 fn verdicts_wait_for_a_judgment_and_convictions_need_a_sentence() {
+    let today = date("2026-06-30");
+    let judged = Some(date("2026-03-01"));
     let convicted = AccusedInput {
         name: Some("Commander X".into()),
         verdict: Some("convicted".into()),
+        verdict_on: Some("2026-03-02".into()),
         ..Default::default()
     };
     let fields = |input: &AccusedInput, judged| {
-        validate_accused(input, judged, None)
+        validate_accused(input, judged, None, today)
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
             .collect::<Vec<_>>()
     };
-    assert_eq!(fields(&convicted, false), ["verdict", "sentence"]);
-    assert_eq!(fields(&convicted, true), ["sentence"]);
+    assert_eq!(fields(&convicted, None), ["verdict", "sentence"]);
+    assert_eq!(fields(&convicted, judged), ["sentence"]);
     let sentenced = AccusedInput {
         sentence: Some(Sentence {
             sentence_type: Some("imprisonment".into()),
@@ -239,21 +242,88 @@ fn verdicts_wait_for_a_judgment_and_convictions_need_a_sentence() {
         }),
         ..convicted.clone()
     };
-    assert!(validate_accused(&sentenced, true, None).is_ok());
+    assert!(validate_accused(&sentenced, judged, None, today).is_ok());
     // A verdict already recorded stays valid whatever the case does next.
-    assert!(validate_accused(&sentenced, false, Some("convicted")).is_ok());
-    assert!(validate_accused(&sentenced, false, Some("acquitted")).is_err());
+    assert!(validate_accused(&sentenced, None, Some("convicted"), today).is_ok());
+    assert!(validate_accused(&sentenced, None, Some("acquitted"), today).is_err());
     let acquitted_with_sentence = AccusedInput {
         verdict: Some("acquitted".into()),
-        ..sentenced
+        ..sentenced.clone()
     };
-    assert_eq!(fields(&acquitted_with_sentence, true), ["sentence"]);
+    assert_eq!(fields(&acquitted_with_sentence, judged), ["sentence"]);
     let nameless = AccusedInput::default();
-    assert_eq!(fields(&nameless, false), ["name"]);
-    assert!(reached_judgment([
-        Opened, InTrial, Judgment, Appeal, InTrial
-    ]));
-    assert!(!reached_judgment([Opened, Referred, Closed]));
+    assert_eq!(fields(&nameless, None), ["name"]);
+    assert_eq!(
+        judgment_reached_on([
+            (Opened, date("2025-01-01")),
+            (InTrial, date("2025-06-01")),
+            (Judgment, date("2026-03-01")),
+            (Appeal, date("2026-04-01")),
+            (InTrial, date("2026-05-01")),
+        ]),
+        judged
+    );
+    assert_eq!(
+        judgment_reached_on([(Opened, date("2025-01-01")), (Closed, date("2025-02-01"))]),
+        None
+    );
+}
+
+#[test]
+fn a_verdict_is_dated_between_its_judgment_and_today() {
+    let today = date("2026-06-30");
+    let judged = Some(date("2026-03-01"));
+    let acquitted = |day: Option<&str>| AccusedInput {
+        name: Some("Commander X".into()),
+        verdict: Some("acquitted".into()),
+        verdict_on: day.map(String::from),
+        ..Default::default()
+    };
+    let refusal = |input: &AccusedInput| {
+        validate_accused(input, judged, None, today)
+            .err()
+            .map(|errors| (errors[0].field.clone(), errors[0].message.clone()))
+    };
+    let accepted = validate_accused(&acquitted(Some("2026-03-01")), judged, None, today);
+    assert_eq!(accepted.unwrap().verdict_on, judged);
+    assert!(refusal(&acquitted(Some("2026-06-30"))).is_none());
+    for (day, message) in [
+        (None, "is required with a verdict (YYYY-MM-DD)"),
+        (
+            Some("2026-02-28"),
+            "must not be before the case's judgment (2026-03-01)",
+        ),
+        (
+            Some("2026-07-01"),
+            "must not be in the future (today is 2026-06-30)",
+        ),
+    ] {
+        assert_eq!(
+            refusal(&acquitted(day)),
+            Some(("verdict_on".to_string(), message.to_string())),
+            "{day:?}"
+        );
+    }
+    assert_eq!(
+        refusal(&acquitted(Some("1 March"))).unwrap().0,
+        "verdict_on"
+    );
+    // A pending verdict has no date.
+    let pending = AccusedInput {
+        verdict: Some("pending".into()),
+        ..acquitted(Some("2026-03-01"))
+    };
+    assert_eq!(refusal(&pending).unwrap().0, "verdict_on");
+    let pending = AccusedInput {
+        verdict_on: None,
+        ..pending
+    };
+    assert_eq!(
+        validate_accused(&pending, judged, None, today)
+            .unwrap()
+            .verdict_on,
+        None
+    );
 }
 
 #[test]

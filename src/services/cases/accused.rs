@@ -17,6 +17,7 @@ pub(super) fn accused_row(
         status: accused.status.clone(),
         charges: accused.charges.clone(),
         verdict: accused.verdict.clone(),
+        verdict_on: accused.verdict_on,
         sentence_type: sentence.sentence_type,
         sentence_months: sentence.months,
         sentence_details: sentence.details,
@@ -34,6 +35,7 @@ impl From<&AccusedRow> for Accused {
             status: row.status.clone(),
             charges: row.charges.clone(),
             verdict: row.verdict.clone(),
+            verdict_on: row.verdict_on,
             sentence: row.sentence_type.as_ref().map(|t| Sentence {
                 sentence_type: Some(t.clone()),
                 months: row.sentence_months,
@@ -51,14 +53,22 @@ pub(super) fn accused_fields(before: &Accused, after: &Accused) -> Vec<String> {
     crate::domain::snapshot::changed_fields(&as_json(before), &as_json(after))
 }
 
-/// Whether the case's timeline ever reached a judgment.
-pub(super) fn reached_judgment(conn: &mut DbConnection, case_id: &str) -> AppResult<bool> {
+/// The day the case's timeline first reached a judgment, if it did.
+pub(super) fn judgment_reached_on(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> AppResult<Option<NaiveDate>> {
     let timeline = store::transitions(conn, case_id)?;
     let steps = timeline
         .iter()
-        .map(|step| CaseStatus::try_from(step.to_status.as_str()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rules::reached_judgment(steps))
+        .map(|step| {
+            Ok((
+                CaseStatus::try_from(step.to_status.as_str())?,
+                step.effective_on,
+            ))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(rules::judgment_reached_on(steps))
 }
 
 pub fn add_accused(
@@ -72,9 +82,9 @@ pub fn add_accused(
     let id = Uuid::now_v7().to_string();
     let row = write_transaction(conn, |conn| {
         store::find(conn, case_id)?.ok_or(AppError::NotFound)?;
-        let judged = reached_judgment(conn, case_id)?;
-        let accused =
-            rules::validate_accused(&input, judged, None).map_err(AppError::Validation)?;
+        let judged = judgment_reached_on(conn, case_id)?;
+        let accused = rules::validate_accused(&input, judged, None, now.date())
+            .map_err(AppError::Validation)?;
         let row = accused_row(&id, case_id, &accused, now);
         let before = case_versions::snapshot_of(conn, case_id)?;
         store::insert_accused(conn, &row)?;
@@ -122,8 +132,8 @@ pub fn update_accused(
         if stored.version != expected_version {
             return Err(stale_accused());
         }
-        let judged = reached_judgment(conn, case_id)?;
-        let accused = rules::validate_accused(&input, judged, Some(&stored.verdict))
+        let judged = judgment_reached_on(conn, case_id)?;
+        let accused = rules::validate_accused(&input, judged, Some(&stored.verdict), now.date())
             .map_err(AppError::Validation)?;
         let mut row = accused_row(accused_id, case_id, &accused, now);
         row.version = expected_version + 1;

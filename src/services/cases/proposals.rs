@@ -376,10 +376,14 @@ fn apply(
             let stored = check_accused_status(conn, &case.row.id, change)?;
             let mut accused = Accused::from(&stored);
             accused.status = change.accused_status.clone().unwrap_or_default();
-            let judged = reached_judgment(conn, &case.row.id)?;
-            let accused =
-                rules::validate_accused(&accused.to_input(), judged, Some(&stored.verdict))
-                    .map_err(AppError::Validation)?;
+            let judged = judgment_reached_on(conn, &case.row.id)?;
+            let accused = rules::validate_accused(
+                &accused.to_input(),
+                judged,
+                Some(&stored.verdict),
+                now.date(),
+            )
+            .map_err(AppError::Validation)?;
             let mut row = accused_row(&stored.id, &case.row.id, &accused, now);
             row.version = stored.version + 1;
             row.created_at = stored.created_at;

@@ -156,6 +156,7 @@ pub struct StateAccused {
     pub status: String,
     pub charges: Option<String>,
     pub verdict: String,
+    pub verdict_on: Option<NaiveDate>,
     pub sentence: Option<Sentence>,
 }
 
@@ -253,6 +254,7 @@ impl StateCase {
                     status: person.status.clone(),
                     charges: person.charges.clone(),
                     verdict: person.verdict.clone(),
+                    verdict_on: person.verdict_on,
                     sentence: Accused::from(person).sentence,
                 })
                 .collect(),

@@ -1,0 +1,1 @@
+ALTER TABLE case_accused DROP COLUMN verdict_on;
