@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, plus the health checks. One file per resource.
 
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod case_views;
@@ -166,6 +167,24 @@ fn api_endpoints() -> Vec<Endpoint> {
         (
             "/proposals/{id}/document",
             vec![on(M::GET, proposals::download_document)],
+        ),
+        (
+            "/assistance",
+            vec![
+                on(M::GET, assistance::list),
+                on(M::POST, assistance::create),
+            ],
+        ),
+        (
+            "/assistance/{id}",
+            vec![
+                on(M::GET, assistance::get),
+                on(M::PATCH, assistance::update),
+            ],
+        ),
+        (
+            "/assistance/{id}/history",
+            vec![on(M::GET, assistance::history)],
         ),
         (
             "/imports/un-fatalities",

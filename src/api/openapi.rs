@@ -24,8 +24,8 @@ use crate::domain::incident::{
 use crate::error::{AppError, PROBLEM_JSON, Problem};
 
 use super::{
-    audit, auth, cases, exports, health, imports, incidents, metrics, missions, proposals, state,
-    summary, users,
+    assistance, audit, auth, cases, exports, health, imports, incidents, metrics, missions,
+    proposals, state, summary, users,
 };
 
 /// The name of the bearer scheme in the document (spelled out again in `security` below, which
@@ -89,6 +89,11 @@ const BEARER: &str = "bearer";
         proposals::accept,
         proposals::decline,
         proposals::download_document,
+        assistance::list,
+        assistance::create,
+        assistance::get,
+        assistance::update,
+        assistance::history,
         imports::un_fatalities,
         summary::summary,
         summary::stalled,
@@ -110,6 +115,7 @@ const BEARER: &str = "bearer";
         (name = "incidents", description = "Attacks on peacekeepers, as security officers record them."),
         (name = "cases", description = "Accountability cases, from referral to final judgment."),
         (name = "proposals", description = "Progress a host State reports on a case, until a legal officer accepts or declines it."),
+        (name = "assistance", description = "The support the UN gave host States' investigations and prosecutions."),
         (name = "imports", description = "The UN's official fatalities dataset."),
         (name = "summary", description = "Accountability summaries for leadership."),
         (name = "state", description = "A Member State's part of the record, for its focal points."),
@@ -389,6 +395,10 @@ impl RequiredFields {
         ("AccusedInput", &["name"]),
         ("TransitionInput", &["to", "effective_on"]),
         ("Sentence", &["type"]),
+        (
+            "AssistanceInput",
+            &["type", "state", "mission", "from", "provider"],
+        ),
     ];
 }
 
@@ -452,6 +462,11 @@ impl CodeLists {
             (ACCUSED, "verdict", VERDICTS.to_vec()),
             (&["Sentence"], "type", SENTENCE_TYPES.to_vec()),
             (&["DocumentUpload"], "kind", DOCUMENT_KINDS.to_vec()),
+            (
+                &["AssistanceInput", "AssistancePatch", "AssistanceView"],
+                "type",
+                crate::domain::assistance::ASSISTANCE_TYPES.to_vec(),
+            ),
         ]
     }
 

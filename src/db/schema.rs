@@ -363,7 +363,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assistance (id) {
+        id -> Text,
+        assistance_type -> Text,
+        state -> Text,
+        mission_code -> Text,
+        from_on -> Date,
+        to_on -> Nullable<Date>,
+        provider -> Text,
+        description -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assistance_cases (assistance_id, case_id) {
+        assistance_id -> Text,
+        case_id -> Text,
+    }
+}
+
+diesel::table! {
+    assistance_versions (assistance_id, version) {
+        assistance_id -> Text,
+        version -> BigInt,
+        action -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+        snapshot -> Text,
+    }
+}
+
+diesel::joinable!(assistance_cases -> assistance (assistance_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    assistance,
+    assistance_cases,
+    assistance_versions,
     incident_nationalities,
     missions,
     users,

@@ -22,3 +22,13 @@ pub fn of_case(key: String, body: &Map<String, Value>) -> IdempotencyKey {
     let request_hash = hex::encode(Sha256::digest(canonical));
     IdempotencyKey { key, request_hash }
 }
+
+/// The key of a request to record assistance (its kind is part of the hash, as for a case).
+pub fn of_assistance(key: String, sent: &impl Serialize) -> IdempotencyKey {
+    let text = format!(
+        "assistance\n{}",
+        serde_json::to_string(sent).unwrap_or_default()
+    );
+    let request_hash = hex::encode(Sha256::digest(text));
+    IdempotencyKey { key, request_hash }
+}

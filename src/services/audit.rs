@@ -20,11 +20,12 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::snapshot;
 use crate::error::AppResult;
 use crate::services::cases::{DocumentCheck, check_documents};
-use crate::services::{case_versions, incidents};
+use crate::services::{assistance, case_versions, incidents};
 use crate::store::Page;
 use crate::store::audit::{self as store, AuditContext, VerifyReport};
 use crate::store::files::FileStore;
 
+use crate::store::assistance as assistance_store;
 pub use crate::store::audit::{AuditFilter, AuditRecord};
 use crate::store::cases as case_store;
 use crate::store::incidents as incident_store;
@@ -238,7 +239,7 @@ fn check_stored_snapshots(conn: &mut DbConnection, check: &mut RecordCheck) -> A
                 });
             }
         }
-        for kind in ["incident", "case"] {
+        for kind in ["incident", "case", "assistance"] {
             let claims: Vec<&StoredClaim> =
                 stored_claims.iter().filter(|c| c.kind == kind).collect();
             if !claims.is_empty() {
@@ -267,13 +268,24 @@ fn check_claims(
     check: &mut RecordCheck,
 ) -> AppResult<()> {
     let ids: Vec<String> = claims.iter().map(|c| c.id.clone()).collect();
-    let stored: HashMap<(String, i64), (String, String, String)> = if kind == "incident" {
-        incident_store::snapshots_of(conn, &ids)?
-    } else {
-        case_store::versions_of(conn, &ids)?
+    let stored: HashMap<(String, i64), (String, String, String)> = match kind {
+        "incident" => incident_store::snapshots_of(conn, &ids)?,
+        "case" => case_store::versions_of(conn, &ids)?
             .into_iter()
             .map(|v| (v.case_id, v.version, v.action, v.changed_by, v.snapshot))
-            .collect()
+            .collect(),
+        _ => assistance_store::versions_of(conn, &ids)?
+            .into_iter()
+            .map(|v| {
+                (
+                    v.assistance_id,
+                    v.version,
+                    v.action,
+                    v.changed_by,
+                    v.snapshot,
+                )
+            })
+            .collect(),
     }
     .into_iter()
     .map(|(id, version, action, author, text)| ((id, version), (action, author, text)))
@@ -309,7 +321,7 @@ fn check_claims(
     Ok(())
 }
 
-/// Every incident, case and account as its rows stand must hash to the latest claim about it.
+/// Every incident, case, record of assistance and account as its rows stand must hash to the latest claim about it.
 fn check_current_rows(
     conn: &mut DbConnection,
     mut latest: Latest,
@@ -347,6 +359,17 @@ fn check_current_rows(
         for id in ids {
             if let Some(text) = case_versions::current_snapshot(conn, &id)? {
                 compare(check, "case", &id, &text);
+            }
+        }
+    }
+    let mut after = String::new();
+    loop {
+        let ids = assistance_store::ids_after(conn, &after, BATCH)?;
+        let Some(last) = ids.last() else { break };
+        after = last.clone();
+        for id in ids {
+            if let Some(text) = assistance::current_snapshot(conn, &id)? {
+                compare(check, "assistance", &id, &text);
             }
         }
     }

@@ -120,6 +120,13 @@ const MATRIX: &[Row] = &[
     ("POST",  "/api/v1/proposals/{id}/decline",    "U", ["FFFFFF", "FFFNNN", "AAANNN", "FFFNNN", "FFFFFF", "NNNNNN"]),
     // The proposed file: clearance `confidential`, as every document.
     ("GET",   "/api/v1/proposals/{id}/document",   "U", ["FFFFFF", "FFFNNN", "FAANNN", "FFFNNN", "FFFFFF", "FANNNN"]),
+    // Assistance to the Central African Republic, recorded by MINUSCA. The host State's focal
+    // points read it and change nothing (403: they know it exists).
+    ("GET",   "/api/v1/assistance",                "",  ["FFFFFF", "AAAAAA", "AAAAAA", "AAAAAA", "FFFFFF", "AAAAAA"]),
+    ("POST",  "/api/v1/assistance",                "",  ["FFFFFF", "FFFFFF", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/assistance/{id}",           "",  ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "AANNNN"]),
+    ("PATCH", "/api/v1/assistance/{id}",           "",  ["FFFFFF", "FFFNNN", "AAANNN", "AAANNN", "FFFFFF", "FFNNNN"]),
+    ("GET",   "/api/v1/assistance/{id}/history",   "",  ["FFFFFF", "AAANNN", "AAANNN", "AAANNN", "FFFFFF", "AANNNN"]),
     ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
@@ -147,6 +154,7 @@ struct World {
     cases: [(&'static str, String, String, String); 2],
     user_id: String,
     proposal_id: String,
+    assistance_id: String,
 }
 
 impl World {
@@ -174,6 +182,8 @@ impl World {
         }
         if template.starts_with("/api/v1/users/") {
             path = path.replace("{ID}", &self.user_id);
+        } else if template.starts_with("/api/v1/assistance/") {
+            path = path.replace("{ID}", &self.assistance_id);
         } else if template.starts_with("/api/v1/proposals/") {
             path = path.replace("{ID}", &self.proposal_id);
         } else if template.starts_with("/api/v1/cases/") {
@@ -293,11 +303,26 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
         )
         .await;
     assert_eq!(declined.status, StatusCode::OK, "{}", declined.body);
+    let assistance = api
+        .post(
+            "/api/v1/assistance",
+            Some(&lawyer),
+            json!({ "type": "training", "state": "CAF", "mission": "MINUSCA",
+                    "from": "2025-01-10", "provider": "UNPOL", "case_ids": [cases[0].1] }),
+        )
+        .await;
+    assert_eq!(
+        assistance.status,
+        StatusCode::CREATED,
+        "{}",
+        assistance.body
+    );
     let world = World {
         incidents: incidents.try_into().unwrap(),
         cases: cases.try_into().unwrap(),
         user_id,
         proposal_id,
+        assistance_id: assistance.id(),
     };
 
     let mut subjects = Vec::new();

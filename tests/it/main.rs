@@ -6,6 +6,7 @@ mod common;
 
 mod admin;
 mod architecture;
+mod assistance;
 mod audit;
 mod auth;
 mod authorization;

@@ -54,3 +54,11 @@ pub fn list(
     };
     Ok(store::list(conn, &filter, request.limit + 1)?)
 }
+
+/// Whether the user, one of a mission's staff, may see this case (without a record of it:
+/// for naming the cases another record links to).
+pub(crate) fn sees(conn: &mut DbConnection, user: &Actor, id: &str) -> AppResult<Option<String>> {
+    Ok(load(conn, id)?
+        .filter(|case| case.may_see(user))
+        .map(|case| case.row.mission_code))
+}

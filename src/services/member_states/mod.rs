@@ -256,6 +256,12 @@ pub(crate) fn hosted_case(
     Ok(found.row)
 }
 
+/// Whether the case is of the focal point's part (without a record of it: for naming the cases
+/// another record links to).
+pub(crate) fn sees_case(conn: &mut DbConnection, user: &Actor, id: &str) -> AppResult<bool> {
+    Ok(CaseInPart::find(conn, id)?.is_some_and(|case| case.may_see(user)))
+}
+
 /// Records a focal point's read: what and how the State is concerned, never the content.
 pub(crate) fn record_read(
     conn: &mut DbConnection,

@@ -1,0 +1,3 @@
+DROP TABLE assistance_versions;
+DROP TABLE assistance_cases;
+DROP TABLE assistance;
