@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod missions;
 pub mod openapi;
 pub mod proposals;
+pub mod reports;
 pub mod state;
 pub mod summary;
 pub mod users;
@@ -192,6 +193,11 @@ fn api_endpoints() -> Vec<Endpoint> {
         ),
         ("/summary", vec![on(M::GET, summary::summary)]),
         ("/summary/stalled", vec![on(M::GET, summary::stalled)]),
+        ("/reports/annual", vec![on(M::GET, reports::annual)]),
+        (
+            "/state/reports/annual",
+            vec![on(M::GET, reports::state_annual)],
+        ),
         ("/state/incidents", vec![on(M::GET, state::incidents)]),
         ("/state/cases", vec![on(M::GET, state::cases)]),
         ("/state/summary", vec![on(M::GET, state::summary)]),

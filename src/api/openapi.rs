@@ -25,7 +25,7 @@ use crate::error::{AppError, PROBLEM_JSON, Problem};
 
 use super::{
     assistance, audit, auth, cases, exports, health, imports, incidents, metrics, missions,
-    proposals, state, summary, users,
+    proposals, reports, state, summary, users,
 };
 
 /// The name of the bearer scheme in the document (spelled out again in `security` below, which
@@ -94,6 +94,8 @@ const BEARER: &str = "bearer";
         assistance::get,
         assistance::update,
         assistance::history,
+        reports::annual,
+        reports::state_annual,
         imports::un_fatalities,
         summary::summary,
         summary::stalled,
@@ -116,6 +118,7 @@ const BEARER: &str = "bearer";
         (name = "cases", description = "Accountability cases, from referral to final judgment."),
         (name = "proposals", description = "Progress a host State reports on a case, until a legal officer accepts or declines it."),
         (name = "assistance", description = "The support the UN gave host States' investigations and prosecutions."),
+        (name = "reports", description = "The annual accountability report."),
         (name = "imports", description = "The UN's official fatalities dataset."),
         (name = "summary", description = "Accountability summaries for leadership."),
         (name = "state", description = "A Member State's part of the record, for its focal points."),

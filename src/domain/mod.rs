@@ -1,6 +1,7 @@
 //! The rules of the registry, pure: no HTTP, no database. Everything here is unit-tested.
 
 pub mod access;
+pub mod annual_report;
 pub mod assistance;
 pub mod audit;
 pub mod case;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
+use crate::domain::annual_report::{AnnualReport, csv_rows};
 use crate::domain::case::CLOSURE_REASONS;
 use crate::domain::incident::{ATTACK_TYPES, PERSONNEL_TYPES};
 use crate::domain::spreadsheet::safe_cell;
@@ -208,6 +209,16 @@ pub fn state_summary_csv(summary: &StateSummary) -> Result<Vec<u8>, csv::Error> 
     let state = safe_cell(&summary.state).into_owned();
     for (part, year, measure, value) in rows {
         writer.write_record([state.as_str(), part, &year.to_string(), &measure, &value])?;
+    }
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// An annual report as one CSV: `table`, `group`, `measure`, `value`.
+pub fn annual_report_csv(report: &AnnualReport) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["table", "group", "measure", "value"])?;
+    for row in csv_rows(report) {
+        writer.write_record(row.iter().map(|cell| safe_cell(cell).into_owned()))?;
     }
     writer.into_inner().map_err(|e| e.into_error().into())
 }

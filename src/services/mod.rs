@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod annual_report;
 pub mod assistance;
 pub mod audit;
 pub mod case_versions;

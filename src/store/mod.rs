@@ -12,6 +12,7 @@ macro_rules! filter_one_of {
     };
 }
 
+pub mod annual_report;
 pub mod assistance;
 pub mod audit;
 pub mod backup;

@@ -36,9 +36,10 @@ pub struct Scope {
 const COUNTED: &str = "i.status IN ('submitted', 'verified')";
 
 /// A value bound to a placeholder of the summary queries.
-enum Param {
+pub(super) enum Param {
     Text(String),
     Time(NaiveDateTime),
+    Day(NaiveDate),
 }
 
 /// The summary queries' SQL: the same statements on both databases but for dates and
@@ -282,7 +283,7 @@ pub fn counted_changes_since(
 }
 
 /// `?, ?, ?`: one placeholder per value (`NULL`, which matches nothing, for none).
-fn placeholders(count: usize) -> String {
+pub(super) fn placeholders(count: usize) -> String {
     if count == 0 {
         return "NULL".into();
     }
@@ -295,14 +296,16 @@ fn bind_all<'a, DB>(
     params: &'a [Param],
 ) -> BoxedSqlQuery<'a, DB, SqlQuery>
 where
-    DB: DieselBackend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    DB: DieselBackend + HasSqlType<Text> + HasSqlType<Timestamp> + HasSqlType<Date>,
     &'a str: ToSql<Text, DB>,
     NaiveDateTime: ToSql<Timestamp, DB>,
+    NaiveDate: ToSql<Date, DB>,
 {
     for param in params {
         query = match param {
             Param::Text(text) => query.bind::<Text, _>(text.as_str()),
             Param::Time(time) => query.bind::<Timestamp, _>(*time),
+            Param::Day(day) => query.bind::<Date, _>(*day),
         };
     }
     query
@@ -321,7 +324,7 @@ fn numbered(sql: &str) -> String {
 }
 
 /// Runs a summary query and collects its rows.
-fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<Vec<R>>
+pub(super) fn load<R>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> QueryResult<Vec<R>>
 where
     R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {

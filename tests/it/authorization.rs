@@ -130,6 +130,9 @@ const MATRIX: &[Row] = &[
     ("POST",  "/api/v1/imports/un-fatalities",     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary",                   "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
+    // Without a year the readers are answered 422: past authorization.
+    ("GET",   "/api/v1/reports/annual",            "",  ["FFFFFF", "FFFFFF", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("GET",   "/api/v1/state/reports/annual",      "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/state/incidents",           "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/state/cases",               "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/state/summary",             "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),

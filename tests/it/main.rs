@@ -5,6 +5,7 @@
 mod common;
 
 mod admin;
+mod annual_report;
 mod architecture;
 mod assistance;
 mod audit;

@@ -1,0 +1,130 @@
+//! `/api/v1/reports/annual` (leadership and legal officers) and `/api/v1/state/reports/annual`
+//! (a State's focal point, its State's part): the annual accountability report, in JSON or as
+//! one CSV with a `table` column.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::domain::annual_report::{AnnualReport, EDITIONS, Period};
+use crate::error::AppError;
+use crate::http::download::{annual_report_csv, csv_response};
+use crate::services::annual_report::{self as service, ReportRequest};
+
+use super::input::query_pairs;
+use super::summary::wants_csv;
+
+/// The query of a report: `year`, or `from` and `to`; `edition`; `format`.
+fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> {
+    let (mut year, mut from, mut to, mut edition, mut format) = (None, None, None, None, None);
+    for (key, value) in query_pairs(req.query_string())? {
+        match key.as_str() {
+            "year" => {
+                let parsed = value.parse::<i32>().map_err(|_| {
+                    AppError::invalid("year", "must be a year between 1945 and 2100")
+                })?;
+                year = Some(parsed);
+            }
+            "from" => from = Some(value),
+            "to" => to = Some(value),
+            "edition" => edition = Some(value),
+            "format" => format = Some(value),
+            other => {
+                return Err(AppError::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    let period = Period::asked(year, from.as_deref(), to.as_deref())
+        .map_err(|(field, message)| AppError::invalid(field, message))?;
+    let unclassified = match edition.as_deref() {
+        None | Some("internal") => false,
+        Some("unclassified") => true,
+        Some(_) => {
+            let listed = EDITIONS
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>();
+            return Err(AppError::invalid(
+                "edition",
+                format!("must be one of {}", listed.join(", ")),
+            ));
+        }
+    };
+    let csv = wants_csv(req, format.as_deref())?;
+    Ok((
+        ReportRequest {
+            period,
+            unclassified,
+        },
+        csv,
+    ))
+}
+
+fn answer(report: AnnualReport, csv: bool) -> Result<HttpResponse, AppError> {
+    if csv {
+        let body = annual_report_csv(&report).map_err(AppError::internal)?;
+        let name = format!(
+            "annual-report-{}.csv",
+            report.period.label().replace(' ', "-")
+        );
+        return Ok(csv_response(&name, body));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The annual accountability report of a year or period.
+#[utoipa::path(get, path = "/api/v1/reports/annual", tag = "reports",
+    params(("year" = Option<i32>, Query, minimum = 1945, maximum = 2100, description = "The year; or give `from` and `to`."),
+        ("from" = Option<String>, Query, description = "The first day of another period (YYYY-MM-DD)."),
+        ("to" = Option<String>, Query, description = "Its last day (YYYY-MM-DD)."),
+        ("edition" = Option<String>, Query, description = "`internal` (default: what the reader may count) or `unclassified` (only unclassified records: the edition to publish)."),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
+    responses((status = 200, description = "The report: per host State and international court, per contributing country, and every judgment of the period; CSV rows `table,group,measure,value`.",
+        content((AnnualReport = "application/json"), (String = "text/csv")),
+        headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
+pub async fn annual(
+    state: web::Data<AppState>,
+    user: Actor,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let asked = report_request(&req);
+    let now = state.clock.now();
+    let (report, csv) = state
+        .run(move |conn| {
+            // Who may not read it hears so before what they asked is looked at.
+            service::check_may_read(conn, &user, now)?;
+            let (request, csv) = asked?;
+            Ok::<_, AppError>((service::annual(conn, &user, request, now)?, csv))
+        })
+        .await?;
+    answer(report, csv)
+}
+
+/// The focal point's State's part of the annual report.
+#[utoipa::path(get, path = "/api/v1/state/reports/annual", tag = "state",
+    params(("year" = Option<i32>, Query, minimum = 1945, maximum = 2100, description = "The year; or give `from` and `to`."),
+        ("from" = Option<String>, Query, description = "The first day of another period (YYYY-MM-DD)."),
+        ("to" = Option<String>, Query, description = "Its last day (YYYY-MM-DD)."),
+        ("edition" = Option<String>, Query, description = "`internal` (default) or `unclassified`."),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`; or ask with `Accept: text/csv`.")),
+    responses((status = 200, description = "The State's part: its courts' figures and judgments, the assistance it received, its nationals.",
+        content((AnnualReport = "application/json"), (String = "text/csv")),
+        headers(("Content-Disposition" = String, description = "For CSV: an attachment, with its file name.")))))]
+pub async fn state_annual(
+    state: web::Data<AppState>,
+    user: Actor,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let asked = report_request(&req);
+    let now = state.clock.now();
+    let (report, csv) = state
+        .run(move |conn| {
+            service::check_may_read_state(conn, &user, now)?;
+            let (request, csv) = asked?;
+            Ok::<_, AppError>((service::state_annual(conn, &user, request, now)?, csv))
+        })
+        .await?;
+    answer(report, csv)
+}
