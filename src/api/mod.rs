@@ -194,6 +194,8 @@ fn api_endpoints() -> Vec<Endpoint> {
         ("/summary", vec![on(M::GET, summary::summary)]),
         ("/summary/stalled", vec![on(M::GET, summary::stalled)]),
         ("/reports/annual", vec![on(M::GET, reports::annual)]),
+        ("/reports/annual/issue", vec![on(M::POST, reports::issue)]),
+        ("/reports/issued/{id}", vec![on(M::GET, reports::issued)]),
         (
             "/state/reports/annual",
             vec![on(M::GET, reports::state_annual)],

@@ -96,6 +96,8 @@ const BEARER: &str = "bearer";
         assistance::history,
         reports::annual,
         reports::state_annual,
+        reports::issue,
+        reports::issued,
         imports::un_fatalities,
         summary::summary,
         summary::stalled,

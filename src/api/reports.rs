@@ -2,7 +2,11 @@
 //! (a State's focal point, its State's part): the annual accountability report, in JSON or as
 //! one CSV with a `table` column.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::Actor;
@@ -11,7 +15,7 @@ use crate::error::AppError;
 use crate::http::download::{annual_report_csv, csv_response};
 use crate::services::annual_report::{self as service, ReportRequest};
 
-use super::input::query_pairs;
+use super::input::{JsonBody, query_pairs};
 use super::summary::wants_csv;
 
 /// The query of a report: `year`, or `from` and `to`; `edition`; `format`.
@@ -38,20 +42,7 @@ fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> 
     }
     let period = Period::asked(year, from.as_deref(), to.as_deref())
         .map_err(|(field, message)| AppError::invalid(field, message))?;
-    let unclassified = match edition.as_deref() {
-        None | Some("internal") => false,
-        Some("unclassified") => true,
-        Some(_) => {
-            let listed = EDITIONS
-                .iter()
-                .map(|e| format!("`{e}`"))
-                .collect::<Vec<_>>();
-            return Err(AppError::invalid(
-                "edition",
-                format!("must be one of {}", listed.join(", ")),
-            ));
-        }
-    };
+    let unclassified = edition_is_unclassified(edition.as_deref())?;
     let csv = wants_csv(req, format.as_deref())?;
     Ok((
         ReportRequest {
@@ -60,6 +51,24 @@ fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> 
         },
         csv,
     ))
+}
+
+/// `internal` (the default) or `unclassified`.
+fn edition_is_unclassified(edition: Option<&str>) -> Result<bool, AppError> {
+    match edition {
+        None | Some("internal") => Ok(false),
+        Some("unclassified") => Ok(true),
+        Some(_) => {
+            let listed = EDITIONS
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>();
+            Err(AppError::invalid(
+                "edition",
+                format!("must be one of {}", listed.join(", ")),
+            ))
+        }
+    }
 }
 
 fn answer(report: AnnualReport, csv: bool) -> Result<HttpResponse, AppError> {
@@ -127,4 +136,92 @@ pub async fn state_annual(
         })
         .await?;
     answer(report, csv)
+}
+
+/// What to issue: `year`, or `from` and `to`; and the edition.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueInput {
+    #[schema(minimum = 1945, maximum = 2100)]
+    year: Option<i32>,
+    /// The first day of another period (YYYY-MM-DD).
+    from: Option<String>,
+    /// Its last day (YYYY-MM-DD).
+    to: Option<String>,
+    /// `internal` (default) or `unclassified`.
+    edition: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IssuedView {
+    id: String,
+    period: Period,
+    edition: String,
+    /// The SHA-256 of the report's text as issued, which the audit trail holds too.
+    sha256: String,
+    issued_at: DateTime<Utc>,
+    /// Where it is downloaded, unchanged.
+    href: String,
+}
+
+/// Issue the annual report as it stands (leadership): its figures are frozen as issued.
+#[utoipa::path(post, path = "/api/v1/reports/annual/issue", tag = "reports",
+    request_body = IssueInput,
+    responses((status = 201, description = "Issued.", body = IssuedView, headers(("Location" = String, description = "Where the issued report is downloaded.")))))]
+pub async fn issue(
+    state: web::Data<AppState>,
+    user: Actor,
+    body: JsonBody,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let issued = state
+        .run(move |conn| {
+            service::check_may_issue(conn, &user, now)?;
+            let input: IssueInput = body.parse()?;
+            let period = Period::asked(input.year, input.from.as_deref(), input.to.as_deref())
+                .map_err(|(field, message)| AppError::invalid(field, message))?;
+            let request = ReportRequest {
+                period,
+                unclassified: edition_is_unclassified(input.edition.as_deref())?,
+            };
+            service::issue(conn, &user, request, now)
+        })
+        .await?;
+    let href = format!("/api/v1/reports/issued/{}", issued.id);
+    let view = IssuedView {
+        id: issued.id,
+        period: Period {
+            from: issued.period_from,
+            to: issued.period_to,
+        },
+        edition: issued.edition,
+        sha256: issued.sha256,
+        issued_at: issued.issued_at.and_utc(),
+        href: href.clone(),
+    };
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, href))
+        .json(view))
+}
+
+/// Download an issued report, byte for byte as it was issued.
+#[utoipa::path(get, path = "/api/v1/reports/issued/{id}", tag = "reports",
+    params(("id" = String, Path, description = "The issued report's id (a UUID).")),
+    responses((status = 200, description = "The report as issued; `Repr-Digest` carries its SHA-256.", body = AnnualReport,
+        headers(("Repr-Digest" = String, description = "`sha-256=:…:`, the SHA-256 of the body (RFC 9530).")))))]
+pub async fn issued(
+    state: web::Data<AppState>,
+    user: Actor,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let row = state
+        .run(move |conn| service::issued(conn, &user, &id, now))
+        .await?;
+    let digest = hex::decode(&row.sha256).map_err(AppError::internal)?;
+    let digest = base64::engine::general_purpose::STANDARD.encode(digest);
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("Repr-Digest", format!("sha-256=:{digest}:")))
+        .body(row.body))
 }

@@ -398,12 +398,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    issued_reports (id) {
+        id -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        edition -> Text,
+        missions -> Text,
+        classification -> Text,
+        body -> Text,
+        sha256 -> Text,
+        issued_by -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(assistance_cases -> assistance (assistance_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     assistance,
     assistance_cases,
     assistance_versions,
+    issued_reports,
     incident_nationalities,
     missions,
     users,

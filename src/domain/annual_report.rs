@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::assistance::Assistance;
 use super::case::{CaseStatus, parse_date};
@@ -21,7 +21,7 @@ pub const STALLED_AFTER_DAYS: i64 = 180;
 pub const EDITIONS: &[&str] = &["internal", "unclassified"];
 
 /// The days a report covers, both counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -136,7 +136,7 @@ pub struct ReportRows {
     pub assistance: Vec<Assistance>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AssistanceFigures {
     pub records: u64,
     /// Days of assistance within the period, added up over the records.
@@ -144,7 +144,7 @@ pub struct AssistanceFigures {
 }
 
 /// The figures of one host State, or of one international court.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CourtFigures {
     /// The host State (ISO3); absent for an international court.
     pub state: Option<String>,
@@ -171,7 +171,7 @@ pub struct CourtFigures {
 
 /// A contributing country's nationals killed and injured in the attacks of the period, and the
 /// status today of the cases on those attacks.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NationalFigures {
     pub country: String,
     pub killed: u64,
@@ -179,7 +179,7 @@ pub struct NationalFigures {
     pub cases_by_status: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JudgedPerson {
     /// Only for readers who may see the accused's names.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,7 +192,7 @@ pub struct JudgedPerson {
 }
 
 /// A judgment delivered in the period: a step to `judgment`, with the verdicts of the period.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Judgment {
     pub case_reference: String,
     pub state: Option<String>,
@@ -202,7 +202,7 @@ pub struct Judgment {
 }
 
 /// The report's tables.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportTables {
     pub host_states: Vec<CourtFigures>,
     pub international_courts: Vec<CourtFigures>,
@@ -380,7 +380,7 @@ pub fn assemble(period: Period, rows: ReportRows, with_names: bool) -> ReportTab
 }
 
 /// A report: its period, edition and the highest classification it drew on, then its tables.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnnualReport {
     pub period: Period,
     /// `internal` (what the reader may count) or `unclassified` (what can be published).
@@ -394,6 +394,56 @@ pub struct AnnualReport {
     pub state: Option<String>,
     #[serde(flatten)]
     pub tables: ReportTables,
+    /// What changed since the report was last issued for the same period, edition and
+    /// missions (corrections entered later); absent when none was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_issued: Option<SinceIssued>,
+}
+
+/// The report last issued, and each figure that differs from it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SinceIssued {
+    pub id: String,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    pub sha256: String,
+    pub changes: Vec<Change>,
+}
+
+/// A figure of the CSV rows (`table`, `group`, `measure`) as issued and as it stands now
+/// (empty where it was or is absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Change {
+    pub table: String,
+    pub group: String,
+    pub measure: String,
+    pub issued: String,
+    pub now: String,
+}
+
+/// The figures that differ between an issued report and the same report now, in the order of
+/// its rows.
+pub fn changes_since(issued: &AnnualReport, now: &AnnualReport) -> Vec<Change> {
+    let keyed = |report: &AnnualReport| -> BTreeMap<(String, String, String), String> {
+        csv_rows(report)
+            .into_iter()
+            .filter(|[table, ..]| table != "report")
+            .map(|[table, group, measure, value]| ((table, group, measure), value))
+            .collect()
+    };
+    let (before, after) = (keyed(issued), keyed(now));
+    let mut keys: Vec<&(String, String, String)> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|key| before.get(*key) != after.get(*key))
+        .map(|key| Change {
+            table: key.0.clone(),
+            group: key.1.clone(),
+            measure: key.2.clone(),
+            issued: before.get(key).cloned().unwrap_or_default(),
+            now: after.get(key).cloned().unwrap_or_default(),
+        })
+        .collect()
 }
 
 impl ReportTables {

@@ -8,9 +8,16 @@ use chrono::NaiveDateTime;
 use crate::auth::{Actor, policy};
 use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
-use crate::domain::annual_report::{AnnualReport, Period, assemble};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db::write_transaction;
+use crate::domain::annual_report::{AnnualReport, Period, SinceIssued, assemble, changes_since};
+use crate::domain::snapshot::{self, ChangeFacts};
 use crate::error::{AppError, AppResult};
 use crate::store::annual_report::{self as store, ReportScope};
+use crate::store::audit;
+use crate::store::issued_reports::{self as issued_store, IssuedReportRow};
 use crate::store::summary::in_one_snapshot;
 
 /// What a report is asked for.
@@ -102,7 +109,7 @@ fn report(
     if let Some(state) = &state {
         tables = tables.part_of(state);
     }
-    Ok(AnnualReport {
+    let mut report = AnnualReport {
         period: request.period,
         edition: if request.unclassified {
             "unclassified"
@@ -114,5 +121,126 @@ fn report(
         missions,
         state,
         tables,
-    })
+        since_issued: None,
+    };
+    if report.state.is_none() {
+        report.since_issued = since_issued(conn, &report)?;
+    }
+    Ok(report)
+}
+
+/// The missions of a report as stored with an issued one: comma-separated, empty for all.
+fn missions_key(missions: &Option<Vec<String>>) -> String {
+    missions.as_ref().map(|m| m.join(",")).unwrap_or_default()
+}
+
+/// What changed since the report was last issued for the same period, edition and missions.
+fn since_issued(conn: &mut DbConnection, report: &AnnualReport) -> AppResult<Option<SinceIssued>> {
+    let key = missions_key(&report.missions);
+    let (from, to) = (report.period.from, report.period.to);
+    let Some(issued) = issued_store::latest(conn, from, to, &report.edition, &key)? else {
+        return Ok(None);
+    };
+    let as_issued: AnnualReport = serde_json::from_str(&issued.body)
+        .map_err(|e| AppError::internal(format!("an issued report that does not read: {e}")))?;
+    Ok(Some(SinceIssued {
+        changes: changes_since(&as_issued, report),
+        id: issued.id,
+        issued_at: issued.issued_at.and_utc(),
+        sha256: issued.sha256,
+    }))
+}
+
+/// Leadership issues reports (403, recorded, to others).
+pub fn check_may_issue(conn: &mut DbConnection, user: &Actor, now: NaiveDateTime) -> AppResult<()> {
+    policy::require_role(conn, user, &[Role::Leadership], "reports.issue", now)
+}
+
+/// Issues the report as it stands (leadership): its text is kept byte for byte, and its
+/// SHA-256 goes into the audit trail, which verifies it from then on.
+pub fn issue(
+    conn: &mut DbConnection,
+    user: &Actor,
+    request: ReportRequest,
+    now: NaiveDateTime,
+) -> AppResult<IssuedReportRow> {
+    check_may_issue(conn, user, now)?;
+    let mut report = annual(conn, user, request, now)?;
+    report.since_issued = None;
+    let body = serde_json::to_string(&report).map_err(AppError::internal)?;
+    let row = IssuedReportRow {
+        id: Uuid::now_v7().to_string(),
+        period_from: report.period.from,
+        period_to: report.period.to,
+        edition: report.edition.clone(),
+        missions: missions_key(&report.missions),
+        classification: report.classification.clone(),
+        sha256: snapshot::digest(&body),
+        body,
+        issued_by: user.id.clone(),
+        issued_at: now,
+    };
+    write_transaction(conn, |conn| {
+        issued_store::insert(conn, &row)?;
+        let mut details = ChangeFacts {
+            mission: None,
+            classification: Some(&row.classification),
+            version_from: None,
+            version_to: 1,
+            status_from: None,
+            status_to: None,
+            fields: Vec::new(),
+            counts: Vec::new(),
+            snapshot_sha256: row.sha256.clone(),
+            author: Some(&user.id),
+        }
+        .details();
+        details["period_from"] = json!(row.period_from);
+        details["period_to"] = json!(row.period_to);
+        details["edition"] = json!(row.edition);
+        details["missions"] = json!(row.missions);
+        audit::append(
+            conn,
+            &user.audit(now),
+            "report.issue",
+            "report",
+            Some(&row.id),
+            details,
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(row)
+}
+
+/// An issued report, unchanged, to those who could read it as issued: a reader of reports
+/// whose missions cover its missions and, for the internal edition, whose clearance covers
+/// what it drew on (404, recorded, to others).
+pub fn issued(
+    conn: &mut DbConnection,
+    user: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> AppResult<IssuedReportRow> {
+    check_may_read(conn, user, now)?;
+    let found = issued_store::find(conn, id)?.filter(|row| {
+        let missions_covered = user.all_missions
+            || (!row.missions.is_empty()
+                && row
+                    .missions
+                    .split(',')
+                    .all(|m| user.missions.iter().any(|mine| mine == m)));
+        let cleared = row.edition == "unclassified"
+            || Clearance::from_code(&row.classification).is_some_and(|c| c <= user.clearance);
+        missions_covered && cleared
+    });
+    match found {
+        Some(row) => Ok(row),
+        None => Err(policy::hide(
+            conn,
+            user,
+            "reports.issued.read",
+            ("report", id),
+            now,
+        )),
+    }
 }

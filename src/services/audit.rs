@@ -321,7 +321,7 @@ fn check_claims(
     Ok(())
 }
 
-/// Every incident, case, record of assistance and account as its rows stand must hash to the latest claim about it.
+/// Every incident, case, record of assistance, issued report and account as its rows stand must hash to the latest claim about it.
 fn check_current_rows(
     conn: &mut DbConnection,
     mut latest: Latest,
@@ -372,6 +372,10 @@ fn check_current_rows(
                 compare(check, "assistance", &id, &text);
             }
         }
+    }
+    // An issued report is kept as issued: its text must still hash to what was issued.
+    for (id, body) in crate::store::issued_reports::all_bodies(conn)? {
+        compare(check, "report", &id, &body);
     }
     for id in users::all_ids(conn)? {
         if let Some(text) = accounts::current_snapshot(conn, &id)? {

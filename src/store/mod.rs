@@ -21,6 +21,7 @@ pub mod checkpoints;
 pub mod files;
 pub mod idempotency;
 pub mod incidents;
+pub mod issued_reports;
 pub mod missions;
 pub mod proposals;
 pub mod second_factors;

@@ -217,9 +217,10 @@ pub fn registry_state(conn: &mut DbConnection) -> QueryResult<RegistryState> {
 }
 
 /// The actions that never change what the summaries count: signing in and out, accounts,
-/// refusals, downloads, case documents, an import's dry run and the audit baseline (which only
-/// proves what is there). Any other action, one added later included, is taken as a change.
-const UNCOUNTED_ACTIONS: [&str; 20] = [
+/// refusals, downloads, case documents, an import's dry run, the audit baseline (which only
+/// proves what is there), assistance and issued reports. Any other action, one added later
+/// included, is taken as a change.
+const UNCOUNTED_ACTIONS: [&str; 23] = [
     "auth.login",
     "auth.login_failed",
     "auth.login_locked",
@@ -240,6 +241,9 @@ const UNCOUNTED_ACTIONS: [&str; 20] = [
     "case.document.integrity_failure",
     "import.un_fatalities.dry_run",
     "audit.baseline",
+    "assistance.create",
+    "assistance.update",
+    "report.issue",
 ];
 
 /// The records waiting for the sealer, up to `limit` of them.

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use common::{Backend, PASSWORD, TestApp, with_token};
 use peacekeeper_registry::domain::access::{Clearance, Role};
 
-on_both_backends!(the_report_of_a_year_matches_the_hand_count);
+on_both_backends!(
+    the_report_of_a_year_matches_the_hand_count,
+    an_issued_report_stays_as_issued
+);
 
 fn victim(nationality: &str, outcome: &str) -> Value {
     json!({ "personnel_type": "military", "nationality": nationality, "gender": "male", "outcome": outcome })
@@ -478,4 +481,164 @@ async fn the_report_of_a_year_matches_the_hand_count(backend: Backend) {
     api.get("/api/v1/state/reports/annual?year=2025", Some(&legal))
         .await
         .assert_problem(403);
+}
+
+/// An issued report downloads byte for byte as issued after a later correction; the live
+/// report says what changed since; the audit trail holds its hash and verifies it.
+async fn an_issued_report_stays_as_issued(backend: Backend) {
+    let t = TestApp::new(backend);
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    t.create_user(
+        "legal",
+        Role::LegalOfficer,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    t.create_user(
+        "legal.minusca",
+        Role::LegalOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    t.create_user(
+        "chief",
+        Role::Leadership,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    t.create_user(
+        "auditor",
+        Role::Auditor,
+        Clearance::StrictlyConfidential,
+        &[],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let legal = api.login("legal", PASSWORD).await;
+    let chief = api.login("chief", PASSWORD).await;
+    let attack = post_ok!(
+        api,
+        &officer,
+        "/api/v1/incidents",
+        incident(
+            "MINUSCA",
+            "2025-02-01",
+            "unclassified",
+            vec![victim("SEN", "killed")]
+        )
+    )
+    .id();
+    let (case, _) = case_with!(
+        api,
+        &legal,
+        &attack,
+        "CAF",
+        "2025-02-10",
+        &[("referred", "2025-03-01", None)]
+    );
+
+    api.post(
+        "/api/v1/reports/annual/issue",
+        Some(&legal),
+        json!({ "year": 2025 }),
+    )
+    .await
+    .assert_problem(403);
+    let bad = api
+        .post(
+            "/api/v1/reports/annual/issue",
+            Some(&chief),
+            json!({ "year": 2025, "edition": "draft" }),
+        )
+        .await;
+    assert_eq!(bad.error_fields(), ["edition"]);
+    let issued = api
+        .post(
+            "/api/v1/reports/annual/issue",
+            Some(&chief),
+            json!({ "year": 2025 }),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    let href = issued.body["href"].as_str().unwrap().to_string();
+    assert_eq!(issued.header("location"), Some(href.as_str()));
+    let sha256 = issued.body["sha256"].as_str().unwrap().to_string();
+    let first = api.get(&href, Some(&legal)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&first.bytes))
+    };
+    assert_eq!(digest, sha256);
+    assert!(
+        first
+            .header("repr-digest")
+            .is_some_and(|d| d.starts_with("sha-256=:"))
+    );
+    assert_eq!(
+        first.body["host_states"][0]["steps"],
+        json!({ "referred": 1 })
+    );
+
+    // A correction entered later: the case was investigated in 2025 too.
+    post_ok!(
+        api,
+        &legal,
+        format!("/api/v1/cases/{case}/transitions"),
+        json!({ "to": "investigating", "effective_on": "2025-05-01" })
+    );
+    let again = api.get(&href, Some(&legal)).await;
+    assert_eq!(again.bytes, first.bytes);
+    let live = api
+        .get("/api/v1/reports/annual?year=2025", Some(&legal))
+        .await;
+    assert_eq!(live.body["since_issued"]["id"], issued.body["id"]);
+    assert_eq!(live.body["since_issued"]["sha256"], sha256.as_str());
+    let changes = live.body["since_issued"]["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(changes.contains(&json!({ "table": "host_states", "group": "CAF", "measure": "steps.investigating", "issued": "", "now": "1" })), "{changes:?}");
+    assert!(changes.contains(&json!({ "table": "host_states", "group": "CAF", "measure": "median_days.investigating", "issued": "", "now": "89" })), "{changes:?}");
+    // And where the case on the Senegalese killed stands today.
+    assert!(changes.contains(&json!({ "table": "contributing_countries", "group": "SEN", "measure": "cases.referred", "issued": "1", "now": "" })), "{changes:?}");
+    assert_eq!(changes.len(), 4, "{changes:?}");
+    // Another edition was not issued: nothing to compare with.
+    let public = api
+        .get(
+            "/api/v1/reports/annual?year=2025&edition=unclassified",
+            Some(&legal),
+        )
+        .await;
+    assert_eq!(public.body.get("since_issued"), None);
+
+    // Issued over every mission: not for a reader of one mission.
+    let minusca = api.login("legal.minusca", PASSWORD).await;
+    api.get(&href, Some(&minusca)).await.assert_problem(404);
+
+    // The trail holds the hash, and verifies the text as issued.
+    assert_eq!(
+        t.count(&format!(
+            "audit_log WHERE action = 'report.issue' AND details LIKE '%{sha256}%'"
+        )),
+        1
+    );
+    let auditor = api.login("auditor", PASSWORD).await;
+    let verified = api.get("/api/v1/audit/verify", Some(&auditor)).await;
+    assert_eq!(verified.body["intact"], true, "{}", verified.body);
+    let id = issued.body["id"].as_str().unwrap();
+    t.execute_sql(&format!("UPDATE issued_reports SET body = REPLACE(body, '\"killed\":1', '\"killed\":2') WHERE id = '{id}'")).unwrap();
+    let mut conn = t.conn();
+    let check = peacekeeper_registry::services::audit::verify_records(&mut conn).unwrap();
+    assert!(!check.intact);
+    assert!(
+        format!("{:?}", check.problems).contains(id),
+        "{:?}",
+        check.problems
+    );
 }

@@ -132,6 +132,9 @@ const MATRIX: &[Row] = &[
     ("GET",   "/api/v1/summary/stalled",           "",  ["FFFFFF", "AAAFFF", "AAAFFF", "AAAFFF", "FFFFFF", "FFFFFF"]),
     // Without a year the readers are answered 422: past authorization.
     ("GET",   "/api/v1/reports/annual",            "",  ["FFFFFF", "FFFFFF", "AAAAAA", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    ("POST",  "/api/v1/reports/annual/issue",      "",  ["FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA", "FFFFFF", "FFFFFF"]),
+    // Issued over MINUSCA, drawing on a strictly confidential incident.
+    ("GET",   "/api/v1/reports/issued/{id}",       "",  ["FFFFFF", "FFFFFF", "NNANNN", "NNANNN", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/state/reports/annual",      "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/state/incidents",           "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
     ("GET",   "/api/v1/state/cases",               "",  ["FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "AAAAAA"]),
@@ -158,6 +161,7 @@ struct World {
     user_id: String,
     proposal_id: String,
     assistance_id: String,
+    issued_id: String,
 }
 
 impl World {
@@ -185,6 +189,8 @@ impl World {
         }
         if template.starts_with("/api/v1/users/") {
             path = path.replace("{ID}", &self.user_id);
+        } else if template.starts_with("/api/v1/reports/issued/") {
+            path = path.replace("{ID}", &self.issued_id);
         } else if template.starts_with("/api/v1/assistance/") {
             path = path.replace("{ID}", &self.assistance_id);
         } else if template.starts_with("/api/v1/proposals/") {
@@ -320,12 +326,34 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
         "{}",
         assistance.body
     );
+    t.create_user(
+        "issuer",
+        Role::Leadership,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    let issuer = api.login("issuer", PASSWORD).await;
+    let period = |days: i64| {
+        (t.now() - chrono::TimeDelta::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let issued = api
+        .post(
+            "/api/v1/reports/annual/issue",
+            Some(&issuer),
+            json!({ "from": period(30), "to": period(0) }),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+    assert_eq!(issued.body["edition"], "internal");
     let world = World {
         incidents: incidents.try_into().unwrap(),
         cases: cases.try_into().unwrap(),
         user_id,
         proposal_id,
         assistance_id: assistance.id(),
+        issued_id: issued.id(),
     };
 
     let mut subjects = Vec::new();
