@@ -41,6 +41,8 @@ export PKR_LOG_FILTER=warn
 export PKR_SIGN_IN_PER_MINUTE_PER_ADDRESS=0
 export PKR_SIGN_IN_PER_MINUTE_PER_ACCOUNT=0
 export PKR_WRITES_PER_MINUTE_PER_TOKEN=0
+# Calendar feeds carry absolute links: the address this server is reached at.
+export PKR_PUBLIC_URL="http://127.0.0.1:$port"
 password="a contract passphrase nobody guesses"
 
 "$binary" migrate >/dev/null
@@ -95,8 +97,8 @@ curl -fsS -o /dev/null -H "Authorization: Bearer ${token[legal]}" -H 'Content-Ty
 runs=(
     "admin.contract|health,contract,auth,users,missions,imports"
     "officer|incidents"
-    "legal|cases,proposals"
-    "leader|summary"
+    "legal|cases,proposals,assistance"
+    "leader|summary,reports"
     "auditor|audit"
     "focal|state"
 )

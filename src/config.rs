@@ -65,6 +65,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Which logs to keep, in `tracing` filter syntax (`info`, `peacekeeper_registry=debug`).
     pub log_filter: String,
+    /// The address users reach the registry at (`https://registry.example.org`), for the
+    /// absolute links of calendar feeds; empty: no feeds.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +103,7 @@ impl Default for Settings {
             metrics_token: String::new(),
             log_format: LogFormat::Text,
             log_filter: "info".to_string(),
+            public_url: String::new(),
         }
     }
 }
@@ -180,6 +184,17 @@ impl Settings {
                 }
                 Ok(_) => {}
             }
+        }
+        let public_url_fits = self.public_url.is_empty()
+            || ((self.public_url.starts_with("https://")
+                || self.public_url.starts_with("http://"))
+                && !self.public_url.ends_with('/')
+                && !self.public_url.contains(char::is_whitespace));
+        if !public_url_fits {
+            return invalid(
+                "public_url",
+                "must be an http(s) address without a trailing slash (or empty)".to_string(),
+            );
         }
         if !self.metrics_token.is_empty() && self.metrics_token.chars().count() < 32 {
             return invalid(

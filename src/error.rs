@@ -9,6 +9,7 @@
 //! - `MoveNotAllowed`: a status change the lifecycle forbids, with the moves it allows instead;
 //! - `Validation`: field values that break the rules, every field at once;
 //! - `Unavailable`: the database cannot be reached now; retrying later may work;
+//! - `NotConfigured`: a feature needs a setting the administrator has not given (503);
 //! - `FileTooLarge`, `UnsupportedFileType`: an uploaded document over the limit or of a kind
 //!   the registry does not keep;
 //! - `IntegrityFailure`: a stored document no longer matches its hash (it is not served);
@@ -74,6 +75,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The feature needs a setting this server lacks; the text names it.
+    #[error("not configured: {0}")]
+    NotConfigured(&'static str),
     /// The database's storage refuses writes, full or read-only: nothing was saved, and only an
     /// administrator can mend it. The text says which, in words for the user.
     #[error("storage refuses writes: {cause}")]
@@ -141,9 +145,9 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::QueryTooLong => StatusCode::URI_TOO_LONG,
-            AppError::Unavailable(_) | AppError::StorageRefused { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Unavailable(_)
+            | AppError::StorageRefused { .. }
+            | AppError::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) | AppError::IntegrityFailure => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -229,6 +233,9 @@ impl ResponseError for AppError {
                     "The registry cannot reach its database just now; try again shortly.".into(),
                     &[],
                 )
+            }
+            AppError::NotConfigured(detail) => {
+                ("/problems/not-configured", (*detail).to_string(), &[])
             }
             AppError::StorageRefused { detail, cause } => {
                 tracing::error!(cause = %cause, "the database's storage refuses writes");

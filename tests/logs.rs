@@ -55,7 +55,9 @@ fn captured() -> Capture {
 
 async fn no_password_or_token_is_ever_logged(backend: Backend) {
     let logs = captured();
-    let t = TestApp::new(backend);
+    let t = TestApp::new(backend).with_settings(|s| {
+        s.public_url = "https://registry.example.org".into();
+    });
     t.create_user("root", Role::Admin, Clearance::StrictlyConfidential, &[]);
     let api = t.api().await;
     let admin_token = api.login("root", PASSWORD).await;
@@ -130,6 +132,20 @@ async fn no_password_or_token_is_ever_logged(backend: Backend) {
             )),
     )
     .await;
+    // A calendar feed: its address is its secret.
+    let feed = api
+        .post("/api/v1/me/calendar", Some(&officer_token), json!({}))
+        .await;
+    assert_eq!(feed.status, StatusCode::CREATED, "{}", feed.body);
+    let feed_url = feed.body["url"].as_str().unwrap().to_string();
+    let feed_secret = feed_url.rsplit('/').next().unwrap().to_string();
+    let read = api
+        .get(
+            feed_url.trim_start_matches("https://registry.example.org"),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
     api.send(with_token(
         TestRequest::post().uri("/api/v1/auth/logout-all"),
         Some(&officer_token),
@@ -142,6 +158,7 @@ async fn no_password_or_token_is_ever_logged(backend: Backend) {
         "/api/v1/auth/login",
         "/incidents",
         "/login",
+        "/api/v1/calendar/{secret}",
     ] {
         assert!(
             text.contains(&format!("http.target={path} ")),
@@ -159,6 +176,7 @@ async fn no_password_or_token_is_ever_logged(backend: Backend) {
         &cookie_token,
         "not-a-real-token-but-secret-looking",
         &csrf,
+        &feed_secret,
     ] {
         // As typed, and as a form or a URL would carry it.
         let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();

@@ -3,6 +3,7 @@
 pub mod assistance;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod case_views;
 pub mod cases;
 pub mod exports;
@@ -95,6 +96,14 @@ fn api_endpoints() -> Vec<Endpoint> {
         ("/auth/logout-all", vec![on(M::POST, auth::logout_all)]),
         ("/me/sessions", vec![on(M::GET, auth::sessions)]),
         ("/me", vec![on(M::GET, auth::me)]),
+        (
+            "/me/calendar",
+            vec![
+                on(M::POST, calendar::create),
+                on(M::DELETE, calendar::revoke),
+            ],
+        ),
+        ("/calendar/{secret}", vec![on(M::GET, calendar::feed)]),
         ("/me/password", vec![on(M::POST, auth::change_password)]),
         (
             "/me/second-factor",

@@ -24,8 +24,8 @@ use crate::domain::incident::{
 use crate::error::{AppError, PROBLEM_JSON, Problem};
 
 use super::{
-    assistance, audit, auth, cases, exports, health, imports, incidents, metrics, missions,
-    proposals, reports, state, summary, users,
+    assistance, audit, auth, calendar, cases, exports, health, imports, incidents, metrics,
+    missions, proposals, reports, state, summary, users,
 };
 
 /// The name of the bearer scheme in the document (spelled out again in `security` below, which
@@ -98,6 +98,9 @@ const BEARER: &str = "bearer";
         reports::state_annual,
         reports::issue,
         reports::issued,
+        calendar::create,
+        calendar::revoke,
+        calendar::feed,
         imports::un_fatalities,
         summary::summary,
         summary::stalled,
@@ -259,7 +262,7 @@ struct ProblemAnswers;
 /// Operations any signed-in account may use, even one that must change its password first
 /// (their handlers take `SignedIn`): they never refuse the account (those that check its
 /// password again say so themselves: 403 while it is locked).
-const SIGNED_IN_IS_ENOUGH: [&str; 7] = [
+const SIGNED_IN_IS_ENOUGH: [&str; 8] = [
     "/api/v1/auth/logout",
     "/api/v1/auth/logout-all",
     "/api/v1/me",
@@ -267,6 +270,7 @@ const SIGNED_IN_IS_ENOUGH: [&str; 7] = [
     "/api/v1/me/password",
     "/api/v1/me/second-factor",
     "/api/v1/me/second-factor/confirm",
+    "/api/v1/me/calendar",
 ];
 
 impl ProblemAnswers {

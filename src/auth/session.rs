@@ -14,7 +14,7 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::session::{SessionState, SessionTimes, needs_touch, session_state};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::AuditContext;
-use crate::store::{second_factors, sessions};
+use crate::store::{second_factors, sessions, users};
 
 use super::recent_sessions::CheckedSession;
 use super::token::hash_token;
@@ -248,4 +248,35 @@ fn authenticate(
         request: RequestMeta::default(),
     };
     Ok(CheckedSession { user, times })
+}
+
+/// The account as an actor, without a session: for what a user reaches by a secret of their
+/// own (a calendar feed). `None` for an account disabled, or one that must still change its
+/// password or enrol its second factor.
+pub fn actor_of_account(conn: &mut DbConnection, user_id: &str) -> AppResult<Option<Actor>> {
+    let Some(user) = users::find_by_id(conn, user_id)? else {
+        return Ok(None);
+    };
+    if user.disabled || user.must_change_password {
+        return Ok(None);
+    }
+    let role = Role::try_from(user.role.as_str())?;
+    if role.must_use_second_factor()
+        && !second_factors::find(conn, &user.id)?.is_some_and(|factor| factor.is_on())
+    {
+        return Ok(None);
+    }
+    Ok(Some(Actor {
+        role,
+        clearance: Clearance::try_from(user.clearance.as_str())?,
+        missions: users::missions_of(conn, &user.id)?,
+        id: user.id,
+        username: user.username,
+        all_missions: user.all_missions,
+        state: user.state,
+        must_change_password: false,
+        must_enrol_second_factor: false,
+        token_hash: String::new(),
+        request: RequestMeta::default(),
+    }))
 }

@@ -413,6 +413,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Text,
+        secret_sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(assistance_cases -> assistance (assistance_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -420,6 +428,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assistance_cases,
     assistance_versions,
     issued_reports,
+    calendar_feeds,
     incident_nationalities,
     missions,
     users,

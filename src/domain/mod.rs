@@ -4,6 +4,7 @@ pub mod access;
 pub mod annual_report;
 pub mod assistance;
 pub mod audit;
+pub mod calendar;
 pub mod case;
 pub mod casualty_id;
 pub mod checkpoint;

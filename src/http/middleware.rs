@@ -51,11 +51,31 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        if tracing::level_enabled!(tracing::Level::INFO) {
-            DefaultRootSpanBuilder::on_request_start(request)
-        } else {
-            Span::none()
+        if !tracing::level_enabled!(tracing::Level::INFO) {
+            return Span::none();
         }
+        // A calendar feed's address is its secret: the span names the route, never the path.
+        if request
+            .path()
+            .starts_with(crate::services::calendar::FEED_PATH)
+        {
+            let id = request
+                .extensions()
+                .get::<RequestId>()
+                .map(|id| id.to_string());
+            return tracing::info_span!(
+                "HTTP request",
+                http.method = %request.method(),
+                http.route = %"/api/v1/calendar/{secret}",
+                http.target = %"/api/v1/calendar/{secret}",
+                http.status_code = tracing::field::Empty,
+                otel.status_code = tracing::field::Empty,
+                request_id = %id.unwrap_or_default(),
+                exception.message = tracing::field::Empty,
+                exception.details = tracing::field::Empty,
+            );
+        }
+        DefaultRootSpanBuilder::on_request_start(request)
     }
 
     fn on_request_end<B: MessageBody>(

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod annual_report;
 pub mod assistance;
 pub mod audit;
+pub mod calendar;
 pub mod case_versions;
 pub mod cases;
 pub mod exports;

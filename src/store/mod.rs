@@ -16,6 +16,7 @@ pub mod annual_report;
 pub mod assistance;
 pub mod audit;
 pub mod backup;
+pub mod calendar_feeds;
 pub mod cases;
 pub mod checkpoints;
 pub mod files;

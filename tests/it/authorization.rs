@@ -55,6 +55,10 @@ const MATRIX: &[Row] = &[
     ("POST",  "/api/v1/me/password",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("POST",  "/api/v1/me/second-factor",          "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
     ("POST",  "/api/v1/me/second-factor/confirm",  "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    // Each user's own feed. The feed itself needs no session: no feed has the secret `{secret}`.
+    ("POST",  "/api/v1/me/calendar",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("DELETE","/api/v1/me/calendar",               "",  ["AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA", "AAAAAA"]),
+    ("GET",   "/api/v1/calendar/{secret}",         "",  ["NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN"]),
     ("GET",   "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("POST",  "/api/v1/users",                     "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
     ("GET",   "/api/v1/users/{id}",                "",  ["AAAAAA", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF", "FFFFFF"]),
@@ -226,7 +230,8 @@ async fn every_endpoint_answers_each_role_mission_and_clearance_as_written(backe
         "rows for routes that do not exist: {stale:?}"
     );
 
-    let t = TestApp::new(backend);
+    let t = TestApp::new(backend)
+        .with_settings(|s| s.public_url = "https://registry.example.org".into());
     t.create_user(
         "maker",
         Role::SecurityOfficer,
@@ -441,6 +446,7 @@ fn request(method: &str, path: &str, subject: &Subject) -> TestRequest {
         "GET" => TestRequest::get(),
         "POST" => TestRequest::post(),
         "PATCH" => TestRequest::patch(),
+        "DELETE" => TestRequest::delete(),
         other => panic!("no request for {other}"),
     }
     .uri(&with_query);

@@ -210,6 +210,9 @@ pub struct StateCase {
     /// The list's order: overdue next actions first.
     #[serde(skip)]
     pub urgency: NaiveDate,
+    /// The case's last change.
+    #[serde(skip)]
+    pub updated_at: chrono::NaiveDateTime,
 }
 
 impl StateCase {
@@ -280,6 +283,7 @@ impl StateCase {
                 .collect(),
             relations,
             urgency: row.urgency,
+            updated_at: row.updated_at,
         }
     }
 }

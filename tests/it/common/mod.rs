@@ -227,6 +227,14 @@ impl TestApp {
         }
     }
 
+    /// The same application with some settings changed.
+    pub fn with_settings(mut self, change: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings();
+        change(&mut settings);
+        self.state = AppState::new(self.pool.clone(), settings, self.clock.clone());
+        self
+    }
+
     /// The same application with these accounts made (see `create_user`).
     pub fn with_users(self, users: &[Member]) -> TestApp {
         for (username, role, clearance, missions) in users {
