@@ -5,6 +5,7 @@
 //! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
 
 mod admin;
+mod annual_report;
 mod audit;
 mod case_page;
 mod cases;
@@ -124,6 +125,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/state/summary").route(web::get().to(state::summary)))
         .service(web::resource("/state/summary/download").route(web::get().to(state::summary)))
         .service(web::resource("/summary").route(web::get().to(summary::page)))
+        .service(web::resource("/reports/annual").route(web::get().to(annual_report::page)))
+        .service(
+            web::resource("/reports/annual/print.css")
+                .route(web::get().to(annual_report::print_css)),
+        )
         .service(web::resource("/summary/download").route(web::get().to(summary::download)))
         .service(web::resource("/audit").route(web::get().to(audit::list)))
         .service(web::resource("/audit/verify").route(web::get().to(audit::verify)))
@@ -219,6 +225,7 @@ struct HomePage {
     speaks_for_state: bool,
     state_cases: Vec<state::StateLine>,
     reads_summary: bool,
+    reads_annual_report: bool,
     audits: bool,
     administers: bool,
 }
@@ -509,6 +516,10 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         reads_summary: matches!(
             user.role,
             Role::Leadership | Role::LegalOfficer | Role::SecurityOfficer
+        ),
+        reads_annual_report: matches!(
+            user.role,
+            Role::Leadership | Role::LegalOfficer | Role::StateFocalPoint
         ),
         audits: user.role == Role::Auditor,
         administers: user.role == Role::Admin,

@@ -237,6 +237,20 @@ impl Browser {
             .to_string()
     }
 
+    /// The current page printed by Chromium on A4, as PDF.
+    pub(crate) async fn print_a4(&self) -> Vec<u8> {
+        let configuration = fantoccini::wd::PrintConfiguration::builder()
+            .size(fantoccini::wd::PrintSize::A4)
+            .build()
+            .expect("a print configuration");
+        self.client.print(configuration).await.expect("a PDF")
+    }
+
+    /// Where this browser's screenshot named `name` goes.
+    pub(crate) fn screenshot_path(&self, name: &str) -> PathBuf {
+        screenshot_folder().join(format!("{}-{}-{name}.png", self.label, self.lang))
+    }
+
     pub(crate) async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
         let file = screenshot_folder().join(format!("{}-{}-{name}.png", self.label, self.lang));

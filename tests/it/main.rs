@@ -13,6 +13,7 @@ mod auth;
 mod authorization;
 mod browser;
 mod browser_exchange;
+mod browser_report;
 mod calendar;
 mod cases;
 mod checkpoints;

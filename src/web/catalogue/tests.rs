@@ -32,6 +32,8 @@ fn codes() -> BTreeSet<String> {
         case::ACCUSED_STATUSES,
         case::VERDICTS,
         case::DOCUMENT_KINDS,
+        case::SENTENCE_TYPES,
+        crate::domain::assistance::ASSISTANCE_TYPES,
     ];
     let mut codes: BTreeSet<String> = lists
         .iter()

@@ -269,6 +269,35 @@ missions_choice_hint = None chosen: all your missions.
 too_many_title = Too many attempts
 too_many = Too many attempts in a short time. Wait a minute, then try again.
 
+
+## The annual report
+
+annual_report = Annual accountability report
+edition = Edition
+edition_internal = internal edition
+edition_unclassified = unclassified edition
+host_states = Per host State
+international_courts = International courts
+contributing_countries = Per contributing country
+judgments_of_period = Judgments of the period
+cases_opened = Cases opened
+steps_taken = Steps taken
+report_convicted = Persons convicted
+report_acquitted = Persons acquitted
+sentences = Sentences
+closed_by_reason = Cases closed, by reason
+median_days_from_attack = Median days from the attack to each step
+stalled_at_end = Open cases without a step for over 180 days at the end
+assistance_given = Assistance given (records, days)
+cases_status_today = Cases on those attacks, status today
+court = Court
+judgment_on = Judgment of
+verdicts = Verdicts
+country = Country
+print_hint = Printed (A4), each table starts on a page of its own.
+download_report_csv = Download the report (CSV)
+nothing_in_period = Nothing in this period.
+
 ## The registry's codes (attack types, statuses, outcomes, roles, ...), as label-<code>
 
 label-direct_fire = direct fire
@@ -378,6 +407,19 @@ label-exact = exact
 label-day = to the day
 label-week = to the week
 label-month = to the month
+label-training = training
+label-investigative_support = investigative support
+label-forensic_support = forensic support
+label-deployed_investigators = investigators deployed
+label-legal_aid = legal aid
+label-detention_support = detention support
+label-equipment = equipment
+label-imprisonment = imprisonment
+label-life_imprisonment = life imprisonment
+label-death_penalty = death penalty
+label-fine = fine
+label-suspended_sentence = suspended sentence
+label-community_service = community service
 
 ## The fields of the forms, as field-<name>, by the name the service gives them
 

@@ -269,6 +269,35 @@ missions_choice_hint = Aucune choisie : toutes vos missions.
 too_many_title = Trop de tentatives
 too_many = Trop de tentatives en peu de temps. Attendez une minute, puis réessayez.
 
+
+## The annual report
+
+annual_report = Rapport annuel sur l’établissement des responsabilités
+edition = Édition
+edition_internal = édition interne
+edition_unclassified = édition non classifiée
+host_states = Par État hôte
+international_courts = Juridictions internationales
+contributing_countries = Par pays contributeur
+judgments_of_period = Jugements de la période
+cases_opened = Affaires ouvertes
+steps_taken = Étapes franchies
+report_convicted = Personnes condamnées
+report_acquitted = Personnes acquittées
+sentences = Peines
+closed_by_reason = Affaires classées, par motif
+median_days_from_attack = Jours médians entre l’attaque et chaque étape
+stalled_at_end = Affaires ouvertes sans étape depuis plus de 180 jours en fin de période
+assistance_given = Assistance fournie (actes, jours)
+cases_status_today = Affaires sur ces attaques, statut aujourd’hui
+court = Juridiction
+judgment_on = Jugement du
+verdicts = Verdicts
+country = Pays
+print_hint = À l’impression (A4), chaque tableau commence sur une nouvelle page.
+download_report_csv = Télécharger le rapport (CSV)
+nothing_in_period = Rien pour cette période.
+
 ## The registry's codes (attack types, statuses, outcomes, roles, ...), as label-<code>
 
 label-direct_fire = tirs directs
@@ -378,6 +407,19 @@ label-exact = exacte
 label-day = au jour près
 label-week = à la semaine près
 label-month = au mois près
+label-training = formation
+label-investigative_support = appui aux enquêtes
+label-forensic_support = appui médico-légal
+label-deployed_investigators = enquêteurs déployés
+label-legal_aid = aide juridique
+label-detention_support = appui à la détention
+label-equipment = équipement
+label-imprisonment = emprisonnement
+label-life_imprisonment = réclusion à perpétuité
+label-death_penalty = peine de mort
+label-fine = amende
+label-suspended_sentence = peine avec sursis
+label-community_service = travail d’intérêt général
 
 ## The fields of the forms, as field-<name>, by the name the service gives them
 
