@@ -58,6 +58,11 @@ pub fn create_feed(
     Ok(format!("{base}{FEED_PATH}{secret}"))
 }
 
+/// Whether the user has a feed now.
+pub fn has_feed(conn: &mut DbConnection, user: &Actor) -> AppResult<bool> {
+    Ok(store::exists(conn, &user.id)?)
+}
+
 /// Revokes the user's feed: its URL answers 404 from now on.
 pub fn revoke_feed(conn: &mut DbConnection, user: &Actor, now: NaiveDateTime) -> AppResult<()> {
     write_transaction(conn, |conn| {

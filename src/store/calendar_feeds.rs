@@ -39,3 +39,11 @@ pub fn owner(conn: &mut DbConnection, secret_sha256: &str) -> QueryResult<Option
         .first(conn)
         .optional()
 }
+
+/// Whether the user has a feed.
+pub fn exists(conn: &mut DbConnection, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        calendar_feeds::table.filter(calendar_feeds::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
+}

@@ -423,6 +423,22 @@ texts! {
     print_hint,
     download_report_csv,
     nothing_in_period,
+    account,
+    account_language,
+    open_sessions,
+    session_started,
+    session_last_seen,
+    session_ends,
+    this_session,
+    calendar,
+    calendar_explained,
+    calendar_not_offered,
+    calendar_shown_once,
+    calendar_address,
+    calendar_active,
+    calendar_create,
+    calendar_replace,
+    calendar_revoke,
 }
 
 #[cfg(test)]

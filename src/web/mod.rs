@@ -4,6 +4,7 @@
 //! its own (a site elsewhere can neither read nor set it). No script, nothing from elsewhere:
 //! a strict `Content-Security-Policy` holds the pages to this server's own stylesheet.
 
+mod account;
 mod admin;
 mod annual_report;
 mod audit;
@@ -153,6 +154,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(admin::set_mission_active)),
         )
         .service(web::resource("/language").route(web::get().to(session::language)))
+        .service(web::resource("/account").route(web::get().to(account::show)))
+        .service(web::resource("/account/calendar").route(web::post().to(account::create_feed)))
+        .service(
+            web::resource("/account/calendar/revoke").route(web::post().to(account::revoke_feed)),
+        )
         .service(web::resource("/static/style.css").route(web::get().to(stylesheet)));
 }
 

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod account_page;
 mod admin;
 mod annual_report;
 mod architecture;

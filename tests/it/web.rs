@@ -45,7 +45,7 @@ fn set_cookie(answer: &Answer, name: &str) -> Option<(String, String)> {
         })
 }
 
-fn html(answer: &Answer) -> String {
+pub(crate) fn html(answer: &Answer) -> String {
     String::from_utf8(answer.bytes.to_vec()).unwrap()
 }
 
@@ -55,7 +55,7 @@ fn form_token(page: &str) -> String {
     page[start..start + 64].to_string()
 }
 
-fn get(path: &str, cookies: &[(&str, &str)]) -> TestRequest {
+pub(crate) fn get(path: &str, cookies: &[(&str, &str)]) -> TestRequest {
     cookies
         .iter()
         .fold(TestRequest::get().uri(path), |request, (name, value)| {
@@ -66,7 +66,7 @@ fn get(path: &str, cookies: &[(&str, &str)]) -> TestRequest {
         })
 }
 
-fn post(path: &str, cookies: &[(&str, &str)], form: &[(&str, &str)]) -> TestRequest {
+pub(crate) fn post(path: &str, cookies: &[(&str, &str)], form: &[(&str, &str)]) -> TestRequest {
     let request = cookies
         .iter()
         .fold(TestRequest::post().uri(path), |request, (name, value)| {
@@ -610,7 +610,7 @@ async fn the_case_list_marks_overdue_and_stalled_cases(backend: Backend) {
 }
 
 /// A CSRF token the tests send as cookie and as field alike.
-const CSRF: &str = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+pub(crate) const CSRF: &str = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
 
 /// The value of a hidden field of the page.
 fn hidden(page: &str, name: &str) -> String {

@@ -298,6 +298,26 @@ print_hint = Printed (A4), each table starts on a page of its own.
 download_report_csv = Download the report (CSV)
 nothing_in_period = Nothing in this period.
 
+
+## Your account
+
+account = Your account
+account_language = Language of the pages
+open_sessions = Open sessions
+session_started = Signed in
+session_last_seen = Last seen
+session_ends = Ends at the latest
+this_session = this session
+calendar = Deadlines in your calendar
+calendar_explained = A private address your calendar application can subscribe to: it lists the due next actions of the open cases you may see. Whoever has the address reads them: keep it to yourself.
+calendar_not_offered = This server offers no calendar feeds (an administrator sets the address users reach the registry at).
+calendar_shown_once = Copy this address into your calendar application now: it is shown only this once.
+calendar_address = Address of your calendar
+calendar_active = You have a calendar address. If it went astray, make a new one: the old one stops working.
+calendar_create = Make a calendar address
+calendar_replace = Make a new address (the old one stops working)
+calendar_revoke = Stop the calendar address
+
 ## The registry's codes (attack types, statuses, outcomes, roles, ...), as label-<code>
 
 label-direct_fire = direct fire

@@ -298,6 +298,26 @@ print_hint = À l’impression (A4), chaque tableau commence sur une nouvelle pa
 download_report_csv = Télécharger le rapport (CSV)
 nothing_in_period = Rien pour cette période.
 
+
+## Your account
+
+account = Votre compte
+account_language = Langue des pages
+open_sessions = Sessions ouvertes
+session_started = Connexion
+session_last_seen = Dernière activité
+session_ends = Fin au plus tard
+this_session = cette session
+calendar = Échéances dans votre agenda
+calendar_explained = Une adresse privée à laquelle votre agenda peut s’abonner : elle liste les prochaines actions dues des affaires ouvertes que vous pouvez voir. Quiconque a l’adresse les lit : gardez-la pour vous.
+calendar_not_offered = Ce serveur n’offre pas de flux d’agenda (un administrateur doit définir l’adresse à laquelle les utilisateurs joignent le registre).
+calendar_shown_once = Copiez cette adresse dans votre agenda maintenant : elle n’est affichée que cette fois.
+calendar_address = Adresse de votre agenda
+calendar_active = Vous avez une adresse d’agenda. Si elle s’est égarée, créez-en une nouvelle : l’ancienne cesse de fonctionner.
+calendar_create = Créer une adresse d’agenda
+calendar_replace = Créer une nouvelle adresse (l’ancienne cesse de fonctionner)
+calendar_revoke = Arrêter l’adresse d’agenda
+
 ## The registry's codes (attack types, statuses, outcomes, roles, ...), as label-<code>
 
 label-direct_fire = tirs directs
