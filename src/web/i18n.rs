@@ -439,6 +439,17 @@ texts! {
     calendar_create,
     calendar_replace,
     calendar_revoke,
+    assistance,
+    no_assistance,
+    record_assistance,
+    correct_assistance,
+    assistance_type,
+    host_state,
+    assistance_days,
+    provider,
+    description,
+    cases_served,
+    fields_changed,
 }
 
 #[cfg(test)]

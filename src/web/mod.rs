@@ -7,6 +7,7 @@
 mod account;
 mod admin;
 mod annual_report;
+mod assistance;
 mod audit;
 mod case_page;
 mod cases;
@@ -127,6 +128,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/state/summary/download").route(web::get().to(state::summary)))
         .service(web::resource("/summary").route(web::get().to(summary::page)))
         .service(web::resource("/reports/annual").route(web::get().to(annual_report::page)))
+        .service(
+            web::resource("/assistance")
+                .route(web::get().to(assistance::list))
+                .route(web::post().to(assistance::create)),
+        )
+        .service(
+            web::resource("/assistance/{id}")
+                .route(web::get().to(assistance::show))
+                .route(web::post().to(assistance::update)),
+        )
         .service(
             web::resource("/reports/annual/print.css")
                 .route(web::get().to(annual_report::print_css)),

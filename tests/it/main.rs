@@ -9,6 +9,7 @@ mod admin;
 mod annual_report;
 mod architecture;
 mod assistance;
+mod assistance_pages;
 mod audit;
 mod auth;
 mod authorization;

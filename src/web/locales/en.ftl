@@ -318,6 +318,21 @@ calendar_create = Make a calendar address
 calendar_replace = Make a new address (the old one stops working)
 calendar_revoke = Stop the calendar address
 
+
+## Assistance to host States
+
+assistance = Assistance to host States
+no_assistance = No assistance recorded.
+record_assistance = Record assistance
+correct_assistance = Correct this record
+assistance_type = Type
+host_state = Host State
+assistance_days = Days
+provider = Provided by
+description = Description
+cases_served = Cases it served
+fields_changed = Fields changed
+
 ## The registry's codes (attack types, statuses, outcomes, roles, ...), as label-<code>
 
 label-direct_fire = direct fire
@@ -518,6 +533,10 @@ field-accused_id = Accused person
 field-accused_status = New status
 field-accused = Accused person
 field-host_country = Host country
+field-type = Type of assistance
+field-from = From
+field-provider = Provided by
+field-case_ids = Cases
 
 ## What the pages say about a refused value. $said is the service's own message, in English.
 

@@ -318,6 +318,21 @@ calendar_create = Créer une adresse d’agenda
 calendar_replace = Créer une nouvelle adresse (l’ancienne cesse de fonctionner)
 calendar_revoke = Arrêter l’adresse d’agenda
 
+
+## Assistance to host States
+
+assistance = Assistance aux États hôtes
+no_assistance = Aucune assistance enregistrée.
+record_assistance = Enregistrer une assistance
+correct_assistance = Corriger cet enregistrement
+assistance_type = Type
+host_state = État hôte
+assistance_days = Dates
+provider = Fournie par
+description = Description
+cases_served = Affaires concernées
+fields_changed = Champs modifiés
+
 ## The registry's codes (attack types, statuses, outcomes, roles, ...), as label-<code>
 
 label-direct_fire = tirs directs
@@ -518,6 +533,10 @@ field-accused_id = Personne accusée
 field-accused_status = Nouveau statut
 field-accused = Personne mise en cause
 field-host_country = Pays hôte
+field-type = Type d’assistance
+field-from = Du
+field-provider = Fournie par
+field-case_ids = Affaires
 
 ## What the pages say about a refused value. $said is the service's own message, in English.
 
