@@ -245,7 +245,12 @@ pub fn assemble(period: Period, rows: ReportRows, with_names: bool) -> ReportTab
     // before the period's end tells where the case stood then.
     let mut standing: BTreeMap<&str, &ReportStep> = BTreeMap::new();
     let mut judgments = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for step in &rows.steps {
+        // The last step by the period's end may be listed among the period's steps too.
+        if !seen.insert((step.case_id.as_str(), step.position)) {
+            continue;
+        }
         let Some(case) = cases.get(step.case_id.as_str()) else {
             continue;
         };

@@ -56,6 +56,17 @@ fn occurred_in(period: Period, params: &mut Vec<Param>) -> String {
     " AND i.occurred_at >= ? AND i.occurred_at < ?".to_string()
 }
 
+/// The cases (`c`) of the scope's missions, as a condition.
+fn missions_of_cases(scope: &ReportScope, params: &mut Vec<Param>) -> String {
+    match &scope.missions {
+        None => "1 = 1".to_string(),
+        Some(missions) => {
+            params.extend(missions.iter().cloned().map(Param::Text));
+            format!("c.mission_code IN ({})", placeholders(missions.len()))
+        }
+    }
+}
+
 /// `counted_cases`: each counted case with its earliest counted attack and the highest
 /// classification it counts.
 fn counted_cases(scope: &ReportScope, params: &mut Vec<Param>) -> String {
@@ -172,38 +183,48 @@ pub fn rows(
     )?;
 
     // The steps of the period, and each case's last step on or before its end (where the case
-    // stood then). A timeline's days never go back, so that is its highest position by then.
+    // stood then): a timeline's days never go back, so that is its highest position by then.
+    // Steps and verdicts are read for the scope's missions; those of cases the reader may not
+    // count are left out when the tables are added up.
     let mut params = Vec::new();
-    let cases_cte = counted_cases(scope, &mut params);
-    params.extend([
-        Param::Day(period.from),
-        Param::Day(period.to),
-        Param::Day(period.to),
-    ]);
-    let steps: Vec<StepRow> = load(
+    let missions = missions_of_cases(scope, &mut params);
+    params.extend([Param::Day(period.from), Param::Day(period.to)]);
+    let mut steps: Vec<StepRow> = load(
         conn,
         &format!(
-            "WITH {cases_cte} \
-             SELECT t.case_id, t.position, t.to_status, t.effective_on, t.closure_reason \
-             FROM case_transitions t JOIN counted_cases f ON f.case_id = t.case_id \
-             WHERE (t.effective_on >= ? AND t.effective_on <= ?) \
-                OR t.position = (SELECT MAX(t2.position) FROM case_transitions t2 \
-                    WHERE t2.case_id = t.case_id AND t2.effective_on <= ?)"
+            "SELECT t.case_id, t.position, t.to_status, t.effective_on, t.closure_reason \
+             FROM case_transitions t JOIN cases c ON c.id = t.case_id \
+             WHERE {missions} AND t.effective_on >= ? AND t.effective_on <= ?"
         ),
         &params,
     )?;
+    let mut params = Vec::new();
+    let missions = missions_of_cases(scope, &mut params);
+    params.push(Param::Day(period.to));
+    steps.extend(load::<StepRow>(
+        conn,
+        &format!(
+            "SELECT t.case_id, t.position, t.to_status, t.effective_on, t.closure_reason \
+             FROM case_transitions t JOIN ( \
+                SELECT l.case_id, MAX(l.position) AS position \
+                FROM case_transitions l JOIN cases c ON c.id = l.case_id \
+                WHERE {missions} AND l.effective_on <= ? GROUP BY l.case_id) last \
+             ON last.case_id = t.case_id AND last.position = t.position"
+        ),
+        &params,
+    )?);
 
     let mut params = Vec::new();
-    let cases_cte = counted_cases(scope, &mut params);
+    let missions = missions_of_cases(scope, &mut params);
     params.extend([Param::Day(period.from), Param::Day(period.to)]);
     let verdicts: Vec<VerdictRow> = load(
         conn,
         &format!(
-            "WITH {cases_cte} \
-             SELECT a.case_id, a.name, a.verdict, a.verdict_on, a.sentence_type, \
+            "SELECT a.case_id, a.name, a.verdict, a.verdict_on, a.sentence_type, \
                 a.sentence_months \
-             FROM case_accused a JOIN counted_cases f ON f.case_id = a.case_id \
-             WHERE a.verdict <> 'pending' AND a.verdict_on >= ? AND a.verdict_on <= ?"
+             FROM case_accused a JOIN cases c ON c.id = a.case_id \
+             WHERE {missions} AND a.verdict <> 'pending' AND a.verdict_on >= ? \
+                AND a.verdict_on <= ?"
         ),
         &params,
     )?;
@@ -217,8 +238,8 @@ pub fn rows(
             "SELECT COALESCE(v.nationality, 'unknown') AS country, i.classification, \
                 CAST(SUM(CASE WHEN v.outcome = 'killed' THEN 1 ELSE 0 END) AS BIGINT) AS killed, \
                 CAST(SUM(CASE WHEN v.outcome = 'injured' THEN 1 ELSE 0 END) AS BIGINT) AS injured \
-             FROM incident_victims v CROSS JOIN incidents i \
-             WHERE i.id = v.incident_id AND {condition} \
+             FROM incidents i JOIN incident_victims v ON v.incident_id = i.id \
+             WHERE {condition} \
              GROUP BY COALESCE(v.nationality, 'unknown'), i.classification"
         ),
         &params,
