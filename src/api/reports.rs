@@ -21,6 +21,7 @@ use super::summary::wants_csv;
 /// The query of a report: `year`, or `from` and `to`; `edition`; `format`.
 fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> {
     let (mut year, mut from, mut to, mut edition, mut format) = (None, None, None, None, None);
+    let mut names = None;
     for (key, value) in query_pairs(req.query_string())? {
         match key.as_str() {
             "year" => {
@@ -33,6 +34,13 @@ fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> 
             "to" => to = Some(value),
             "edition" => edition = Some(value),
             "format" => format = Some(value),
+            "names" => {
+                names = Some(match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(AppError::invalid("names", "must be true or false")),
+                })
+            }
             other => {
                 return Err(AppError::bad_request(format!(
                     "Unknown query parameter `{other}`."
@@ -48,6 +56,9 @@ fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> 
         ReportRequest {
             period,
             unclassified,
+            // In JSON, as on a case: names for who may see them. A download leaves them out
+            // unless asked for, as every export does.
+            names: names.unwrap_or(!csv),
         },
         csv,
     ))
@@ -183,6 +194,7 @@ pub async fn issue(
             let request = ReportRequest {
                 period,
                 unclassified: edition_is_unclassified(input.edition.as_deref())?,
+                names: true,
             };
             service::issue(conn, &user, request, now)
         })

@@ -408,6 +408,7 @@ diesel::table! {
         classification -> Text,
         body -> Text,
         sha256 -> Text,
+        with_names -> Bool,
         issued_by -> Text,
         issued_at -> Timestamp,
     }

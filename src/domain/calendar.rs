@@ -6,6 +6,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use icalendar::{Calendar, Component, Event, EventLike};
 use sha2::{Digest, Sha256};
 
+/// Where a feed is read: the secret is the last segment.
+pub const FEED_PATH: &str = "/api/v1/calendar/";
+
 /// A case's next action, as one reader may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueAction {

@@ -57,7 +57,7 @@ impl RootSpanBuilder for RequestSpan {
         // A calendar feed's address is its secret: the span names the route, never the path.
         if request
             .path()
-            .starts_with(crate::services::calendar::FEED_PATH)
+            .starts_with(crate::domain::calendar::FEED_PATH)
         {
             let id = request
                 .extensions()

@@ -26,6 +26,9 @@ pub struct ReportRequest {
     pub period: Period,
     /// The edition that can be published: unclassified records only.
     pub unclassified: bool,
+    /// The accused's names, for a reader who may see them (a download leaves them out unless
+    /// asked for).
+    pub names: bool,
 }
 
 const READERS: [Role; 2] = [Role::Leadership, Role::LegalOfficer];
@@ -61,8 +64,9 @@ pub fn annual(
     let missions = (!user.all_missions).then(|| user.missions.clone());
     // Names are personal data: for readers cleared `confidential`, who work on every mission
     // the report covers, and never in the edition to publish.
-    let with_names = !request.unclassified && user.clearance >= Clearance::Confidential;
-    report(conn, user, request, missions, with_names, None)
+    let with_names =
+        request.names && !request.unclassified && user.clearance >= Clearance::Confidential;
+    report(conn, user, request, missions, with_names, None, now)
 }
 
 /// A State's part of the report, for its focal point: the cases before its courts (with the
@@ -80,8 +84,9 @@ pub fn state_annual(
         .ok_or_else(|| AppError::internal("a focal point without a State"))?;
     // As in the State view: the host State reads the accused's names with clearance
     // `confidential`.
-    let with_names = !request.unclassified && user.clearance >= Clearance::Confidential;
-    report(conn, user, request, None, with_names, Some(state))
+    let with_names =
+        request.names && !request.unclassified && user.clearance >= Clearance::Confidential;
+    report(conn, user, request, None, with_names, Some(state), now)
 }
 
 fn report(
@@ -91,6 +96,7 @@ fn report(
     missions: Option<Vec<String>>,
     with_names: bool,
     state: Option<String>,
+    now: NaiveDateTime,
 ) -> AppResult<AnnualReport> {
     let ceiling = if request.unclassified {
         Clearance::Unclassified
@@ -104,8 +110,12 @@ fn report(
             .filter(|c| *c <= ceiling)
             .collect(),
     };
-    let (rows, drew_on) = in_one_snapshot(conn, |conn| store::rows(conn, &scope, request.period))?;
-    let mut tables = assemble(request.period, rows, with_names);
+    let as_of = request.period.to.min(now.date());
+    let rows = in_one_snapshot(conn, |conn| {
+        store::rows(conn, &scope, request.period, as_of)
+    })?;
+    let drew_on = rows.drew_on(state.as_deref());
+    let mut tables = assemble(request.period, rows, with_names, now.date());
     if let Some(state) = &state {
         tables = tables.part_of(state);
     }
@@ -124,21 +134,74 @@ fn report(
         since_issued: None,
     };
     if report.state.is_none() {
-        report.since_issued = since_issued(conn, &report)?;
+        report.since_issued = since_issued(conn, user, &report)?;
+    }
+    // Names of accused persons leave the registry in it: that is recorded, as for an export.
+    if names_in(&report) {
+        let details = json!({
+            "period_from": report.period.from,
+            "period_to": report.period.to,
+            "edition": report.edition,
+            "state": report.state,
+            "names": true,
+        });
+        audit::append_alone(
+            conn,
+            &user.audit(now),
+            "report.annual.read",
+            "report",
+            None,
+            details,
+        )?;
     }
     Ok(report)
 }
 
-/// The missions of a report as stored with an issued one: comma-separated, empty for all.
-fn missions_key(missions: &Option<Vec<String>>) -> String {
-    missions.as_ref().map(|m| m.join(",")).unwrap_or_default()
+/// Whether the report names accused persons.
+fn names_in(report: &AnnualReport) -> bool {
+    report
+        .tables
+        .judgments
+        .iter()
+        .any(|j| j.verdicts.iter().any(|v| v.name.is_some()))
 }
 
-/// What changed since the report was last issued for the same period, edition and missions.
-fn since_issued(conn: &mut DbConnection, report: &AnnualReport) -> AppResult<Option<SinceIssued>> {
+/// Whether the user could read this report as it was issued: a reader of reports whose
+/// missions cover its missions, whose clearance covers what it drew on (for the internal
+/// edition) and, if it names accused persons, is `confidential` or higher.
+fn may_read_issued(user: &Actor, row: &IssuedReportRow) -> bool {
+    let missions_covered = user.all_missions
+        || (!row.missions.is_empty()
+            && row
+                .missions
+                .split(',')
+                .all(|m| user.missions.iter().any(|mine| mine == m)));
+    let cleared = row.edition == "unclassified"
+        || Clearance::from_code(&row.classification).is_some_and(|c| c <= user.clearance);
+    let names_allowed = !row.with_names || user.clearance >= Clearance::Confidential;
+    READERS.contains(&user.role) && missions_covered && cleared && names_allowed
+}
+
+/// The missions of a report as stored with an issued one: comma-separated in order, empty for
+/// all.
+fn missions_key(missions: &Option<Vec<String>>) -> String {
+    let mut missions = missions.clone().unwrap_or_default();
+    missions.sort();
+    missions.join(",")
+}
+
+/// What changed since the report was last issued for the same period, edition and missions,
+/// to a reader who could read that report as issued.
+fn since_issued(
+    conn: &mut DbConnection,
+    user: &Actor,
+    report: &AnnualReport,
+) -> AppResult<Option<SinceIssued>> {
     let key = missions_key(&report.missions);
     let (from, to) = (report.period.from, report.period.to);
-    let Some(issued) = issued_store::latest(conn, from, to, &report.edition, &key)? else {
+    let Some(issued) = issued_store::latest(conn, from, to, &report.edition, &key)?
+        .filter(|row| may_read_issued(user, row))
+    else {
         return Ok(None);
     };
     let as_issued: AnnualReport = serde_json::from_str(&issued.body)
@@ -176,6 +239,7 @@ pub fn issue(
         missions: missions_key(&report.missions),
         classification: report.classification.clone(),
         sha256: snapshot::digest(&body),
+        with_names: names_in(&report),
         body,
         issued_by: user.id.clone(),
         issued_at: now,
@@ -212,9 +276,8 @@ pub fn issue(
     Ok(row)
 }
 
-/// An issued report, unchanged, to those who could read it as issued: a reader of reports
-/// whose missions cover its missions and, for the internal edition, whose clearance covers
-/// what it drew on (404, recorded, to others).
+/// An issued report, unchanged, to those who could read it as issued (`may_read_issued`; 404,
+/// recorded, to others).
 pub fn issued(
     conn: &mut DbConnection,
     user: &Actor,
@@ -222,17 +285,7 @@ pub fn issued(
     now: NaiveDateTime,
 ) -> AppResult<IssuedReportRow> {
     check_may_read(conn, user, now)?;
-    let found = issued_store::find(conn, id)?.filter(|row| {
-        let missions_covered = user.all_missions
-            || (!row.missions.is_empty()
-                && row
-                    .missions
-                    .split(',')
-                    .all(|m| user.missions.iter().any(|mine| mine == m)));
-        let cleared = row.edition == "unclassified"
-            || Clearance::from_code(&row.classification).is_some_and(|c| c <= user.clearance);
-        missions_covered && cleared
-    });
+    let found = issued_store::find(conn, id)?.filter(|row| may_read_issued(user, row));
     match found {
         Some(row) => Ok(row),
         None => Err(policy::hide(

@@ -74,7 +74,8 @@ impl Guarded for Record {
     }
 }
 
-fn writes(user: &Actor) -> bool {
+/// Legal officers and leadership record assistance (of the missions they work on).
+pub fn writes(user: &Actor) -> bool {
     matches!(user.role, Role::LegalOfficer | Role::Leadership)
 }
 
@@ -93,8 +94,14 @@ fn shown(conn: &mut DbConnection, user: &Actor, record: Record) -> AppResult<Sho
             case_ids.push(id.clone());
         }
     }
+    // A focal point is not told how many cases it may not see exist.
+    let other_cases = if user.role == Role::StateFocalPoint {
+        0
+    } else {
+        record.case_ids.len() - case_ids.len()
+    };
     Ok(Shown {
-        other_cases: record.case_ids.len() - case_ids.len(),
+        other_cases,
         row: record.row,
         case_ids,
     })
@@ -454,7 +461,11 @@ pub fn history(
             version: row.version,
             action: row.action,
             changed_at: row.changed_at,
-            changed_by: users::find_by_id(conn, &row.changed_by)?.map(|u| u.username),
+            // The mission's staff by name; to a State, the change alone.
+            changed_by: match user.role {
+                Role::StateFocalPoint => None,
+                _ => users::find_by_id(conn, &row.changed_by)?.map(|u| u.username),
+            },
             fields: snapshot::changed_fields(&before, &after),
         });
         before = after;

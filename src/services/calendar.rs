@@ -17,8 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::audit;
 use crate::store::calendar_feeds as store;
 
-/// Where a feed lives: the secret is the last segment.
-pub const FEED_PATH: &str = "/api/v1/calendar/";
+pub use crate::domain::calendar::FEED_PATH;
 
 /// At most this many cases in a feed, the most urgent.
 const MAX_EVENTS: usize = 1000;
@@ -103,74 +102,79 @@ fn due_actions(
     base: &str,
     now: NaiveDateTime,
 ) -> AppResult<Vec<DueAction>> {
-    let mut actions = Vec::new();
     match user.role {
-        Role::Admin | Role::Auditor => {}
-        Role::StateFocalPoint => {
-            let mut after = None;
-            loop {
+        Role::Admin | Role::Auditor => Ok(Vec::new()),
+        Role::StateFocalPoint => due_in_pages(
+            |after| {
                 let request = super::member_states::ListRequest {
-                    after: after.clone(),
+                    after: after.map(|(urgency, id)| (urgency.to_string(), id)),
                     limit: PAGE,
                     ..Default::default()
                 };
-                let page = super::member_states::cases(conn, user, request, now)?;
-                let more = page.len() as i64 > PAGE;
-                for case in page.iter().take(PAGE as usize) {
-                    after = Some((case.urgency.to_string(), case.id.clone()));
-                    let open = CaseStatus::from_code(&case.status).is_some_and(CaseStatus::is_open);
-                    if let (true, Some(due)) = (open, case.next_action_due) {
-                        actions.push(DueAction {
-                            case_id: case.id.clone(),
-                            reference: case.reference.clone(),
-                            next_action: case.next_action.clone(),
-                            due,
-                            changed_at: case.updated_at,
-                            link: format!("{base}/state/cases/{}", case.id),
-                        });
-                    }
-                }
-                if !more
-                    || page.iter().any(|c| c.next_action_due.is_none())
-                    || actions.len() >= MAX_EVENTS
-                {
-                    break;
-                }
-            }
-        }
-        _ => {
-            let mut after: Option<(NaiveDate, String)> = None;
-            loop {
+                super::member_states::cases(conn, user, request, now)
+            },
+            |case| (case.urgency, case.id.clone()),
+            |case| {
+                let due = case.next_action_due.filter(|_| is_open(&case.status))?;
+                Some(DueAction {
+                    case_id: case.id.clone(),
+                    reference: case.reference.clone(),
+                    next_action: case.next_action.clone(),
+                    due,
+                    changed_at: case.updated_at,
+                    link: format!("{base}/state/cases/{}", case.id),
+                })
+            },
+        ),
+        _ => due_in_pages(
+            |after| {
                 let request = super::cases::ListRequest {
-                    after: after.clone(),
+                    after,
                     limit: PAGE,
                     ..Default::default()
                 };
-                let page = super::cases::list(conn, user, request, now)?;
-                let more = page.len() as i64 > PAGE;
-                for row in page.iter().take(PAGE as usize) {
-                    after = Some((row.urgency, row.id.clone()));
-                    let open = CaseStatus::from_code(&row.status).is_some_and(CaseStatus::is_open);
-                    if let (true, Some(due)) = (open, row.next_action_due) {
-                        actions.push(DueAction {
-                            case_id: row.id.clone(),
-                            reference: row.reference.clone(),
-                            next_action: row.next_action.clone(),
-                            due,
-                            changed_at: row.updated_at,
-                            link: format!("{base}/cases/{}", row.id),
-                        });
-                    }
-                }
-                if !more
-                    || page.iter().any(|r| r.next_action_due.is_none())
-                    || actions.len() >= MAX_EVENTS
-                {
-                    break;
-                }
+                super::cases::list(conn, user, request, now)
+            },
+            |row| (row.urgency, row.id.clone()),
+            |row| {
+                let due = row.next_action_due.filter(|_| is_open(&row.status))?;
+                Some(DueAction {
+                    case_id: row.id.clone(),
+                    reference: row.reference.clone(),
+                    next_action: row.next_action.clone(),
+                    due,
+                    changed_at: row.updated_at,
+                    link: format!("{base}/cases/{}", row.id),
+                })
+            },
+        ),
+    }
+}
+
+fn is_open(status: &str) -> bool {
+    CaseStatus::from_code(status).is_some_and(CaseStatus::is_open)
+}
+
+/// The due actions of a list in the order of urgency, a page at a time: open cases with a due
+/// next action come first, so the first case without one ends the feed.
+fn due_in_pages<T>(
+    mut page_after: impl FnMut(Option<(NaiveDate, String)>) -> AppResult<Vec<T>>,
+    key: impl Fn(&T) -> (NaiveDate, String),
+    due: impl Fn(&T) -> Option<DueAction>,
+) -> AppResult<Vec<DueAction>> {
+    let mut actions = Vec::new();
+    let mut after = None;
+    loop {
+        let page = page_after(after.take())?;
+        let Some(last) = page.last() else {
+            return Ok(actions);
+        };
+        after = Some(key(last));
+        for row in &page {
+            match due(row) {
+                Some(action) if actions.len() < MAX_EVENTS => actions.push(action),
+                _ => return Ok(actions),
             }
         }
     }
-    actions.truncate(MAX_EVENTS);
-    Ok(actions)
 }

@@ -13,6 +13,7 @@ use crate::db::schema::assistance;
 use crate::domain::access::Clearance;
 use crate::domain::annual_report::{
     NationalCasualties, Period, ReportCase, ReportRows, ReportStep, ReportVerdict,
+    STALLED_AFTER_DAYS, StalledCount,
 };
 use crate::domain::assistance::Assistance;
 
@@ -67,23 +68,38 @@ fn missions_of_cases(scope: &ReportScope, params: &mut Vec<Param>) -> String {
     }
 }
 
-/// `counted_cases`: each counted case with its earliest counted attack and the highest
-/// classification it counts.
-fn counted_cases(scope: &ReportScope, params: &mut Vec<Param>) -> String {
-    let rank = Clearance::ALL
+/// The cases (`c`) the scope counts, as a condition: those with a submitted or verified
+/// incident of a classification the reader may count, of the scope's missions.
+fn counted_case(scope: &ReportScope, params: &mut Vec<Param>) -> String {
+    params.extend(
+        scope
+            .classifications
+            .iter()
+            .map(|c| Param::Text(c.code().to_string())),
+    );
+    let classified = format!(
+        "c.reaching_classification IN ({})",
+        placeholders(scope.classifications.len())
+    );
+    format!("{classified} AND {}", missions_of_cases(scope, params))
+}
+
+/// A classification column as its rank, lowest first.
+fn rank_of(column: &str) -> String {
+    let ranks = Clearance::ALL
         .into_iter()
         .enumerate()
         .map(|(rank, c)| format!("WHEN '{}' THEN {rank}", c.code()))
         .collect::<Vec<_>>()
         .join(" ");
-    format!(
-        "counted_cases AS ( \
-            SELECT l.case_id, MIN(i.occurred_at) AS first_at, \
-                MAX(CASE i.classification {rank} END) AS top_rank \
-            FROM case_incidents l JOIN incidents i ON i.id = l.incident_id \
-            WHERE {} GROUP BY l.case_id)",
-        counted(scope, params)
-    )
+    format!("CASE {column} {ranks} END")
+}
+
+fn clearance_of_rank(rank: i32) -> Clearance {
+    usize::try_from(rank)
+        .ok()
+        .and_then(|rank| Clearance::ALL.get(rank).copied())
+        .unwrap_or(Clearance::StrictlyConfidential)
 }
 
 #[derive(QueryableByName)]
@@ -149,6 +165,18 @@ struct CasualtyRow {
 }
 
 #[derive(QueryableByName)]
+struct StalledRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    jurisdiction_state: Option<String>,
+    #[diesel(sql_type = Text)]
+    jurisdiction: String,
+    #[diesel(sql_type = BigInt)]
+    stalled: i64,
+    #[diesel(sql_type = Integer)]
+    top_rank: i32,
+}
+
+#[derive(QueryableByName)]
 struct NationalCaseRow {
     #[diesel(sql_type = Text)]
     country: String,
@@ -160,36 +188,60 @@ fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-/// The rows of a report, and the highest classification among the records they count.
+/// The rows of a report, as things stand on `as_of` (the period's end, or today for a period
+/// not over).
+///
+/// Only the cases the period touches are read one by one: opened, moved or judged in it, or on
+/// an attack of it. Whether a case counts is read from the classification the database keeps on
+/// it (`cases.reaching_classification`, the lowest of its submitted and verified incidents):
+/// a case counts for a reader whose clearance covers it. The cases stalled at the period's end
+/// are counted by the database, per court.
 pub fn rows(
     conn: &mut DbConnection,
     scope: &ReportScope,
     period: Period,
-) -> QueryResult<(ReportRows, Clearance)> {
-    let mut top = Clearance::Unclassified;
+    as_of: NaiveDate,
+) -> QueryResult<ReportRows> {
     let mut params = Vec::new();
-    let cases_cte = counted_cases(scope, &mut params);
-    params.push(Param::Day(period.to));
+    let case_counts = counted_case(scope, &mut params);
+    params.extend([Param::Day(period.from), Param::Day(period.to)]);
+    params.extend([Param::Day(period.from), Param::Day(period.to)]);
+    params.extend([Param::Day(period.from), Param::Day(period.to)]);
+    let attacks = counted(scope, &mut params) + &occurred_in(period, &mut params);
+    let case_counts_again = counted_case(scope, &mut params);
+    let incident_counted = counted(scope, &mut params);
+    let rank = rank_of("i.classification");
     let cases: Vec<CaseRow> = load(
         conn,
         &format!(
-            "WITH {cases_cte} \
+            "WITH touched AS ( \
+                SELECT c.id AS case_id FROM cases c \
+                    WHERE {case_counts} AND c.opened_on >= ? AND c.opened_on <= ? \
+                UNION SELECT t.case_id FROM case_transitions t \
+                    WHERE t.effective_on >= ? AND t.effective_on <= ? \
+                UNION SELECT a.case_id FROM case_accused a \
+                    WHERE a.verdict <> 'pending' AND a.verdict_on >= ? AND a.verdict_on <= ? \
+                UNION SELECT l.case_id FROM incidents i JOIN case_incidents l \
+                    ON l.incident_id = i.id WHERE {attacks}) \
              SELECT c.id, c.reference, c.jurisdiction, c.jurisdiction_state, c.status, \
-                c.opened_on, f.first_at, CAST(f.top_rank AS INTEGER) AS top_rank \
-             FROM counted_cases f JOIN cases c ON c.id = f.case_id \
-             WHERE c.opened_on <= ?"
+                c.opened_on, MIN(i.occurred_at) AS first_at, \
+                CAST(MAX({rank}) AS INTEGER) AS top_rank \
+             FROM touched x JOIN cases c ON c.id = x.case_id \
+                JOIN case_incidents l ON l.case_id = c.id \
+                JOIN incidents i ON i.id = l.incident_id \
+             WHERE {case_counts_again} AND {incident_counted} \
+             GROUP BY c.id, c.reference, c.jurisdiction, c.jurisdiction_state, c.status, \
+                c.opened_on"
         ),
         &params,
     )?;
 
-    // The steps of the period, and each case's last step on or before its end (where the case
-    // stood then): a timeline's days never go back, so that is its highest position by then.
-    // Steps and verdicts are read for the scope's missions; those of cases the reader may not
-    // count are left out when the tables are added up.
+    // The steps and verdicts of the period, for the scope's missions; those of cases the reader
+    // may not count are left out when the tables are added up.
     let mut params = Vec::new();
     let missions = missions_of_cases(scope, &mut params);
     params.extend([Param::Day(period.from), Param::Day(period.to)]);
-    let mut steps: Vec<StepRow> = load(
+    let steps: Vec<StepRow> = load(
         conn,
         &format!(
             "SELECT t.case_id, t.position, t.to_status, t.effective_on, t.closure_reason \
@@ -198,21 +250,6 @@ pub fn rows(
         ),
         &params,
     )?;
-    let mut params = Vec::new();
-    let missions = missions_of_cases(scope, &mut params);
-    params.push(Param::Day(period.to));
-    steps.extend(load::<StepRow>(
-        conn,
-        &format!(
-            "SELECT t.case_id, t.position, t.to_status, t.effective_on, t.closure_reason \
-             FROM case_transitions t JOIN ( \
-                SELECT l.case_id, MAX(l.position) AS position \
-                FROM case_transitions l JOIN cases c ON c.id = l.case_id \
-                WHERE {missions} AND l.effective_on <= ? GROUP BY l.case_id) last \
-             ON last.case_id = t.case_id AND last.position = t.position"
-        ),
-        &params,
-    )?);
 
     let mut params = Vec::new();
     let missions = missions_of_cases(scope, &mut params);
@@ -225,6 +262,46 @@ pub fn rows(
              FROM case_accused a JOIN cases c ON c.id = a.case_id \
              WHERE {missions} AND a.verdict <> 'pending' AND a.verdict_on >= ? \
                 AND a.verdict_on <= ?"
+        ),
+        &params,
+    )?;
+
+    // Where each counted case stood on `as_of`: as it stands now when it has not moved since,
+    // else its last step by then (a timeline's days never go back: the highest position).
+    let mut params = vec![
+        Param::Day(as_of),
+        Param::Day(as_of),
+        Param::Day(as_of),
+        Param::Day(as_of),
+    ];
+    let case_counts = counted_case(scope, &mut params);
+    params.push(Param::Day(as_of));
+    let stalled_before = as_of
+        .checked_sub_days(Days::new(STALLED_AFTER_DAYS as u64))
+        .unwrap_or(as_of);
+    params.push(Param::Day(stalled_before));
+    let reaching_rank = rank_of("s.reaching_classification");
+    let step_then = |column: &str| {
+        format!(
+            "(SELECT t.{column} FROM case_transitions t WHERE t.case_id = c.id \
+                AND t.effective_on <= ? ORDER BY t.position DESC LIMIT 1)"
+        )
+    };
+    let stalled: Vec<StalledRow> = load(
+        conn,
+        &format!(
+            "SELECT s.jurisdiction_state, s.jurisdiction, COUNT(*) AS stalled, \
+                CAST(MAX({reaching_rank}) AS INTEGER) AS top_rank \
+             FROM (SELECT c.jurisdiction_state, c.jurisdiction, c.reaching_classification, \
+                    CASE WHEN c.last_moved_on <= ? THEN c.status ELSE {status_then} END \
+                        AS status_then, \
+                    CASE WHEN c.last_moved_on <= ? THEN c.last_moved_on ELSE {day_then} END \
+                        AS moved_then \
+                FROM cases c WHERE {case_counts} AND c.opened_on <= ?) s \
+             WHERE s.status_then NOT IN ('final', 'closed') AND s.moved_then < ? \
+             GROUP BY s.jurisdiction_state, s.jurisdiction",
+            status_then = step_then("to_status"),
+            day_then = step_then("effective_on"),
         ),
         &params,
     )?;
@@ -257,24 +334,22 @@ pub fn rows(
         &params,
     )?;
 
-    for case in &cases {
-        let rank = usize::try_from(case.top_rank).unwrap_or(0);
-        top = top.max(Clearance::ALL.get(rank).copied().unwrap_or(top));
-    }
     let mut merged: Vec<NationalCasualties> = Vec::new();
     for row in casualties {
-        if let Ok(clearance) = Clearance::try_from(row.classification.as_str()) {
-            top = top.max(clearance);
-        }
+        // A code the registry does not know (a row changed by hand) counts as the highest.
+        let classification =
+            Clearance::from_code(&row.classification).unwrap_or(Clearance::StrictlyConfidential);
         match merged.iter_mut().find(|c| c.country == row.country) {
             Some(figures) => {
                 figures.killed += count(row.killed);
                 figures.injured += count(row.injured);
+                figures.classification = figures.classification.max(classification);
             }
             None => merged.push(NationalCasualties {
                 country: row.country,
                 killed: count(row.killed),
                 injured: count(row.injured),
+                classification,
             }),
         }
     }
@@ -289,6 +364,7 @@ pub fn rows(
                 status: c.status,
                 opened_on: c.opened_on,
                 attacked_on: c.first_at.date(),
+                classification: clearance_of_rank(c.top_rank),
             })
             .collect(),
         steps: steps
@@ -317,9 +393,18 @@ pub fn rows(
             .into_iter()
             .map(|n| (n.country, n.case_id))
             .collect(),
+        stalled: stalled
+            .into_iter()
+            .map(|row| StalledCount {
+                state: row.jurisdiction_state,
+                jurisdiction: row.jurisdiction,
+                cases: count(row.stalled),
+                classification: clearance_of_rank(row.top_rank),
+            })
+            .collect(),
         assistance: assistance_in(conn, scope, period)?,
     };
-    Ok((rows, top))
+    Ok(rows)
 }
 
 /// The assistance of the scope's missions that ran at some time in the period.

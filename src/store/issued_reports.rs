@@ -18,6 +18,8 @@ pub struct IssuedReportRow {
     pub classification: String,
     pub body: String,
     pub sha256: String,
+    /// It names accused persons.
+    pub with_names: bool,
     pub issued_by: String,
     pub issued_at: NaiveDateTime,
 }

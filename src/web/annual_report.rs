@@ -203,6 +203,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let request = ReportRequest {
         period,
         unclassified: asked.unclassified,
+        names: true,
     };
     let reader = user.clone();
     let report = state

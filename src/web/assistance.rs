@@ -8,7 +8,6 @@ use askama::Template;
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::domain::access::Role;
 use crate::domain::assistance::{ASSISTANCE_TYPES, AssistanceChanges, AssistanceInput};
 use crate::domain::validation::FieldError;
 use crate::error::AppError;
@@ -67,10 +66,6 @@ struct RecordPage {
     fields: Vec<Field>,
     problems: Vec<Problem>,
     history: Vec<VersionLine>,
-}
-
-fn writes(user: &Actor) -> bool {
-    matches!(user.role, Role::LegalOfficer | Role::Leadership)
 }
 
 fn days(shown: &Shown) -> String {
@@ -180,7 +175,7 @@ async fn list_page(
             })
             .collect(),
         next_href,
-        writes: writes(&user),
+        writes: service::writes(&user),
         fields,
         problems,
     };
@@ -278,7 +273,7 @@ async fn record_page(
         cases: shown.case_ids.clone(),
         other_cases: shown.other_cases,
         version: shown.row.version,
-        writes: writes(&user) && user.viewer().works_on(&shown.row.mission_code),
+        writes: service::writes(&user) && user.viewer().works_on(&shown.row.mission_code),
         fields,
         problems,
         history: history

@@ -350,6 +350,22 @@ async fn the_report_of_a_year_matches_the_hand_count(backend: Backend) {
         let code = country["country"].as_str().unwrap();
         assert_eq!(country["killed"], killed[code], "{code}: {killed}");
     }
+    let with_dead: Vec<&str> = body["contributing_countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["killed"].as_u64() > Some(0))
+        .filter_map(|c| c["country"].as_str())
+        .collect();
+    let summary_countries: Vec<&str> = killed
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(with_dead, summary_countries);
+    // Names left the registry in that answer: recorded, as an export is.
+    assert_eq!(t.count("audit_log WHERE action = 'report.annual.read'"), 1);
 
     // The edition to publish leaves out the confidential attack and its case, and the names.
     let public = api
@@ -422,10 +438,25 @@ async fn the_report_of_a_year_matches_the_hand_count(backend: Backend) {
         "host_states,COD,assistance.deployed_investigators.days,61",
         "international_courts,ICC,median_days.referred,21",
         "contributing_countries,SEN,injured,1",
-        &format!("judgments,{a_reference},accused.1.verdict,convicted"),
+        &format!("judgments,{a_reference} 2025-09-10,accused.1.verdict,convicted"),
     ] {
         assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
     }
+    // A download leaves the names out unless they are asked for.
+    assert!(!text.contains("X."), "{text}");
+    let named = api
+        .send(with_token(
+            TestRequest::get().uri("/api/v1/reports/annual?year=2025&format=csv&names=true"),
+            Some(&legal),
+        ))
+        .await;
+    let named = String::from_utf8(named.bytes.to_vec()).unwrap();
+    assert!(
+        named
+            .lines()
+            .any(|l| l == format!("judgments,{a_reference} 2025-09-10,accused.1.name,X.")),
+        "{named}"
+    );
 
     // A focal point reads its State's part only.
     let focal = api
@@ -528,7 +559,7 @@ async fn an_issued_report_stays_as_issued(backend: Backend) {
         incident(
             "MINUSCA",
             "2025-02-01",
-            "unclassified",
+            "confidential",
             vec![victim("SEN", "killed")]
         )
     )
@@ -617,6 +648,21 @@ async fn an_issued_report_stays_as_issued(backend: Backend) {
         .await;
     assert_eq!(public.body.get("since_issued"), None);
 
+    // Drawn on a confidential attack: a reader cleared below reads neither the issued text nor
+    // what changed since.
+    t.create_user(
+        "legal.low",
+        Role::LegalOfficer,
+        Clearance::Unclassified,
+        &[],
+    );
+    let low = api.login("legal.low", PASSWORD).await;
+    api.get(&href, Some(&low)).await.assert_problem(404);
+    let low_live = api
+        .get("/api/v1/reports/annual?year=2025", Some(&low))
+        .await;
+    assert_eq!(low_live.status, StatusCode::OK);
+    assert_eq!(low_live.body.get("since_issued"), None);
     // Issued over every mission: not for a reader of one mission.
     let minusca = api.login("legal.minusca", PASSWORD).await;
     api.get(&href, Some(&minusca)).await.assert_problem(404);

@@ -337,7 +337,19 @@ async fn assistance_is_recorded_read_and_corrected_as_each_may(backend: Backend)
     let caf = list("", "focal.caf").await;
     assert_eq!(ids(&caf.body), [forensic_id.as_str(), training_id.as_str()]);
     assert_eq!(caf.body["items"][1]["case_ids"], json!([open_case]));
-    assert_eq!(caf.body["items"][1]["other_cases"], 1);
+    // Not told that cases it may not see exist.
+    assert_eq!(caf.body["items"][1]["other_cases"], 0);
+    let history_for_state = api
+        .get(&format!("{path}/history"), token("focal.caf").as_deref())
+        .await;
+    assert_eq!(
+        history_for_state.body["items"][0]["changed_by"],
+        Value::Null
+    );
+    assert_eq!(
+        history_for_state.body["items"][1]["fields"],
+        json!(["description", "to"])
+    );
     assert_eq!(
         ids(&list("?state=COD", "focal.caf").await.body),
         Vec::<&str>::new()

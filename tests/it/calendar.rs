@@ -163,6 +163,17 @@ async fn each_feed_holds_the_deadlines_its_reader_may_see(backend: Backend) {
     let undated = api
         .post("/api/v1/cases", Some(&legal), open_case(None, &open))
         .await;
+    // Before another State's courts: not the Central African Republic's to see.
+    let mut elsewhere_body = open_case(
+        Some(("Ask the Congolese prosecutor", "2027-01-25", true)),
+        &open,
+    );
+    elsewhere_body["jurisdiction"] = json!("COD");
+    let elsewhere = api
+        .post("/api/v1/cases", Some(&legal), elsewhere_body)
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::CREATED, "{}", elsewhere.body);
+    let elsewhere_id = elsewhere.id();
     for answer in [&kept, &above, &undated] {
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     }
@@ -188,7 +199,7 @@ async fn each_feed_holds_the_deadlines_its_reader_may_see(backend: Backend) {
     );
     let etag = feed.header("etag").expect("an ETag").to_string();
     if let Some(events) = read_back(&feed.bytes) {
-        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events.len(), 3, "{events:?}");
         assert_eq!(
             events[0]["uid"],
             format!("next-action-{shared_id}@registry.example.org")
@@ -204,6 +215,10 @@ async fn each_feed_holds_the_deadlines_its_reader_may_see(backend: Backend) {
         assert_eq!(events[0]["url"], format!("{PUBLIC_URL}/cases/{shared_id}"));
         assert_eq!(
             events[1]["uid"],
+            format!("next-action-{elsewhere_id}@registry.example.org")
+        );
+        assert_eq!(
+            events[2]["uid"],
             format!("next-action-{kept_id}@registry.example.org")
         );
     }
@@ -272,6 +287,7 @@ async fn each_feed_holds_the_deadlines_its_reader_may_see(backend: Backend) {
         "{focal_text}"
     );
     assert!(!focal_text.contains(&above_id), "{focal_text}");
+    assert!(!focal_text.contains(&elsewhere_id), "{focal_text}");
     if let Some(events) = read_back(&focal_feed.bytes) {
         assert_eq!(events.len(), 2, "{events:?}");
         assert_eq!(

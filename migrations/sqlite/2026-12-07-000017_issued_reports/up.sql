@@ -11,6 +11,8 @@ CREATE TABLE issued_reports (
     classification TEXT NOT NULL,
     body TEXT NOT NULL,
     sha256 TEXT NOT NULL,
+    -- It names accused persons: only readers cleared `confidential` may download it.
+    with_names BOOLEAN NOT NULL,
     issued_by TEXT NOT NULL REFERENCES users (id),
     issued_at TIMESTAMP NOT NULL
 );

@@ -9,9 +9,14 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::access::Clearance;
 use super::assistance::Assistance;
-use super::case::{CaseStatus, parse_date};
+use super::case::parse_date;
 use super::summary::median;
+
+mod rows;
+
+pub use rows::{Change, SinceIssued, changes_since, csv_rows};
 
 /// A case open and unmoved for longer than this at the period's end is stalled.
 pub const STALLED_AFTER_DAYS: i64 = 180;
@@ -93,6 +98,8 @@ pub struct ReportCase {
     pub status: String,
     pub opened_on: NaiveDate,
     pub attacked_on: NaiveDate,
+    /// The highest classification among the incidents it is counted on.
+    pub classification: Clearance,
 }
 
 /// A step of a counted case's timeline, on or before the period's end.
@@ -117,11 +124,24 @@ pub struct ReportVerdict {
 }
 
 /// A contributing country's nationals in the attacks of the period.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NationalCasualties {
     pub country: String,
     pub killed: u64,
     pub injured: u64,
+    /// The highest classification among the attacks they were in.
+    pub classification: Clearance,
+}
+
+/// The cases open and unmoved for more than `STALLED_AFTER_DAYS` at the period's end, of one
+/// court (counted by the database).
+#[derive(Debug, Clone)]
+pub struct StalledCount {
+    pub state: Option<String>,
+    pub jurisdiction: String,
+    pub cases: u64,
+    /// The highest classification a reader needs to see one of these cases.
+    pub classification: Clearance,
 }
 
 /// Everything a report is made from.
@@ -133,6 +153,7 @@ pub struct ReportRows {
     pub casualties: Vec<NationalCasualties>,
     /// (country, case id) for each case on an attack of the period with one of its nationals.
     pub national_cases: Vec<(String, String)>,
+    pub stalled: Vec<StalledCount>,
     pub assistance: Vec<Assistance>,
 }
 
@@ -229,38 +250,66 @@ fn court_of(case: &ReportCase) -> CourtKey {
     }
 }
 
-/// Adds up the tables of `period` from the rows; names of accused persons only `with_names`.
-pub fn assemble(period: Period, rows: ReportRows, with_names: bool) -> ReportTables {
+impl ReportRows {
+    /// The highest classification among the records a report draws on: all of them, or for a
+    /// State's part, the cases before its courts, its nationals' attacks and their cases.
+    pub fn drew_on(&self, state: Option<&str>) -> Clearance {
+        let national_case_ids: std::collections::BTreeSet<&str> = self
+            .national_cases
+            .iter()
+            .filter(|(country, _)| state.is_none_or(|s| s == country))
+            .map(|(_, id)| id.as_str())
+            .collect();
+        let cases = self.cases.iter().filter(|case| match state {
+            None => true,
+            Some(s) => {
+                case.jurisdiction_state.as_deref() == Some(s)
+                    || national_case_ids.contains(case.id.as_str())
+            }
+        });
+        let casualties = self
+            .casualties
+            .iter()
+            .filter(|c| state.is_none_or(|s| s == c.country));
+        let stalled = self
+            .stalled
+            .iter()
+            .filter(|s| state.is_none() || s.state.as_deref() == state);
+        cases
+            .map(|c| c.classification)
+            .chain(casualties.map(|c| c.classification))
+            .chain(stalled.map(|s| s.classification))
+            .max()
+            .unwrap_or(Clearance::Unclassified)
+    }
+}
+
+/// Adds up the tables of `period` from the rows, as things stand on `today` (for a period not
+/// yet over, stalled cases and assistance days are counted up to today); names of accused
+/// persons only `with_names`.
+pub fn assemble(
+    period: Period,
+    rows: ReportRows,
+    with_names: bool,
+    today: NaiveDate,
+) -> ReportTables {
+    let as_of = period.to.min(today);
     let cases: BTreeMap<&str, &ReportCase> =
         rows.cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut courts: BTreeMap<CourtKey, CourtFigures> = BTreeMap::new();
     let mut delays: BTreeMap<(CourtKey, String), Vec<i32>> = BTreeMap::new();
-    for case in &rows.cases {
-        let table = figures(&mut courts, court_of(case));
-        if period.contains(case.opened_on) {
-            table.cases_opened += 1;
-        }
+    for case in rows
+        .cases
+        .iter()
+        .filter(|case| period.contains(case.opened_on))
+    {
+        figures(&mut courts, court_of(case)).cases_opened += 1;
     }
-    // The steps of each case in order: those of the period are counted; the last one on or
-    // before the period's end tells where the case stood then.
-    let mut standing: BTreeMap<&str, &ReportStep> = BTreeMap::new();
     let mut judgments = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
     for step in &rows.steps {
-        // The last step by the period's end may be listed among the period's steps too.
-        if !seen.insert((step.case_id.as_str(), step.position)) {
-            continue;
-        }
         let Some(case) = cases.get(step.case_id.as_str()) else {
             continue;
         };
-        if step.effective_on > period.to {
-            continue;
-        }
-        let latest = standing.entry(step.case_id.as_str()).or_insert(step);
-        if step.position > latest.position {
-            *latest = step;
-        }
         if !period.contains(step.effective_on) || step.to_status == "opened" {
             continue;
         }
@@ -294,15 +343,12 @@ pub fn assemble(period: Period, rows: ReportRows, with_names: bool) -> ReportTab
             figures(&mut courts, key).median_days.insert(step, median);
         }
     }
-    for (case_id, step) in standing {
-        let open = CaseStatus::try_from(step.to_status.as_str()).is_ok_and(|s| s.is_open());
-        let unmoved = (period.to - step.effective_on).num_days();
-        if open
-            && unmoved > STALLED_AFTER_DAYS
-            && let Some(case) = cases.get(case_id)
-        {
-            figures(&mut courts, court_of(case)).stalled += 1;
-        }
+    for stalled in &rows.stalled {
+        let key = match &stalled.state {
+            Some(state) => (Some(state.clone()), None),
+            None => (None, Some(stalled.jurisdiction.clone())),
+        };
+        figures(&mut courts, key).stalled += stalled.cases;
     }
     for verdict in &rows.verdicts {
         let (Some(case), Some(day)) = (cases.get(verdict.case_id.as_str()), verdict.verdict_on)
@@ -341,7 +387,7 @@ pub fn assemble(period: Period, rows: ReportRows, with_names: bool) -> ReportTab
         }
     }
     for record in &rows.assistance {
-        let days = record.days_within(period.from, period.to);
+        let days = record.days_within(period.from, as_of);
         if days == 0 {
             continue;
         }
@@ -405,52 +451,6 @@ pub struct AnnualReport {
     pub since_issued: Option<SinceIssued>,
 }
 
-/// The report last issued, and each figure that differs from it now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SinceIssued {
-    pub id: String,
-    pub issued_at: chrono::DateTime<chrono::Utc>,
-    pub sha256: String,
-    pub changes: Vec<Change>,
-}
-
-/// A figure of the CSV rows (`table`, `group`, `measure`) as issued and as it stands now
-/// (empty where it was or is absent).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Change {
-    pub table: String,
-    pub group: String,
-    pub measure: String,
-    pub issued: String,
-    pub now: String,
-}
-
-/// The figures that differ between an issued report and the same report now, in the order of
-/// its rows.
-pub fn changes_since(issued: &AnnualReport, now: &AnnualReport) -> Vec<Change> {
-    let keyed = |report: &AnnualReport| -> BTreeMap<(String, String, String), String> {
-        csv_rows(report)
-            .into_iter()
-            .filter(|[table, ..]| table != "report")
-            .map(|[table, group, measure, value]| ((table, group, measure), value))
-            .collect()
-    };
-    let (before, after) = (keyed(issued), keyed(now));
-    let mut keys: Vec<&(String, String, String)> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|key| before.get(*key) != after.get(*key))
-        .map(|key| Change {
-            table: key.0.clone(),
-            group: key.1.clone(),
-            measure: key.2.clone(),
-            issued: before.get(key).cloned().unwrap_or_default(),
-            now: after.get(key).cloned().unwrap_or_default(),
-        })
-        .collect()
-}
-
 impl ReportTables {
     /// Only the part of one State: its courts' figures and judgments, and its nationals.
     pub fn part_of(self, state: &str) -> ReportTables {
@@ -476,127 +476,84 @@ impl ReportTables {
     }
 }
 
-/// The report as rows of `table`, `group`, `measure`, `value`: each count of a map is its own
-/// measure (`steps.charged`, `assistance.training.days`); a judgment's verdicts are numbered.
-pub fn csv_rows(report: &AnnualReport) -> Vec<[String; 4]> {
-    let mut rows = Vec::new();
-    let mut push = |table: &str, group: &str, measure: String, value: String| {
-        rows.push([table.to_string(), group.to_string(), measure, value]);
-    };
-    for (key, value) in [
-        ("from", report.period.from.to_string()),
-        ("to", report.period.to.to_string()),
-        ("edition", report.edition.clone()),
-        ("classification", report.classification.clone()),
-    ] {
-        push("report", "", key.to_string(), value);
-    }
-    for (table, courts) in [
-        ("host_states", &report.tables.host_states),
-        ("international_courts", &report.tables.international_courts),
-    ] {
-        for f in courts {
-            let group = f.state.clone().or(f.court.clone()).unwrap_or_default();
-            for (measure, value) in [
-                ("cases_opened", f.cases_opened),
-                ("convicted", f.convicted),
-                ("acquitted", f.acquitted),
-                ("stalled", f.stalled),
-            ] {
-                push(table, &group, measure.to_string(), value.to_string());
-            }
-            for (prefix, map) in [
-                ("steps", &f.steps),
-                ("sentences", &f.sentences),
-                ("closed", &f.closed),
-            ] {
-                for (key, value) in map {
-                    push(table, &group, format!("{prefix}.{key}"), value.to_string());
-                }
-            }
-            for (step, days) in &f.median_days {
-                push(
-                    table,
-                    &group,
-                    format!("median_days.{step}"),
-                    days.to_string(),
-                );
-            }
-            for (kind, figures) in &f.assistance {
-                let (records, days) = (figures.records.to_string(), figures.days.to_string());
-                push(table, &group, format!("assistance.{kind}.records"), records);
-                push(table, &group, format!("assistance.{kind}.days"), days);
-            }
-        }
-    }
-    for f in &report.tables.contributing_countries {
-        let table = "contributing_countries";
-        push(table, &f.country, "killed".into(), f.killed.to_string());
-        push(table, &f.country, "injured".into(), f.injured.to_string());
-        for (status, count) in &f.cases_by_status {
-            push(
-                table,
-                &f.country,
-                format!("cases.{status}"),
-                count.to_string(),
-            );
-        }
-    }
-    for j in &report.tables.judgments {
-        let (table, group) = ("judgments", j.case_reference.as_str());
-        push(
-            table,
-            group,
-            "state".into(),
-            j.state.clone().unwrap_or_default(),
-        );
-        push(table, group, "court".into(), j.court.clone());
-        push(
-            table,
-            group,
-            "judgment_on".into(),
-            j.judgment_on.to_string(),
-        );
-        for (n, person) in j.verdicts.iter().enumerate() {
-            let n = n + 1;
-            if let Some(name) = &person.name {
-                push(table, group, format!("accused.{n}.name"), name.clone());
-            }
-            push(
-                table,
-                group,
-                format!("accused.{n}.verdict"),
-                person.verdict.clone(),
-            );
-            let day = person.verdict_on.map(|d| d.to_string()).unwrap_or_default();
-            push(table, group, format!("accused.{n}.verdict_on"), day);
-            if let Some(sentence) = &person.sentence_type {
-                push(
-                    table,
-                    group,
-                    format!("accused.{n}.sentence"),
-                    sentence.clone(),
-                );
-            }
-            if let Some(months) = person.sentence_months {
-                push(
-                    table,
-                    group,
-                    format!("accused.{n}.sentence_months"),
-                    months.to_string(),
-                );
-            }
-        }
-    }
-    rows
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(text: &str) -> NaiveDate {
         parse_date(text).unwrap()
+    }
+
+    fn step(case_id: &str, position: i32, to: &str, on: &str) -> ReportStep {
+        ReportStep {
+            case_id: case_id.into(),
+            position,
+            to_status: to.into(),
+            effective_on: day(on),
+            closure_reason: None,
+        }
+    }
+
+    /// A case in a year not yet over: its step counts in its State's table with the days from
+    /// the attack; the stalled count the database made goes to its court; an assistance still
+    /// going on counts its days up to today; a step of a case the reader may not count (not
+    /// among the cases) counts nowhere.
+    #[test]
+    fn a_year_not_over_counts_up_to_today() {
+        let rows = ReportRows {
+            cases: vec![ReportCase {
+                id: "a".into(),
+                reference: "CASE-A".into(),
+                jurisdiction: "CAF".into(),
+                jurisdiction_state: Some("CAF".into()),
+                status: "referred".into(),
+                opened_on: day("2026-01-05"),
+                attacked_on: day("2026-01-01"),
+                classification: Clearance::Confidential,
+            }],
+            steps: vec![
+                step("a", 0, "opened", "2026-01-05"),
+                step("a", 1, "referred", "2026-02-01"),
+                step("hidden", 1, "referred", "2026-02-01"),
+            ],
+            stalled: vec![StalledCount {
+                state: None,
+                jurisdiction: "ICC".into(),
+                cases: 2,
+                classification: Clearance::Unclassified,
+            }],
+            assistance: vec![Assistance {
+                assistance_type: "training".into(),
+                state: "CAF".into(),
+                mission: "MINUSCA".into(),
+                from: day("2026-06-01"),
+                to: None,
+                provider: "UNPOL".into(),
+                description: None,
+                case_ids: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        let year = Period::asked(Some(2026), None, None).unwrap();
+        let tables = assemble(year, rows.clone(), false, day("2026-06-30"));
+        let caf = &tables.host_states[0];
+        assert_eq!(caf.cases_opened, 1);
+        assert_eq!(caf.steps, BTreeMap::from([("referred".to_string(), 1)]));
+        assert_eq!(
+            caf.median_days,
+            BTreeMap::from([("referred".to_string(), 31.0)])
+        );
+        assert_eq!(
+            caf.assistance["training"],
+            AssistanceFigures {
+                records: 1,
+                days: 30
+            }
+        );
+        assert_eq!(tables.international_courts[0].court.as_deref(), Some("ICC"));
+        assert_eq!(tables.international_courts[0].stalled, 2);
+        assert_eq!(rows.drew_on(None), Clearance::Confidential);
+        assert_eq!(rows.drew_on(Some("SEN")), Clearance::Unclassified);
     }
 
     #[test]
