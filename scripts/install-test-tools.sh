@@ -14,4 +14,4 @@ if ! "$venv/bin/python" -c 'import icalendar' 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "icalendar==7.0.*"
 fi
 "$venv/bin/python" -c 'import icalendar; print("icalendar", icalendar.__version__)'
-pdftotext -v 2>&1 | head -1
+echo "pdftotext: $(command -v pdftotext)"
