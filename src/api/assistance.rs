@@ -264,7 +264,7 @@ pub async fn update(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct VersionView {
+struct AssistanceVersion {
     version: i64,
     /// `create` or `update`.
     action: String,
@@ -275,14 +275,14 @@ struct VersionView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct HistoryView {
-    items: Vec<VersionView>,
+struct AssistanceHistory {
+    items: Vec<AssistanceVersion>,
 }
 
 /// A record's versions: who changed what, and when.
 #[utoipa::path(get, path = "/api/v1/assistance/{id}/history", tag = "assistance",
     params(("id" = String, Path, description = "The record's id (a UUID).")),
-    responses((status = 200, description = "Its versions, oldest first.", body = HistoryView)))]
+    responses((status = 200, description = "Its versions, oldest first.", body = AssistanceHistory)))]
 pub async fn history(
     state: web::Data<AppState>,
     user: Actor,
@@ -294,7 +294,7 @@ pub async fn history(
         .await?;
     let items = versions
         .into_iter()
-        .map(|v: Version| VersionView {
+        .map(|v: Version| AssistanceVersion {
             version: v.version,
             action: v.action,
             changed_at: v.changed_at.and_utc(),
@@ -302,5 +302,5 @@ pub async fn history(
             fields: v.fields,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(HistoryView { items }))
+    Ok(HttpResponse::Ok().json(AssistanceHistory { items }))
 }

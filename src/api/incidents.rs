@@ -237,7 +237,7 @@ pub async fn submit(
 /// as `If-Match`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Verification {
+pub struct VerificationRequest {
     /// The version read, which is the one verified (or `If-Match`).
     version: Option<i64>,
 }
@@ -245,7 +245,7 @@ pub struct Verification {
 /// Verify the version read of a submitted incident.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/verify", tag = "incidents",
     params(("id" = String, Path, description = "The record's id (a UUID)."), super::input::VersionHeader),
-    request_body(content = Option<Verification>, description = "The version read, unless sent as `If-Match`."),
+    request_body(content = Option<VerificationRequest>, description = "The version read, unless sent as `If-Match`."),
     responses((status = 200, description = "Verified, by a security officer of the mission who wrote none of its content since it was last verified.", body = IncidentView, headers(("ETag" = String, description = "The version, for `If-Match`."))),
         (status = 403, description = "Not a security officer of the mission, or one who wrote part of the content since the last verification (the two-person rule).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The version is not the stored one, or the incident's status does not allow it.", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -265,7 +265,7 @@ pub async fn verify(
             let sent = if body.is_empty() {
                 None
             } else {
-                body.parse::<Option<Verification>>()?
+                body.parse::<Option<VerificationRequest>>()?
                     .and_then(|sent| sent.version)
             };
             let version = expected_version(if_match, sent)?;

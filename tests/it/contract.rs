@@ -236,3 +236,55 @@ async fn the_document_and_its_reference_are_served_from_the_binary(backend: Back
         .await
         .assert_problem(404);
 }
+
+/// Every type of the document has a name of its own: two types of one name would be one
+/// schema in the document (the last one read), describing the other's answers wrongly.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    fn rust_files(folder: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(folder)
+            .expect("a source folder")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, into);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                into.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut twice = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        let mut derives_schema = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") {
+                derives_schema = line.contains("ToSchema");
+                continue;
+            }
+            let declared = ["pub struct ", "struct ", "pub enum ", "enum "]
+                .iter()
+                .find_map(|keyword| line.strip_prefix(keyword));
+            if let Some(rest) = declared.filter(|_| derives_schema) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if let Some(other) = seen.insert(name.clone(), file.display().to_string()) {
+                    twice.push(format!("{name}: {other} and {}", file.display()));
+                }
+            }
+            if !line.starts_with("#[") && !line.starts_with("///") && !line.is_empty() {
+                derives_schema = false;
+            }
+        }
+    }
+    assert!(twice.is_empty(), "schema types named twice: {twice:?}");
+}
