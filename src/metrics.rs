@@ -23,6 +23,8 @@ pub struct Metrics {
     pub failed_sign_ins: IntCounter,
     /// Summaries counted afresh, rather than taken from those already counted.
     pub summaries_counted: IntCounter,
+    /// Annual reports counted afresh, likewise.
+    pub annual_reports_counted: IntCounter,
     pool_connections: IntGauge,
     pool_idle_connections: IntGauge,
     audit_records: IntGauge,
@@ -67,6 +69,13 @@ impl Metrics {
                 )
                 .namespace(NAMESPACE),
             )?,
+            annual_reports_counted: IntCounter::with_opts(
+                Opts::new(
+                    "annual_reports_counted_total",
+                    "Annual reports counted afresh, because what they count had changed or they were new.",
+                )
+                .namespace(NAMESPACE),
+            )?,
             pool_connections: gauge(
                 "database_pool_connections",
                 "Database connections the pool holds.",
@@ -84,6 +93,7 @@ impl Metrics {
         registry.register(Box::new(metrics.password_checks_waiting.clone()))?;
         registry.register(Box::new(metrics.failed_sign_ins.clone()))?;
         registry.register(Box::new(metrics.summaries_counted.clone()))?;
+        registry.register(Box::new(metrics.annual_reports_counted.clone()))?;
         registry.register(Box::new(metrics.pool_connections.clone()))?;
         registry.register(Box::new(metrics.pool_idle_connections.clone()))?;
         registry.register(Box::new(metrics.audit_records.clone()))?;

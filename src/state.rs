@@ -26,6 +26,8 @@ pub struct AppState {
     pub open_exports: Arc<services::exports::OpenExports>,
     /// Summaries already counted, while the registry has not changed.
     pub summaries: Arc<services::summary::SummaryCache>,
+    /// The annual report's rows already counted, likewise.
+    pub annual_reports: Arc<services::annual_report::ReportCache>,
     /// Sessions checked within the last second.
     pub recent_sessions: Arc<auth::recent_sessions::RecentSessions>,
     /// The missions as read within the last second.
@@ -60,8 +62,12 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
             open_exports: Arc::default(),
-            summaries: Arc::new(services::summary::SummaryCache::new(
+            summaries: Arc::new(services::summary::new_cache(
                 metrics.summaries_counted.clone(),
+                clock.clone(),
+            )),
+            annual_reports: Arc::new(services::annual_report::new_cache(
+                metrics.annual_reports_counted.clone(),
                 clock.clone(),
             )),
             recent_sessions: Arc::new(auth::recent_sessions::RecentSessions::new(clock.clone())),

@@ -5,13 +5,14 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::Actor;
+use crate::db::DbConnection;
 use crate::domain::annual_report::{AnnualReport, EDITIONS, Period};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::http::download::{annual_report_csv, csv_response};
 use crate::services::annual_report::{self as service, ReportRequest};
 
@@ -64,6 +65,24 @@ fn report_request(req: &HttpRequest) -> Result<(ReportRequest, bool), AppError> 
     ))
 }
 
+/// What the reader asked for; a query that does not read is answered 400 only to a reader
+/// the guard lets through (a refusal comes first, and is recorded).
+async fn asked_by_reader(
+    state: &AppState,
+    user: &Actor,
+    req: &HttpRequest,
+    guard: fn(&mut DbConnection, &Actor, NaiveDateTime) -> AppResult<()>,
+) -> AppResult<(ReportRequest, bool)> {
+    match report_request(req) {
+        Ok(asked) => Ok(asked),
+        Err(invalid) => {
+            let (reader, now) = (user.clone(), state.clock.now());
+            state.run(move |conn| guard(conn, &reader, now)).await?;
+            Err(invalid)
+        }
+    }
+}
+
 /// `internal` (the default) or `unclassified`.
 fn edition_is_unclassified(edition: Option<&str>) -> Result<bool, AppError> {
     match edition {
@@ -109,16 +128,9 @@ pub async fn annual(
     user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let asked = report_request(&req);
     let now = state.clock.now();
-    let (report, csv) = state
-        .run(move |conn| {
-            // Who may not read it hears so before what they asked is looked at.
-            service::check_may_read(conn, &user, now)?;
-            let (request, csv) = asked?;
-            Ok::<_, AppError>((service::annual(conn, &user, request, now)?, csv))
-        })
-        .await?;
+    let (request, csv) = asked_by_reader(&state, &user, &req, service::check_may_read).await?;
+    let report = service::annual(&state, &user, request, now).await?;
     answer(report, csv)
 }
 
@@ -137,15 +149,10 @@ pub async fn state_annual(
     user: Actor,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let asked = report_request(&req);
     let now = state.clock.now();
-    let (report, csv) = state
-        .run(move |conn| {
-            service::check_may_read_state(conn, &user, now)?;
-            let (request, csv) = asked?;
-            Ok::<_, AppError>((service::state_annual(conn, &user, request, now)?, csv))
-        })
-        .await?;
+    let guard = service::check_may_read_state;
+    let (request, csv) = asked_by_reader(&state, &user, &req, guard).await?;
+    let report = service::state_annual(&state, &user, request, now).await?;
     answer(report, csv)
 }
 
@@ -185,20 +192,22 @@ pub async fn issue(
     body: JsonBody,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
-    let issued = state
+    let reader = user.clone();
+    let request = state
         .run(move |conn| {
-            service::check_may_issue(conn, &user, now)?;
+            // Who may not issue hears so before what they sent is looked at.
+            service::check_may_issue(conn, &reader, now)?;
             let input: IssueInput = body.parse()?;
             let period = Period::asked(input.year, input.from.as_deref(), input.to.as_deref())
                 .map_err(|(field, message)| AppError::invalid(field, message))?;
-            let request = ReportRequest {
+            Ok(ReportRequest {
                 period,
                 unclassified: edition_is_unclassified(input.edition.as_deref())?,
                 names: true,
-            };
-            service::issue(conn, &user, request, now)
+            })
         })
         .await?;
+    let issued = service::issue(&state, &user, request, now).await?;
     let href = format!("/api/v1/reports/issued/{}", issued.id);
     let view = IssuedView {
         id: issued.id,

@@ -3,22 +3,28 @@
 //! counts only unclassified records whatever the reader's clearance; the internal edition what
 //! the reader may count, saying the highest classification it drew on.
 
-use chrono::NaiveDateTime;
+use std::sync::Arc;
 
-use crate::auth::{Actor, policy};
-use crate::db::DbConnection;
-use crate::domain::access::{Clearance, Role};
+use chrono::{NaiveDate, NaiveDateTime};
+use prometheus::IntCounter;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::db::write_transaction;
-use crate::domain::annual_report::{AnnualReport, Period, SinceIssued, assemble, changes_since};
+use crate::AppState;
+use crate::auth::{Actor, policy};
+use crate::clock::Clock;
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::access::{Clearance, Role};
+use crate::domain::annual_report::{
+    AnnualReport, Period, ReportRows, SinceIssued, assemble, changes_since,
+};
 use crate::domain::snapshot::{self, ChangeFacts};
 use crate::error::{AppError, AppResult};
+use crate::services::figures_cache::{self, FiguresCache};
 use crate::store::annual_report::{self as store, ReportScope};
 use crate::store::audit;
 use crate::store::issued_reports::{self as issued_store, IssuedReportRow};
-use crate::store::summary::in_one_snapshot;
+use crate::store::summary::UNCOUNTED_ACTIONS;
 
 /// What a report is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -53,49 +59,92 @@ pub fn check_may_read_state(
     )
 }
 
-/// The report over the missions the reader works on (all, for headquarters).
-pub fn annual(
-    conn: &mut DbConnection,
+/// What a report's rows were counted for: what the reader may count, the period, and the day
+/// the stalled cases are counted as of.
+type ReportKey = (ReportScope, Period, NaiveDate);
+
+/// The rows of reports already counted, while nothing they count has changed (see
+/// `figures_cache`).
+pub type ReportCache = FiguresCache<ReportKey, ReportRows>;
+
+pub fn new_cache(times_counted: IntCounter, clock: Arc<dyn Clock>) -> ReportCache {
+    // The report counts the assistance given, which the summaries do not.
+    let uncounted = UNCOUNTED_ACTIONS
+        .into_iter()
+        .filter(|action| !action.starts_with("assistance."))
+        .collect();
+    FiguresCache::new(uncounted, times_counted, clock)
+}
+
+/// The report over the missions the reader works on (all, for headquarters); for a State's
+/// focal point, its State's part (`state_annual`).
+pub async fn annual(
+    state: &AppState,
     user: &Actor,
     request: ReportRequest,
     now: NaiveDateTime,
 ) -> AppResult<AnnualReport> {
-    check_may_read(conn, user, now)?;
+    if user.role == Role::StateFocalPoint {
+        return state_annual(state, user, request, now).await;
+    }
     let missions = (!user.all_missions).then(|| user.missions.clone());
     // Names are personal data: for readers cleared `confidential`, who work on every mission
     // the report covers, and never in the edition to publish.
     let with_names =
         request.names && !request.unclassified && user.clearance >= Clearance::Confidential;
-    report(conn, user, request, missions, with_names, None, now)
+    let part = Part {
+        missions,
+        host: None,
+        with_names,
+    };
+    report(state, user, request, part, check_may_read, now).await
 }
 
 /// A State's part of the report, for its focal point: the cases before its courts (with the
 /// assistance it received), and its nationals in the attacks of the period.
-pub fn state_annual(
-    conn: &mut DbConnection,
+pub async fn state_annual(
+    state: &AppState,
     user: &Actor,
     request: ReportRequest,
     now: NaiveDateTime,
 ) -> AppResult<AnnualReport> {
-    check_may_read_state(conn, user, now)?;
-    let state = user
-        .state
-        .clone()
-        .ok_or_else(|| AppError::internal("a focal point without a State"))?;
+    let Some(host) = user.state.clone() else {
+        // Only a focal point has a State: the guard refuses (and records) anyone else.
+        let reader = user.clone();
+        state
+            .run(move |conn| check_may_read_state(conn, &reader, now))
+            .await?;
+        return Err(AppError::internal("a focal point without a State"));
+    };
     // As in the State view: the host State reads the accused's names with clearance
     // `confidential`.
     let with_names =
         request.names && !request.unclassified && user.clearance >= Clearance::Confidential;
-    report(conn, user, request, None, with_names, Some(state), now)
+    let part = Part {
+        missions: None,
+        host: Some(host),
+        with_names,
+    };
+    report(state, user, request, part, check_may_read_state, now).await
 }
 
-fn report(
-    conn: &mut DbConnection,
+/// Which part of the report a reader reads.
+struct Part {
+    /// The missions counted (`None`: all).
+    missions: Option<Vec<String>>,
+    /// The host State whose part this is, for its focal point.
+    host: Option<String>,
+    with_names: bool,
+}
+
+type Guard = fn(&mut DbConnection, &Actor, NaiveDateTime) -> AppResult<()>;
+
+async fn report(
+    state: &AppState,
     user: &Actor,
     request: ReportRequest,
-    missions: Option<Vec<String>>,
-    with_names: bool,
-    state: Option<String>,
+    part: Part,
+    guard: Guard,
     now: NaiveDateTime,
 ) -> AppResult<AnnualReport> {
     let ceiling = if request.unclassified {
@@ -104,20 +153,41 @@ fn report(
         user.clearance
     };
     let scope = ReportScope {
-        missions: missions.clone(),
+        missions: part.missions.clone(),
         classifications: Clearance::ALL
             .into_iter()
             .filter(|c| *c <= ceiling)
             .collect(),
     };
-    let as_of = request.period.to.min(now.date());
-    let rows = in_one_snapshot(conn, |conn| {
-        store::rows(conn, &scope, request.period, as_of)
-    })?;
-    let drew_on = rows.drew_on(state.as_deref());
-    let mut tables = assemble(request.period, rows, with_names, now.date());
-    if let Some(state) = &state {
-        tables = tables.part_of(state);
+    let key = (scope, request.period, request.period.to.min(now.date()));
+    let reader = user.clone();
+    let key_of = move |conn: &mut DbConnection| {
+        guard(conn, &reader, now)?;
+        Ok(key.clone())
+    };
+    let count = |conn: &mut DbConnection, (scope, period, as_of): &ReportKey| {
+        store::rows(conn, scope, *period, *as_of)
+    };
+    let rows = figures_cache::counted(state, &state.annual_reports, key_of, count).await?;
+    let reader = user.clone();
+    state
+        .run(move |conn| finish(conn, &reader, request, part, &rows, now))
+        .await
+}
+
+/// The report made from its rows, with what changed since it was last issued.
+fn finish(
+    conn: &mut DbConnection,
+    user: &Actor,
+    request: ReportRequest,
+    part: Part,
+    rows: &ReportRows,
+    now: NaiveDateTime,
+) -> AppResult<AnnualReport> {
+    let drew_on = rows.drew_on(part.host.as_deref());
+    let mut tables = assemble(request.period, rows, part.with_names, now.date());
+    if let Some(host) = &part.host {
+        tables = tables.part_of(host);
     }
     let mut report = AnnualReport {
         period: request.period,
@@ -128,8 +198,8 @@ fn report(
         }
         .to_string(),
         classification: drew_on.code().to_string(),
-        missions,
-        state,
+        missions: part.missions,
+        state: part.host,
         tables,
         since_issued: None,
     };
@@ -221,14 +291,17 @@ pub fn check_may_issue(conn: &mut DbConnection, user: &Actor, now: NaiveDateTime
 
 /// Issues the report as it stands (leadership): its text is kept byte for byte, and its
 /// SHA-256 goes into the audit trail, which verifies it from then on.
-pub fn issue(
-    conn: &mut DbConnection,
+pub async fn issue(
+    state: &AppState,
     user: &Actor,
     request: ReportRequest,
     now: NaiveDateTime,
 ) -> AppResult<IssuedReportRow> {
-    check_may_issue(conn, user, now)?;
-    let mut report = annual(conn, user, request, now)?;
+    let reader = user.clone();
+    state
+        .run(move |conn| check_may_issue(conn, &reader, now))
+        .await?;
+    let mut report = annual(state, user, request, now).await?;
     report.since_issued = None;
     let body = serde_json::to_string(&report).map_err(AppError::internal)?;
     let row = IssuedReportRow {
@@ -244,36 +317,40 @@ pub fn issue(
         issued_by: user.id.clone(),
         issued_at: now,
     };
-    write_transaction(conn, |conn| {
-        issued_store::insert(conn, &row)?;
-        let mut details = ChangeFacts {
-            mission: None,
-            classification: Some(&row.classification),
-            version_from: None,
-            version_to: 1,
-            status_from: None,
-            status_to: None,
-            fields: Vec::new(),
-            counts: Vec::new(),
-            snapshot_sha256: row.sha256.clone(),
-            author: Some(&user.id),
-        }
-        .details();
-        details["period_from"] = json!(row.period_from);
-        details["period_to"] = json!(row.period_to);
-        details["edition"] = json!(row.edition);
-        details["missions"] = json!(row.missions);
-        audit::append(
-            conn,
-            &user.audit(now),
-            "report.issue",
-            "report",
-            Some(&row.id),
-            details,
-        )?;
-        Ok::<_, AppError>(())
-    })?;
-    Ok(row)
+    let user = user.clone();
+    state
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                issued_store::insert(conn, &row)?;
+                let mut details = ChangeFacts {
+                    mission: None,
+                    classification: Some(&row.classification),
+                    version_from: None,
+                    version_to: 1,
+                    status_from: None,
+                    status_to: None,
+                    fields: Vec::new(),
+                    counts: Vec::new(),
+                    snapshot_sha256: row.sha256.clone(),
+                    author: Some(&user.id),
+                }
+                .details();
+                details["period_from"] = json!(row.period_from);
+                details["period_to"] = json!(row.period_to);
+                details["edition"] = json!(row.edition);
+                details["missions"] = json!(row.missions);
+                audit::append(
+                    conn,
+                    &user.audit(now),
+                    "report.issue",
+                    "report",
+                    Some(&row.id),
+                    details,
+                )?;
+                Ok::<_, AppError>(row)
+            })
+        })
+        .await
 }
 
 /// An issued report, unchanged, to those who could read it as issued (`may_read_issued`; 404,

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod case_versions;
 pub mod cases;
 pub mod exports;
+pub mod figures_cache;
 pub mod idempotency;
 pub mod imports;
 pub mod incidents;

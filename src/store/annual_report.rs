@@ -18,7 +18,7 @@ use crate::domain::annual_report::{
 use crate::domain::assistance::Assistance;
 
 /// What a reader may count.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReportScope {
     /// `None`: every mission.
     pub missions: Option<Vec<String>>,

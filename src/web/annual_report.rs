@@ -10,7 +10,7 @@ use askama::Template;
 use chrono::Datelike;
 
 use crate::AppState;
-use crate::domain::access::{Clearance, Role};
+use crate::domain::access::Clearance;
 use crate::domain::annual_report::{AnnualReport, CourtFigures, Period};
 use crate::domain::case::CaseStatus;
 use crate::error::AppError;
@@ -205,16 +205,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         unclassified: asked.unclassified,
         names: true,
     };
-    let reader = user.clone();
-    let report = state
-        .run(move |conn| {
-            if reader.role == Role::StateFocalPoint {
-                service::state_annual(conn, &reader, request, now)
-            } else {
-                service::annual(conn, &reader, request, now)
-            }
-        })
-        .await;
+    let report = service::annual(&state, &user, request, now).await;
     let report: AnnualReport = match report {
         Ok(report) => report,
         Err(error) => return Ok(failure_page(&req, error)),

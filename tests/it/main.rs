@@ -7,6 +7,7 @@ mod common;
 mod account_page;
 mod admin;
 mod annual_report;
+mod annual_report_counts;
 mod architecture;
 mod assistance;
 mod assistance_pages;

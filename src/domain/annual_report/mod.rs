@@ -26,7 +26,7 @@ pub const STALLED_AFTER_DAYS: i64 = 180;
 pub const EDITIONS: &[&str] = &["internal", "unclassified"];
 
 /// The days a report covers, both counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -289,7 +289,7 @@ impl ReportRows {
 /// persons only `with_names`.
 pub fn assemble(
     period: Period,
-    rows: ReportRows,
+    rows: &ReportRows,
     with_names: bool,
     today: NaiveDate,
 ) -> ReportTables {
@@ -400,9 +400,9 @@ pub fn assemble(
         kind.days += days;
     }
     let mut countries: BTreeMap<String, NationalFigures> = BTreeMap::new();
-    for row in rows.casualties {
+    for row in &rows.casualties {
         let figures = countries.entry(row.country.clone()).or_default();
-        figures.country = row.country;
+        figures.country = row.country.clone();
         figures.killed += row.killed;
         figures.injured += row.injured;
     }
@@ -535,7 +535,7 @@ mod tests {
             ..Default::default()
         };
         let year = Period::asked(Some(2026), None, None).unwrap();
-        let tables = assemble(year, rows.clone(), false, day("2026-06-30"));
+        let tables = assemble(year, &rows, false, day("2026-06-30"));
         let caf = &tables.host_states[0];
         assert_eq!(caf.cases_opened, 1);
         assert_eq!(caf.steps, BTreeMap::from([("referred".to_string(), 1)]));

@@ -1,0 +1,196 @@
+//! Figures already counted (the summaries, the annual report's rows), kept for as long as what
+//! they count has not changed. Counting over a million incidents takes about a second; readers
+//! ask for the same figures again and again, and most of the time nothing they count has
+//! changed in between. Every change leaves an audit record in its own transaction, so the
+//! records written since tell whether anything did, and what
+//! (`store::summary::counted_changes_since`): sign-ins, say, change no figure. A change made
+//! past the service (a restore, a repair by hand) is seen within `AT_MOST`.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use prometheus::IntCounter;
+
+use crate::AppState;
+use crate::clock::Clock;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::store::summary::{self as store, RegistryState};
+
+struct Counted<V> {
+    /// The state of the registry the figures still hold in (`store::summary::registry_state`).
+    state: RegistryState,
+    /// The records that waited for the sealer when the figures were counted: their changes are
+    /// in the figures already.
+    already_counted: Vec<i64>,
+    counted_at: NaiveDateTime,
+    figures: Arc<V>,
+}
+
+/// Figures of kind `V` counted for keys `K` (what was asked, within what the reader may count).
+pub struct FiguresCache<K, V> {
+    counted: Mutex<HashMap<K, Counted<V>>>,
+    /// The actions that change none of these figures (`store::summary::UNCOUNTED_ACTIONS`, or
+    /// some of them).
+    uncounted: Vec<&'static str>,
+    /// One count at a time: the others wait for it and take its figures when they asked the
+    /// same, instead of counting the same millions side by side. The permit is waited for
+    /// before a database connection is taken, and goes with the count (see `counted`).
+    pub count_permit: Arc<tokio::sync::Semaphore>,
+    /// How many times the figures were counted, for the monitoring.
+    times_counted: IntCounter,
+    clock: Arc<dyn Clock>,
+}
+
+impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
+    const AT_MOST: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+    /// How long a request waits for the permit to count before it is answered 503: a count of
+    /// the whole registry takes seconds, so this covers several in a row.
+    pub const WAIT_FOR_COUNT: Duration = Duration::from_secs(60);
+    /// Past this many keys, the oldest figures are forgotten all at once.
+    const ENTRIES: usize = 256;
+    /// At most this many records waiting for the sealer are remembered with the figures; past
+    /// it (the sealer far behind), they are looked at again, at the cost of a count.
+    const PENDING_REMEMBERED: i64 = 1_000;
+
+    pub fn new(
+        uncounted: Vec<&'static str>,
+        times_counted: IntCounter,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        FiguresCache {
+            counted: Mutex::default(),
+            uncounted,
+            count_permit: Arc::new(tokio::sync::Semaphore::new(1)),
+            times_counted,
+            clock,
+        }
+    }
+
+    /// The figures counted for `key`, if they still hold in `state`: nothing has changed since
+    /// they were counted, or nothing they count.
+    fn get(
+        &self,
+        conn: &mut DbConnection,
+        key: &K,
+        state: RegistryState,
+    ) -> QueryResult<Option<Arc<V>>> {
+        // Figures counted in another state are taken only after a look at what changed since.
+        let (sealed, already_counted, figures) = {
+            let now = self.clock.now();
+            let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+            match counted
+                .get(key)
+                // Also not when the clock was set back: their age is then unknown.
+                .filter(|c| {
+                    (chrono::TimeDelta::zero()..Self::AT_MOST).contains(&(now - c.counted_at))
+                }) {
+                None => return Ok(None),
+                Some(c) if c.state == state => return Ok(Some(Arc::clone(&c.figures))),
+                Some(c) => (
+                    c.state.sealed,
+                    c.already_counted.clone(),
+                    Arc::clone(&c.figures),
+                ),
+            }
+        };
+        if store::counted_changes_since(conn, sealed, &already_counted, &self.uncounted)? {
+            return Ok(None);
+        }
+        // They still hold: from now on only what is written after `state` is looked at.
+        let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = counted.get_mut(key)
+            && Arc::ptr_eq(&entry.figures, &figures)
+        {
+            entry.state = state;
+        }
+        Ok(Some(figures))
+    }
+
+    fn put(
+        &self,
+        conn: &mut DbConnection,
+        key: K,
+        state: RegistryState,
+        figures: &Arc<V>,
+    ) -> QueryResult<()> {
+        self.times_counted.inc();
+        let already_counted = store::pending_records(conn, Self::PENDING_REMEMBERED)?;
+        let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        if counted.len() >= Self::ENTRIES && !counted.contains_key(&key) {
+            counted.clear();
+        }
+        counted.insert(
+            key,
+            Counted {
+                state,
+                already_counted,
+                counted_at: self.clock.now(),
+                figures: Arc::clone(figures),
+            },
+        );
+        Ok(())
+    }
+
+    /// The figures for `key` if those counted before still hold, in one snapshot.
+    fn if_counted(&self, conn: &mut DbConnection, key: &K) -> QueryResult<Option<Arc<V>>> {
+        store::in_one_snapshot(conn, |conn| {
+            let state = store::registry_state(conn)?;
+            self.get(conn, key, state)
+        })
+    }
+}
+
+/// The figures for the key `key_of` gives (which also decides whether the reader may ask),
+/// counted by `count` unless those counted before still hold. Requests that find none wait
+/// for the permit to count without holding a database connection, which those waiting behind
+/// a count would otherwise keep from everyone else until they timed out; once they hold it,
+/// the figures are usually there (another request counted them meanwhile).
+pub async fn counted<K, V>(
+    state: &AppState,
+    cache: &Arc<FiguresCache<K, V>>,
+    key_of: impl Fn(&mut DbConnection) -> AppResult<K> + Clone + Send + 'static,
+    count: impl FnOnce(&mut DbConnection, &K) -> QueryResult<V> + Send + 'static,
+) -> AppResult<Arc<V>>
+where
+    K: Eq + Hash + Clone + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    let (looking, first_key_of) = (Arc::clone(cache), key_of.clone());
+    let found = state
+        .run(move |conn| {
+            let key = first_key_of(conn)?;
+            Ok(looking.if_counted(conn, &key)?)
+        })
+        .await?;
+    if let Some(figures) = found {
+        return Ok(figures);
+    }
+    let permits = Arc::clone(&cache.count_permit);
+    let wait = FiguresCache::<K, V>::WAIT_FOR_COUNT;
+    let permit = actix_web::rt::time::timeout(wait, permits.acquire_owned())
+        .await
+        .map_err(|_| AppError::Unavailable("the figures are being counted just now".to_string()))?
+        .map_err(AppError::internal)?;
+    let cache = Arc::clone(cache);
+    // The permit goes with the count, as in `run`: a count goes on when its client leaves.
+    state
+        .run(move |conn| {
+            let _permit = permit;
+            let key = key_of(conn)?;
+            Ok(store::in_one_snapshot(conn, |conn| {
+                let state = store::registry_state(conn)?;
+                if let Some(figures) = cache.get(conn, &key, state)? {
+                    return Ok(figures);
+                }
+                let figures = Arc::new(count(conn, &key)?);
+                cache.put(conn, key, state, &figures)?;
+                Ok(figures)
+            })?)
+        })
+        .await
+}
