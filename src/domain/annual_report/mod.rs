@@ -4,7 +4,7 @@
 //! contributing country, its nationals killed and injured and where the cases on those attacks
 //! stand; and every judgment of the period. Assembled here from narrow rows the database gives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -306,6 +306,8 @@ pub fn assemble(
         figures(&mut courts, court_of(case)).cases_opened += 1;
     }
     let mut judgments = Vec::new();
+    // Each case's judgments, by their place in `judgments`: for its verdicts below.
+    let mut judgments_of_case: HashMap<&str, Vec<usize>> = HashMap::new();
     for step in &rows.steps {
         let Some(case) = cases.get(step.case_id.as_str()) else {
             continue;
@@ -329,6 +331,10 @@ pub fn assemble(
             .or_default()
             .push(i32::try_from(days).unwrap_or(i32::MAX));
         if step.to_status == "judgment" {
+            judgments_of_case
+                .entry(step.case_id.as_str())
+                .or_default()
+                .push(judgments.len());
             judgments.push(Judgment {
                 case_reference: case.reference.clone(),
                 state: case.jurisdiction_state.clone(),
@@ -372,11 +378,14 @@ pub fn assemble(
             _ => continue,
         }
         // A verdict belongs to the latest judgment of its case on or before its day.
-        let judged = judgments
-            .iter_mut()
-            .filter(|j| j.case_reference == case.reference && j.judgment_on <= day)
-            .max_by_key(|j| j.judgment_on);
-        if let Some(judgment) = judged {
+        let judged = judgments_of_case
+            .get(case.id.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|n| judgments[*n].judgment_on <= day)
+            .max_by_key(|n| judgments[*n].judgment_on);
+        if let Some(judgment) = judged.map(|n| &mut judgments[n]) {
             judgment.verdicts.push(JudgedPerson {
                 name: with_names.then(|| verdict.name.clone()),
                 verdict: verdict.verdict.clone(),
