@@ -25,6 +25,7 @@ use peacekeeper_registry::store::files::FileStore;
 use peacekeeper_registry::{AppState, app};
 
 mod audit_commands;
+mod summary_commands;
 
 use audit_commands::{baseline, checkpoint, keygen, verify_audit, verify_checkpoints};
 
@@ -55,6 +56,9 @@ enum Command {
     /// Bring in an official dataset.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Check or rebuild the figures the summaries read.
+    #[command(subcommand)]
+    Summary(SummaryCommand),
     /// SQLite: write a consistent copy of the database and the case documents into FILE (an
     /// archive), while servers keep running. PostgreSQL: explains the commands to use.
     Backup {
@@ -131,6 +135,15 @@ enum ImportCommand {
 }
 
 #[derive(Subcommand)]
+enum SummaryCommand {
+    /// Compare the figures the database keeps for the summaries with a recount of the
+    /// records: exit 0 when they agree, 1 naming the first difference.
+    Check,
+    /// Count those figures again from the records: after a restore, or a repair by hand.
+    Rebuild,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the whole hash chain, rehash every stored version snapshot and every document,
     /// and check every incident, case and account against the latest snapshot its audit records
@@ -194,6 +207,8 @@ fn main() -> ExitCode {
             dry_run,
             json,
         }) => import_un_fatalities(&settings, &file, dry_run, json),
+        Command::Summary(SummaryCommand::Check) => return summary_commands::check(&settings),
+        Command::Summary(SummaryCommand::Rebuild) => summary_commands::rebuild(&settings),
         Command::Backup { file } => backup(&settings, &file),
         Command::Restore { file } => restore(&settings, &file),
         Command::Healthcheck => healthcheck(&settings),

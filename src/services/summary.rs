@@ -18,7 +18,7 @@ use crate::domain::summary::{self, Figures, Grouping, Row};
 use crate::error::AppResult;
 use crate::services::figures_cache::{self, FiguresCache};
 use crate::store::summary::{self as store, Scope, StalledRow};
-use crate::store::{audit, cases as case_store};
+use crate::store::{audit, cases as case_store, summary_figures};
 
 /// Who reads summaries: the people of the missions, within their missions and clearance.
 const READERS: [Role; 3] = [Role::Leadership, Role::LegalOfficer, Role::SecurityOfficer];
@@ -97,9 +97,9 @@ fn count_summary(
     grouping: Grouping,
 ) -> QueryResult<(Vec<Row>, Figures)> {
     let began = Instant::now();
-    let incidents = store::incident_groups(conn, scope, grouping)?;
+    let incidents = summary_figures::incident_groups(conn, scope, grouping)?;
     let incidents_counted = began.elapsed();
-    let dead = store::dead_groups(conn, scope, grouping)?;
+    let dead = summary_figures::dead_groups(conn, scope, grouping)?;
     let dead_counted = began.elapsed();
     let mut case_figures = summary::CaseFigures::default();
     store::for_each_counted_case(conn, scope, grouping, |case| case_figures.add(case))?;

@@ -28,6 +28,7 @@ pub mod proposals;
 pub mod second_factors;
 pub mod sessions;
 pub mod summary;
+pub mod summary_figures;
 pub mod users;
 
 use diesel::prelude::*;

@@ -382,7 +382,7 @@ where
 }
 
 #[derive(QueryableByName)]
-struct IncidentGroupRow {
+pub(super) struct IncidentGroupRow {
     #[diesel(sql_type = Text)]
     mission: String,
     #[diesel(sql_type = Text)]
@@ -409,8 +409,10 @@ fn count(value: i64) -> u64 {
 }
 
 /// The counted incidents per mission, period and attack type, with their casualties and how
-/// many a case follows (found by joining the links once, not by a lookup per incident).
-pub fn incident_groups(
+/// many a case follows (found by joining the links once, not by a lookup per incident),
+/// counted from the records (`summary_figures::incident_groups` reads whole months from the
+/// figures the database keeps).
+pub fn counted_incident_groups(
     conn: &mut DbConnection,
     scope: &Scope,
     grouping: Grouping,
@@ -431,9 +433,12 @@ pub fn incident_groups(
         period = sql.period("i.occurred_at"),
     );
     let rows: Vec<IncidentGroupRow> = load(conn, &query, &params)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| IncidentGroup {
+    Ok(rows.into_iter().map(IncidentGroup::from).collect())
+}
+
+impl From<IncidentGroupRow> for IncidentGroup {
+    fn from(row: IncidentGroupRow) -> IncidentGroup {
+        IncidentGroup {
             mission: row.mission,
             period: row.period,
             attack_type: row.attack_type,
@@ -443,12 +448,12 @@ pub fn incident_groups(
             abducted: count(row.abducted),
             missing: count(row.missing),
             with_case: count(row.with_case),
-        })
-        .collect())
+        }
+    }
 }
 
 #[derive(QueryableByName)]
-struct DeadGroupRow {
+pub(super) struct DeadGroupRow {
     #[diesel(sql_type = Text)]
     mission: String,
     #[diesel(sql_type = Text)]
@@ -465,7 +470,7 @@ struct DeadGroupRow {
 /// The victims are read first and their incidents looked up (`CROSS JOIN` keeps SQLite to that
 /// order; PostgreSQL plans it as any join): starting from the counted incidents' index instead
 /// made SQLite look up every incident's victims, about four times slower at a million.
-pub fn dead_groups(
+pub fn counted_dead_groups(
     conn: &mut DbConnection,
     scope: &Scope,
     grouping: Grouping,
@@ -483,16 +488,19 @@ pub fn dead_groups(
         period = sql.period("i.occurred_at"),
     );
     let rows: Vec<DeadGroupRow> = load(conn, &query, &params)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| DeadGroup {
+    Ok(rows.into_iter().map(DeadGroup::from).collect())
+}
+
+impl From<DeadGroupRow> for DeadGroup {
+    fn from(row: DeadGroupRow) -> DeadGroup {
+        DeadGroup {
             mission: row.mission,
             period: row.period,
             personnel_type: row.personnel_type,
             nationality: row.nationality,
             killed: count(row.killed),
-        })
-        .collect())
+        }
+    }
 }
 
 #[derive(QueryableByName)]

@@ -34,4 +34,5 @@ mod proposals;
 mod second_factor;
 mod state_pages;
 mod summary;
+mod summary_figures;
 mod web;

@@ -1,0 +1,12 @@
+DROP TRIGGER case_incidents_figures_removed;
+DROP TRIGGER case_incidents_figures_added;
+DROP TRIGGER incident_victims_figures_changed;
+DROP TRIGGER incident_victims_figures_added;
+DROP TRIGGER incident_victims_figures_removed;
+DROP TRIGGER incidents_figures_changed;
+DROP TRIGGER incidents_figures_removed;
+DROP TRIGGER incidents_figures_added;
+DROP VIEW killed_figure_changes;
+DROP VIEW incident_figure_changes;
+DROP TABLE killed_month_figures;
+DROP TABLE incident_month_figures;
