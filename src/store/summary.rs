@@ -13,7 +13,7 @@ use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use crate::db::schema::{audit_pending, case_incidents, cases, incidents};
+use crate::db::schema::{audit_chain, audit_log, audit_pending, case_incidents, cases, incidents};
 use crate::db::{Backend, DbConnection, read_transaction};
 use crate::domain::case::CaseStatus;
 use crate::domain::summary::{CountedCase, DeadGroup, FUNNEL, Grouping, IncidentGroup, path_rank};
@@ -190,12 +190,6 @@ pub fn in_one_snapshot<T>(
     })
 }
 
-#[derive(QueryableByName)]
-struct AuditCount {
-    #[diesel(sql_type = BigInt)]
-    records: i64,
-}
-
 /// How far the audit trail had come: every change writes a record in its own transaction, so
 /// within one snapshot the same state means the same registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
@@ -259,44 +253,52 @@ pub fn pending_records(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<i
         .load(conn)
 }
 
+/// Past this many records written since figures were counted, they are taken as changed
+/// without a look at each.
+const CHANGES_LOOKED_AT: usize = 5_000;
+
 /// Whether figures may have changed since the chain was sealed up to `sealed`, leaving out the
 /// records `already_counted` and those of actions `uncounted` (some of `UNCOUNTED_ACTIONS`). A
 /// change made since is either sealed after it or still waiting for the sealer, so only those
-/// records are read, and their actions looked at.
+/// records are looked at, each by its key. (One statement joining them to the whole trail let
+/// PostgreSQL scan the trail for the uncounted actions: 40 ms at 200,000 records, at every
+/// request of a reader whose reading is itself recorded.)
 pub fn counted_changes_since(
     conn: &mut DbConnection,
     sealed: i64,
     already_counted: &[i64],
     uncounted: &[&'static str],
 ) -> QueryResult<bool> {
-    // Actions named in the code: nothing a user wrote goes into the statement.
-    let uncounted: Vec<String> = uncounted
-        .iter()
-        .map(|action| format!("'{action}'"))
+    // Enough of each to know there are more than are looked at.
+    let enough = i64::try_from(CHANGES_LOOKED_AT + already_counted.len() + 1).unwrap_or(i64::MAX);
+    let mut written_since: Vec<i64> = audit_chain::table
+        .filter(audit_chain::seq.gt(sealed))
+        .select(audit_chain::audit_id)
+        .limit(enough)
+        .load(conn)?;
+    written_since.extend(
+        audit_pending::table
+            .select(audit_pending::audit_id)
+            .limit(enough)
+            .load::<i64>(conn)?,
+    );
+    let counted: std::collections::HashSet<i64> = already_counted.iter().copied().collect();
+    let new: Vec<i64> = written_since
+        .into_iter()
+        .filter(|id| !counted.contains(id))
         .collect();
-    let mut conditions = if uncounted.is_empty() {
-        String::new()
-    } else {
-        format!(" AND a.action NOT IN ({})", uncounted.join(", "))
-    };
-    if !already_counted.is_empty() {
-        // Record numbers the database gave: nothing a user wrote goes into the statement.
-        let ids = already_counted
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>();
-        conditions += &format!(" AND a.id NOT IN ({})", ids.join(", "));
+    if new.len() > CHANGES_LOOKED_AT {
+        return Ok(true);
     }
-    let changes: AuditCount = diesel::sql_query(format!(
-        "SELECT COUNT(*) AS records FROM ( \
-            SELECT 1 FROM audit_log a \
-            WHERE a.id IN ( \
-                SELECT audit_id FROM audit_chain WHERE seq > {sealed} \
-                UNION SELECT audit_id FROM audit_pending){conditions} \
-            LIMIT 1) AS change"
-    ))
-    .get_result(conn)?;
-    Ok(changes.records > 0)
+    if new.is_empty() {
+        return Ok(false);
+    }
+    let changes: i64 = audit_log::table
+        .filter(audit_log::id.eq_any(&new))
+        .filter(audit_log::action.ne_all(uncounted))
+        .count()
+        .get_result(conn)?;
+    Ok(changes > 0)
 }
 
 /// `?, ?, ?`: one placeholder per value (`NULL`, which matches nothing, for none).
