@@ -24,7 +24,7 @@ use crate::services::figures_cache::{self, FiguresCache};
 use crate::store::annual_report::{self as store, ReportScope};
 use crate::store::audit;
 use crate::store::issued_reports::{self as issued_store, IssuedReportRow};
-use crate::store::summary::UNCOUNTED_ACTIONS;
+use crate::store::registry_state::UNCOUNTED_ACTIONS;
 
 /// What a report is asked for.
 #[derive(Debug, Clone, Copy)]

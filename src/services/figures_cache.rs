@@ -3,7 +3,7 @@
 //! ask for the same figures again and again, and most of the time nothing they count has
 //! changed in between. Every change leaves an audit record in its own transaction, so the
 //! records written since tell whether anything did, and what
-//! (`store::summary::counted_changes_since`): sign-ins, say, change no figure. A change made
+//! (`store::registry_state::counted_changes_since`): sign-ins, say, change no figure. A change made
 //! past the service (a restore, a repair by hand) is seen within `AT_MOST`.
 
 use std::collections::HashMap;
@@ -19,10 +19,11 @@ use crate::AppState;
 use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
-use crate::store::summary::{self as store, RegistryState};
+use crate::store::registry_state::{self as store, RegistryState};
+use crate::store::summary::in_one_snapshot;
 
 struct Counted<V> {
-    /// The state of the registry the figures still hold in (`store::summary::registry_state`).
+    /// The state of the registry the figures still hold in (`store::registry_state::registry_state`).
     state: RegistryState,
     /// The records that waited for the sealer when the figures were counted: their changes are
     /// in the figures already.
@@ -34,7 +35,7 @@ struct Counted<V> {
 /// Figures of kind `V` counted for keys `K` (what was asked, within what the reader may count).
 pub struct FiguresCache<K, V> {
     counted: Mutex<HashMap<K, Counted<V>>>,
-    /// The actions that change none of these figures (`store::summary::UNCOUNTED_ACTIONS`, or
+    /// The actions that change none of these figures (`store::registry_state::UNCOUNTED_ACTIONS`, or
     /// some of them).
     uncounted: Vec<&'static str>,
     /// One count at a time: the others wait for it and take its figures when they asked the
@@ -138,7 +139,7 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
 
     /// The figures for `key` if those counted before still hold, in one snapshot.
     fn if_counted(&self, conn: &mut DbConnection, key: &K) -> QueryResult<Option<Arc<V>>> {
-        store::in_one_snapshot(conn, |conn| {
+        in_one_snapshot(conn, |conn| {
             let state = store::registry_state(conn)?;
             self.get(conn, key, state)
         })
@@ -182,7 +183,7 @@ where
         .run(move |conn| {
             let _permit = permit;
             let key = key_of(conn)?;
-            Ok(store::in_one_snapshot(conn, |conn| {
+            Ok(in_one_snapshot(conn, |conn| {
                 let state = store::registry_state(conn)?;
                 if let Some(figures) = cache.get(conn, &key, state)? {
                     return Ok(figures);

@@ -17,6 +17,7 @@ use crate::domain::access::{Clearance, Role};
 use crate::domain::summary::{self, Figures, Grouping, Row};
 use crate::error::AppResult;
 use crate::services::figures_cache::{self, FiguresCache};
+use crate::store::registry_state::UNCOUNTED_ACTIONS;
 use crate::store::summary::{self as store, Scope, StalledRow};
 use crate::store::{audit, cases as case_store, summary_figures};
 
@@ -87,7 +88,7 @@ type SummaryKey = (Scope, Grouping);
 pub type SummaryCache = FiguresCache<SummaryKey, Summary>;
 
 pub fn new_cache(times_counted: IntCounter, clock: Arc<dyn Clock>) -> SummaryCache {
-    FiguresCache::new(store::UNCOUNTED_ACTIONS.to_vec(), times_counted, clock)
+    FiguresCache::new(UNCOUNTED_ACTIONS.to_vec(), times_counted, clock)
 }
 
 /// Counts the summary of `scope`, grouped by `grouping`, in the snapshot it is called in.

@@ -25,6 +25,7 @@ pub mod incidents;
 pub mod issued_reports;
 pub mod missions;
 pub mod proposals;
+pub mod registry_state;
 pub mod second_factors;
 pub mod sessions;
 pub mod summary;
