@@ -15,8 +15,8 @@ use diesel::sqlite::Sqlite;
 
 use crate::db::schema::{case_incidents, cases, incidents};
 use crate::db::{Backend, DbConnection, read_transaction};
-use crate::domain::case::CaseStatus;
-use crate::domain::summary::{CountedCase, DeadGroup, FUNNEL, Grouping, IncidentGroup, path_rank};
+use crate::domain::access::Clearance;
+use crate::domain::summary::{CountedCase, DeadGroup, FUNNEL, Grouping, IncidentGroup};
 
 /// What a reader may count, and what they asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -114,61 +114,28 @@ impl Sql {
         condition
     }
 
-    /// The counted cases, each with the time of its earliest counted incident (`first_links`),
-    /// and the day each first reached each step of the funnel (`steps`). A case belongs to the
-    /// period of its earliest counted incident, so a period asked for keeps the cases whose
-    /// earliest incident lies in it, not those that merely have a later incident there.
-    fn case_tables(&self, scope: &Scope, params: &mut Vec<Param>) -> String {
-        let counted = self.counted(scope, false, params);
-        // Counting every mission, the links (120,000 at a million incidents) are far fewer than
-        // the counted incidents, so each link looks up its incident (SQLite keeps to the order
-        // of a `CROSS JOIN`); counting named missions, their incidents are the fewer and each
-        // looks up its links. On SQLite at a million incidents, over every mission the
-        // statement took 5.0 s this way against 6.5 s the other; over one mission, 0.85 s
-        // this way against 2.1 s the other.
-        let linked = if scope.missions.is_none() {
-            format!(
-                "case_incidents l CROSS JOIN incidents i WHERE i.id = l.incident_id AND {counted}"
-            )
-        } else {
-            format!("case_incidents l JOIN incidents i ON i.id = l.incident_id WHERE {counted}")
-        };
-        let mut bounds = self.in_period("MIN(i.occurred_at)", scope, params);
-        if !bounds.is_empty() {
-            bounds = format!("HAVING {}", bounds.trim_start_matches(" AND "));
+    /// The time of a case's earliest incident the scope counts, from the earliest of each
+    /// classification the case figures keep (`first_<classification>`, see their migration).
+    fn earliest_counted(&self, scope: &Scope) -> String {
+        let columns: Vec<String> = Clearance::ALL
+            .into_iter()
+            .filter(|c| scope.classifications.iter().any(|code| code == c.code()))
+            .map(|c| format!("f.first_{}", c.code()))
+            .collect();
+        match (self.backend, columns.as_slice()) {
+            (_, []) => "NULL".into(),
+            (_, [column]) => column.clone(),
+            (Backend::Postgres, columns) => format!("LEAST({})", columns.join(", ")),
+            // SQLite's `MIN` of several values is NULL when any is: `~` sorts after any time.
+            (Backend::Sqlite, columns) => format!(
+                "NULLIF(MIN({}), '~')",
+                columns
+                    .iter()
+                    .map(|column| format!("COALESCE({column}, '~')"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
-        // The path rank of each status (`closed` has none), as SQL.
-        let rank_of_status = CaseStatus::ALL
-            .into_iter()
-            .filter_map(|status| {
-                path_rank(status).map(|rank| format!("WHEN '{}' THEN {rank}", status.code()))
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
-        // A case reached a step on the first day it stood there or beyond: the days of a
-        // timeline never go back, so that is the least such day.
-        let reached = FUNNEL
-            .into_iter()
-            .filter_map(|step| {
-                path_rank(step).map(|step_rank| {
-                    format!(
-                        "MIN(CASE WHEN (CASE t.to_status {rank_of_status} END) >= {step_rank} \
-                         THEN t.effective_on END) AS {step}_on",
-                        step = step.code()
-                    )
-                })
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "first_links AS ( \
-                SELECT l.case_id, MIN(i.occurred_at) AS first_at \
-                FROM {linked} GROUP BY l.case_id {bounds}), \
-             steps AS ( \
-                SELECT t.case_id, {reached} \
-                FROM case_transitions t JOIN first_links f ON f.case_id = t.case_id \
-                GROUP BY t.case_id)"
-        )
     }
 }
 
@@ -428,8 +395,9 @@ struct CountedCaseRow {
 
 /// Hands on each counted case, with the mission and period of its earliest counted incident,
 /// the days from that incident to the first day at each step of the funnel, and its accused's
-/// verdicts. The groups and the medians are both taken from these (`CaseFigures`), so the
-/// cases are read once, and one at a time.
+/// verdicts, read from the case figures the database keeps (one narrow row per case, see
+/// their migration). The groups and the medians are both taken from these (`CaseFigures`), so
+/// the cases are read once, and one at a time.
 pub fn for_each_counted_case(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -438,31 +406,28 @@ pub fn for_each_counted_case(
 ) -> QueryResult<()> {
     let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
-    let tables = sql.case_tables(scope, &mut params);
+    let mut of_missions = String::new();
+    if let Some(missions) = &scope.missions {
+        of_missions = format!("WHERE f.mission_code IN ({})", placeholders(missions.len()));
+        params.extend(missions.iter().cloned().map(Param::Text));
+    }
+    let in_period = sql.in_period("f.first_at", scope, &mut params);
     let days_to = FUNNEL
         .into_iter()
         .map(|step| {
-            let days = sql.days_between("f.first_at", &format!("s.{}_on", step.code()));
+            let days = sql.days_between("f.first_at", &format!("f.{}_on", step.code()));
             format!("CAST({days} AS INTEGER) AS days_to_{}", step.code())
         })
         .collect::<Vec<_>>()
         .join(", ");
     let query = format!(
-        "WITH {tables}, \
-         verdicts AS ( \
-            SELECT a.case_id, \
-                COUNT(CASE WHEN a.verdict = 'convicted' THEN 1 END) AS convicted, \
-                COUNT(CASE WHEN a.verdict = 'acquitted' THEN 1 END) AS acquitted \
-            FROM case_accused a JOIN first_links f ON f.case_id = a.case_id \
-            GROUP BY a.case_id) \
-         SELECT c.mission_code AS mission, {period} AS period, c.status AS status, \
-            c.closure_reason AS closure_reason, {days_to}, \
-            CAST(COALESCE(v.convicted, 0) AS BIGINT) AS convicted, \
-            CAST(COALESCE(v.acquitted, 0) AS BIGINT) AS acquitted \
-         FROM first_links f JOIN cases c ON c.id = f.case_id \
-            LEFT JOIN steps s ON s.case_id = f.case_id \
-            LEFT JOIN verdicts v ON v.case_id = f.case_id",
+        "SELECT f.mission_code AS mission, {period} AS period, f.status AS status, \
+            f.closure_reason AS closure_reason, {days_to}, \
+            CAST(f.convicted AS BIGINT) AS convicted, CAST(f.acquitted AS BIGINT) AS acquitted \
+         FROM (SELECT f.*, {first} AS first_at FROM case_figures f {of_missions}) f \
+         WHERE f.first_at IS NOT NULL {in_period}",
         period = sql.period("f.first_at"),
+        first = sql.earliest_counted(scope),
     );
     for_each_row(conn, &query, &params, |row: CountedCaseRow| {
         each(CountedCase {

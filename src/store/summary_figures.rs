@@ -1,7 +1,8 @@
-//! The summaries' incident figures as the database keeps them, in the transaction of every
-//! change (`incident_month_figures` and `killed_month_figures`, kept by triggers: see their
-//! migration). A summary reads the months its range covers whole from there, and counts the
-//! days at the range's edges from the incidents, so any range of days is exact.
+//! The summaries' figures as the database keeps them, in the transaction of every change
+//! (`incident_month_figures`, `killed_month_figures` and `case_figures`, kept by triggers: see
+//! their migrations). A summary reads the months its range covers whole from there, and counts
+//! the days at the range's edges from the incidents, so any range of days is exact; it reads
+//! the cases from their rows (`store::summary::for_each_counted_case`).
 
 use std::collections::BTreeMap;
 
@@ -295,6 +296,11 @@ pub fn first_difference(conn: &mut DbConnection) -> QueryResult<Option<String>> 
     if let Some(difference) = compare("dead", &recount, &kept, killed_key, killed_figures) {
         return Ok(Some(difference));
     }
+    if let Some(case) = first_miscounted_case(conn)? {
+        return Ok(Some(format!(
+            "the figures of case {case}: the figures kept are not those its records count"
+        )));
+    }
     if conn.backend() == Backend::Postgres {
         let miscounted: Vec<LinkCount> = load(conn, MISCOUNTED_LINKS, &[])?;
         if let Some(link) = miscounted.first() {
@@ -305,6 +311,30 @@ pub fn first_difference(conn: &mut DbConnection) -> QueryResult<Option<String>> 
         }
     }
     Ok(None)
+}
+
+#[derive(QueryableByName)]
+struct CaseId {
+    #[diesel(sql_type = Text)]
+    case_id: String,
+}
+
+/// The first case, by id, whose row of figures kept is not the one its records count (or that
+/// has one and should not, or none and should).
+fn first_miscounted_case(conn: &mut DbConnection) -> QueryResult<Option<String>> {
+    let mut miscounted = Vec::new();
+    for (these, those) in [
+        ("case_figures", "case_figures_counted"),
+        ("case_figures_counted", "case_figures"),
+    ] {
+        let query = format!(
+            "SELECT case_id FROM (SELECT * FROM {these} EXCEPT SELECT * FROM {those}) AS differing \
+             ORDER BY case_id LIMIT 1"
+        );
+        let rows: Vec<CaseId> = load(conn, &query, &[])?;
+        miscounted.extend(rows.into_iter().map(|row| row.case_id));
+    }
+    Ok(miscounted.into_iter().min())
 }
 
 #[derive(QueryableByName)]
@@ -359,8 +389,11 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
     if conn.backend() == Backend::Postgres {
         // Writers wait for the rebuild: a change committed meanwhile would be counted twice,
         // once by the recount and once by its trigger. (SQLite has one writer at a time.)
-        diesel::sql_query("LOCK TABLE incidents, incident_victims, case_incidents IN SHARE MODE")
-            .execute(conn)?;
+        diesel::sql_query(
+            "LOCK TABLE incidents, incident_victims, cases, case_incidents, case_transitions, \
+             case_accused IN SHARE MODE",
+        )
+        .execute(conn)?;
         diesel::sql_query("DELETE FROM incident_case_links").execute(conn)?;
         diesel::sql_query(
             "INSERT INTO incident_case_links \
@@ -384,6 +417,9 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
          FROM ({killed}) AS counted"
     ))
     .execute(conn)?;
+    diesel::sql_query("DELETE FROM case_figures").execute(conn)?;
+    diesel::sql_query("INSERT INTO case_figures SELECT * FROM case_figures_counted")
+        .execute(conn)?;
     Ok(())
 }
 

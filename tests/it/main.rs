@@ -35,4 +35,5 @@ mod second_factor;
 mod state_pages;
 mod summary;
 mod summary_figures;
+mod summary_two_servers;
 mod web;

@@ -1,10 +1,12 @@
 //! The summaries' incident figures the database keeps (by triggers, in the transaction of every
 //! change) against a recount of the records: random sequences of creates, edits moving an
 //! incident to another month, mission, classification or attack type, amendments of verified
-//! incidents, victims added and removed, withdrawals, and cases linking and unlinking
-//! incidents, all through the service; after each, the figures kept equal a recount, and the
-//! summary's groups read from them equal those counted from the records, for random scopes,
-//! ranges of days and groupings.
+//! incidents, victims added and removed, withdrawals, cases linking and unlinking incidents,
+//! case steps, closures and reopenings, accused and their verdicts, all through the service;
+//! after each, the figures kept (incident months and case rows) equal a recount, and the
+//! summary's incident groups read from them equal those counted from the records, for random
+//! scopes, ranges of days and groupings. (A case's row is the whole of what any scope or
+//! grouping reads of it, so its row equal to its recount is its figures equal for every one.)
 
 use crate::common;
 
@@ -16,8 +18,10 @@ use serde_json::{Value, json};
 use common::server::registry;
 use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::domain::access::{Clearance, Role};
-use peacekeeper_registry::domain::summary::{DeadGroup, Grouping, IncidentGroup};
-use peacekeeper_registry::store::summary::{Scope, counted_dead_groups, counted_incident_groups};
+use peacekeeper_registry::domain::summary::{CaseFigures, DeadGroup, Grouping, IncidentGroup};
+use peacekeeper_registry::store::summary::{
+    Scope, counted_dead_groups, counted_incident_groups, for_each_counted_case,
+};
 use peacekeeper_registry::store::summary_figures;
 
 on_both_backends!(
@@ -70,7 +74,37 @@ enum Change {
         case: usize,
         incident: usize,
     },
+    /// A step of a case's timeline (to one of `STEPS`; a closure with one of `CLOSURE_REASONS`).
+    Step {
+        case: usize,
+        to: usize,
+        reason: usize,
+    },
+    /// An accused person added to a case, with one of `VERDICTS`.
+    Accuse {
+        case: usize,
+        verdict: usize,
+    },
+    /// An accused person's verdict changed.
+    Verdict {
+        accused: usize,
+        verdict: usize,
+    },
 }
+
+/// Steps the cases are moved to, forward, closed and reopened (`investigating` from `closed`).
+const STEPS: [&str; 8] = [
+    "referred",
+    "investigating",
+    "arrests_made",
+    "charged",
+    "judgment",
+    "appeal",
+    "final",
+    "closed",
+];
+const CLOSURE_REASONS: [&str; 2] = ["no_suspect", "insufficient_evidence"];
+const VERDICTS: [&str; 3] = ["pending", "convicted", "acquitted"];
 
 #[derive(Debug, Clone)]
 enum Field {
@@ -107,6 +141,9 @@ fn change() -> impl Strategy<Value = Change> {
         1 => any.clone().prop_map(|incident| Change::Withdraw { incident }),
         2 => any.clone().prop_map(|incident| Change::OpenCase { incident }),
         2 => (any.clone(), any.clone()).prop_map(|(case, incident)| Change::Relink { case, incident }),
+        4 => (any.clone(), 0..STEPS.len(), 0..CLOSURE_REASONS.len()).prop_map(|(case, to, reason)| Change::Step { case, to, reason }),
+        2 => (any.clone(), 0..VERDICTS.len()).prop_map(|(case, verdict)| Change::Accuse { case, verdict }),
+        2 => (any.clone(), 0..VERDICTS.len()).prop_map(|(accused, verdict)| Change::Verdict { accused, verdict }),
     ]
 }
 
@@ -146,6 +183,17 @@ fn scope() -> impl Strategy<Value = (Scope, Grouping)> {
 /// Days from 2023-01-01.
 fn day(n: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap() + chrono::Days::new(n.into())
+}
+
+/// A verdict as the service takes it: given on the day of the change, with a sentence for a
+/// conviction.
+fn verdict_json(verdict: &str, step: usize) -> Value {
+    match verdict {
+        "pending" => json!({ "verdict": "pending" }),
+        "convicted" => json!({ "verdict": "convicted", "verdict_on": day(900 + step as u32),
+                               "sentence": { "type": "imprisonment", "months": 60 } }),
+        _ => json!({ "verdict": verdict, "verdict_on": day(900 + step as u32) }),
+    }
 }
 
 fn victims_json(victims: &[(usize, usize)]) -> Value {
@@ -204,13 +252,15 @@ async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
     let legal = api.login("legal", PASSWORD).await;
 
     let mut runner = TestRunner::deterministic();
-    let changes = proptest::collection::vec(change(), 100)
+    let changes = proptest::collection::vec(change(), 150)
         .new_tree(&mut runner)
         .expect("changes")
         .current();
     let mut incidents: Vec<String> = Vec::new();
     let mut cases: Vec<String> = Vec::new();
-    let mut done = 0;
+    // (case, accused person) of every accused added.
+    let mut accused: Vec<(String, String)> = Vec::new();
+    let (mut done, mut closed, mut reopened) = (0, 0, 0);
     for (step, change) in changes.iter().enumerate() {
         let pick =
             |list: &Vec<String>, n: usize| (!list.is_empty()).then(|| list[n % list.len()].clone());
@@ -334,6 +384,74 @@ async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
                     _ => None,
                 }
             }
+            Change::Step { case, to, reason } => match pick(&cases, *case) {
+                None => None,
+                Some(case) => {
+                    // Each step a day after the one before, after every incident.
+                    let mut body =
+                        json!({ "to": STEPS[*to], "effective_on": day(900 + step as u32) });
+                    if STEPS[*to] == "closed" {
+                        body["closure_reason"] = json!(CLOSURE_REASONS[*reason]);
+                    }
+                    let now = api
+                        .get(&format!("/api/v1/cases/{case}"), Some(&legal))
+                        .await;
+                    // A closed case is reopened: moved back to `investigating`.
+                    let reopening = now.body["status"] == "closed";
+                    if reopening {
+                        body["to"] = json!("investigating");
+                    }
+                    let answer = api
+                        .post(
+                            &format!("/api/v1/cases/{case}/transitions"),
+                            Some(&legal),
+                            body,
+                        )
+                        .await;
+                    if answer.status.is_success() {
+                        reopened += usize::from(reopening);
+                        closed += usize::from(!reopening && STEPS[*to] == "closed");
+                    }
+                    Some(answer)
+                }
+            },
+            Change::Accuse { case, verdict } => match pick(&cases, *case) {
+                None => None,
+                Some(case) => {
+                    let mut body = verdict_json(VERDICTS[*verdict], step);
+                    body["name"] = json!(format!("Accused {step}"));
+                    let answer = api
+                        .post(&format!("/api/v1/cases/{case}/accused"), Some(&legal), body)
+                        .await;
+                    if answer.status.is_success() {
+                        accused.push((case, answer.id()));
+                    }
+                    Some(answer)
+                }
+            },
+            Change::Verdict {
+                accused: which,
+                verdict,
+            } => match (!accused.is_empty()).then(|| accused[which % accused.len()].clone()) {
+                None => None,
+                Some((case, person)) => {
+                    let path = format!("/api/v1/cases/{case}/accused/{person}");
+                    let now = api
+                        .get(&format!("/api/v1/cases/{case}"), Some(&legal))
+                        .await;
+                    let version = now.body["accused"]
+                        .as_array()
+                        .and_then(|all| all.iter().find(|a| a["id"] == json!(person)))
+                        .map(|a| a["version"].clone());
+                    let mut body = verdict_json(VERDICTS[*verdict], step);
+                    body["version"] = version.unwrap_or(json!(1));
+                    if body.get("verdict_on").is_none() {
+                        body["verdict_on"] = Value::Null;
+                        body["sentence"] = Value::Null;
+                    }
+                    Some(api.patch(&path, Some(&legal), body).await)
+                }
+            },
         };
         if let Some(answer) = &answer {
             // Refusals (a case on a draft, a verifier of their own change...) change nothing;
@@ -372,7 +490,7 @@ async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
     }
     // The sequence did what it meant to: most changes were made, not refused, and the figures
     // count incidents with dead and with cases.
-    assert!(done >= 60, "only {done} of {} changes made", changes.len());
+    assert!(done >= 80, "only {done} of {} changes made", changes.len());
     let everything = Scope {
         classifications: CLASSIFICATIONS.map(String::from).to_vec(),
         ..Scope::default()
@@ -383,10 +501,26 @@ async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
     );
     let sum = |n: usize| totals.iter().map(|t| t.3[n]).sum::<u64>();
     assert!(sum(0) > 10 && sum(1) > 0 && sum(5) > 0, "{totals:?}");
+    // ...and cases judged, with verdicts; cases were closed and reopened.
+    let mut case_figures = CaseFigures::default();
+    for_each_counted_case(&mut conn, &everything, Grouping::Year, |case| {
+        case_figures.add(case)
+    })
+    .unwrap();
+    let (groups, _) = case_figures.finish();
+    let judged = groups.iter().map(|g| g.reached[6]).sum::<u64>();
+    let verdicts = groups
+        .iter()
+        .map(|g| g.accused_convicted + g.accused_acquitted)
+        .sum::<u64>();
+    assert!(
+        judged > 0 && verdicts > 0 && closed > 0 && reopened > 0,
+        "judged {judged}, verdicts {verdicts}, closed {closed}, reopened {reopened}: {groups:?}"
+    );
 }
 
-/// A figure changed by hand is named by `summary check` (exit 1), and `summary rebuild` counts
-/// the figures again from the records.
+/// A figure changed by hand, of an incident month or of a case, is named by `summary check`
+/// (exit 1), and `summary rebuild` counts the figures again from the records.
 async fn summary_check_finds_a_figure_changed_by_hand(backend: Backend) {
     let t = TestApp::new(backend);
     t.create_user(
@@ -433,6 +567,29 @@ async fn summary_check_finds_a_figure_changed_by_hand(backend: Backend) {
         "{said}"
     );
 
+    let (code, said) = summary("rebuild");
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(0), "{said}");
+
+    // A case's row of figures, likewise.
+    t.create_user("legal", Role::LegalOfficer, Clearance::Unclassified, &[]);
+    let legal = api.login("legal", PASSWORD).await;
+    let case = api
+        .post(
+            "/api/v1/cases",
+            Some(&legal),
+            json!({ "incident_ids": [created.id()], "jurisdiction": "CAF" }),
+        )
+        .await;
+    assert!(case.status.is_success(), "{}", case.body);
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(0), "{said}");
+    t.execute_sql("UPDATE case_figures SET referred_on = first_unclassified")
+        .unwrap();
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains(&format!("case {}", case.id())), "{said}");
     let (code, said) = summary("rebuild");
     assert_eq!(code, Some(0), "{said}");
     let (code, said) = summary("check");

@@ -1,0 +1,11 @@
+DROP TRIGGER incidents_case_figures ON incidents;
+DROP TRIGGER case_accused_case_figures ON case_accused;
+DROP TRIGGER case_transitions_case_figures ON case_transitions;
+DROP TRIGGER case_incidents_case_figures ON case_incidents;
+DROP TRIGGER cases_case_figures_changed ON cases;
+DROP TRIGGER cases_case_figures ON cases;
+DROP FUNCTION linked_case_figures_changed();
+DROP FUNCTION case_figures_changed();
+DROP FUNCTION count_case_figures(TEXT);
+DROP TABLE case_figures;
+DROP VIEW case_figures_counted;

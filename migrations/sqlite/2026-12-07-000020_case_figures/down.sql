@@ -1,0 +1,17 @@
+DROP TRIGGER incidents_case_figures;
+DROP TRIGGER case_accused_case_figures_changed;
+DROP TRIGGER case_accused_case_figures_removed;
+DROP TRIGGER case_accused_case_figures_added;
+DROP TRIGGER case_transitions_case_figures_changed;
+DROP TRIGGER case_transitions_case_figures_removed;
+DROP TRIGGER case_transitions_case_figures_added;
+DROP TRIGGER case_incidents_case_figures_changed;
+DROP TRIGGER case_incidents_case_figures_removed;
+DROP TRIGGER case_incidents_case_figures_added;
+DROP TRIGGER cases_case_figures_changed;
+DROP TRIGGER cases_case_figures_removed;
+DROP TRIGGER cases_case_figures_added;
+DROP TRIGGER case_figures_recounted;
+DROP VIEW case_figures_recounts;
+DROP TABLE case_figures;
+DROP VIEW case_figures_counted;
