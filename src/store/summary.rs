@@ -143,8 +143,9 @@ impl Sql {
 /// totals count the same registry even while others write.
 ///
 /// PostgreSQL's compiling of the statements to machine code (`jit`) is off for the transaction:
-/// the cases' statement, estimated far costlier than it is, spent 2.9 s of its 4.5 s compiling
-/// at a million incidents; it ran in 3.2 to 3.8 s without, and the other statements no slower.
+/// statements over a million rows are estimated far costlier than they are, and one that
+/// joined every case's links and steps spent 2.9 s of its 4.5 s compiling; without it, the
+/// others ran no slower.
 pub fn in_one_snapshot<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> QueryResult<T>,

@@ -426,6 +426,33 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::case::CaseStatus;
+    use crate::domain::summary::{FUNNEL, path_rank};
+
+    /// The case figures' migrations name, for each step of the funnel, the statuses at it or
+    /// beyond (SQL cannot ask the domain): they must be those `path_rank` puts there.
+    #[test]
+    fn the_case_figures_count_each_step_as_the_domain_ranks_it() {
+        let migrations = [
+            include_str!("../../migrations/postgres/2026-12-07-000020_case_figures/up.sql"),
+            include_str!("../../migrations/sqlite/2026-12-07-000020_case_figures/up.sql"),
+        ];
+        for sql in migrations {
+            for step in FUNNEL {
+                let at_or_beyond: Vec<&str> = CaseStatus::ALL
+                    .into_iter()
+                    .filter(|s| path_rank(*s).is_some() && path_rank(*s) >= path_rank(step))
+                    .map(CaseStatus::code)
+                    .collect();
+                // The statuses quoted between the step's `to_status` and its column's name.
+                let column = format!("AS {}_on", step.code());
+                let end = sql.find(&column).expect("a column for each step");
+                let start = sql[..end].rfind("t.to_status").expect("its statuses");
+                let named: Vec<&str> = sql[start..end].split('\'').skip(1).step_by(2).collect();
+                assert_eq!(named, at_or_beyond, "{}", step.code());
+            }
+        }
+    }
 
     fn at(day: &str) -> Option<NaiveDateTime> {
         Some(
