@@ -41,14 +41,14 @@ pub struct IncidentGroup {
     pub with_case: u64,
 }
 
-/// The dead of one mission and period with one personnel type and nationality (`unknown`
-/// when not known).
+/// The dead of one mission and period of one personnel type, of one nationality (`unknown`
+/// when not known), or of both: figures kept per year count each apart (`None` for the other).
 #[derive(Debug, Clone, Default)]
 pub struct DeadGroup {
     pub mission: String,
     pub period: String,
-    pub personnel_type: String,
-    pub nationality: String,
+    pub personnel_type: Option<String>,
+    pub nationality: Option<String>,
     pub killed: u64,
 }
 
@@ -280,14 +280,18 @@ impl Figures {
     }
 
     fn add_dead(&mut self, group: &DeadGroup) {
-        *self
-            .killed_by_personnel_type
-            .entry(group.personnel_type.clone())
-            .or_default() += group.killed;
-        *self
-            .killed_by_nationality
-            .entry(group.nationality.clone())
-            .or_default() += group.killed;
+        if let Some(personnel_type) = &group.personnel_type {
+            *self
+                .killed_by_personnel_type
+                .entry(personnel_type.clone())
+                .or_default() += group.killed;
+        }
+        if let Some(nationality) = &group.nationality {
+            *self
+                .killed_by_nationality
+                .entry(nationality.clone())
+                .or_default() += group.killed;
+        }
     }
 
     fn add_cases(&mut self, group: &CaseGroup) {
@@ -511,8 +515,8 @@ mod tests {
         let dead = [DeadGroup {
             mission: "MINUSCA".into(),
             period: "2020".into(),
-            personnel_type: "military".into(),
-            nationality: "unknown".into(),
+            personnel_type: Some("military".into()),
+            nationality: Some("unknown".into()),
             killed: 2,
         }];
         let cases = [CaseGroup {

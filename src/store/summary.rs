@@ -355,8 +355,8 @@ impl From<DeadGroupRow> for DeadGroup {
         DeadGroup {
             mission: row.mission,
             period: row.period,
-            personnel_type: row.personnel_type,
-            nationality: row.nationality,
+            personnel_type: Some(row.personnel_type),
+            nationality: Some(row.nationality),
             killed: count(row.killed),
         }
     }

@@ -230,12 +230,19 @@ fn incident_totals(groups: Vec<IncidentGroup>) -> Vec<(String, String, String, [
         .collect()
 }
 
-fn dead_totals(groups: Vec<DeadGroup>) -> Vec<((String, String, String, String), u64)> {
+/// The dead per mission and period by personnel type and by nationality, as a summary shows
+/// them (kept per year, the two are counted apart).
+fn dead_totals(groups: Vec<DeadGroup>) -> Vec<((String, String, String), u64)> {
     let mut totals = std::collections::BTreeMap::<_, u64>::new();
     for g in groups {
-        *totals
-            .entry((g.mission, g.period, g.personnel_type, g.nationality))
-            .or_default() += g.killed;
+        if let Some(personnel_type) = g.personnel_type {
+            let key = (g.mission.clone(), g.period.clone(), personnel_type);
+            *totals.entry(key).or_default() += g.killed;
+        }
+        if let Some(nationality) = g.nationality {
+            let key = (g.mission, g.period, format!("of {nationality}"));
+            *totals.entry(key).or_default() += g.killed;
+        }
     }
     totals.into_iter().collect()
 }
@@ -567,6 +574,20 @@ async fn summary_check_finds_a_figure_changed_by_hand(backend: Backend) {
         "{said}"
     );
 
+    let (code, said) = summary("rebuild");
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(0), "{said}");
+
+    // A year's figures, likewise: they must be their months added up.
+    t.execute_sql("UPDATE killed_year_by_nationality SET killed = killed + 1")
+        .unwrap();
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("dead of the year") && said.contains("\"2024\""),
+        "{said}"
+    );
     let (code, said) = summary("rebuild");
     assert_eq!(code, Some(0), "{said}");
     let (code, said) = summary("check");
