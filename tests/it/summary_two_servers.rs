@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use diesel::RunQueryDsl;
 use futures_util::future::join_all;
 use serde_json::json;
 
@@ -109,4 +110,84 @@ async fn two_servers_writing_one_mission_and_month_keep_the_figures_exact(backen
     let (case_groups, _) = case_figures.finish();
     let referred: u64 = case_groups.iter().map(|g| g.reached[0]).sum();
     assert_eq!(referred, all);
+}
+
+/// Two edits at once moving incidents in opposite directions (one from an ambush of January
+/// 2024 to an IED attack of June 2025, the other back), again and again: both touch the same
+/// rows of figures, each in the same order, so neither waits on the other in a cycle
+/// (PostgreSQL would abort one as a deadlock). Every connection writes slot 0 here, so that
+/// the two share their rows.
+#[actix_web::test]
+async fn edits_moving_incidents_in_opposite_directions_do_not_deadlock_on_postgres() {
+    if !common::postgres_available() {
+        return;
+    }
+    let t = TestApp::new(Backend::Postgres);
+    t.execute_sql(
+        "CREATE OR REPLACE FUNCTION figures_slot() RETURNS SMALLINT LANGUAGE sql STABLE AS \
+         $$ SELECT CAST(0 AS SMALLINT) $$",
+    )
+    .unwrap();
+    t.create_user(
+        "officer",
+        Role::SecurityOfficer,
+        Clearance::StrictlyConfidential,
+        &["MINUSCA"],
+    );
+    let api = t.api().await;
+    let officer = api.login("officer", PASSWORD).await;
+    let sides = [
+        ("2024-01-10T10:00:00", "ambush", "unclassified"),
+        ("2025-06-10T10:00:00", "ied", "confidential"),
+    ];
+    let mut ids = Vec::new();
+    for (occurred_at, attack_type, classification) in sides {
+        let victims: Vec<_> = ["SEN", "BGD", "NPL"]
+            .into_iter()
+            .map(|nationality| {
+                json!({ "personnel_type": "military", "nationality": nationality,
+                        "gender": "male", "outcome": "killed" })
+            })
+            .collect();
+        let created = api
+            .post(
+                "/api/v1/incidents",
+                Some(&officer),
+                json!({ "mission": "MINUSCA", "occurred_at": format!("{occurred_at}Z"),
+                        "location_type": "patrol", "attack_type": attack_type,
+                        "victims": victims, "summary": "An attack",
+                        "classification": classification, "submit": true }),
+            )
+            .await;
+        assert!(created.status.is_success(), "{}", created.body);
+        ids.push(created.id());
+    }
+    let moves = |id: &str, first: usize| -> Vec<String> {
+        (0..400)
+            .map(|n| {
+                let (occurred_at, attack_type, classification) = sides[(first + n + 1) % 2];
+                format!(
+                    "UPDATE incidents SET occurred_at = '{occurred_at}', attack_type = '{attack_type}', \
+                     classification = '{classification}' WHERE id = '{id}'"
+                )
+            })
+            .collect()
+    };
+    let (one, two) = (moves(&ids[0], 0), moves(&ids[1], 1));
+    let (mut first, mut second) = (t.conn(), t.conn());
+    fn run(conn: &mut db::PooledDb, statements: &[String]) {
+        for statement in statements {
+            diesel::sql_query(statement)
+                .execute(&mut ***conn)
+                .unwrap_or_else(|error| panic!("{statement}: {error}"));
+        }
+    }
+    std::thread::scope(|scope| {
+        let a = scope.spawn(|| run(&mut first, &one));
+        let b = scope.spawn(|| run(&mut second, &two));
+        a.join().expect("the first edits");
+        b.join().expect("the second edits");
+    });
+    let mut conn = t.conn();
+    assert_eq!(summary_figures::first_difference(&mut conn).unwrap(), None);
 }

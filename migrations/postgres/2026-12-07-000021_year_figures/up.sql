@@ -143,17 +143,34 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- A victim killed, or no longer, of a counted incident (`sign` 1 or -1): the incident's three
+-- columns only, and one row of each table (a load writes a million victims this way).
 CREATE OR REPLACE FUNCTION add_killed_victim(victim incident_victims, sign INTEGER) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    i incidents;
+    mission TEXT;
+    occurred TIMESTAMP;
+    classified TEXT;
+    of_nationality TEXT := COALESCE(victim.nationality, 'unknown');
 BEGIN
-    SELECT * INTO i FROM incidents
-    WHERE id = victim.incident_id AND status IN ('submitted', 'verified');
-    IF FOUND THEN
-        PERFORM add_killed_figures(i, ARRAY[victim.personnel_type],
-                                   ARRAY[COALESCE(victim.nationality, 'unknown')], ARRAY[sign]);
+    SELECT i.mission_code, i.occurred_at, i.classification INTO mission, occurred, classified
+    FROM incidents i WHERE i.id = victim.incident_id AND i.status IN ('submitted', 'verified');
+    IF NOT FOUND THEN
+        RETURN;
     END IF;
+    INSERT INTO killed_year_by_personnel_type AS f
+    VALUES (mission, to_char(occurred, 'YYYY'), classified, victim.personnel_type, figures_slot(), sign)
+    ON CONFLICT (mission_code, year, classification, personnel_type, slot)
+    DO UPDATE SET killed = f.killed + EXCLUDED.killed;
+    INSERT INTO killed_year_by_nationality AS f
+    VALUES (mission, to_char(occurred, 'YYYY'), classified, of_nationality, figures_slot(), sign)
+    ON CONFLICT (mission_code, year, classification, nationality, slot)
+    DO UPDATE SET killed = f.killed + EXCLUDED.killed;
+    INSERT INTO killed_month_figures AS f
+    VALUES (mission, to_char(occurred, 'YYYY-MM'), classified, victim.personnel_type, of_nationality,
+            figures_slot(), sign)
+    ON CONFLICT (mission_code, month, classification, personnel_type, nationality, slot)
+    DO UPDATE SET killed = f.killed + EXCLUDED.killed;
 END $$;
 
 -- A victim changed: as it was taken away and as it is added in one change, so that its rows
