@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
@@ -29,6 +29,9 @@ struct Counted<V> {
     /// in the figures already.
     already_counted: Vec<i64>,
     counted_at: NaiveDateTime,
+    /// When the transaction the figures were counted in began: they hold every change
+    /// committed before.
+    began: Instant,
     figures: Arc<V>,
 }
 
@@ -116,7 +119,7 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
         &self,
         conn: &mut DbConnection,
         key: K,
-        state: RegistryState,
+        (state, began): (RegistryState, Instant),
         figures: &Arc<V>,
     ) -> QueryResult<()> {
         self.times_counted.inc();
@@ -131,10 +134,22 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
                 state,
                 already_counted,
                 counted_at: self.clock.now(),
+                began,
                 figures: Arc::clone(figures),
             },
         );
         Ok(())
+    }
+
+    /// The figures for `key` counted in a transaction that began after `asked`: they hold
+    /// every change made before the request was asked, as a count of its own would. Those who
+    /// wait while one count runs take the next together instead of one after the other.
+    fn counted_after(&self, key: &K, asked: Instant) -> Option<Arc<V>> {
+        let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        counted
+            .get(key)
+            .filter(|c| c.began >= asked)
+            .map(|c| Arc::clone(&c.figures))
     }
 
     /// The figures for `key` if those counted before still hold, in one snapshot.
@@ -150,7 +165,8 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
 /// counted by `count` unless those counted before still hold. Requests that find none wait
 /// for the permit to count without holding a database connection, which those waiting behind
 /// a count would otherwise keep from everyone else until they timed out; once they hold it,
-/// the figures are usually there (another request counted them meanwhile).
+/// the figures are usually there: counted by a count that began after they asked
+/// (`counted_after`), or still holding.
 pub async fn counted<K, V>(
     state: &AppState,
     cache: &Arc<FiguresCache<K, V>>,
@@ -161,6 +177,7 @@ where
     K: Eq + Hash + Clone + Send + Sync + 'static,
     V: Send + Sync + 'static,
 {
+    let asked = Instant::now();
     let (looking, first_key_of) = (Arc::clone(cache), key_of.clone());
     let found = state
         .run(move |conn| {
@@ -183,15 +200,57 @@ where
         .run(move |conn| {
             let _permit = permit;
             let key = key_of(conn)?;
+            if let Some(figures) = cache.counted_after(&key, asked) {
+                return Ok(figures);
+            }
+            let began = Instant::now();
             Ok(in_one_snapshot(conn, |conn| {
                 let state = store::registry_state(conn)?;
                 if let Some(figures) = cache.get(conn, &key, state)? {
                     return Ok(figures);
                 }
                 let figures = Arc::new(count(conn, &key)?);
-                cache.put(conn, key, state, &figures)?;
+                cache.put(conn, key, (state, began), &figures)?;
                 Ok(figures)
             })?)
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[test]
+    fn a_request_takes_a_count_only_if_it_began_after_the_request_was_asked() {
+        let times_counted = IntCounter::new("counted", "counts").unwrap();
+        let cache: FiguresCache<&str, u32> =
+            FiguresCache::new(vec![], times_counted, Arc::new(ManualClock::starting_now()));
+        let asked_before = Instant::now();
+        let began = Instant::now();
+        let asked_after = Instant::now() + Duration::from_millis(1);
+        cache.counted.lock().unwrap().insert(
+            "all missions",
+            Counted {
+                state: RegistryState {
+                    sealed: 1,
+                    pending: 0,
+                },
+                already_counted: vec![],
+                counted_at: cache.clock.now(),
+                began,
+                figures: Arc::new(7),
+            },
+        );
+        assert_eq!(
+            cache
+                .counted_after(&"all missions", asked_before)
+                .as_deref(),
+            Some(&7)
+        );
+        // Asked after the count began: a change made just before may not be in it.
+        assert_eq!(cache.counted_after(&"all missions", asked_after), None);
+        assert_eq!(cache.counted_after(&"one mission", asked_before), None);
+    }
 }
