@@ -263,7 +263,7 @@ pub(super) struct IncidentGroupRow {
 }
 
 /// A count from the database as the figures hold it (counts are never negative).
-fn count(value: i64) -> u64 {
+pub(super) fn count(value: i64) -> u64 {
     value.max(0) as u64
 }
 

@@ -9,6 +9,8 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use crate::db::{Backend, DbConnection};
 use crate::store::summary::load;
 
+use super::KILLED_BY_YEAR;
+
 #[derive(QueryableByName, Debug, PartialEq)]
 struct IncidentRow {
     #[diesel(sql_type = Text)]
@@ -140,10 +142,7 @@ fn first_difference_of_years(conn: &mut DbConnection) -> QueryResult<Option<Stri
     ) {
         return Ok(Some(difference));
     }
-    for (table, counted_by) in [
-        ("killed_year_by_personnel_type", "personnel_type"),
-        ("killed_year_by_nationality", "nationality"),
-    ] {
+    for (table, counted_by) in KILLED_BY_YEAR {
         let months: Vec<KilledByYearRow> = load(
             conn,
             &kept_killed_by("killed_month_figures", "substr(month, 1, 4)", counted_by),
@@ -343,10 +342,7 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
          FROM incident_month_figures GROUP BY 1, 2, 3, 4, 5",
     )
     .execute(conn)?;
-    for (table, counted_by) in [
-        ("killed_year_by_personnel_type", "personnel_type"),
-        ("killed_year_by_nationality", "nationality"),
-    ] {
+    for (table, counted_by) in KILLED_BY_YEAR {
         diesel::sql_query(format!(
             "INSERT INTO {table} \
              SELECT mission_code, substr(month, 1, 4), classification, {counted_by}, 0, SUM(killed) \

@@ -15,8 +15,8 @@ use crate::db::DbConnection;
 use crate::domain::summary::{DeadGroup, Grouping, IncidentGroup};
 
 use super::summary::{
-    DeadGroupRow, IncidentGroupRow, Param, Scope, counted_dead_groups, counted_incident_groups,
-    load, placeholders,
+    DeadGroupRow, IncidentGroupRow, Param, Scope, count, counted_dead_groups,
+    counted_incident_groups, load, placeholders,
 };
 
 pub use check::{first_difference, rebuild};
@@ -224,6 +224,12 @@ pub fn incident_groups(
     Ok(groups)
 }
 
+/// The tables of the dead per year, and the column each counts them by.
+const KILLED_BY_YEAR: [(&str, &str); 2] = [
+    ("killed_year_by_personnel_type", "personnel_type"),
+    ("killed_year_by_nationality", "nationality"),
+];
+
 #[derive(QueryableByName)]
 struct KilledByRow {
     #[diesel(sql_type = Text)]
@@ -248,10 +254,7 @@ pub fn dead_groups(
     let split = Split::of(scope.from, scope.until, grouping);
     let mut groups = Vec::new();
     if let Some(years) = &split.years {
-        for (table, column) in [
-            ("killed_year_by_personnel_type", "personnel_type"),
-            ("killed_year_by_nationality", "nationality"),
-        ] {
+        for (table, column) in KILLED_BY_YEAR {
             let mut params = Vec::new();
             let condition = kept_condition(scope, "year", years, &mut params);
             let query = format!(
@@ -261,13 +264,19 @@ pub fn dead_groups(
                  GROUP BY f.mission_code, f.year, f.{column} HAVING SUM(f.killed) <> 0"
             );
             let rows: Vec<KilledByRow> = load(conn, &query, &params)?;
-            let by_personnel = column == "personnel_type";
-            groups.extend(rows.into_iter().map(|row| DeadGroup {
-                mission: row.mission,
-                period: row.period,
-                personnel_type: by_personnel.then(|| row.counted_by.clone()),
-                nationality: (!by_personnel).then_some(row.counted_by),
-                killed: row.killed.max(0) as u64,
+            groups.extend(rows.into_iter().map(|row| {
+                let (personnel_type, nationality) = if column == "personnel_type" {
+                    (Some(row.counted_by), None)
+                } else {
+                    (None, Some(row.counted_by))
+                };
+                DeadGroup {
+                    mission: row.mission,
+                    period: row.period,
+                    personnel_type,
+                    nationality,
+                    killed: count(row.killed),
+                }
             }));
         }
     }
