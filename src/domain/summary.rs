@@ -145,29 +145,81 @@ pub fn median(values: &mut [i32]) -> Option<f64> {
     })
 }
 
+/// One counted case that reached a step of the time to justice: the mission and period of its
+/// earliest counted incident, and the days from it to the first day at each step of
+/// [`Delay::ALL`], in its order (`None` for a step not reached).
+#[derive(Debug, Clone, Default)]
+pub struct CaseDelays {
+    pub mission: String,
+    pub period: String,
+    pub days: [Option<i32>; 4],
+}
+
+/// The days of each delay per mission and period and over every case, added one case at a
+/// time, for their medians: a median needs every value, so these are the one figure of the
+/// cases not kept as sums.
+#[derive(Debug, Default)]
+pub struct DelayFigures {
+    /// The days of each delay (in the order of `Delay::ALL`), per mission and period...
+    per_row: BTreeMap<(String, String), [Vec<i32>; 4]>,
+    /// ...and over every case.
+    all: [Vec<i32>; 4],
+}
+
+impl DelayFigures {
+    pub fn add(&mut self, case: CaseDelays) {
+        let row = self.per_row.entry((case.mission, case.period)).or_default();
+        for (slot, days) in case.days.into_iter().enumerate() {
+            if let Some(days) = days {
+                row[slot].push(days);
+                self.all[slot].push(days);
+            }
+        }
+    }
+
+    /// The medians of the delays that some case reached.
+    pub fn medians(self) -> Vec<MedianDelay> {
+        let rows = self
+            .per_row
+            .into_iter()
+            .map(|(row, delays)| (Some(row), delays))
+            .chain([(None, self.all)]);
+        let mut medians = Vec::new();
+        for (row, delays) in rows {
+            for (delay, mut days) in Delay::ALL.into_iter().zip(delays) {
+                if let Some(days) = median(&mut days) {
+                    medians.push(MedianDelay {
+                        row: row.clone(),
+                        delay: delay.code().to_string(),
+                        days,
+                    });
+                }
+            }
+        }
+        medians
+    }
+}
+
 /// The counted cases per mission, period, status and closure reason, and the median of each
 /// delay per mission and period and over all of them, added up one case at a time: the cases
 /// are many, and only their groups and delays are kept.
 #[derive(Debug, Default)]
 pub struct CaseFigures {
     groups: BTreeMap<(String, String, String, Option<String>), CaseGroup>,
-    /// The days of each delay (in the order of `Delay::ALL`), per mission and period...
-    delays: BTreeMap<(String, String), [Vec<i32>; 4]>,
-    /// ...and over every case.
-    all_delays: [Vec<i32>; 4],
+    delays: DelayFigures,
 }
 
 impl CaseFigures {
     pub fn add(&mut self, case: CountedCase) {
-        let row = (case.mission.clone(), case.period.clone());
-        let row_delays = self.delays.entry(row).or_default();
-        for (slot, delay) in Delay::ALL.into_iter().enumerate() {
+        let days = Delay::ALL.map(|delay| {
             let step = FUNNEL.iter().position(|s| *s == delay.step());
-            if let Some(days) = step.and_then(|step| case.days_to[step]) {
-                row_delays[slot].push(days);
-                self.all_delays[slot].push(days);
-            }
-        }
+            step.and_then(|step| case.days_to[step])
+        });
+        self.delays.add(CaseDelays {
+            mission: case.mission.clone(),
+            period: case.period.clone(),
+            days,
+        });
         let key = (case.mission, case.period, case.status, case.closure_reason);
         let group = self.groups.entry(key).or_insert_with_key(|key| CaseGroup {
             mission: key.0.clone(),
@@ -186,24 +238,7 @@ impl CaseFigures {
 
     /// The groups, and the medians of the delays that some case reached.
     pub fn finish(self) -> (Vec<CaseGroup>, Vec<MedianDelay>) {
-        let rows = self
-            .delays
-            .into_iter()
-            .map(|(row, delays)| (Some(row), delays))
-            .chain([(None, self.all_delays)]);
-        let mut medians = Vec::new();
-        for (row, delays) in rows {
-            for (delay, mut days) in Delay::ALL.into_iter().zip(delays) {
-                if let Some(days) = median(&mut days) {
-                    medians.push(MedianDelay {
-                        row: row.clone(),
-                        delay: delay.code().to_string(),
-                        days,
-                    });
-                }
-            }
-        }
-        (self.groups.into_values().collect(), medians)
+        (self.groups.into_values().collect(), self.delays.medians())
     }
 }
 

@@ -102,9 +102,10 @@ fn count_summary(
     let incidents_counted = began.elapsed();
     let dead = summary_figures::dead_groups(conn, scope, grouping)?;
     let dead_counted = began.elapsed();
-    let mut case_figures = summary::CaseFigures::default();
-    store::for_each_counted_case(conn, scope, grouping, |case| case_figures.add(case))?;
-    let (cases, medians) = case_figures.finish();
+    let cases = summary_figures::case_groups(conn, scope, grouping)?;
+    let mut delays = summary::DelayFigures::default();
+    store::for_each_case_delays(conn, scope, grouping, |case| delays.add(case))?;
+    let medians = delays.medians();
     let counted = began.elapsed();
     // What the operators see of a count that takes seconds, and which part took them.
     tracing::info!(

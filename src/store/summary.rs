@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend as DieselBackend;
 use diesel::connection::DefaultLoadingMode;
-use diesel::pg::{Pg, PgRowByRowLoadingMode};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
@@ -16,7 +16,9 @@ use diesel::sqlite::Sqlite;
 use crate::db::schema::{case_incidents, cases, incidents};
 use crate::db::{Backend, DbConnection, read_transaction};
 use crate::domain::access::Clearance;
-use crate::domain::summary::{CountedCase, DeadGroup, FUNNEL, Grouping, IncidentGroup};
+use crate::domain::summary::{
+    CaseDelays, CaseGroup, DeadGroup, Delay, FUNNEL, Grouping, IncidentGroup,
+};
 
 /// What a reader may count, and what they asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -113,30 +115,6 @@ impl Sql {
         }
         condition
     }
-
-    /// The time of a case's earliest incident the scope counts, from the earliest of each
-    /// classification the case figures keep (`first_<classification>`, see their migration).
-    fn earliest_counted(&self, scope: &Scope) -> String {
-        let columns: Vec<String> = Clearance::ALL
-            .into_iter()
-            .filter(|c| scope.classifications.iter().any(|code| code == c.code()))
-            .map(|c| format!("f.first_{}", c.code()))
-            .collect();
-        match (self.backend, columns.as_slice()) {
-            (_, []) => "NULL".into(),
-            (_, [column]) => column.clone(),
-            (Backend::Postgres, columns) => format!("LEAST({})", columns.join(", ")),
-            // SQLite's `MIN` of several values is NULL when any is: `~` sorts after any time.
-            (Backend::Sqlite, columns) => format!(
-                "NULLIF(MIN({}), '~')",
-                columns
-                    .iter()
-                    .map(|column| format!("COALESCE({column}, '~')"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
 }
 
 /// Runs the summary's statements in one snapshot (`db::read_transaction`), so that rows and
@@ -209,9 +187,10 @@ where
     Ok(rows)
 }
 
-/// Runs a summary query and hands each row to `each` as it comes, so that results too many to
-/// hold at once need not be: both databases give one row at a time. PostgreSQL numbers its
-/// placeholders, SQLite takes them as written.
+/// Runs a summary query and hands each row to `each`. PostgreSQL numbers its placeholders,
+/// SQLite takes them as written. PostgreSQL sends the whole result at once: the largest, one
+/// narrow row per case that reached a step, is a few megabytes, and rows sent one at a time
+/// cost several times more each.
 fn for_each_row<R>(
     conn: &mut DbConnection,
     sql: &str,
@@ -226,7 +205,7 @@ where
     match conn {
         DbConnection::Postgres(pg) => {
             let query = bind_all(diesel::sql_query(numbered(sql)).into_boxed::<Pg>(), params);
-            for row in query.load_iter::<R, PgRowByRowLoadingMode>(pg)? {
+            for row in query.load_iter::<R, DefaultLoadingMode>(pg)? {
                 each(row?);
             }
         }
@@ -362,92 +341,184 @@ impl From<DeadGroupRow> for DeadGroup {
     }
 }
 
+impl Scope {
+    /// The clearance whose reader counts this scope's classifications: the highest of them (a
+    /// reader counts every classification up to their clearance). The cases are kept per
+    /// clearance, since a case's earliest incident depends on what the reader may see.
+    pub fn clearance(&self) -> Option<Clearance> {
+        Clearance::ALL
+            .into_iter()
+            .rev()
+            .find(|c| self.classifications.iter().any(|code| code == c.code()))
+    }
+}
+
+/// The cases the scope counts (`f`, of `case_figures_by_clearance`), as a condition, with the
+/// values it binds: those of its missions whose earliest incident the reader counts falls in
+/// the scope's period.
+fn counted_cases(sql: &Sql, scope: &Scope, params: &mut Vec<Param>) -> String {
+    let clearance = scope.clearance().map_or("none", Clearance::code);
+    let mut condition = "f.clearance = ? AND f.first_at IS NOT NULL".to_string();
+    params.push(Param::Text(clearance.to_string()));
+    if let Some(missions) = &scope.missions {
+        condition += &format!(" AND f.mission_code IN ({})", placeholders(missions.len()));
+        params.extend(missions.iter().cloned().map(Param::Text));
+    }
+    condition + &sql.in_period("f.first_at", scope, params)
+}
+
 #[derive(QueryableByName)]
-struct CountedCaseRow {
+pub(super) struct CaseGroupRow {
     #[diesel(sql_type = Text)]
     mission: String,
     #[diesel(sql_type = Text)]
     period: String,
     #[diesel(sql_type = Text)]
     status: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    closure_reason: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_referred: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_investigating: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_suspects_identified: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_arrests_made: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_charged: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_in_trial: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_judgment: Option<i32>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    days_to_final: Option<i32>,
+    /// `''` for none.
+    #[diesel(sql_type = Text)]
+    closure_reason: String,
+    #[diesel(sql_type = BigInt)]
+    cases: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_referred: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_investigating: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_suspects_identified: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_arrests_made: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_charged: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_in_trial: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_judgment: i64,
+    #[diesel(sql_type = BigInt)]
+    reached_final: i64,
     #[diesel(sql_type = BigInt)]
     convicted: i64,
     #[diesel(sql_type = BigInt)]
     acquitted: i64,
 }
 
-/// Hands on each counted case, with the mission and period of its earliest counted incident,
-/// the days from that incident to the first day at each step of the funnel, and its accused's
-/// verdicts, read from the case figures the database keeps (one narrow row per case, see
-/// their migration). The groups and the medians are both taken from these (`CaseFigures`), so
-/// the cases are read once, and one at a time.
-pub fn for_each_counted_case(
+impl From<CaseGroupRow> for CaseGroup {
+    fn from(row: CaseGroupRow) -> CaseGroup {
+        CaseGroup {
+            mission: row.mission,
+            period: row.period,
+            status: row.status,
+            closure_reason: Some(row.closure_reason).filter(|reason| !reason.is_empty()),
+            cases: count(row.cases),
+            reached: [
+                row.reached_referred,
+                row.reached_investigating,
+                row.reached_suspects_identified,
+                row.reached_arrests_made,
+                row.reached_charged,
+                row.reached_in_trial,
+                row.reached_judgment,
+                row.reached_final,
+            ]
+            .map(count),
+            accused_convicted: count(row.convicted),
+            accused_acquitted: count(row.acquitted),
+        }
+    }
+}
+
+/// The sums of a case group's figures, named as `CaseGroupRow` reads them, from `cases` (a
+/// count or a sum of cases) and a column per step reached (`reached(step)`).
+pub(super) fn case_group_sums(cases: &str, reached: impl Fn(&str) -> String) -> String {
+    let steps = FUNNEL
+        .into_iter()
+        .map(|step| {
+            let code = step.code();
+            format!("CAST({} AS BIGINT) AS reached_{code}", reached(code))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("CAST({cases} AS BIGINT) AS cases, {steps}")
+}
+
+/// The counted cases per mission, period (that of their earliest counted incident), status and
+/// closure reason, counted from each case's row (`summary_figures::case_groups` reads whole
+/// months from the figures kept per month).
+pub fn counted_case_groups(
     conn: &mut DbConnection,
     scope: &Scope,
     grouping: Grouping,
-    mut each: impl FnMut(CountedCase),
+) -> QueryResult<Vec<CaseGroup>> {
+    let sql = Sql::of(conn, grouping);
+    let mut params = Vec::new();
+    let counted = counted_cases(&sql, scope, &mut params);
+    let query = format!(
+        "SELECT f.mission_code AS mission, {period} AS period, f.status AS status, \
+            COALESCE(f.closure_reason, '') AS closure_reason, {sums}, \
+            CAST(SUM(f.convicted) AS BIGINT) AS convicted, \
+            CAST(SUM(f.acquitted) AS BIGINT) AS acquitted \
+         FROM case_figures_by_clearance f WHERE {counted} \
+         GROUP BY f.mission_code, {period}, f.status, COALESCE(f.closure_reason, '')",
+        period = sql.period("f.first_at"),
+        sums = case_group_sums("COUNT(*)", |step| format!("COUNT(f.{step}_on)")),
+    );
+    let rows: Vec<CaseGroupRow> = load(conn, &query, &params)?;
+    Ok(rows.into_iter().map(CaseGroup::from).collect())
+}
+
+#[derive(QueryableByName)]
+struct CaseDelaysRow {
+    #[diesel(sql_type = Text)]
+    mission: String,
+    #[diesel(sql_type = Text)]
+    period: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    referral: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    first_arrest: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    charge: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    first_judgment: Option<i32>,
+}
+
+/// Hands on each counted case that reached a step of the time to justice, with the mission and
+/// period of its earliest counted incident and the days from it to each step: one narrow row
+/// per case, read from the case figures the database keeps (see their migration), for the
+/// medians. A case that reached any step reached referral, the first.
+pub fn for_each_case_delays(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+    mut each: impl FnMut(CaseDelays),
 ) -> QueryResult<()> {
     let sql = Sql::of(conn, grouping);
     let mut params = Vec::new();
-    let mut of_missions = String::new();
-    if let Some(missions) = &scope.missions {
-        of_missions = format!("WHERE f.mission_code IN ({})", placeholders(missions.len()));
-        params.extend(missions.iter().cloned().map(Param::Text));
-    }
-    let in_period = sql.in_period("f.first_at", scope, &mut params);
-    let days_to = FUNNEL
+    let counted = counted_cases(&sql, scope, &mut params);
+    let days_to = Delay::ALL
         .into_iter()
-        .map(|step| {
-            let days = sql.days_between("f.first_at", &format!("f.{}_on", step.code()));
-            format!("CAST({days} AS INTEGER) AS days_to_{}", step.code())
+        .map(|delay| {
+            let step = delay.step().code();
+            let days = sql.days_between("f.first_at", &format!("f.{step}_on"));
+            format!("CAST({days} AS INTEGER) AS {}", delay.code())
         })
         .collect::<Vec<_>>()
         .join(", ");
     let query = format!(
-        "SELECT f.mission_code AS mission, {period} AS period, f.status AS status, \
-            f.closure_reason AS closure_reason, {days_to}, \
-            CAST(f.convicted AS BIGINT) AS convicted, CAST(f.acquitted AS BIGINT) AS acquitted \
-         FROM (SELECT f.*, {first} AS first_at FROM case_figures f {of_missions}) f \
-         WHERE f.first_at IS NOT NULL {in_period}",
+        "SELECT f.mission_code AS mission, {period} AS period, {days_to} \
+         FROM case_figures_by_clearance f WHERE {counted} AND f.referred_on IS NOT NULL",
         period = sql.period("f.first_at"),
-        first = sql.earliest_counted(scope),
     );
-    for_each_row(conn, &query, &params, |row: CountedCaseRow| {
-        each(CountedCase {
-            days_to: [
-                row.days_to_referred,
-                row.days_to_investigating,
-                row.days_to_suspects_identified,
-                row.days_to_arrests_made,
-                row.days_to_charged,
-                row.days_to_in_trial,
-                row.days_to_judgment,
-                row.days_to_final,
-            ],
+    for_each_row(conn, &query, &params, |row: CaseDelaysRow| {
+        each(CaseDelays {
             mission: row.mission,
             period: row.period,
-            status: row.status,
-            closure_reason: row.closure_reason,
-            accused_convicted: count(row.convicted),
-            accused_acquitted: count(row.acquitted),
+            days: [
+                row.referral,
+                row.first_arrest,
+                row.charge,
+                row.first_judgment,
+            ],
         })
     })
 }

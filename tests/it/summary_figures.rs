@@ -1,12 +1,12 @@
-//! The summaries' incident figures the database keeps (by triggers, in the transaction of every
+//! The summaries' figures the database keeps (by triggers, in the transaction of every
 //! change) against a recount of the records: random sequences of creates, edits moving an
 //! incident to another month, mission, classification or attack type, amendments of verified
 //! incidents, victims added and removed, withdrawals, cases linking and unlinking incidents,
 //! case steps, closures and reopenings, accused and their verdicts, all through the service;
-//! after each, the figures kept (incident months and case rows) equal a recount, and the
-//! summary's incident groups read from them equal those counted from the records, for random
-//! scopes, ranges of days and groupings. (A case's row is the whole of what any scope or
-//! grouping reads of it, so its row equal to its recount is its figures equal for every one.)
+//! after each, the figures kept (incident months and years, case rows and case months) equal a
+//! recount, and the summary's incident, dead and case groups read from them equal those
+//! counted from the records (the cases from their rows, each equal to its recount), for random
+//! scopes, ranges of days and groupings.
 
 use crate::common;
 
@@ -18,9 +18,9 @@ use serde_json::{Value, json};
 use common::server::registry;
 use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::domain::access::{Clearance, Role};
-use peacekeeper_registry::domain::summary::{CaseFigures, DeadGroup, Grouping, IncidentGroup};
+use peacekeeper_registry::domain::summary::{CaseGroup, DeadGroup, Grouping, IncidentGroup};
 use peacekeeper_registry::store::summary::{
-    Scope, counted_dead_groups, counted_incident_groups, for_each_counted_case,
+    Scope, counted_case_groups, counted_dead_groups, counted_incident_groups,
 };
 use peacekeeper_registry::store::summary_figures;
 
@@ -245,6 +245,29 @@ fn dead_totals(groups: Vec<DeadGroup>) -> Vec<((String, String, String), u64)> {
         }
     }
     totals.into_iter().collect()
+}
+
+/// The cases of one mission and period: how many, how many reached each step, their accused
+/// convicted and acquitted, and how many were closed for each reason.
+type CaseTotals = ((String, String), [u64; 11], Vec<(String, u64)>);
+
+fn case_totals(groups: Vec<CaseGroup>) -> Vec<CaseTotals> {
+    let mut totals = std::collections::BTreeMap::<_, ([u64; 11], Vec<(String, u64)>)>::new();
+    for g in groups {
+        let (sums, closed) = totals.entry((g.mission, g.period)).or_default();
+        let figures = [g.cases]
+            .into_iter()
+            .chain(g.reached)
+            .chain([g.accused_convicted, g.accused_acquitted]);
+        for (sum, value) in sums.iter_mut().zip(figures) {
+            *sum += value;
+        }
+        if g.status == "closed" {
+            closed.push((g.closure_reason.unwrap_or_default(), g.cases));
+            closed.sort();
+        }
+    }
+    totals.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
 }
 
 async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
@@ -493,6 +516,11 @@ async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
                 dead_totals(counted_dead_groups(&mut conn, &scope, grouping).unwrap()),
                 "dead after change {step}, {change:?}, over {scope:?} by {grouping:?}"
             );
+            assert_eq!(
+                case_totals(summary_figures::case_groups(&mut conn, &scope, grouping).unwrap()),
+                case_totals(counted_case_groups(&mut conn, &scope, grouping).unwrap()),
+                "cases after change {step}, {change:?}, over {scope:?} by {grouping:?}"
+            );
         }
     }
     // The sequence did what it meant to: most changes were made, not refused, and the figures
@@ -509,12 +537,7 @@ async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
     let sum = |n: usize| totals.iter().map(|t| t.3[n]).sum::<u64>();
     assert!(sum(0) > 10 && sum(1) > 0 && sum(5) > 0, "{totals:?}");
     // ...and cases judged, with verdicts; cases were closed and reopened.
-    let mut case_figures = CaseFigures::default();
-    for_each_counted_case(&mut conn, &everything, Grouping::Year, |case| {
-        case_figures.add(case)
-    })
-    .unwrap();
-    let (groups, _) = case_figures.finish();
+    let groups = summary_figures::case_groups(&mut conn, &everything, Grouping::Year).unwrap();
     let judged = groups.iter().map(|g| g.reached[6]).sum::<u64>();
     let verdicts = groups
         .iter()
@@ -611,6 +634,19 @@ async fn summary_check_finds_a_figure_changed_by_hand(backend: Backend) {
     let (code, said) = summary("check");
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains(&format!("case {}", case.id())), "{said}");
+    let (code, said) = summary("rebuild");
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(0), "{said}");
+    // The cases per month, likewise: they must be the cases' rows added up.
+    t.execute_sql("UPDATE case_month_figures SET cases = cases + 1")
+        .unwrap();
+    let (code, said) = summary("check");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("cases of the month") && said.contains("2024-05"),
+        "{said}"
+    );
     let (code, said) = summary("rebuild");
     assert_eq!(code, Some(0), "{said}");
     let (code, said) = summary("check");

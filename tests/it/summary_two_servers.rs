@@ -13,8 +13,8 @@ use common::{Backend, PASSWORD, TestApp};
 use peacekeeper_registry::AppState;
 use peacekeeper_registry::db;
 use peacekeeper_registry::domain::access::{Clearance, Role};
-use peacekeeper_registry::domain::summary::{CaseFigures, Grouping};
-use peacekeeper_registry::store::summary::{Scope, for_each_counted_case};
+use peacekeeper_registry::domain::summary::Grouping;
+use peacekeeper_registry::store::summary::Scope;
 use peacekeeper_registry::store::summary_figures;
 
 on_both_backends!(two_servers_writing_one_mission_and_month_keep_the_figures_exact);
@@ -102,12 +102,8 @@ async fn two_servers_writing_one_mission_and_month_keep_the_figures_exact(backen
         .collect();
     let all = (2 * EACH) as u64;
     assert_eq!(may, vec![(all, all, all)]);
-    let mut case_figures = CaseFigures::default();
-    for_each_counted_case(&mut conn, &everything, Grouping::Month, |case| {
-        case_figures.add(case)
-    })
-    .unwrap();
-    let (case_groups, _) = case_figures.finish();
+    let case_groups =
+        summary_figures::case_groups(&mut conn, &everything, Grouping::Month).unwrap();
     let referred: u64 = case_groups.iter().map(|g| g.reached[0]).sum();
     assert_eq!(referred, all);
 }

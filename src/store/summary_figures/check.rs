@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::db::{Backend, DbConnection};
-use crate::store::summary::load;
+use crate::domain::access::Clearance;
+use crate::domain::summary::{CaseGroup, FUNNEL};
+use crate::store::summary::{CaseGroupRow, Param, case_group_sums, load};
 
 use super::KILLED_BY_YEAR;
 
@@ -211,6 +213,9 @@ pub fn first_difference(conn: &mut DbConnection) -> QueryResult<Option<String>> 
             "the figures of case {case}: the figures kept are not those its records count"
         )));
     }
+    if let Some(difference) = first_difference_of_case_months(conn)? {
+        return Ok(Some(difference));
+    }
     if conn.backend() == Backend::Postgres {
         let miscounted: Vec<LinkCount> = load(conn, MISCOUNTED_LINKS, &[])?;
         if let Some(link) = miscounted.first() {
@@ -245,6 +250,66 @@ fn first_miscounted_case(conn: &mut DbConnection) -> QueryResult<Option<String>>
         miscounted.extend(rows.into_iter().map(|row| row.case_id));
     }
     Ok(miscounted.into_iter().min())
+}
+
+/// The figures of the cases per mission, month, status and closure reason of one clearance
+/// (bound), as `CaseGroupRow`s: counted from each case's row, or (`kept`) the figures kept per
+/// month.
+fn case_months(backend: Backend, kept: bool) -> String {
+    if kept {
+        return format!(
+            "SELECT mission_code AS mission, month AS period, status, closure_reason, {sums}, \
+                CAST(SUM(convicted) AS BIGINT) AS convicted, \
+                CAST(SUM(acquitted) AS BIGINT) AS acquitted \
+             FROM case_month_figures WHERE clearance = ? \
+             GROUP BY 1, 2, 3, 4 HAVING SUM(cases) <> 0",
+            sums = case_group_sums("SUM(cases)", |step| format!("SUM(reached_{step})")),
+        );
+    }
+    format!(
+        "SELECT mission_code AS mission, {month} AS period, status, \
+            COALESCE(closure_reason, '') AS closure_reason, {sums}, \
+            CAST(SUM(convicted) AS BIGINT) AS convicted, CAST(SUM(acquitted) AS BIGINT) AS acquitted \
+         FROM case_figures_by_clearance WHERE clearance = ? AND first_at IS NOT NULL \
+         GROUP BY 1, 2, 3, 4",
+        month = month_of(backend, "first_at"),
+        sums = case_group_sums("COUNT(*)", |step| format!("COUNT({step}_on)")),
+    )
+}
+
+/// The `YYYY-MM` month of a timestamp column.
+fn month_of(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("to_char({column}, 'YYYY-MM')"),
+        Backend::Sqlite => format!("substr({column}, 1, 7)"),
+    }
+}
+
+/// The first difference between the figures of the cases kept per month and those each case's
+/// row counts (the rows being those the records count, compared first).
+fn first_difference_of_case_months(conn: &mut DbConnection) -> QueryResult<Option<String>> {
+    for clearance in Clearance::ALL {
+        let bound = [Param::Text(clearance.code().to_string())];
+        let mut read = |kept| -> QueryResult<Vec<CaseGroup>> {
+            let rows: Vec<CaseGroupRow> = load(conn, &case_months(conn.backend(), kept), &bound)?;
+            Ok(rows.into_iter().map(CaseGroup::from).collect())
+        };
+        let (recount, kept) = (read(false)?, read(true)?);
+        let key = |g: &CaseGroup| {
+            let key = (&g.mission, &g.period, &g.status, &g.closure_reason);
+            format!("{key:?} for {} readers", clearance.code())
+        };
+        let figures = |g: &CaseGroup| {
+            format!(
+                "cases {}, reached {:?}, convicted {}, acquitted {}",
+                g.cases, g.reached, g.accused_convicted, g.accused_acquitted
+            )
+        };
+        if let Some(difference) = compare("cases of the month", &recount, &kept, key, figures) {
+            return Ok(Some(difference));
+        }
+    }
+    Ok(None)
 }
 
 #[derive(QueryableByName)]
@@ -353,6 +418,18 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("DELETE FROM case_figures").execute(conn)?;
     diesel::sql_query("INSERT INTO case_figures SELECT * FROM case_figures_counted")
         .execute(conn)?;
+    diesel::sql_query("DELETE FROM case_month_figures").execute(conn)?;
+    diesel::sql_query(format!(
+        "INSERT INTO case_month_figures \
+         SELECT clearance, mission_code, {month}, status, COALESCE(closure_reason, ''), \
+            COUNT(*), {reached}, SUM(convicted), SUM(acquitted) \
+         FROM case_figures_by_clearance WHERE first_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+        month = month_of(conn.backend(), "first_at"),
+        reached = FUNNEL
+            .map(|step| format!("COUNT({}_on)", step.code()))
+            .join(", "),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! The summaries' figures as the database keeps them, in the transaction of every change
-//! (`incident_month_figures`, `killed_month_figures`, their years, and `case_figures`, kept by
-//! triggers: see their migrations). A summary by year reads the whole years its range covers
-//! from the year figures, the other whole months from the month figures, and counts the days
-//! at the range's edges from the incidents, so any range of days is exact; it reads the cases
-//! from their rows (`store::summary::for_each_counted_case`).
+//! (`incident_month_figures`, `killed_month_figures`, their years, `case_figures` and
+//! `case_month_figures`, kept by triggers: see their migrations). A summary by year reads the
+//! whole years its range covers from the year figures, the other whole months from the month
+//! figures, and counts the days at the range's edges from the records, so any range of days is
+//! exact. The cases are kept per month only (they are far fewer than the incidents); their
+//! medians read one narrow row per case (`store::summary::for_each_case_delays`).
 
 mod check;
 
@@ -12,11 +13,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::db::DbConnection;
-use crate::domain::summary::{DeadGroup, Grouping, IncidentGroup};
+use crate::domain::access::Clearance;
+use crate::domain::summary::{CaseGroup, DeadGroup, Grouping, IncidentGroup};
 
 use super::summary::{
-    DeadGroupRow, IncidentGroupRow, Param, Scope, count, counted_dead_groups,
-    counted_incident_groups, load, placeholders,
+    CaseGroupRow, DeadGroupRow, IncidentGroupRow, Param, Scope, case_group_sums, count,
+    counted_case_groups, counted_dead_groups, counted_incident_groups, load, placeholders,
 };
 
 pub use check::{first_difference, rebuild};
@@ -297,6 +299,50 @@ pub fn dead_groups(
     }
     for edge in split.edges {
         groups.extend(counted_dead_groups(conn, &over(scope, edge), grouping)?);
+    }
+    Ok(groups)
+}
+
+/// The counted cases per mission, period, status and closure reason (as
+/// `summary::counted_case_groups`): whole months from the figures kept per clearance and
+/// month of the earliest counted incident, the edges counted from each case's row.
+pub fn case_groups(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    grouping: Grouping,
+) -> QueryResult<Vec<CaseGroup>> {
+    let split = Split::of(scope.from, scope.until, Grouping::Month);
+    let mut groups = Vec::new();
+    for months in &split.months {
+        let clearance = scope.clearance().map_or("none", Clearance::code);
+        let mut params = vec![Param::Text(clearance.to_string())];
+        let mut condition = "f.clearance = ?".to_string();
+        if let Some(missions) = &scope.missions {
+            condition += &format!(" AND f.mission_code IN ({})", placeholders(missions.len()));
+            params.extend(missions.iter().cloned().map(Param::Text));
+        }
+        for (bound, label) in [(">=", &months.0), ("<", &months.1)] {
+            if let Some(label) = label {
+                condition += &format!(" AND f.month {bound} ?");
+                params.push(Param::Text(label.clone()));
+            }
+        }
+        let query = format!(
+            "SELECT f.mission_code AS mission, {period} AS period, f.status AS status, \
+                f.closure_reason AS closure_reason, {sums}, \
+                CAST(SUM(f.convicted) AS BIGINT) AS convicted, \
+                CAST(SUM(f.acquitted) AS BIGINT) AS acquitted \
+             FROM case_month_figures f WHERE {condition} \
+             GROUP BY f.mission_code, {period}, f.status, f.closure_reason \
+             HAVING SUM(f.cases) <> 0",
+            period = period_of_month(grouping),
+            sums = case_group_sums("SUM(f.cases)", |step| format!("SUM(f.reached_{step})")),
+        );
+        let rows: Vec<CaseGroupRow> = load(conn, &query, &params)?;
+        groups.extend(rows.into_iter().map(CaseGroup::from));
+    }
+    for edge in split.edges {
+        groups.extend(counted_case_groups(conn, &over(scope, edge), grouping)?);
     }
     Ok(groups)
 }
