@@ -115,6 +115,31 @@ impl Sql {
         }
         condition
     }
+
+    /// The time of a case's earliest incident a reader of `clearance` counts, from the earliest
+    /// of each classification the case figures keep (`first_<classification>`, see their
+    /// migration); `NULL` for no clearance.
+    fn earliest_counted(&self, clearance: Option<Clearance>) -> String {
+        let columns: Vec<String> = Clearance::ALL
+            .into_iter()
+            .filter(|c| Some(*c) <= clearance)
+            .map(|c| format!("f.first_{}", c.code()))
+            .collect();
+        match (self.backend, columns.as_slice()) {
+            (_, []) => "NULL".into(),
+            (_, [column]) => column.clone(),
+            (Backend::Postgres, columns) => format!("LEAST({})", columns.join(", ")),
+            // SQLite's `MIN` of several values is NULL when any is: `~` sorts after any time.
+            (Backend::Sqlite, columns) => format!(
+                "NULLIF(MIN({}), '~')",
+                columns
+                    .iter()
+                    .map(|column| format!("COALESCE({column}, '~')"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
 }
 
 /// Runs the summary's statements in one snapshot (`db::read_transaction`), so that rows and
@@ -353,18 +378,21 @@ impl Scope {
     }
 }
 
-/// The cases the scope counts (`f`, of `case_figures_by_clearance`), as a condition, with the
-/// values it binds: those of its missions whose earliest incident the reader counts falls in
-/// the scope's period.
+/// The cases the scope counts, as `FROM ... WHERE ...` over their rows of figures (`f`, with
+/// `first_at`, the time of their earliest incident the reader counts), with the values it
+/// binds: those of its missions whose earliest counted incident falls in the scope's period.
 fn counted_cases(sql: &Sql, scope: &Scope, params: &mut Vec<Param>) -> String {
-    let clearance = scope.clearance().map_or("none", Clearance::code);
-    let mut condition = "f.clearance = ? AND f.first_at IS NOT NULL".to_string();
-    params.push(Param::Text(clearance.to_string()));
+    let mut of_missions = String::new();
     if let Some(missions) = &scope.missions {
-        condition += &format!(" AND f.mission_code IN ({})", placeholders(missions.len()));
+        of_missions = format!("WHERE f.mission_code IN ({})", placeholders(missions.len()));
         params.extend(missions.iter().cloned().map(Param::Text));
     }
-    condition + &sql.in_period("f.first_at", scope, params)
+    format!(
+        "FROM (SELECT f.*, {first} AS first_at FROM case_figures f {of_missions}) f \
+         WHERE f.first_at IS NOT NULL {in_period}",
+        first = sql.earliest_counted(scope.clearance()),
+        in_period = sql.in_period("f.first_at", scope, params),
+    )
 }
 
 #[derive(QueryableByName)]
@@ -457,7 +485,7 @@ pub fn counted_case_groups(
             COALESCE(f.closure_reason, '') AS closure_reason, {sums}, \
             CAST(SUM(f.convicted) AS BIGINT) AS convicted, \
             CAST(SUM(f.acquitted) AS BIGINT) AS acquitted \
-         FROM case_figures_by_clearance f WHERE {counted} \
+         {counted} \
          GROUP BY f.mission_code, {period}, f.status, COALESCE(f.closure_reason, '')",
         period = sql.period("f.first_at"),
         sums = case_group_sums("COUNT(*)", |step| format!("COUNT(f.{step}_on)")),
@@ -506,7 +534,7 @@ pub fn for_each_case_delays(
         .join(", ");
     let query = format!(
         "SELECT f.mission_code AS mission, {period} AS period, {days_to} \
-         FROM case_figures_by_clearance f WHERE {counted} AND f.referred_on IS NOT NULL",
+         {counted} AND f.referred_on IS NOT NULL",
         period = sql.period("f.first_at"),
     );
     for_each_row(conn, &query, &params, |row: CaseDelaysRow| {
