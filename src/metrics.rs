@@ -65,7 +65,7 @@ impl Metrics {
             summaries_counted: IntCounter::with_opts(
                 Opts::new(
                     "summaries_counted_total",
-                    "Summaries counted afresh, because what they count had changed or they were new.",
+                    "Summaries counted: one per request, or one for the requests that waited for it.",
                 )
                 .namespace(NAMESPACE),
             )?,

@@ -20,7 +20,7 @@ use crate::domain::annual_report::{
 };
 use crate::domain::snapshot::{self, ChangeFacts};
 use crate::error::{AppError, AppResult};
-use crate::services::figures_cache::{self, FiguresCache};
+use crate::services::figures_cache::{self, FiguresCache, Reuse};
 use crate::store::annual_report::{self as store, ReportScope};
 use crate::store::audit;
 use crate::store::issued_reports::{self as issued_store, IssuedReportRow};
@@ -73,7 +73,7 @@ pub fn new_cache(times_counted: IntCounter, clock: Arc<dyn Clock>) -> ReportCach
         .into_iter()
         .filter(|action| !action.starts_with("assistance."))
         .collect();
-    FiguresCache::new(uncounted, times_counted, clock)
+    FiguresCache::new(Reuse::WhileUnchanged, uncounted, times_counted, clock)
 }
 
 /// The report over the missions the reader works on (all, for headquarters); for a State's

@@ -1,10 +1,12 @@
-//! Figures already counted (the summaries, the annual report's rows), kept for as long as what
-//! they count has not changed. Counting over a million incidents takes about a second; readers
-//! ask for the same figures again and again, and most of the time nothing they count has
-//! changed in between. Every change leaves an audit record in its own transaction, so the
-//! records written since tell whether anything did, and what
-//! (`store::registry_state::counted_changes_since`): sign-ins, say, change no figure. A change made
-//! past the service (a restore, a repair by hand) is seen within `AT_MOST`.
+//! Figures counted (the summaries, the annual report's rows), one count at a time, shared by
+//! the requests that wait for it. The annual report's rows, counted from the records, take
+//! about a second over a million incidents: they are kept for as long as what they count has
+//! not changed (`Reuse::WhileUnchanged`). Every change leaves an audit record in its own
+//! transaction, so the records written since tell whether anything did, and what
+//! (`store::registry_state::counted_changes_since`): sign-ins, say, change no figure. A change
+//! made past the service (a restore, a repair by hand) is seen within `AT_MOST`. The summaries
+//! read the figures the database keeps and are counted for every request
+//! (`Reuse::CountedAfterAsked`): no write has to throw them away.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -22,6 +24,16 @@ use crate::error::{AppError, AppResult};
 use crate::store::registry_state::{self as store, RegistryState};
 use crate::store::summary::in_one_snapshot;
 
+/// Which figures counted before may answer a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Those that still hold: nothing they count has changed since.
+    WhileUnchanged,
+    /// Only those counted in a transaction that began after the request was asked, as its own
+    /// count would be (`counted_after`).
+    CountedAfterAsked,
+}
+
 struct Counted<V> {
     /// The state of the registry the figures still hold in (`store::registry_state::registry_state`).
     state: RegistryState,
@@ -38,6 +50,7 @@ struct Counted<V> {
 /// Figures of kind `V` counted for keys `K` (what was asked, within what the reader may count).
 pub struct FiguresCache<K, V> {
     counted: Mutex<HashMap<K, Counted<V>>>,
+    reuse: Reuse,
     /// The actions that change none of these figures (`store::registry_state::UNCOUNTED_ACTIONS`, or
     /// some of them).
     uncounted: Vec<&'static str>,
@@ -62,12 +75,14 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
     const PENDING_REMEMBERED: i64 = 1_000;
 
     pub fn new(
+        reuse: Reuse,
         uncounted: Vec<&'static str>,
         times_counted: IntCounter,
         clock: Arc<dyn Clock>,
     ) -> Self {
         FiguresCache {
             counted: Mutex::default(),
+            reuse,
             uncounted,
             count_permit: Arc::new(tokio::sync::Semaphore::new(1)),
             times_counted,
@@ -75,14 +90,17 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
         }
     }
 
-    /// The figures counted for `key`, if they still hold in `state`: nothing has changed since
-    /// they were counted, or nothing they count.
+    /// The figures counted for `key`, if they may be reused and still hold in `state`: nothing
+    /// has changed since they were counted, or nothing they count.
     fn get(
         &self,
         conn: &mut DbConnection,
         key: &K,
         state: RegistryState,
     ) -> QueryResult<Option<Arc<V>>> {
+        if self.reuse != Reuse::WhileUnchanged {
+            return Ok(None);
+        }
         // Figures counted in another state are taken only after a look at what changed since.
         let (sealed, already_counted, figures) = {
             let now = self.clock.now();
@@ -154,6 +172,9 @@ impl<K: Eq + Hash + Clone, V> FiguresCache<K, V> {
 
     /// The figures for `key` if those counted before still hold, in one snapshot.
     fn if_counted(&self, conn: &mut DbConnection, key: &K) -> QueryResult<Option<Arc<V>>> {
+        if self.reuse != Reuse::WhileUnchanged {
+            return Ok(None);
+        }
         in_one_snapshot(conn, |conn| {
             let state = store::registry_state(conn)?;
             self.get(conn, key, state)
@@ -179,6 +200,7 @@ where
 {
     let asked = Instant::now();
     let (looking, first_key_of) = (Arc::clone(cache), key_of.clone());
+    // Whether the reader may ask is decided before any wait.
     let found = state
         .run(move |conn| {
             let key = first_key_of(conn)?;
@@ -225,8 +247,12 @@ mod tests {
     #[test]
     fn a_request_takes_a_count_only_if_it_began_after_the_request_was_asked() {
         let times_counted = IntCounter::new("counted", "counts").unwrap();
-        let cache: FiguresCache<&str, u32> =
-            FiguresCache::new(vec![], times_counted, Arc::new(ManualClock::starting_now()));
+        let cache: FiguresCache<&str, u32> = FiguresCache::new(
+            Reuse::CountedAfterAsked,
+            vec![],
+            times_counted,
+            Arc::new(ManualClock::starting_now()),
+        );
         let asked_before = Instant::now();
         let began = Instant::now();
         let asked_after = Instant::now() + Duration::from_millis(1);

@@ -16,8 +16,7 @@ use crate::db::DbConnection;
 use crate::domain::access::{Clearance, Role};
 use crate::domain::summary::{self, Figures, Grouping, Row};
 use crate::error::AppResult;
-use crate::services::figures_cache::{self, FiguresCache};
-use crate::store::registry_state::UNCOUNTED_ACTIONS;
+use crate::services::figures_cache::{self, FiguresCache, Reuse};
 use crate::store::summary::{self as store, Scope, StalledRow};
 use crate::store::{audit, cases as case_store, summary_figures};
 
@@ -84,11 +83,13 @@ fn scope_of(
 /// What one summary counted: the scope and the grouping.
 type SummaryKey = (Scope, Grouping);
 
-/// Summaries already counted, while nothing they count has changed (see `figures_cache`).
+/// The summaries counted, one count at a time, each answering the requests asked before it
+/// began (see `figures_cache`): counted from the figures the database keeps, a summary is
+/// never taken from an earlier count that a write since would have made stale.
 pub type SummaryCache = FiguresCache<SummaryKey, Summary>;
 
 pub fn new_cache(times_counted: IntCounter, clock: Arc<dyn Clock>) -> SummaryCache {
-    FiguresCache::new(UNCOUNTED_ACTIONS.to_vec(), times_counted, clock)
+    FiguresCache::new(Reuse::CountedAfterAsked, vec![], times_counted, clock)
 }
 
 /// Counts the summary of `scope`, grouped by `grouping`, in the snapshot it is called in.
@@ -103,6 +104,7 @@ fn count_summary(
     let dead = summary_figures::dead_groups(conn, scope, grouping)?;
     let dead_counted = began.elapsed();
     let cases = summary_figures::case_groups(conn, scope, grouping)?;
+    let cases_counted = began.elapsed();
     let mut delays = summary::DelayFigures::default();
     store::for_each_case_delays(conn, scope, grouping, |case| delays.add(case))?;
     let medians = delays.medians();
@@ -112,7 +114,8 @@ fn count_summary(
         seconds = counted.as_secs_f64(),
         incidents_seconds = incidents_counted.as_secs_f64(),
         dead_seconds = (dead_counted - incidents_counted).as_secs_f64(),
-        cases_seconds = (counted - dead_counted).as_secs_f64(),
+        cases_seconds = (cases_counted - dead_counted).as_secs_f64(),
+        medians_seconds = (counted - cases_counted).as_secs_f64(),
         missions = ?scope.missions,
         "summary counted"
     );
@@ -237,8 +240,8 @@ pub fn record_download(
     Ok(())
 }
 
-/// The summary `user` asked for: counted afresh only when what it counts has changed
-/// (`figures_cache::counted`).
+/// The summary `user` asked for, counted for the request or by a count that began after it
+/// was asked (`figures_cache::counted`).
 pub async fn summary(
     state: &AppState,
     user: &Actor,
