@@ -25,6 +25,7 @@ CREATE TABLE case_month_figures (
     month TEXT NOT NULL,
     status TEXT NOT NULL,
     closure_reason TEXT NOT NULL,
+    slot SMALLINT NOT NULL,
     cases INTEGER NOT NULL,
     reached_referred INTEGER NOT NULL,
     reached_investigating INTEGER NOT NULL,
@@ -36,20 +37,23 @@ CREATE TABLE case_month_figures (
     reached_final INTEGER NOT NULL,
     convicted INTEGER NOT NULL,
     acquitted INTEGER NOT NULL,
-    PRIMARY KEY (clearance, mission_code, month, status, closure_reason)
+    PRIMARY KEY (clearance, mission_code, month, status, closure_reason, slot)
 );
 
 -- Counts the row of one case again, as in `000020`, and moves its contribution to the case
 -- figures per month: its old row taken away and its new row added, netted in one statement
 -- that writes its keys in order, so two writers moving cases between the same keys in opposite
--- directions take the rows' locks in the same order.
+-- directions take the rows' locks in the same order. Each connection writes its own slot
+-- (`figures_slot`, as the incident figures): two legal officers stepping cases of one mission
+-- and month do not wait for each other.
 CREATE OR REPLACE FUNCTION count_case_figures(counted_case TEXT) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM case_figures WHERE case_id = counted_case FOR UPDATE;
     INSERT INTO case_month_figures AS g
     SELECT * FROM (
         SELECT l.clearance, r.mission_code, to_char(l.first_at, 'YYYY-MM') AS month, r.status,
-            COALESCE(r.closure_reason, '') AS closure_reason, SUM(r.sign) AS cases,
+            COALESCE(r.closure_reason, '') AS closure_reason, figures_slot() AS slot,
+            SUM(r.sign) AS cases,
             SUM(CASE WHEN r.referred_on IS NULL THEN 0 ELSE r.sign END) AS referred,
             SUM(CASE WHEN r.investigating_on IS NULL THEN 0 ELSE r.sign END) AS investigating,
             SUM(CASE WHEN r.suspects_identified_on IS NULL THEN 0 ELSE r.sign END) AS identified,
@@ -58,7 +62,8 @@ BEGIN
             SUM(CASE WHEN r.in_trial_on IS NULL THEN 0 ELSE r.sign END) AS in_trial,
             SUM(CASE WHEN r.judgment_on IS NULL THEN 0 ELSE r.sign END) AS judgment,
             SUM(CASE WHEN r.final_on IS NULL THEN 0 ELSE r.sign END) AS final,
-            SUM(r.sign * r.convicted) AS convicted, SUM(r.sign * r.acquitted) AS acquitted
+            SUM(r.sign * CAST(r.convicted AS INTEGER)) AS convicted,
+            SUM(r.sign * CAST(r.acquitted AS INTEGER)) AS acquitted
         FROM (SELECT -1 AS sign, * FROM case_figures WHERE case_id = counted_case
               UNION ALL
               SELECT 1, * FROM case_figures_counted WHERE case_id = counted_case) AS r
@@ -76,7 +81,7 @@ BEGIN
     WHERE (d.cases, d.referred, d.investigating, d.identified, d.arrests, d.charged, d.in_trial,
            d.judgment, d.final, d.convicted, d.acquitted) <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (clearance, mission_code, month, status, closure_reason) DO UPDATE SET
+    ON CONFLICT (clearance, mission_code, month, status, closure_reason, slot) DO UPDATE SET
         cases = g.cases + EXCLUDED.cases,
         reached_referred = g.reached_referred + EXCLUDED.reached_referred,
         reached_investigating = g.reached_investigating + EXCLUDED.reached_investigating,
@@ -109,7 +114,7 @@ END $$;
 -- What the cases count now (`summary rebuild` runs the same).
 INSERT INTO case_month_figures
 SELECT clearance, mission_code, to_char(first_at, 'YYYY-MM'), status,
-    COALESCE(closure_reason, ''), COUNT(*), COUNT(referred_on), COUNT(investigating_on),
+    COALESCE(closure_reason, ''), 0, COUNT(*), COUNT(referred_on), COUNT(investigating_on),
     COUNT(suspects_identified_on), COUNT(arrests_made_on), COUNT(charged_on),
     COUNT(in_trial_on), COUNT(judgment_on), COUNT(final_on), SUM(convicted), SUM(acquitted)
 FROM case_figures_by_clearance WHERE first_at IS NOT NULL

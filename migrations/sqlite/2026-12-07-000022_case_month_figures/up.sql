@@ -4,8 +4,8 @@
 -- acquitted. A summary adds up a few hundred of these rows instead of reading every case's row;
 -- only the medians of the time to justice still read one narrow row per case that reached a
 -- step. The rows change with `case_figures`, in the same statement that counts a case again.
--- The counts are integers: PostgreSQL adds up integers several times faster than the numbers
--- it sums bigints into.
+-- The counts are integers, as on PostgreSQL (where they add up faster than bigints). SQLite has
+-- one writer at a time: every row is of slot 0 (PostgreSQL spreads its writers).
 
 -- Each case's row once per clearance, with the earliest incident a reader of that clearance
 -- counts (`NULL`: none, and the case does not count for them). SQLite's `MIN` of several values
@@ -30,6 +30,7 @@ CREATE TABLE case_month_figures (
     month TEXT NOT NULL,
     status TEXT NOT NULL,
     closure_reason TEXT NOT NULL,
+    slot SMALLINT NOT NULL,
     cases INTEGER NOT NULL,
     reached_referred INTEGER NOT NULL,
     reached_investigating INTEGER NOT NULL,
@@ -41,7 +42,7 @@ CREATE TABLE case_month_figures (
     reached_final INTEGER NOT NULL,
     convicted INTEGER NOT NULL,
     acquitted INTEGER NOT NULL,
-    PRIMARY KEY (clearance, mission_code, month, status, closure_reason)
+    PRIMARY KEY (clearance, mission_code, month, status, closure_reason, slot)
 );
 
 -- A case's row of figures, inserted here with a sign, is added to (1) or taken from (-1) the
@@ -50,12 +51,12 @@ CREATE VIEW case_month_figure_changes AS SELECT NULL AS case_id, 0 AS sign WHERE
 
 CREATE TRIGGER case_month_figures_changed INSTEAD OF INSERT ON case_month_figure_changes
 BEGIN
-    INSERT INTO case_month_figures (clearance, mission_code, month, status, closure_reason,
+    INSERT INTO case_month_figures (clearance, mission_code, month, status, closure_reason, slot,
         cases, reached_referred, reached_investigating, reached_suspects_identified,
         reached_arrests_made, reached_charged, reached_in_trial, reached_judgment, reached_final,
         convicted, acquitted)
     SELECT f.clearance, f.mission_code, substr(f.first_at, 1, 7), f.status,
-        COALESCE(f.closure_reason, ''), NEW.sign,
+        COALESCE(f.closure_reason, ''), 0, NEW.sign,
         NEW.sign * (f.referred_on IS NOT NULL),
         NEW.sign * (f.investigating_on IS NOT NULL),
         NEW.sign * (f.suspects_identified_on IS NOT NULL),
@@ -66,7 +67,7 @@ BEGIN
         NEW.sign * (f.final_on IS NOT NULL),
         NEW.sign * f.convicted, NEW.sign * f.acquitted
     FROM case_figures_by_clearance f WHERE f.case_id = NEW.case_id AND f.first_at IS NOT NULL
-    ON CONFLICT (clearance, mission_code, month, status, closure_reason) DO UPDATE SET
+    ON CONFLICT (clearance, mission_code, month, status, closure_reason, slot) DO UPDATE SET
         cases = cases + excluded.cases,
         reached_referred = reached_referred + excluded.reached_referred,
         reached_investigating = reached_investigating + excluded.reached_investigating,
@@ -98,7 +99,7 @@ END;
 -- What the cases count now (`summary rebuild` runs the same).
 INSERT INTO case_month_figures
 SELECT clearance, mission_code, substr(first_at, 1, 7), status,
-    COALESCE(closure_reason, ''), COUNT(*), COUNT(referred_on), COUNT(investigating_on),
+    COALESCE(closure_reason, ''), 0, COUNT(*), COUNT(referred_on), COUNT(investigating_on),
     COUNT(suspects_identified_on), COUNT(arrests_made_on), COUNT(charged_on),
     COUNT(in_trial_on), COUNT(judgment_on), COUNT(final_on), SUM(convicted), SUM(acquitted)
 FROM case_figures_by_clearance WHERE first_at IS NOT NULL

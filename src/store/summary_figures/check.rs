@@ -262,8 +262,13 @@ fn case_months(backend: Backend, kept: bool) -> String {
                 CAST(SUM(convicted) AS BIGINT) AS convicted, \
                 CAST(SUM(acquitted) AS BIGINT) AS acquitted \
              FROM case_month_figures WHERE clearance = ? \
-             GROUP BY 1, 2, 3, 4 HAVING SUM(cases) <> 0",
+             GROUP BY 1, 2, 3, 4 \
+             HAVING SUM(cases) <> 0 OR {reached_any} OR SUM(convicted) <> 0 \
+                OR SUM(acquitted) <> 0",
             sums = case_group_sums("SUM(cases)", |step| format!("SUM(reached_{step})")),
+            reached_any = FUNNEL
+                .map(|step| format!("SUM(reached_{}) <> 0", step.code()))
+                .join(" OR "),
         );
     }
     format!(
@@ -421,7 +426,7 @@ pub fn rebuild(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("DELETE FROM case_month_figures").execute(conn)?;
     diesel::sql_query(format!(
         "INSERT INTO case_month_figures \
-         SELECT clearance, mission_code, {month}, status, COALESCE(closure_reason, ''), \
+         SELECT clearance, mission_code, {month}, status, COALESCE(closure_reason, ''), 0, \
             COUNT(*), {reached}, SUM(convicted), SUM(acquitted) \
          FROM case_figures_by_clearance WHERE first_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
         month = month_of(conn.backend(), "first_at"),
