@@ -446,9 +446,9 @@ def main():
     if not url.startswith("sqlite://"):
         # Through the load the triggers rewrote each figure's row hundreds of times, inside the
         # COPY's transactions, and the rebuild rewrote them all once more: their tables are
-        # many times their size (the case figures 120 MB for 20), which every summary would
-        # scan. Compacted, they are as a restore leaves them; in service, autovacuum keeps
-        # their space in use.
+        # several times the size of their rows, which every summary would scan. Compacted, they
+        # are as a restore leaves them (leaner than a registry's after years of edits, where
+        # autovacuum keeps reusing their space).
         execute(url, ["VACUUM (FULL, ANALYZE) " + ", ".join(FIGURE_TABLES)])
     rebuild_seconds = time.monotonic() - rebuild_started
     baseline_started = time.monotonic()

@@ -24,8 +24,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// Exports begun and not yet recorded as ended.
     pub open_exports: Arc<services::exports::OpenExports>,
-    /// Summaries already counted, while the registry has not changed.
-    pub summaries: Arc<services::summary::SummaryCache>,
+    /// The summaries' counts, one at a time, shared by the requests asked before each began.
+    pub summaries: Arc<services::summary::SummaryCounts>,
     /// The annual report's rows already counted, likewise.
     pub annual_reports: Arc<services::annual_report::ReportCache>,
     /// Sessions checked within the last second.
@@ -62,7 +62,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |cores| cores.get().max(2) - 1),
             )),
             open_exports: Arc::default(),
-            summaries: Arc::new(services::summary::new_cache(
+            summaries: Arc::new(services::summary::new_counts(
                 metrics.summaries_counted.clone(),
                 clock.clone(),
             )),

@@ -116,8 +116,9 @@ pub struct MedianDelay {
     pub days: f64,
 }
 
-/// One counted case, as the database reads it: the mission and period of its earliest counted
-/// incident, where it stands, and how many days after that incident it first reached each step.
+/// One counted case: the mission and period of its earliest counted incident, where it stands,
+/// and how many days after that incident it first reached each step (a State's summary counts
+/// its cases one at a time, from what its focal point may read).
 #[derive(Debug, Clone, Default)]
 pub struct CountedCase {
     pub mission: String,
@@ -376,7 +377,7 @@ fn row_of<'a>(
 
 /// Rows per mission and period (in that order), and the totals. Incidents count in the period
 /// they occurred in; a case counts in the mission and period of its earliest incident. Counts
-/// add up; medians cannot, so `CaseFigures` takes them per row and over everything.
+/// add up; medians cannot, so `DelayFigures` takes them per row and over everything.
 pub fn summarize(
     incidents: &[IncidentGroup],
     dead: &[DeadGroup],

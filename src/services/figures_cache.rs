@@ -55,7 +55,7 @@ pub struct FiguresCache<K, V> {
     /// some of them).
     uncounted: Vec<&'static str>,
     /// One count at a time: the others wait for it and take its figures when they asked the
-    /// same, instead of counting the same millions side by side. The permit is waited for
+    /// same, instead of counting the same figures side by side. The permit is waited for
     /// before a database connection is taken, and goes with the count (see `counted`).
     pub count_permit: Arc<tokio::sync::Semaphore>,
     /// How many times the figures were counted, for the monitoring.

@@ -86,9 +86,9 @@ type SummaryKey = (Scope, Grouping);
 /// The summaries counted, one count at a time, each answering the requests asked before it
 /// began (see `figures_cache`): counted from the figures the database keeps, a summary is
 /// never taken from an earlier count that a write since would have made stale.
-pub type SummaryCache = FiguresCache<SummaryKey, Summary>;
+pub type SummaryCounts = FiguresCache<SummaryKey, Summary>;
 
-pub fn new_cache(times_counted: IntCounter, clock: Arc<dyn Clock>) -> SummaryCache {
+pub fn new_counts(times_counted: IntCounter, clock: Arc<dyn Clock>) -> SummaryCounts {
     FiguresCache::new(Reuse::CountedAfterAsked, vec![], times_counted, clock)
 }
 

@@ -247,27 +247,22 @@ fn dead_totals(groups: Vec<DeadGroup>) -> Vec<((String, String, String), u64)> {
     totals.into_iter().collect()
 }
 
-/// The cases of one mission and period: how many, how many reached each step, their accused
-/// convicted and acquitted, and how many were closed for each reason.
-type CaseTotals = ((String, String), [u64; 11], Vec<(String, u64)>);
+/// A mission, period, status and closure reason.
+type CaseKey = (String, String, String, Option<String>);
 
-fn case_totals(groups: Vec<CaseGroup>) -> Vec<CaseTotals> {
-    let mut totals = std::collections::BTreeMap::<_, ([u64; 11], Vec<(String, u64)>)>::new();
+/// The cases per key: how many, how many reached each step, the accused convicted and acquitted.
+fn case_totals(groups: Vec<CaseGroup>) -> std::collections::BTreeMap<CaseKey, [u64; 11]> {
+    let mut totals = std::collections::BTreeMap::<_, [u64; 11]>::new();
     for g in groups {
-        let (sums, closed) = totals.entry((g.mission, g.period)).or_default();
-        let figures = [g.cases]
-            .into_iter()
-            .chain(g.reached)
-            .chain([g.accused_convicted, g.accused_acquitted]);
-        for (sum, value) in sums.iter_mut().zip(figures) {
+        let sums = totals
+            .entry((g.mission, g.period, g.status, g.closure_reason))
+            .or_default();
+        let figures = [g.cases, g.accused_convicted, g.accused_acquitted];
+        for (sum, value) in sums.iter_mut().zip(figures.into_iter().chain(g.reached)) {
             *sum += value;
         }
-        if g.status == "closed" {
-            closed.push((g.closure_reason.unwrap_or_default(), g.cases));
-            closed.sort();
-        }
     }
-    totals.into_iter().map(|(k, (s, c))| (k, s, c)).collect()
+    totals
 }
 
 async fn the_figures_kept_equal_a_recount_after_every_change(backend: Backend) {
